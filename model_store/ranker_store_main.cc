@@ -1,0 +1,258 @@
+// ranker-store: create, inspect, verify and garbage-collect snapshot stores.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "model_store/demo_model.h"
+#include "model_store/model_loader.h"
+#include "model_store/snapshot_store.h"
+#include "model_store/status_macros.h"
+#include "model_store/table_sizing.h"
+
+ABSL_FLAG(std::string, store, "var/store", "Store directory (a RocksDB database).");
+ABSL_FLAG(uint64_t, users, 100000, "demo: number of users.");
+ABSL_FLAG(uint64_t, items, 10000, "demo: number of items.");
+ABSL_FLAG(uint32_t, d, 32, "demo: embedding dimension.");
+ABSL_FLAG(std::string, kind, "memcom", "demo: table kind: full, hash, qr or memcom.");
+ABSL_FLAG(double, ratio, 16, "demo: embedding compression ratio (full n*d / table parameters).");
+ABSL_FLAG(std::string, hidden, "64,32", "demo: MLP hidden widths, comma-separated.");
+ABSL_FLAG(float, dot_weight, 1.0f, "demo: weight of the e_u . e_i term added to the MLP.");
+ABSL_FLAG(bool, sparse_item_ids, false, "demo: use sparse item ids (7i+3) with an id map.");
+ABSL_FLAG(uint64_t, seed, 42, "demo: seed; the same flags give the same model.");
+ABSL_FLAG(uint64_t, version, 0, "demo: version to publish (0 = latest + 1).");
+ABSL_FLAG(uint32_t, keep, 3, "gc: number of newest versions to keep (>= 1).");
+ABSL_FLAG(bool, crash_before_commit, false,
+          "testing: write all chunks, then exit(3) before the final batch (a killed publisher).");
+
+namespace ranker {
+namespace {
+
+constexpr char kUsage[] = R"(ranker-store: manage a MEmCom ranker snapshot store.
+
+Usage: ranker-store COMMAND [--store DIR] [flags]
+
+Commands:
+  init              create an empty store
+  demo              publish a deterministic synthetic model as a new version
+                    (--users --items --d --kind --ratio --hidden --dot_weight --seed)
+  list              list versions, newest last, with sizes
+  inspect VERSION   print a version's manifest: producer, tables, scorer, tensors
+  verify VERSION    load a version completely: chunks, checksums, shapes, finiteness
+  gc                remove all but the newest --keep versions, and orphan chunks
+
+Read-only commands (list, inspect, verify) open the store as a RocksDB secondary, so they
+work while a server or publisher has it open.)";
+
+std::string FormatBytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? absl::StrCat(bytes, " B") : absl::StrFormat("%.1f %s", value, units[unit]);
+}
+
+std::string FormatTime(int64_t unix_seconds) {
+  char buffer[32];
+  const time_t t = unix_seconds;
+  struct tm tm_utc;
+  gmtime_r(&t, &tm_utc);
+  strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm_utc);
+  return buffer;
+}
+
+uint64_t ManifestBytes(const Manifest& manifest) {
+  uint64_t bytes = 0;
+  for (const TensorSpec& t : manifest.tensors()) bytes += t.byte_size();
+  return bytes;
+}
+
+absl::StatusOr<uint64_t> ParseVersion(const std::vector<char*>& args) {
+  uint64_t version = 0;
+  if (args.size() != 3 || !absl::SimpleAtoi(args[2], &version) || version == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(args[1], " takes one VERSION (a number >= 1)"));
+  }
+  return version;
+}
+
+absl::Status Init() {
+  StoreOptions options;
+  options.create_if_missing = true;
+  ASSIGN_OR_RETURN(auto store, SnapshotStore::OpenPrimary(absl::GetFlag(FLAGS_store), options));
+  std::printf("store ready at %s\n", store->path().c_str());
+  return absl::OkStatus();
+}
+
+absl::Status Demo() {
+  DemoModelOptions demo;
+  demo.users = absl::GetFlag(FLAGS_users);
+  demo.items = absl::GetFlag(FLAGS_items);
+  demo.d = absl::GetFlag(FLAGS_d);
+  ASSIGN_OR_RETURN(demo.kind, ParseTableKind(absl::GetFlag(FLAGS_kind)));
+  demo.ratio = absl::GetFlag(FLAGS_ratio);
+  demo.hidden.clear();
+  for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_hidden), ',', absl::SkipEmpty())) {
+    uint32_t width = 0;
+    if (!absl::SimpleAtoi(part, &width) || width == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--hidden: bad width '", part, "'"));
+    }
+    demo.hidden.push_back(width);
+  }
+  demo.dot_weight = absl::GetFlag(FLAGS_dot_weight);
+  demo.sparse_item_ids = absl::GetFlag(FLAGS_sparse_item_ids);
+  demo.seed = absl::GetFlag(FLAGS_seed);
+
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(Snapshot snapshot, MakeDemoSnapshot(demo));
+  StoreOptions store_options;
+  store_options.create_if_missing = true;
+  ASSIGN_OR_RETURN(auto store,
+                   SnapshotStore::OpenPrimary(absl::GetFlag(FLAGS_store), store_options));
+  PublishOptions publish;
+  publish.version = absl::GetFlag(FLAGS_version);
+  if (absl::GetFlag(FLAGS_crash_before_commit)) {
+    publish.before_commit = []() -> absl::Status {
+      std::fprintf(stderr, "ranker-store: --crash_before_commit: exiting before the final batch\n");
+      _exit(3);
+    };
+  }
+  ASSIGN_OR_RETURN(uint64_t version, store->Publish(snapshot, publish));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  uint64_t table_params = 0, full_params = 0;
+  for (const TableSpec& t : snapshot.manifest.tables()) {
+    table_params += TableParameters(t);
+    full_params += t.n() * t.d();
+  }
+  std::printf("published version %lu to %s: %s in %zu tensors, embedding ratio %.2fx, %.2f s\n",
+              version, store->path().c_str(), FormatBytes(ManifestBytes(snapshot.manifest)).c_str(),
+              snapshot.tensors.size(), static_cast<double>(full_params) / table_params, seconds);
+  return absl::OkStatus();
+}
+
+absl::Status List() {
+  ASSIGN_OR_RETURN(auto store, SnapshotStore::OpenSecondary(absl::GetFlag(FLAGS_store)));
+  ASSIGN_OR_RETURN(std::vector<uint64_t> versions, store->ListVersions());
+  ASSIGN_OR_RETURN(std::optional<uint64_t> latest, store->Latest());
+  if (versions.empty()) {
+    std::printf("no versions in %s\n", store->path().c_str());
+    return absl::OkStatus();
+  }
+  std::printf("%-10s %-21s %12s  %s\n", "VERSION", "CREATED", "SIZE", "PRODUCER");
+  for (uint64_t version : versions) {
+    ASSIGN_OR_RETURN(Manifest manifest, store->ReadManifest(version));
+    auto tool = manifest.producer().find("tool");
+    std::printf("%-10lu %-21s %12s  %s%s\n", version,
+                FormatTime(manifest.created_unix_seconds()).c_str(),
+                FormatBytes(ManifestBytes(manifest)).c_str(),
+                tool == manifest.producer().end() ? "-" : tool->second.c_str(),
+                latest && *latest == version ? "  (latest)" : "");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Inspect(uint64_t version) {
+  ASSIGN_OR_RETURN(auto store, SnapshotStore::OpenSecondary(absl::GetFlag(FLAGS_store)));
+  ASSIGN_OR_RETURN(Manifest manifest, store->ReadManifest(version));
+  std::printf("version %lu, created %s, format %u\n", manifest.version(),
+              FormatTime(manifest.created_unix_seconds()).c_str(), manifest.format_version());
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : manifest.producer()) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());
+  for (const std::string& key : keys) {
+    std::printf("  producer.%s: %s\n", key.c_str(), manifest.producer().at(key).c_str());
+  }
+  for (const TableSpec& t : manifest.tables()) {
+    std::printf("  table %-5s kind=%-6s n=%lu m=%lu d=%u hash=%s id_map=%s params=%lu ratio=%.2fx\n",
+                t.feature().c_str(), TableKindName(t.kind()).c_str(), t.n(), t.m(), t.d(),
+                HashName(t).c_str(), t.has_id_map() ? "yes" : "no", TableParameters(t),
+                static_cast<double>(t.n() * t.d()) / std::max<uint64_t>(1, TableParameters(t)));
+  }
+  std::printf("  scorer widths=%s dot_weight=%g\n",
+              absl::StrJoin(manifest.scorer().widths(), "-").c_str(),
+              manifest.scorer().dot_weight());
+  for (const TensorSpec& t : manifest.tensors()) {
+    std::printf("  tensor %-18s %-7s [%s] %s crc32c=%08x chunks=%u\n", t.name().c_str(),
+                snapshot::DType_Name(t.dtype()).c_str(), absl::StrJoin(t.shape(), ",").c_str(),
+                FormatBytes(t.byte_size()).c_str(), t.crc32c(), t.chunk_count());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Verify(uint64_t version) {
+  ASSIGN_OR_RETURN(auto store, SnapshotStore::OpenSecondary(absl::GetFlag(FLAGS_store)));
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(auto model, LoadModel(*store, version));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("version %lu OK: %s loaded and verified in %.3f s (%.2f GB/s), ratio %.2fx\n",
+              version, FormatBytes(model->resident_bytes()).c_str(), seconds,
+              static_cast<double>(model->resident_bytes()) / seconds / 1e9,
+              model->compression_ratio());
+  return absl::OkStatus();
+}
+
+absl::Status Gc() {
+  ASSIGN_OR_RETURN(auto store, SnapshotStore::OpenPrimary(absl::GetFlag(FLAGS_store)));
+  ASSIGN_OR_RETURN(std::vector<uint64_t> removed, store->CollectGarbage(absl::GetFlag(FLAGS_keep)));
+  if (removed.empty()) {
+    std::printf("nothing to remove\n");
+  } else {
+    std::printf("removed versions %s\n", absl::StrJoin(removed, ", ").c_str());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Run(const std::vector<char*>& args) {
+  if (args.size() < 2) return absl::InvalidArgumentError("no command given (see --help)");
+  const std::string command = args[1];
+  const bool takes_version = command == "inspect" || command == "verify";
+  if (!takes_version && args.size() > 2) {
+    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", args[2], "'"));
+  }
+  if (command == "init") return Init();
+  if (command == "demo") return Demo();
+  if (command == "list") return List();
+  if (command == "gc") return Gc();
+  if (takes_version) {
+    ASSIGN_OR_RETURN(uint64_t version, ParseVersion(args));
+    return command == "inspect" ? Inspect(version) : Verify(version);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown command '", command, "' (see --help)"));
+}
+
+}  // namespace
+}  // namespace ranker
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(ranker::kUsage);
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "ranker_store_main");
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  absl::SetFlagsUsageConfig(config);
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  absl::Status status = ranker::Run(args);
+  if (!status.ok()) {
+    std::fprintf(stderr, "ranker-store: %s\n", status.ToString().c_str());
+    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  return 0;
+}

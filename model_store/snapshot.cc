@@ -1,0 +1,62 @@
+#include "model_store/snapshot.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "model_store/crc32c.h"
+
+namespace ranker {
+
+size_t DTypeSize(DType dtype) {
+  switch (dtype) {
+    case snapshot::FLOAT32:
+      return 4;
+    case snapshot::UINT64:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+absl::StatusOr<Tensor> MakeFloatTensor(std::vector<uint64_t> shape) {
+  uint64_t elements = 1;
+  for (uint64_t dim : shape) elements *= dim;
+  auto bytes = AlignedBuffer::Allocate(elements * sizeof(float));
+  if (!bytes.ok()) return bytes.status();
+  std::memset(bytes->data(), 0, bytes->size());
+  return Tensor{snapshot::FLOAT32, std::move(shape), *std::move(bytes)};
+}
+
+absl::StatusOr<Tensor> MakeUint64Tensor(absl::Span<const uint64_t> values) {
+  auto bytes = AlignedBuffer::FromSpan(values);
+  if (!bytes.ok()) return bytes.status();
+  return Tensor{snapshot::UINT64, {values.size()}, *std::move(bytes)};
+}
+
+std::string TableTensorName(const std::string& feature, const char* part) {
+  return absl::StrCat(feature, "/", part);
+}
+
+std::string MlpTensorName(size_t layer, const char* part) {
+  return absl::StrCat("mlp/", layer, "/", part);
+}
+
+void DescribeTensors(const TensorMap& tensors, Manifest* manifest) {
+  std::vector<std::string> names;
+  names.reserve(tensors.size());
+  for (const auto& [name, tensor] : tensors) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  manifest->clear_tensors();
+  for (const std::string& name : names) {
+    const Tensor& tensor = tensors.at(name);
+    TensorSpec* spec = manifest->add_tensors();
+    spec->set_name(name);
+    spec->set_dtype(tensor.dtype);
+    for (uint64_t dim : tensor.shape) spec->add_shape(dim);
+    spec->set_byte_size(tensor.bytes.size());
+    spec->set_crc32c(Crc32c(tensor.bytes.data(), tensor.bytes.size()));
+  }
+}
+
+}  // namespace ranker

@@ -1,0 +1,104 @@
+// The versioned snapshot store on RocksDB (key layout in store_keys.h).
+//
+// One process at a time opens a store as the *primary* (publisher: trainer, importer,
+// `ranker-store`); any number of readers open it as a *secondary* and call CatchUp() to see
+// what the primary has published since. Publish writes every tensor chunk first and then the
+// manifest and `latest` in one synced WriteBatch, so a reader never sees a manifest whose
+// tensors are missing, and a publisher killed mid-way leaves the previous version as latest.
+//
+// Thread safety: all methods may be called concurrently (RocksDB is thread-safe), except that
+// CatchUp() must not race with reads of the same secondary (the ModelManager serialises them).
+#ifndef RANKER_MODEL_STORE_SNAPSHOT_STORE_H_
+#define RANKER_MODEL_STORE_SNAPSHOT_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "model_store/snapshot.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class Env;
+}  // namespace rocksdb
+
+namespace ranker {
+
+struct StoreOptions {
+  // Primary only: create an empty store if `path` does not exist or is empty.
+  bool create_if_missing = false;
+  // For fault-injection tests; not owned. nullptr = the default Env.
+  rocksdb::Env* env = nullptr;
+};
+
+struct PublishOptions {
+  // 0 = latest + 1. Otherwise must be greater than every existing version.
+  uint64_t version = 0;
+  size_t chunk_bytes = size_t{4} << 20;
+  // Test hook, called after all chunks are written and before the final batch. A non-OK
+  // status aborts the publish there (leaving orphan chunks that gc removes).
+  std::function<absl::Status()> before_commit;
+};
+
+class SnapshotStore {
+ public:
+  // Opens the store at `path` as the primary (read-write). Fails if `path` is missing (unless
+  // create_if_missing), is not a RocksDB directory, or is a RocksDB that is not a ranker store.
+  static absl::StatusOr<std::unique_ptr<SnapshotStore>> OpenPrimary(
+      const std::string& path, const StoreOptions& options = {});
+  // Opens the store at `path` read-only as a RocksDB secondary instance; its private state
+  // lives in a temporary directory removed on destruction.
+  static absl::StatusOr<std::unique_ptr<SnapshotStore>> OpenSecondary(
+      const std::string& path, const StoreOptions& options = {});
+
+  ~SnapshotStore();
+  SnapshotStore(const SnapshotStore&) = delete;
+  SnapshotStore& operator=(const SnapshotStore&) = delete;
+
+  const std::string& path() const { return path_; }
+  bool is_primary() const { return secondary_dir_.empty(); }
+
+  // Secondary only: replays what the primary wrote since the last call.
+  absl::Status CatchUp();
+
+  // Complete versions (those with a manifest), ascending.
+  absl::StatusOr<std::vector<uint64_t>> ListVersions() const;
+  // The version `latest` names, or nullopt for an empty store.
+  absl::StatusOr<std::optional<uint64_t>> Latest() const;
+  // NOT_FOUND if `version` has no manifest; DATA_LOSS if it does not parse.
+  absl::StatusOr<Manifest> ReadManifest(uint64_t version) const;
+  // Reads one tensor into an aligned buffer, bypassing the block cache, and checks its chunk
+  // count, byte size and CRC-32C against `spec`. DATA_LOSS names the version and tensor.
+  absl::StatusOr<AlignedBuffer> ReadTensor(uint64_t version, const TensorSpec& spec) const;
+
+  // Primary only. Publishes `snapshot` as a new version (filling its manifest's version,
+  // creation time and tensor specs) and returns the version.
+  absl::StatusOr<uint64_t> Publish(Snapshot& snapshot, const PublishOptions& options = {});
+  // Primary only. Removes all but the newest `keep` versions (keep >= 1, so `latest` always
+  // stays) and any orphan chunks of unfinished publishes. Returns the removed versions.
+  absl::StatusOr<std::vector<uint64_t>> CollectGarbage(size_t keep);
+
+ private:
+  SnapshotStore(std::string path, std::string secondary_dir);
+  static absl::StatusOr<std::unique_ptr<SnapshotStore>> Open(const std::string& path,
+                                                              const StoreOptions& options,
+                                                              bool secondary);
+  absl::Status CheckFormat(bool initialise);
+
+  std::string path_;
+  std::string secondary_dir_;  // empty for the primary
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* tensor_cf_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+}  // namespace ranker
+
+#endif  // RANKER_MODEL_STORE_SNAPSHOT_STORE_H_

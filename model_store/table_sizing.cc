@@ -1,0 +1,102 @@
+#include "model_store/table_sizing.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace ranker {
+
+absl::StatusOr<TableKind> ParseTableKind(absl::string_view name) {
+  if (name == "full") return snapshot::FULL;
+  if (name == "hash") return snapshot::HASH;
+  if (name == "qr") return snapshot::QR;
+  if (name == "memcom") return snapshot::MEMCOM;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown table kind '", name, "' (expected full, hash, qr or memcom)"));
+}
+
+std::string TableKindName(TableKind kind) {
+  switch (kind) {
+    case snapshot::FULL:
+      return "full";
+    case snapshot::HASH:
+      return "hash";
+    case snapshot::QR:
+      return "qr";
+    case snapshot::MEMCOM:
+      return "memcom";
+    default:
+      return absl::StrCat("kind", static_cast<int>(kind));
+  }
+}
+
+std::string HashName(const TableSpec& spec) {
+  if (spec.hash() == snapshot::MIX) return absl::StrCat("mix:", spec.hash_seed());
+  return "identity";
+}
+
+uint64_t TableParameters(const TableSpec& spec) {
+  const uint64_t n = spec.n(), m = spec.m(), d = spec.d();
+  switch (spec.kind()) {
+    case snapshot::FULL:
+      return n * d;
+    case snapshot::HASH:
+      return m * d;
+    case snapshot::MEMCOM:
+      return m * d + n;
+    case snapshot::QR:
+      return m == 0 ? 0 : ((n + m - 1) / m + m) * d;
+    default:
+      return 0;
+  }
+}
+
+absl::StatusOr<TableSpec> SizeTable(const std::string& feature, TableKind kind, uint64_t n,
+                                    uint32_t d, double ratio) {
+  if (n == 0 || d == 0) return absl::InvalidArgumentError("tables need n >= 1 and d >= 1");
+  if (kind != snapshot::FULL && !(ratio >= 1.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("compression ratio must be >= 1, got ", ratio));
+  }
+  TableSpec spec;
+  spec.set_feature(feature);
+  spec.set_kind(kind);
+  spec.set_n(n);
+  spec.set_d(d);
+  spec.set_hash(snapshot::IDENTITY);
+  const double budget = static_cast<double>(n) * d / ratio;  // parameters allowed
+  double m = 0;
+  switch (kind) {
+    case snapshot::FULL:
+      m = static_cast<double>(n);
+      break;
+    case snapshot::HASH:
+      m = budget / d;
+      break;
+    case snapshot::MEMCOM:
+      m = (budget - static_cast<double>(n)) / d;
+      if (m < 0.5) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "memcom cannot reach ratio ", ratio, " with d=", d,
+            ": its per-entity weights alone cap the ratio below d"));
+      }
+      break;
+    case snapshot::QR: {
+      // rows = ceil(n/m) + m, smallest at m = sqrt(n); take the larger root of m + n/m = rows.
+      const double rows = budget / d;
+      const double disc = rows * rows - 4.0 * static_cast<double>(n);
+      if (disc < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "qr cannot reach ratio ", ratio, " for n=", n, ": its limit is about ",
+            static_cast<double>(n) / (2 * std::sqrt(static_cast<double>(n)))));
+      }
+      m = (rows + std::sqrt(disc)) / 2;
+      break;
+    }
+    default:
+      return absl::InvalidArgumentError("unknown table kind");
+  }
+  spec.set_m(std::max<uint64_t>(1, std::min<uint64_t>(n, std::llround(m))));
+  return spec;
+}
+
+}  // namespace ranker

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the project needs to build, test and run.
+# Used by README.md, .ci/run and docker/Dockerfile, so all three build the same way.
+# Usage: scripts/install-deps.sh [--runtime-only]
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+
+BUILD_PACKAGES=(
+  cmake g++ make pkg-config git
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  librocksdb-dev prometheus-cpp-dev libabsl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
+)
+# Tools the tests and deployment checks run for real (no recommends, or docker.io comes along).
+TOOL_PACKAGES=(prometheus docker-compose gnuplot-nox curl ca-certificates)
+
+missing=()
+for pkg in "${BUILD_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
