@@ -1,0 +1,217 @@
+// ranker-client: call a ranker-server from the command line (people and scripts).
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "proto/grpc_health.grpc.pb.h"
+#include "client/status_names.h"
+#include "proto/ranker.grpc.pb.h"
+
+ABSL_FLAG(std::string, target, "localhost:50051", "Server address, HOST:PORT.");
+ABSL_FLAG(uint64_t, user, 0, "rank: user id.");
+ABSL_FLAG(uint32_t, k, 10, "rank: number of items to return.");
+ABSL_FLAG(std::string, candidates, "",
+          "rank: comma-separated candidate item ids; empty ranks the whole catalogue.");
+ABSL_FLAG(uint64_t, model_version, 0, "rank, info: pin a loaded model version (0 = current).");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline for each call.");
+ABSL_FLAG(bool, json, false, "Print the response as JSON.");
+ABSL_FLAG(std::string, service, "",
+          "health: service name to check (empty = the server as a whole).");
+
+namespace ranker {
+namespace {
+
+constexpr char kUsage[] = R"(ranker-client: talk to a ranker-server.
+
+Usage: ranker-client COMMAND [--target HOST:PORT] [flags]
+
+Commands:
+  rank     top-k items for a user:  rank --user 42 --k 10 [--candidates 1,2,3]
+  info     the served model: version, tables (kind, n, m, d), bytes, compression
+  health   the standard gRPC health check; exit code 0 only when SERVING
+
+Exit code: 0 on success, 1 on an RPC error (its gRPC status is printed), 2 on bad usage.)";
+
+std::shared_ptr<grpc::Channel> Connect() {
+  return grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+}
+
+void SetDeadline(grpc::ClientContext* context) {
+  context->set_deadline(std::chrono::system_clock::now() +
+                        absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_timeout)));
+}
+
+int Fail(const grpc::Status& status) {
+  std::fprintf(stderr, "ranker-client: RPC failed: %d (%s): %s\n",
+               static_cast<int>(status.error_code()), StatusCodeName(status.error_code()),
+               status.error_message().c_str());
+  return 1;
+}
+
+int PrintJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) return 1;
+  std::printf("%s", json.c_str());
+  return 0;
+}
+
+std::string Bytes(uint64_t bytes) {
+  if (bytes < 1024) return absl::StrCat(bytes, " B");
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes) / 1024;
+  int unit = 0;
+  while (value >= 1024 && unit < 3) {
+    value /= 1024;
+    ++unit;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.1f %s", value, units[unit]);
+  return buffer;
+}
+
+int Rank() {
+  v1::RankRequest request;
+  request.set_user_id(absl::GetFlag(FLAGS_user));
+  request.set_k(absl::GetFlag(FLAGS_k));
+  request.set_model_version(absl::GetFlag(FLAGS_model_version));
+  for (absl::string_view part :
+       absl::StrSplit(absl::GetFlag(FLAGS_candidates), ',', absl::SkipWhitespace())) {
+    uint64_t id = 0;
+    if (!absl::SimpleAtoi(part, &id)) {
+      std::fprintf(stderr, "ranker-client: --candidates: '%s' is not an id\n",
+                   std::string(part).c_str());
+      return 2;
+    }
+    request.add_candidate_ids(id);
+  }
+  auto stub = v1::Ranker::NewStub(Connect());
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::RankResponse response;
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status status = stub->Rank(&context, request, &response);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (!status.ok()) return Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  std::printf("user %lu: top %d of %s, model version %lu, %.2f ms%s\n", request.user_id(),
+              response.items_size(),
+              request.candidate_ids().empty()
+                  ? "the catalogue"
+                  : absl::StrCat(request.candidate_ids_size(), " candidates").c_str(),
+              response.model_version(), ms,
+              response.unknown_ids() > 0
+                  ? absl::StrCat(", ", response.unknown_ids(), " unknown ids (fallback)").c_str()
+                  : "");
+  std::printf("%5s %20s %14s\n", "RANK", "ITEM", "SCORE");
+  int rank = 0;
+  for (const v1::ScoredItem& item : response.items()) {
+    std::printf("%5d %20lu %14.6f\n", ++rank, item.item_id(), item.score());
+  }
+  return 0;
+}
+
+int Info() {
+  auto stub = v1::Ranker::NewStub(Connect());
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetModelInfoRequest request;
+  request.set_model_version(absl::GetFlag(FLAGS_model_version));
+  v1::ModelInfo info;
+  grpc::Status status = stub->GetModelInfo(&context, request, &info);
+  if (!status.ok()) return Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(info);
+  std::printf("model version %lu (created %s, loaded in %.3f s)\n", info.version(),
+              absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(info.created_unix_seconds()),
+                               absl::UTCTimeZone()).c_str(),
+              info.load_seconds());
+  std::printf("%-6s %-7s %12s %12s %5s %-10s %12s %12s %8s\n", "TABLE", "KIND", "N", "M", "D",
+              "HASH", "RESIDENT", "FULL-FP32", "RATIO");
+  for (const v1::TableInfo& t : info.tables()) {
+    std::printf("%-6s %-7s %12lu %12lu %5u %-10s %12s %12s %7.2fx\n", t.feature().c_str(),
+                t.kind().c_str(), t.n(), t.m(), t.d(), t.hash().c_str(),
+                Bytes(t.resident_bytes()).c_str(), Bytes(t.uncompressed_bytes()).c_str(),
+                t.parameters() ? static_cast<double>(t.n() * t.d()) / t.parameters() : 0.0);
+  }
+  std::printf("scorer: MLP %s, dot-product weight %g\n",
+              absl::StrJoin(info.mlp_widths(), "-").c_str(), info.dot_weight());
+  std::printf("resident bytes:                %s (%lu)\n", Bytes(info.resident_bytes()).c_str(),
+              info.resident_bytes());
+  std::printf("uncompressed-equivalent bytes: %s (%lu)\n",
+              Bytes(info.uncompressed_bytes()).c_str(), info.uncompressed_bytes());
+  std::printf("embedding compression ratio:   %.2fx (memory ratio %.2fx)\n",
+              info.compression_ratio(),
+              info.resident_bytes() ? static_cast<double>(info.uncompressed_bytes()) /
+                                          static_cast<double>(info.resident_bytes())
+                                    : 0.0);
+  std::vector<std::string> keys;
+  for (const auto& entry : info.producer()) keys.push_back(entry.first);
+  std::sort(keys.begin(), keys.end());
+  for (const std::string& key : keys) {
+    std::printf("producer.%s: %s\n", key.c_str(), info.producer().at(key).c_str());
+  }
+  return 0;
+}
+
+int Health() {
+  auto stub = grpc::health::v1::Health::NewStub(Connect());
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(absl::GetFlag(FLAGS_service));
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) return Fail(status);
+  if (absl::GetFlag(FLAGS_json)) {
+    PrintJson(response);
+  } else {
+    std::printf("%s\n", grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                            response.status()).c_str());
+  }
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
+}
+
+int Run(const std::vector<char*>& args) {
+  if (args.size() != 2) {
+    std::fprintf(stderr, "ranker-client: give exactly one command: rank, info or health (see --help)\n");
+    return 2;
+  }
+  const std::string command = args[1];
+  if (command == "rank") return Rank();
+  if (command == "info") return Info();
+  if (command == "health") return Health();
+  std::fprintf(stderr, "ranker-client: unknown command '%s' (see --help)\n", command.c_str());
+  return 2;
+}
+
+}  // namespace
+}  // namespace ranker
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(ranker::kUsage);
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "client/");
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  absl::SetFlagsUsageConfig(config);
+  return ranker::Run(absl::ParseCommandLine(argc, argv));
+}

@@ -1,0 +1,180 @@
+#include "server/model_manager.h"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "model_store/status_macros.h"
+#include "server/log.h"
+
+namespace ranker {
+
+absl::Status SmokeTest(const Model& model) {
+  const uint64_t n = model.item().table.size();
+  std::vector<uint64_t> candidates;
+  for (uint64_t i = 0; i < std::min<uint64_t>(n, 64); ++i) candidates.push_back(model.item().ids.ToId(i));
+  RankScratch scratch;
+  RankResult result;
+  const size_t k = std::min<size_t>(10, candidates.size());
+  model.Rank(model.user().ids.ToId(0), candidates, k, &scratch, &result);
+  if (result.items.size() != k) {
+    return absl::InternalError(absl::StrCat("smoke rank returned ", result.items.size(),
+                                            " items, expected ", k));
+  }
+  for (const ScoredId& item : result.items) {
+    if (!std::isfinite(item.score)) {
+      return absl::FailedPreconditionError(absl::StrCat("smoke rank scored item ", item.id, " as ",
+                                                        item.score));
+    }
+  }
+  return absl::OkStatus();
+}
+
+ModelManager::ModelManager(std::unique_ptr<SnapshotStore> store, ModelManagerOptions options)
+    : options_(options), reaper_(ModelReaper::Create()), store_(std::move(store)) {}
+
+ModelManager::~ModelManager() {
+  StopWatcher();
+  {
+    absl::MutexLock lock(&mu_);
+    loaded_.clear();
+  }
+  current_.store(nullptr);
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(uint64_t version) const {
+  if (version == 0) {
+    std::shared_ptr<const Model> model = Current();
+    if (model == nullptr) return absl::UnavailableError("no model is loaded yet");
+    return model;
+  }
+  absl::MutexLock lock(&mu_);
+  if (loaded_.empty()) return absl::UnavailableError("no model is loaded yet");
+  auto it = loaded_.find(version);
+  if (it == loaded_.end()) {
+    std::string versions;
+    for (const auto& [v, entry] : loaded_) absl::StrAppend(&versions, versions.empty() ? "" : ", ", v);
+    return absl::NotFoundError(
+        absl::StrCat("model version ", version, " is not loaded (loaded: ", versions, ")"));
+  }
+  return it->second.model;
+}
+
+std::vector<LoadedVersion> ModelManager::Loaded() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<LoadedVersion> out;
+  for (const auto& [version, entry] : loaded_) out.push_back(entry);
+  return out;
+}
+
+void ModelManager::SetListener(Listener listener) {
+  absl::MutexLock lock(&mu_);
+  listener_ = std::move(listener);
+}
+
+void ModelManager::PublishCurrent() {
+  current_.store(loaded_.empty() ? nullptr : loaded_.rbegin()->second.model);
+}
+
+void ModelManager::Unload(const std::vector<uint64_t>& versions) {
+  absl::MutexLock lock(&mu_);
+  for (uint64_t version : versions) loaded_.erase(version);
+  PublishCurrent();
+}
+
+ReloadEvent ModelManager::Poll() {
+  absl::MutexLock poll_lock(&poll_mu_);
+  ReloadEvent event;
+  absl::Status status = store_->CatchUp();
+  absl::StatusOr<std::optional<uint64_t>> latest =
+      status.ok() ? store_->Latest() : absl::StatusOr<std::optional<uint64_t>>(status);
+  if (!latest.ok()) {
+    event.result = ReloadEvent::Result::kStoreError;
+    event.status = latest.status();
+  } else {
+    ReloadState state;
+    state.latest = *latest;
+    state.last_failed = last_failed_;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const auto& [version, entry] : loaded_) state.loaded.push_back(version);
+    }
+    const ReloadAction action = DecideReload(state, options_.keep_versions, options_.policy);
+    if (!action.load) return event;
+    event.version = *action.load;
+    event.status = LoadAndSwap(*action.load, action, &event);
+    event.result = event.status.ok() ? ReloadEvent::Result::kLoaded : ReloadEvent::Result::kFailed;
+    if (!event.status.ok()) last_failed_ = *action.load;
+  }
+  if (event.result == ReloadEvent::Result::kLoaded) {
+    LogInfo("model version ", event.version, " loaded and serving (", event.seconds, " s)");
+  } else {
+    LogError(event.result == ReloadEvent::Result::kFailed
+                 ? absl::StrCat("model version ", event.version, " rejected, keeping ",
+                                Current() ? absl::StrCat("version ", Current()->version())
+                                          : std::string("no model"),
+                                ": ")
+                 : std::string("store poll failed: "),
+             event.status.ToString());
+  }
+  Listener listener;
+  {
+    absl::MutexLock lock(&mu_);
+    listener = listener_;
+  }
+  if (listener) listener(event);
+  return event;
+}
+
+absl::Status ModelManager::LoadAndSwap(uint64_t version, const ReloadAction& action,
+                                       ReloadEvent* event) {
+  const auto start = std::chrono::steady_clock::now();
+  if (action.unload_before_load) Unload(action.unload);
+  absl::StatusOr<std::unique_ptr<const Model>> model = LoadModel(*store_, version, options_.load);
+  if (!model.ok()) return model.status();
+  RETURN_IF_ERROR(SmokeTest(**model));
+  event->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  LoadedVersion entry{version, static_cast<int64_t>(std::time(nullptr)), event->seconds,
+                      (*model)->resident_bytes(), reaper_->Adopt(*std::move(model))};
+  absl::MutexLock lock(&mu_);
+  loaded_[version] = std::move(entry);
+  for (uint64_t old : action.unload) loaded_.erase(old);
+  PublishCurrent();
+  return absl::OkStatus();
+}
+
+void ModelManager::StartWatcher(absl::Duration interval) {
+  watcher_ = std::thread([this, interval] {
+    for (;;) {
+      {
+        absl::MutexLock lock(&watch_mu_);
+        watch_mu_.AwaitWithTimeout(
+            absl::Condition(
+                +[](ModelManager* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                  return m->poll_requested_ || m->stop_watcher_;
+                },
+                this),
+            interval);
+        if (stop_watcher_) return;
+        poll_requested_ = false;
+      }
+      Poll();
+    }
+  });
+}
+
+void ModelManager::RequestPoll() {
+  absl::MutexLock lock(&watch_mu_);
+  poll_requested_ = true;
+}
+
+void ModelManager::StopWatcher() {
+  {
+    absl::MutexLock lock(&watch_mu_);
+    stop_watcher_ = true;
+  }
+  if (watcher_.joinable()) watcher_.join();
+}
+
+}  // namespace ranker

@@ -1,0 +1,109 @@
+// Owns the models the server can serve and replaces them as the store publishes new versions.
+//
+// Requests pin a model with Current() or Get(): the shared_ptr keeps that version alive for
+// the whole request even if a reload swaps it out meanwhile (LevelDB's Ref/Unref, TF Serving's
+// handles). Reloads run in Poll(): catch up with the store, ask DecideReload what to do, load
+// the new version completely (checksums, shapes), score a smoke request, and only then swap.
+// A failed load keeps what is serving and is not retried until a newer version appears. Old
+// models are destroyed by a ModelReaper, off the request threads.
+//
+// Thread-safe. Poll() calls are serialised; Current() is a lock-free atomic load.
+#ifndef RANKER_SERVER_MODEL_MANAGER_H_
+#define RANKER_SERVER_MODEL_MANAGER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "model_store/model.h"
+#include "model_store/model_loader.h"
+#include "model_store/snapshot_store.h"
+#include "server/model_reaper.h"
+#include "server/reload_policy.h"
+
+namespace ranker {
+
+struct ModelManagerOptions {
+  size_t keep_versions = 1;
+  ReloadPolicy policy = ReloadPolicy::kAvailabilityPreserving;
+  LoadOptions load;
+};
+
+// What one Poll() did.
+struct ReloadEvent {
+  enum class Result { kNoChange, kLoaded, kFailed, kStoreError };
+  Result result = Result::kNoChange;
+  uint64_t version = 0;  // the version loaded or attempted
+  absl::Status status;   // why it failed
+  double seconds = 0;    // load + verify + warm-up time
+};
+
+struct LoadedVersion {
+  uint64_t version;
+  int64_t loaded_unix_seconds;
+  double load_seconds;
+  size_t resident_bytes;
+  std::shared_ptr<const Model> model;
+};
+
+class ModelManager {
+ public:
+  using Listener = std::function<void(const ReloadEvent&)>;
+
+  ModelManager(std::unique_ptr<SnapshotStore> store, ModelManagerOptions options);
+  ~ModelManager();  // stops the watcher
+
+  // The newest loaded model, or nullptr before the first successful load.
+  std::shared_ptr<const Model> Current() const { return current_.load(); }
+  // `version` 0 = Current(). UNAVAILABLE if nothing is loaded; NOT_FOUND if `version` is not.
+  absl::StatusOr<std::shared_ptr<const Model>> Get(uint64_t version) const;
+  // Loaded versions, ascending, with their load figures.
+  std::vector<LoadedVersion> Loaded() const;
+
+  // One reload step (see the file comment); blocks until it is done.
+  ReloadEvent Poll();
+  // Called after every Poll() that did something (not kNoChange), on the polling thread.
+  void SetListener(Listener listener);
+
+  // Polls every `interval` on a background thread, and at once after RequestPoll().
+  void StartWatcher(absl::Duration interval);
+  void RequestPoll();
+  void StopWatcher();
+
+ private:
+  absl::Status LoadAndSwap(uint64_t version, const ReloadAction& action, ReloadEvent* event);
+  void Unload(const std::vector<uint64_t>& versions);
+  void PublishCurrent() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const ModelManagerOptions options_;
+  std::shared_ptr<ModelReaper> reaper_;
+  std::atomic<std::shared_ptr<const Model>> current_;
+
+  absl::Mutex poll_mu_;  // serialises Poll(); guards the store's CatchUp
+  std::unique_ptr<SnapshotStore> store_ ABSL_GUARDED_BY(poll_mu_);
+  uint64_t last_failed_ ABSL_GUARDED_BY(poll_mu_) = 0;
+
+  mutable absl::Mutex mu_;
+  std::map<uint64_t, LoadedVersion> loaded_ ABSL_GUARDED_BY(mu_);
+  Listener listener_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex watch_mu_;
+  bool poll_requested_ ABSL_GUARDED_BY(watch_mu_) = false;
+  bool stop_watcher_ ABSL_GUARDED_BY(watch_mu_) = false;
+  std::thread watcher_;
+};
+
+// Scores a small request on `model` and checks the result is well-formed: the warm-up that
+// proves a model can serve before it is swapped in.
+absl::Status SmokeTest(const Model& model);
+
+}  // namespace ranker
+
+#endif  // RANKER_SERVER_MODEL_MANAGER_H_

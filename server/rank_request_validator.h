@@ -1,0 +1,33 @@
+// Checks a RankRequest against the server's limits before any work is done.
+// INVALID_ARGUMENT messages name the field and the limit, so callers can fix their request.
+#ifndef RANKER_SERVER_RANK_REQUEST_VALIDATOR_H_
+#define RANKER_SERVER_RANK_REQUEST_VALIDATOR_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "model_store/model.h"
+#include "proto/ranker.pb.h"
+
+namespace ranker {
+
+enum class UnknownIdPolicy {
+  kFallback,  // score unknown ids with the table's fallback embedding and count them
+  kReject,    // INVALID_ARGUMENT naming the first unknown id
+};
+
+struct RankLimits {
+  uint32_t max_k = 1000;
+  uint32_t max_candidates = 10000;
+  UnknownIdPolicy unknown_ids = UnknownIdPolicy::kFallback;
+};
+
+// Limits that do not depend on the model: k and the candidate count.
+absl::Status ValidateRankRequest(const v1::RankRequest& request, const RankLimits& limits);
+// Under kReject, every id must be in `model`'s vocabulary.
+absl::Status CheckKnownIds(const v1::RankRequest& request, const Model& model,
+                           UnknownIdPolicy policy);
+
+}  // namespace ranker
+
+#endif  // RANKER_SERVER_RANK_REQUEST_VALIDATOR_H_

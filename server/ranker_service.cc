@@ -1,0 +1,117 @@
+#include "server/ranker_service.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "model_store/status_macros.h"
+#include "model_store/table_sizing.h"
+#include "server/grpc_status.h"
+
+namespace ranker {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Per-thread buffers: once warm, Rank allocates only the response it returns.
+struct ThreadScratch {
+  RankScratch rank;
+  RankResult result;
+};
+
+ThreadScratch& LocalScratch() {
+  thread_local ThreadScratch scratch;
+  return scratch;
+}
+
+}  // namespace
+
+RankerService::RankerService(const ModelManager* manager, RankLimits limits,
+                             RequestObserver* observer)
+    : manager_(manager), limits_(limits), observer_(observer) {}
+
+absl::Status RankerService::DoRank(grpc::ServerContext* context, const v1::RankRequest& request,
+                                   v1::RankResponse* response) {
+  RETURN_IF_ERROR(ValidateRankRequest(request, limits_));
+  ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, manager_->Get(request.model_version()));
+  RETURN_IF_ERROR(CheckKnownIds(request, *model, limits_.unknown_ids));
+  if (context->deadline() < std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError("deadline passed before scoring");
+  }
+  ThreadScratch& scratch = LocalScratch();
+  absl::Span<const uint64_t> candidates(request.candidate_ids().data(),
+                                        request.candidate_ids_size());
+  model->Rank(request.user_id(), candidates, request.k(), &scratch.rank, &scratch.result);
+  response->set_model_version(model->version());
+  response->set_unknown_ids(scratch.result.unknown_users + scratch.result.unknown_items);
+  auto* items = response->mutable_items();
+  items->Reserve(static_cast<int>(scratch.result.items.size()));
+  for (const ScoredId& scored : scratch.result.items) {
+    v1::ScoredItem* item = items->Add();
+    item->set_item_id(scored.id);
+    item->set_score(scored.score);
+  }
+  observer_->OnRank(candidates.empty() ? model->item().table.size() : candidates.size(),
+                    scratch.result.unknown_users, scratch.result.unknown_items);
+  return absl::OkStatus();
+}
+
+grpc::Status RankerService::Rank(grpc::ServerContext* context, const v1::RankRequest* request,
+                                 v1::RankResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status status = ToGrpcStatus(DoRank(context, *request, response));
+  observer_->OnRequest(RpcMethod::kRank, status.error_code(), SecondsSince(start));
+  return status;
+}
+
+grpc::Status RankerService::GetModelInfo(grpc::ServerContext* /*context*/,
+                                         const v1::GetModelInfoRequest* request,
+                                         v1::ModelInfo* response) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::shared_ptr<const Model>> model = manager_->Get(request->model_version());
+  grpc::Status status;
+  if (model.ok()) {
+    std::optional<LoadedVersion> loaded;
+    for (const LoadedVersion& entry : manager_->Loaded()) {
+      if (entry.version == (*model)->version()) loaded = entry;
+    }
+    DescribeModel(**model, loaded ? &*loaded : nullptr, response);
+  } else {
+    status = ToGrpcStatus(model.status());
+  }
+  observer_->OnRequest(RpcMethod::kGetModelInfo, status.error_code(), SecondsSince(start));
+  return status;
+}
+
+void DescribeModel(const Model& model, const LoadedVersion* loaded, v1::ModelInfo* info) {
+  const Manifest& manifest = model.manifest();
+  info->set_version(model.version());
+  info->set_created_unix_seconds(manifest.created_unix_seconds());
+  for (const Feature* feature : {&model.user(), &model.item()}) {
+    const TableSpec& spec = feature->table.spec();
+    v1::TableInfo* table = info->add_tables();
+    table->set_feature(spec.feature());
+    table->set_kind(TableKindName(spec.kind()));
+    table->set_n(spec.n());
+    table->set_m(spec.m());
+    table->set_d(spec.d());
+    table->set_hash(HashName(spec));
+    table->set_parameters(feature->table.parameters());
+    table->set_resident_bytes(model.table_resident_bytes(*feature));
+    table->set_uncompressed_bytes(spec.n() * spec.d() * sizeof(float));
+    table->set_has_id_map(!feature->ids.dense());
+  }
+  for (uint32_t width : model.scorer().widths()) info->add_mlp_widths(width);
+  info->set_dot_weight(model.scorer().dot_weight());
+  info->set_resident_bytes(model.resident_bytes());
+  info->set_uncompressed_bytes(model.uncompressed_bytes());
+  info->set_compression_ratio(model.compression_ratio());
+  info->mutable_producer()->insert(manifest.producer().begin(), manifest.producer().end());
+  if (loaded != nullptr) {
+    info->set_loaded_unix_seconds(loaded->loaded_unix_seconds);
+    info->set_load_seconds(loaded->load_seconds);
+  }
+}
+
+}  // namespace ranker

@@ -1,0 +1,37 @@
+// The public gRPC service: Rank and GetModelInfo over the models a ModelManager holds.
+// Stateless apart from per-thread scratch buffers; safe for any number of concurrent calls.
+#ifndef RANKER_SERVER_RANKER_SERVICE_H_
+#define RANKER_SERVER_RANKER_SERVICE_H_
+
+#include "proto/ranker.grpc.pb.h"
+#include "server/model_manager.h"
+#include "server/rank_request_validator.h"
+#include "server/request_observer.h"
+
+namespace ranker {
+
+class RankerService final : public v1::Ranker::Service {
+ public:
+  // `manager` and `observer` must outlive the service.
+  RankerService(const ModelManager* manager, RankLimits limits, RequestObserver* observer);
+
+  grpc::Status Rank(grpc::ServerContext* context, const v1::RankRequest* request,
+                    v1::RankResponse* response) override;
+  grpc::Status GetModelInfo(grpc::ServerContext* context, const v1::GetModelInfoRequest* request,
+                            v1::ModelInfo* response) override;
+
+ private:
+  absl::Status DoRank(grpc::ServerContext* context, const v1::RankRequest& request,
+                      v1::RankResponse* response);
+
+  const ModelManager* manager_;
+  const RankLimits limits_;
+  RequestObserver* observer_;
+};
+
+// Fills `info` from `model` (and its load figures, when `loaded` is non-null).
+void DescribeModel(const Model& model, const LoadedVersion* loaded, v1::ModelInfo* info);
+
+}  // namespace ranker
+
+#endif  // RANKER_SERVER_RANKER_SERVICE_H_

@@ -1,0 +1,36 @@
+#include "server/reload_policy.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace ranker {
+
+absl::StatusOr<ReloadPolicy> ParseReloadPolicy(absl::string_view name) {
+  if (name == "availability_preserving") return ReloadPolicy::kAvailabilityPreserving;
+  if (name == "resource_preserving") return ReloadPolicy::kResourcePreserving;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown reload policy '", name, "' (availability_preserving or resource_preserving)"));
+}
+
+std::string ReloadPolicyName(ReloadPolicy policy) {
+  return policy == ReloadPolicy::kResourcePreserving ? "resource_preserving"
+                                                     : "availability_preserving";
+}
+
+ReloadAction DecideReload(const ReloadState& state, size_t keep_versions, ReloadPolicy policy) {
+  ReloadAction action;
+  if (!state.latest) return action;
+  const uint64_t latest = *state.latest;
+  const uint64_t newest_loaded = state.loaded.empty() ? 0 : state.loaded.back();
+  if (latest <= newest_loaded || latest == state.last_failed) return action;
+  action.load = latest;
+  keep_versions = std::max<size_t>(1, keep_versions);
+  // After the load the newest keep_versions - 1 loaded versions stay beside the new one.
+  const size_t stay = std::min(state.loaded.size(), keep_versions - 1);
+  action.unload.assign(state.loaded.begin(), state.loaded.end() - stay);
+  action.unload_before_load = policy == ReloadPolicy::kResourcePreserving && !action.unload.empty();
+  return action;
+}
+
+}  // namespace ranker

@@ -1,0 +1,30 @@
+// Hooks the service calls for each request, so metrics stay out of the request logic.
+// Implementations must be thread-safe and cheap (they run on the request path).
+#ifndef RANKER_SERVER_REQUEST_OBSERVER_H_
+#define RANKER_SERVER_REQUEST_OBSERVER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include <grpcpp/support/status.h>
+
+namespace ranker {
+
+enum class RpcMethod { kRank, kGetModelInfo, kReload, kListLoadedVersions };
+
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void OnRequest(RpcMethod method, grpc::StatusCode code, double seconds) = 0;
+  virtual void OnRank(size_t candidates, uint32_t unknown_users, uint32_t unknown_items) = 0;
+};
+
+class NullRequestObserver final : public RequestObserver {
+ public:
+  void OnRequest(RpcMethod, grpc::StatusCode, double) override {}
+  void OnRank(size_t, uint32_t, uint32_t) override {}
+};
+
+}  // namespace ranker
+
+#endif  // RANKER_SERVER_REQUEST_OBSERVER_H_
