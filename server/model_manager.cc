@@ -85,46 +85,59 @@ void ModelManager::Unload(const std::vector<uint64_t>& versions) {
 
 ReloadEvent ModelManager::Poll() {
   absl::MutexLock poll_lock(&poll_mu_);
-  ReloadEvent event;
+  ReloadEvent last;
   absl::Status status = store_->CatchUp();
-  absl::StatusOr<std::optional<uint64_t>> latest =
-      status.ok() ? store_->Latest() : absl::StatusOr<std::optional<uint64_t>>(status);
-  if (!latest.ok()) {
-    event.result = ReloadEvent::Result::kStoreError;
-    event.status = latest.status();
-  } else {
+  absl::StatusOr<std::vector<uint64_t>> available =
+      status.ok() ? store_->ListVersions() : absl::StatusOr<std::vector<uint64_t>>(status);
+  if (!available.ok()) {
+    last.result = ReloadEvent::Result::kStoreError;
+    last.status = available.status();
+    LogError("store poll failed: ", last.status.ToString());
+    Notify(last);
+    return last;
+  }
+  // After a failed load, decide again: an older good version may still beat what is loaded
+  // (on a fresh start, the version before a bad latest one).
+  for (;;) {
     ReloadState state;
-    state.latest = *latest;
-    state.last_failed = last_failed_;
+    state.available = *available;
+    state.failed = failed_;
     {
       absl::MutexLock lock(&mu_);
       for (const auto& [version, entry] : loaded_) state.loaded.push_back(version);
     }
     const ReloadAction action = DecideReload(state, options_.keep_versions, options_.policy);
-    if (!action.load) return event;
+    if (!action.load) break;
+    ReloadEvent event;
     event.version = *action.load;
     event.status = LoadAndSwap(*action.load, action, &event);
     event.result = event.status.ok() ? ReloadEvent::Result::kLoaded : ReloadEvent::Result::kFailed;
-    if (!event.status.ok()) last_failed_ = *action.load;
+    if (event.status.ok()) {
+      LogInfo("model version ", event.version, " loaded and serving (", event.seconds, " s)");
+    } else {
+      failed_.push_back(event.version);
+      std::shared_ptr<const Model> current = Current();
+      LogError("model version ", event.version, " rejected, keeping ",
+               current ? absl::StrCat("version ", current->version()) : std::string("no model"),
+               ": ", event.status.ToString());
+    }
+    Notify(event);
+    last = event;
+    if (event.status.ok()) break;
   }
-  if (event.result == ReloadEvent::Result::kLoaded) {
-    LogInfo("model version ", event.version, " loaded and serving (", event.seconds, " s)");
-  } else {
-    LogError(event.result == ReloadEvent::Result::kFailed
-                 ? absl::StrCat("model version ", event.version, " rejected, keeping ",
-                                Current() ? absl::StrCat("version ", Current()->version())
-                                          : std::string("no model"),
-                                ": ")
-                 : std::string("store poll failed: "),
-             event.status.ToString());
-  }
+  // Versions at or below the newest loaded one are never considered again.
+  const uint64_t floor = Current() ? Current()->version() : 0;
+  std::erase_if(failed_, [floor](uint64_t v) { return v <= floor; });
+  return last;
+}
+
+void ModelManager::Notify(const ReloadEvent& event) {
   Listener listener;
   {
     absl::MutexLock lock(&mu_);
     listener = listener_;
   }
   if (listener) listener(event);
-  return event;
 }
 
 absl::Status ModelManager::LoadAndSwap(uint64_t version, const ReloadAction& action,

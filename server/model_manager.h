@@ -67,9 +67,11 @@ class ModelManager {
   // Loaded versions, ascending, with their load figures.
   std::vector<LoadedVersion> Loaded() const;
 
-  // One reload step (see the file comment); blocks until it is done.
+  // One reload step (see the file comment); blocks until it is done. If a load fails it
+  // decides again, so an older good version can be loaded in the same step. Returns the last
+  // load attempt (kNoChange if there was none).
   ReloadEvent Poll();
-  // Called after every Poll() that did something (not kNoChange), on the polling thread.
+  // Called after every load attempt and store error, on the polling thread.
   void SetListener(Listener listener);
 
   // Polls every `interval` on a background thread, and at once after RequestPoll().
@@ -80,6 +82,7 @@ class ModelManager {
  private:
   absl::Status LoadAndSwap(uint64_t version, const ReloadAction& action, ReloadEvent* event);
   void Unload(const std::vector<uint64_t>& versions);
+  void Notify(const ReloadEvent& event);
   void PublishCurrent() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ModelManagerOptions options_;
@@ -88,7 +91,7 @@ class ModelManager {
 
   absl::Mutex poll_mu_;  // serialises Poll(); guards the store's CatchUp
   std::unique_ptr<SnapshotStore> store_ ABSL_GUARDED_BY(poll_mu_);
-  uint64_t last_failed_ ABSL_GUARDED_BY(poll_mu_) = 0;
+  std::vector<uint64_t> failed_ ABSL_GUARDED_BY(poll_mu_);
 
   mutable absl::Mutex mu_;
   std::map<uint64_t, LoadedVersion> loaded_ ABSL_GUARDED_BY(mu_);

@@ -23,7 +23,7 @@ void ModelReaper::Retire(const Model* model) {
       queue_.push_back(model);
       return;
     }
-    ++destroyed_;
+    ++destroyed_inline_;
   }
   delete model;
 }
@@ -42,7 +42,7 @@ void ModelReaper::Loop() {
     }
     delete model;
     absl::MutexLock lock(&mu_);
-    ++destroyed_;
+    ++destroyed_on_thread_;
   }
 }
 
@@ -56,9 +56,14 @@ void ModelReaper::Stop() {
   if (thread_.joinable() && !OnReaperThread()) thread_.join();
 }
 
-size_t ModelReaper::destroyed() const {
+size_t ModelReaper::destroyed_on_reaper_thread() const {
   absl::MutexLock lock(&mu_);
-  return destroyed_;
+  return destroyed_on_thread_;
+}
+
+size_t ModelReaper::destroyed_inline() const {
+  absl::MutexLock lock(&mu_);
+  return destroyed_inline_;
 }
 
 }  // namespace ranker

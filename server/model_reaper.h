@@ -23,8 +23,9 @@ class ModelReaper : public std::enable_shared_from_this<ModelReaper> {
 
   // Destroys everything queued and stops the thread. Idempotent.
   void Stop();
-  // Number of models destroyed so far (for tests).
-  size_t destroyed() const;
+  // Models destroyed so far on the reaper thread, and inline after Stop (for tests).
+  size_t destroyed_on_reaper_thread() const;
+  size_t destroyed_inline() const;
   // True if called on the reaper thread (for tests).
   bool OnReaperThread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
@@ -36,7 +37,8 @@ class ModelReaper : public std::enable_shared_from_this<ModelReaper> {
   mutable absl::Mutex mu_;
   std::deque<const Model*> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  size_t destroyed_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t destroyed_on_thread_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t destroyed_inline_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

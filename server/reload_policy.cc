@@ -20,11 +20,15 @@ std::string ReloadPolicyName(ReloadPolicy policy) {
 
 ReloadAction DecideReload(const ReloadState& state, size_t keep_versions, ReloadPolicy policy) {
   ReloadAction action;
-  if (!state.latest) return action;
-  const uint64_t latest = *state.latest;
   const uint64_t newest_loaded = state.loaded.empty() ? 0 : state.loaded.back();
-  if (latest <= newest_loaded || latest == state.last_failed) return action;
-  action.load = latest;
+  for (auto it = state.available.rbegin(); it != state.available.rend(); ++it) {
+    if (*it <= newest_loaded) break;
+    if (std::find(state.failed.begin(), state.failed.end(), *it) == state.failed.end()) {
+      action.load = *it;
+      break;
+    }
+  }
+  if (!action.load) return action;
   keep_versions = std::max<size_t>(1, keep_versions);
   // After the load the newest keep_versions - 1 loaded versions stay beside the new one.
   const size_t stay = std::min(state.loaded.size(), keep_versions - 1);

@@ -27,8 +27,8 @@ std::string ReloadPolicyName(ReloadPolicy policy);
 
 struct ReloadState {
   std::vector<uint64_t> loaded;     // ascending
-  std::optional<uint64_t> latest;   // the store's `latest`, if any
-  uint64_t last_failed = 0;         // newest version whose load failed (0 = none)
+  std::vector<uint64_t> available;  // complete versions in the store, ascending
+  std::vector<uint64_t> failed;     // versions whose load failed (any order)
 };
 
 struct ReloadAction {
@@ -37,8 +37,10 @@ struct ReloadAction {
   bool unload_before_load = false;
 };
 
-// Loads `latest` when it is newer than everything loaded and has not already failed; keeps
-// the newest `keep_versions` (>= 1) versions including the new one.
+// Loads the newest available version that is newer than everything loaded and has not failed
+// before. With nothing loaded (a fresh start) any version qualifies, so a bad latest version
+// does not stop the server from serving the good one before it. Keeps the newest
+// `keep_versions` (>= 1) versions including the new one.
 ReloadAction DecideReload(const ReloadState& state, size_t keep_versions, ReloadPolicy policy);
 
 }  // namespace ranker

@@ -99,7 +99,7 @@ int Serve() {
     return 1;
   }
   ModelManager manager(*std::move(store), manager_options);
-  manager.Poll();  // serve the latest version from the first call, if there is one
+  manager.Poll();  // serve the newest loadable version from the first call, if there is one
   if (manager.Current() == nullptr) {
     LogWarning("no loadable model in ", absl::GetFlag(FLAGS_store),
                " yet: health is NOT_SERVING and Rank returns UNAVAILABLE until one is published");
@@ -149,6 +149,8 @@ int Serve() {
   LogInfo("ranker-server listening on ", host, ":", port,
           admin_server ? absl::StrCat(", admin on port ", admin_port) : std::string(),
           ", serving version ", manager.Current() ? manager.Current()->version() : 0);
+  // Machine-readable lines for scripts and tests that start the server on port 0.
+  if (admin_server) std::printf("admin listening on port %d\n", admin_port);
   std::printf("listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
 
