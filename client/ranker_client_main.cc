@@ -17,8 +17,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "proto/grpc_health.grpc.pb.h"
 #include "client/status_names.h"
+#include "proto/grpc_health.grpc.pb.h"
 #include "proto/ranker.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "localhost:50051", "Server address, HOST:PORT.");
@@ -29,6 +29,9 @@ ABSL_FLAG(std::string, candidates, "",
 ABSL_FLAG(uint64_t, model_version, 0, "rank, info: pin a loaded model version (0 = current).");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline for each call.");
 ABSL_FLAG(bool, json, false, "Print the response as JSON.");
+ABSL_FLAG(uint32_t, repeat, 1,
+          "rank: send the request this many times on one connection and print latency "
+          "percentiles (the first call, which opens the connection, is reported apart).");
 ABSL_FLAG(std::string, service, "",
           "health: service name to check (empty = the server as a whole).");
 
@@ -106,11 +109,35 @@ int Rank() {
   grpc::ClientContext context;
   SetDeadline(&context);
   v1::RankResponse response;
-  const auto start = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
   grpc::Status status = stub->Rank(&context, request, &response);
-  const double ms =
+  double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!status.ok()) return Fail(status);
+  const uint32_t repeat = absl::GetFlag(FLAGS_repeat);
+  if (repeat > 1) {
+    const double first_ms = ms;
+    std::vector<double> latencies;
+    for (uint32_t i = 1; i < repeat; ++i) {
+      grpc::ClientContext again;
+      SetDeadline(&again);
+      start = std::chrono::steady_clock::now();
+      status = stub->Rank(&again, request, &response);
+      latencies.push_back(std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - start)
+                              .count());
+      if (!status.ok()) return Fail(status);
+    }
+    std::sort(latencies.begin(), latencies.end());
+    const auto at = [&](double q) {
+      return latencies[std::min(latencies.size() - 1,
+                                static_cast<size_t>(q * static_cast<double>(latencies.size())))];
+    };
+    std::printf("%u calls: first (with connect) %.3f ms; then min %.3f, p50 %.3f, p90 %.3f, "
+                "p99 %.3f, max %.3f ms\n",
+                repeat, first_ms, latencies.front(), at(0.5), at(0.9), at(0.99), latencies.back());
+    ms = at(0.5);
+  }
   if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
   std::printf("user %lu: top %d of %s, model version %lu, %.2f ms%s\n", request.user_id(),
               response.items_size(),
@@ -139,10 +166,12 @@ int Info() {
   grpc::Status status = stub->GetModelInfo(&context, request, &info);
   if (!status.ok()) return Fail(status);
   if (absl::GetFlag(FLAGS_json)) return PrintJson(info);
-  std::printf("model version %lu (created %s, loaded in %.3f s)\n", info.version(),
-              absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(info.created_unix_seconds()),
-                               absl::UTCTimeZone()).c_str(),
-              info.load_seconds());
+  std::printf(
+      "model version %lu (created %s, loaded in %.3f s)\n", info.version(),
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(info.created_unix_seconds()),
+                       absl::UTCTimeZone())
+          .c_str(),
+      info.load_seconds());
   std::printf("%-6s %-7s %12s %12s %5s %-10s %12s %12s %8s\n", "TABLE", "KIND", "N", "M", "D",
               "HASH", "RESIDENT", "FULL-FP32", "RATIO");
   for (const v1::TableInfo& t : info.tables()) {
@@ -155,8 +184,8 @@ int Info() {
               absl::StrJoin(info.mlp_widths(), "-").c_str(), info.dot_weight());
   std::printf("resident bytes:                %s (%lu)\n", Bytes(info.resident_bytes()).c_str(),
               info.resident_bytes());
-  std::printf("uncompressed-equivalent bytes: %s (%lu)\n",
-              Bytes(info.uncompressed_bytes()).c_str(), info.uncompressed_bytes());
+  std::printf("uncompressed-equivalent bytes: %s (%lu)\n", Bytes(info.uncompressed_bytes()).c_str(),
+              info.uncompressed_bytes());
   std::printf("embedding compression ratio:   %.2fx (memory ratio %.2fx)\n",
               info.compression_ratio(),
               info.resident_bytes() ? static_cast<double>(info.uncompressed_bytes()) /
@@ -183,15 +212,17 @@ int Health() {
   if (absl::GetFlag(FLAGS_json)) {
     PrintJson(response);
   } else {
-    std::printf("%s\n", grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
-                            response.status()).c_str());
+    std::printf(
+        "%s\n",
+        grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status()).c_str());
   }
   return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
 }
 
 int Run(const std::vector<char*>& args) {
   if (args.size() != 2) {
-    std::fprintf(stderr, "ranker-client: give exactly one command: rank, info or health (see --help)\n");
+    std::fprintf(stderr,
+                 "ranker-client: give exactly one command: rank, info or health (see --help)\n");
     return 2;
   }
   const std::string command = args[1];

@@ -25,7 +25,7 @@ uint32_t SoftwareCrc(const unsigned char* p, size_t size, uint32_t crc) {
 }
 
 __attribute__((target("sse4.2"))) uint32_t HardwareCrc(const unsigned char* p, size_t size,
-                                                        uint32_t crc) {
+                                                       uint32_t crc) {
   uint64_t c = crc;
   while (size >= 8) {
     uint64_t word;

@@ -38,7 +38,8 @@ absl::Status AddTable(const TableSpec& spec, uint64_t seed, TensorMap& tensors) 
       return AddFloat(tensors, TableTensorName(f, "weight"), {n}, seed + 1, 0.5f, 1.0f);
     case snapshot::QR:
       RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "remainder"), {m, d}, seed, 1.0f));
-      return AddFloat(tensors, TableTensorName(f, "quotient"), {(n + m - 1) / m, d}, seed + 1, 1.0f);
+      return AddFloat(tensors, TableTensorName(f, "quotient"), {(n + m - 1) / m, d}, seed + 1,
+                      1.0f);
     default:
       return absl::InvalidArgumentError("unknown table kind");
   }
@@ -82,16 +83,16 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
     const float glorot = std::sqrt(6.0f / static_cast<float>(widths[l] + widths[l + 1]));
     RETURN_IF_ERROR(AddFloat(snapshot.tensors, MlpTensorName(l, "weight"),
                              {widths[l + 1], widths[l]}, seed += 10, glorot));
-    RETURN_IF_ERROR(AddFloat(snapshot.tensors, MlpTensorName(l, "bias"), {widths[l + 1]},
-                             seed += 10, 0.1f));
+    RETURN_IF_ERROR(
+        AddFloat(snapshot.tensors, MlpTensorName(l, "bias"), {widths[l + 1]}, seed += 10, 0.1f));
   }
   auto& producer = *manifest.mutable_producer();
   producer["tool"] = "ranker-store demo";
-  producer["options"] = absl::StrCat(
-      "users=", options.users, " items=", options.items, " d=", options.d,
-      " kind=", TableKindName(options.kind), " ratio=", options.ratio,
-      " hidden=", absl::StrJoin(options.hidden, ","), " dot_weight=", options.dot_weight,
-      " seed=", options.seed);
+  producer["options"] =
+      absl::StrCat("users=", options.users, " items=", options.items, " d=", options.d,
+                   " kind=", TableKindName(options.kind), " ratio=", options.ratio,
+                   " hidden=", absl::StrJoin(options.hidden, ","),
+                   " dot_weight=", options.dot_weight, " seed=", options.seed);
   return snapshot;
 }
 

@@ -12,7 +12,8 @@ namespace {
 absl::StatusOr<AlignedBuffer> TakeTensor(TensorMap& tensors, const std::string& name, DType dtype,
                                          std::vector<uint64_t> shape) {
   auto it = tensors.find(name);
-  if (it == tensors.end()) return absl::NotFoundError(absl::StrCat("tensor '", name, "' is missing"));
+  if (it == tensors.end())
+    return absl::NotFoundError(absl::StrCat("tensor '", name, "' is missing"));
   if (it->second.dtype != dtype || it->second.shape != shape) {
     return absl::FailedPreconditionError(
         absl::StrCat("tensor '", name, "' has shape [", absl::StrJoin(it->second.shape, ","),
@@ -51,7 +52,8 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
   absl::StatusOr<AlignedBuffer> primary, weights, quotient;
   switch (spec.kind()) {
     case snapshot::FULL:
-      if (m != n) return absl::FailedPreconditionError(absl::StrCat("table '", f, "': full needs m == n"));
+      if (m != n)
+        return absl::FailedPreconditionError(absl::StrCat("table '", f, "': full needs m == n"));
       primary = TakeTensor(tensors, TableTensorName(f, "embeddings"), snapshot::FLOAT32, {n, d});
       break;
     case snapshot::HASH:

@@ -51,7 +51,9 @@ class EmbeddingTable {
   const float* quotient() const { return quotient_.as<float>().data(); }
 
  private:
-  uint64_t Row(uint64_t id) const { return HashId(spec_.hash(), spec_.hash_seed(), id) % spec_.m(); }
+  uint64_t Row(uint64_t id) const {
+    return HashId(spec_.hash(), spec_.hash_seed(), id) % spec_.m();
+  }
 
   TableSpec spec_;
   AlignedBuffer primary_;   // E (full), S (hash, memcom), R (qr)

@@ -16,7 +16,8 @@ absl::StatusOr<IdMap> IdMap::Create(const TableSpec& spec, TensorMap& tensors) {
   if (!spec.has_id_map()) return Dense(spec.n());
   const std::string name = TableTensorName(spec.feature(), "id_map");
   auto it = tensors.find(name);
-  if (it == tensors.end()) return absl::NotFoundError(absl::StrCat("tensor '", name, "' is missing"));
+  if (it == tensors.end())
+    return absl::NotFoundError(absl::StrCat("tensor '", name, "' is missing"));
   if (it->second.dtype != snapshot::UINT64 || it->second.shape != std::vector<uint64_t>{spec.n()}) {
     return absl::FailedPreconditionError(
         absl::StrCat("tensor '", name, "' must be uint64 of shape [", spec.n(), "]"));

@@ -42,8 +42,8 @@ absl::StatusOr<std::unique_ptr<const Model>> Model::Create(Manifest manifest, Te
   ASSIGN_OR_RETURN(model->item_, CreateFeature(manifest, "item", tensors));
   const uint32_t d = model->user_.table.dim();
   if (model->item_.table.dim() != d) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "user d=", d, " differs from item d=", model->item_.table.dim()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("user d=", d, " differs from item d=", model->item_.table.dim()));
   }
   ASSIGN_OR_RETURN(model->scorer_, RankNetScorer::Create(manifest.scorer(), d, tensors));
   if (!tensors.empty()) {
@@ -135,7 +135,8 @@ size_t Model::resident_bytes() const {
 
 size_t Model::uncompressed_bytes() const {
   size_t bytes = scorer_.resident_bytes() + user_.ids.resident_bytes() + item_.ids.resident_bytes();
-  for (const Feature* f : {&user_, &item_}) bytes += f->table.size() * f->table.dim() * sizeof(float);
+  for (const Feature* f : {&user_, &item_})
+    bytes += f->table.size() * f->table.dim() * sizeof(float);
   return bytes;
 }
 

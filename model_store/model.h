@@ -46,8 +46,7 @@ class Model {
   // Builds a model from `manifest` and its tensors (consumed). Checks that every table and
   // scorer tensor is present with the right dtype and shape, that no tensor is left over,
   // and that every float is finite. Errors are FAILED_PRECONDITION naming the tensor.
-  static absl::StatusOr<std::unique_ptr<const Model>> Create(Manifest manifest,
-                                                             TensorMap tensors);
+  static absl::StatusOr<std::unique_ptr<const Model>> Create(Manifest manifest, TensorMap tensors);
 
   uint64_t version() const { return manifest_.version(); }
   const Manifest& manifest() const { return manifest_; }
@@ -57,8 +56,8 @@ class Model {
 
   // Ranks `candidates` (wire ids; duplicates ignored) or, when empty, every item, for
   // `user_id`, keeping the best `k` (highest score, then lower id). REQUIRES: k >= 1.
-  void Rank(uint64_t user_id, absl::Span<const uint64_t> candidates, size_t k,
-            RankScratch* scratch, RankResult* result) const;
+  void Rank(uint64_t user_id, absl::Span<const uint64_t> candidates, size_t k, RankScratch* scratch,
+            RankResult* result) const;
 
   // The embedding of a wire id as Rank uses it (fallback for unknown ids); d floats.
   void EmbedUser(uint64_t user_id, float* out) const;

@@ -67,8 +67,7 @@ absl::StatusOr<Snapshot> ReadSnapshot(const SnapshotStore& store, uint64_t versi
   return snapshot;
 }
 
-absl::StatusOr<std::unique_ptr<const Model>> LoadModel(const SnapshotStore& store,
-                                                       uint64_t version,
+absl::StatusOr<std::unique_ptr<const Model>> LoadModel(const SnapshotStore& store, uint64_t version,
                                                        const LoadOptions& options) {
   ASSIGN_OR_RETURN(Snapshot snapshot, ReadSnapshot(store, version, options));
   auto model = Model::Create(std::move(snapshot.manifest), std::move(snapshot.tensors));

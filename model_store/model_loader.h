@@ -28,8 +28,7 @@ absl::Status ValidateManifest(const Manifest& manifest, uint64_t max_bytes);
 absl::StatusOr<Snapshot> ReadSnapshot(const SnapshotStore& store, uint64_t version,
                                       const LoadOptions& options = {});
 
-absl::StatusOr<std::unique_ptr<const Model>> LoadModel(const SnapshotStore& store,
-                                                       uint64_t version,
+absl::StatusOr<std::unique_ptr<const Model>> LoadModel(const SnapshotStore& store, uint64_t version,
                                                        const LoadOptions& options = {});
 
 }  // namespace ranker

@@ -11,10 +11,10 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "model_store/demo_model.h"
@@ -107,7 +107,8 @@ absl::Status Demo() {
   ASSIGN_OR_RETURN(demo.kind, ParseTableKind(absl::GetFlag(FLAGS_kind)));
   demo.ratio = absl::GetFlag(FLAGS_ratio);
   demo.hidden.clear();
-  for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_hidden), ',', absl::SkipEmpty())) {
+  for (absl::string_view part :
+       absl::StrSplit(absl::GetFlag(FLAGS_hidden), ',', absl::SkipEmpty())) {
     uint32_t width = 0;
     if (!absl::SimpleAtoi(part, &width) || width == 0) {
       return absl::InvalidArgumentError(absl::StrCat("--hidden: bad width '", part, "'"));
@@ -179,10 +180,11 @@ absl::Status Inspect(uint64_t version) {
     std::printf("  producer.%s: %s\n", key.c_str(), manifest.producer().at(key).c_str());
   }
   for (const TableSpec& t : manifest.tables()) {
-    std::printf("  table %-5s kind=%-6s n=%lu m=%lu d=%u hash=%s id_map=%s params=%lu ratio=%.2fx\n",
-                t.feature().c_str(), TableKindName(t.kind()).c_str(), t.n(), t.m(), t.d(),
-                HashName(t).c_str(), t.has_id_map() ? "yes" : "no", TableParameters(t),
-                static_cast<double>(t.n() * t.d()) / std::max<uint64_t>(1, TableParameters(t)));
+    std::printf(
+        "  table %-5s kind=%-6s n=%lu m=%lu d=%u hash=%s id_map=%s params=%lu ratio=%.2fx\n",
+        t.feature().c_str(), TableKindName(t.kind()).c_str(), t.n(), t.m(), t.d(),
+        HashName(t).c_str(), t.has_id_map() ? "yes" : "no", TableParameters(t),
+        static_cast<double>(t.n() * t.d()) / std::max<uint64_t>(1, TableParameters(t)));
   }
   std::printf("  scorer widths=%s dot_weight=%g\n",
               absl::StrJoin(manifest.scorer().widths(), "-").c_str(),

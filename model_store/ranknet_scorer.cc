@@ -19,7 +19,8 @@ using ConstVectorMap = Eigen::Map<const Eigen::VectorXf>;
 absl::StatusOr<AlignedBuffer> TakeFloat(TensorMap& tensors, const std::string& name,
                                         std::vector<uint64_t> shape) {
   auto it = tensors.find(name);
-  if (it == tensors.end()) return absl::NotFoundError(absl::StrCat("tensor '", name, "' is missing"));
+  if (it == tensors.end())
+    return absl::NotFoundError(absl::StrCat("tensor '", name, "' is missing"));
   if (it->second.dtype != snapshot::FLOAT32 || it->second.shape != shape) {
     return absl::FailedPreconditionError(absl::StrCat("tensor '", name, "' has the wrong shape"));
   }
@@ -50,8 +51,8 @@ absl::StatusOr<RankNetScorer> RankNetScorer::Create(const snapshot::ScorerSpec& 
     return absl::FailedPreconditionError("scorer dot_weight is not finite");
   }
   for (size_t l = 0; l + 1 < w.size(); ++l) {
-    ASSIGN_OR_RETURN(AlignedBuffer weight, TakeFloat(tensors, MlpTensorName(l, "weight"),
-                                                     {w[l + 1], w[l]}));
+    ASSIGN_OR_RETURN(AlignedBuffer weight,
+                     TakeFloat(tensors, MlpTensorName(l, "weight"), {w[l + 1], w[l]}));
     ASSIGN_OR_RETURN(AlignedBuffer bias, TakeFloat(tensors, MlpTensorName(l, "bias"), {w[l + 1]}));
     scorer.weights_.push_back(std::move(weight));
     scorer.biases_.push_back(std::move(bias));

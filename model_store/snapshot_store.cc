@@ -78,8 +78,8 @@ absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::OpenSecondary(
 }
 
 absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::string& path,
-                                                                    const StoreOptions& options,
-                                                                    bool secondary) {
+                                                                   const StoreOptions& options,
+                                                                   bool secondary) {
   std::error_code ec;
   const bool exists = fs::exists(path, ec);
   const bool is_rocksdb = exists && fs::exists(fs::path(path) / "CURRENT", ec);
@@ -88,9 +88,9 @@ absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::st
     return absl::NotFoundError(absl::StrCat("store directory '", path, "' does not exist"));
   }
   if (exists && !is_rocksdb && !(creating && IsEmptyDirectory(path))) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "'", path, "' is not a ranker store (no RocksDB database there)",
-        creating ? " and is not empty, so none is created" : ""));
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path, "' is not a ranker store (no RocksDB database there)",
+                     creating ? " and is not empty, so none is created" : ""));
   }
   if (creating) {
     fs::create_directories(path, ec);
@@ -126,8 +126,8 @@ absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::st
       return absl::InternalError(absl::StrCat("cannot create a directory like ", pattern));
     }
     secondary_dir = pattern;
-    status = rocksdb::DB::OpenAsSecondary(db_options, path, secondary_dir, families, &handles,
-                                          &raw_db);
+    status =
+        rocksdb::DB::OpenAsSecondary(db_options, path, secondary_dir, families, &handles, &raw_db);
   } else {
     status = rocksdb::DB::Open(db_options, path, families, &handles, &raw_db);
   }
@@ -206,8 +206,8 @@ absl::StatusOr<Manifest> SnapshotStore::ReadManifest(uint64_t version) const {
     return absl::DataLossError(absl::StrCat("manifest of version ", version, " does not parse"));
   }
   if (manifest.version() != version) {
-    return absl::DataLossError(absl::StrCat("manifest stored as version ", version, " says ",
-                                            manifest.version()));
+    return absl::DataLossError(
+        absl::StrCat("manifest stored as version ", version, " says ", manifest.version()));
   }
   return manifest;
 }
@@ -226,8 +226,8 @@ absl::StatusOr<AlignedBuffer> SnapshotStore::ReadTensor(uint64_t version,
   uint64_t offset = 0;
   for (uint32_t i = 0; i < spec.chunk_count(); ++i) {
     chunk.Reset();
-    rocksdb::Status s = db_->Get(read_options, tensor_cf_,
-                                 keys::TensorChunkKey(version, spec.name(), i), &chunk);
+    rocksdb::Status s =
+        db_->Get(read_options, tensor_cf_, keys::TensorChunkKey(version, spec.name(), i), &chunk);
     if (s.IsNotFound()) {
       return absl::DataLossError(
           absl::StrCat(where, ": chunk ", i, " of ", spec.chunk_count(), " is missing"));
@@ -241,8 +241,8 @@ absl::StatusOr<AlignedBuffer> SnapshotStore::ReadTensor(uint64_t version,
     offset += chunk.size();
   }
   if (offset != spec.byte_size()) {
-    return absl::DataLossError(absl::StrCat(where, ": chunks hold ", offset,
-                                            " bytes, manifest says ", spec.byte_size()));
+    return absl::DataLossError(
+        absl::StrCat(where, ": chunks hold ", offset, " bytes, manifest says ", spec.byte_size()));
   }
   const uint32_t crc = Crc32c(buffer.data(), buffer.size());
   if (crc != spec.crc32c()) {
@@ -252,8 +252,7 @@ absl::StatusOr<AlignedBuffer> SnapshotStore::ReadTensor(uint64_t version,
   return buffer;
 }
 
-absl::StatusOr<uint64_t> SnapshotStore::Publish(Snapshot& snapshot,
-                                                const PublishOptions& options) {
+absl::StatusOr<uint64_t> SnapshotStore::Publish(Snapshot& snapshot, const PublishOptions& options) {
   if (!is_primary()) return absl::FailedPreconditionError("publish needs the primary store");
   if (options.chunk_bytes == 0) return absl::InvalidArgumentError("chunk_bytes must be > 0");
   ASSIGN_OR_RETURN(std::vector<uint64_t> versions, ListVersions());
@@ -285,10 +284,10 @@ absl::StatusOr<uint64_t> SnapshotStore::Publish(Snapshot& snapshot,
     for (size_t offset = 0; offset < bytes.size(); offset += options.chunk_bytes, ++chunk) {
       const size_t size = std::min(options.chunk_bytes, bytes.size() - offset);
       rocksdb::Slice value(reinterpret_cast<const char*>(bytes.data()) + offset, size);
-      RETURN_IF_ERROR(FromRocks(
-          db_->Put(chunk_write, tensor_cf_, keys::TensorChunkKey(version, spec.name(), chunk),
-                   value),
-          absl::StrCat("writing version ", version, " tensor '", spec.name(), "'")));
+      RETURN_IF_ERROR(
+          FromRocks(db_->Put(chunk_write, tensor_cf_,
+                             keys::TensorChunkKey(version, spec.name(), chunk), value),
+                    absl::StrCat("writing version ", version, " tensor '", spec.name(), "'")));
     }
     spec.set_chunk_count(chunk);
   }
@@ -303,8 +302,8 @@ absl::StatusOr<uint64_t> SnapshotStore::Publish(Snapshot& snapshot,
   batch.Put(default_cf_, keys::kLatestKey, keys::EncodeVersion(version));
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  RETURN_IF_ERROR(FromRocks(db_->Write(sync, &batch),
-                            absl::StrCat("committing version ", version)));
+  RETURN_IF_ERROR(
+      FromRocks(db_->Write(sync, &batch), absl::StrCat("committing version ", version)));
   return version;
 }
 
@@ -329,9 +328,9 @@ absl::StatusOr<std::vector<uint64_t>> SnapshotStore::CollectGarbage(size_t keep)
   rocksdb::WriteOptions sync;
   sync.sync = true;
   RETURN_IF_ERROR(FromRocks(db_->Write(sync, &batch), "garbage collection"));
-  RETURN_IF_ERROR(FromRocks(
-      db_->CompactRange(rocksdb::CompactRangeOptions(), tensor_cf_, nullptr, nullptr),
-      "compacting after garbage collection"));
+  RETURN_IF_ERROR(
+      FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), tensor_cf_, nullptr, nullptr),
+                "compacting after garbage collection"));
   return removed;
 }
 

@@ -87,8 +87,8 @@ class SnapshotStore {
  private:
   SnapshotStore(std::string path, std::string secondary_dir);
   static absl::StatusOr<std::unique_ptr<SnapshotStore>> Open(const std::string& path,
-                                                              const StoreOptions& options,
-                                                              bool secondary);
+                                                             const StoreOptions& options,
+                                                             bool secondary);
   absl::Status CheckFormat(bool initialise);
 
   std::string path_;

@@ -9,12 +9,11 @@
 #define RANKER_CONCAT(a, b) RANKER_CONCAT_INNER(a, b)
 
 // Returns the status from the enclosing function if `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                           \
-  do {                                                  \
-    if (absl::Status ranker_status_ = (expr);           \
-        !ranker_status_.ok()) {                         \
-      return ranker_status_;                            \
-    }                                                   \
+#define RETURN_IF_ERROR(expr)                                         \
+  do {                                                                \
+    if (absl::Status ranker_status_ = (expr); !ranker_status_.ok()) { \
+      return ranker_status_;                                          \
+    }                                                                 \
   } while (false)
 
 // `lhs = value of expr` or returns its error status from the enclosing function.

@@ -75,9 +75,9 @@ absl::StatusOr<TableSpec> SizeTable(const std::string& feature, TableKind kind, 
     case snapshot::MEMCOM:
       m = (budget - static_cast<double>(n)) / d;
       if (m < 0.5) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "memcom cannot reach ratio ", ratio, " with d=", d,
-            ": its per-entity weights alone cap the ratio below d"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("memcom cannot reach ratio ", ratio, " with d=", d,
+                         ": its per-entity weights alone cap the ratio below d"));
       }
       break;
     case snapshot::QR: {
@@ -85,9 +85,9 @@ absl::StatusOr<TableSpec> SizeTable(const std::string& feature, TableKind kind, 
       const double rows = budget / d;
       const double disc = rows * rows - 4.0 * static_cast<double>(n);
       if (disc < 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "qr cannot reach ratio ", ratio, " for n=", n, ": its limit is about ",
-            static_cast<double>(n) / (2 * std::sqrt(static_cast<double>(n)))));
+        return absl::InvalidArgumentError(
+            absl::StrCat("qr cannot reach ratio ", ratio, " for n=", n, ": its limit is about ",
+                         static_cast<double>(n) / (2 * std::sqrt(static_cast<double>(n)))));
       }
       m = (rows + std::sqrt(disc)) / 2;
       break;

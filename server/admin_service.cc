@@ -16,7 +16,8 @@ grpc::Status AdminService::Reload(grpc::ServerContext* /*context*/,
       response->set_message("no newer version in the store");
       return grpc::Status::OK;
     case ReloadEvent::Result::kLoaded:
-      response->set_message(absl::StrCat("loaded version ", event.version, " in ", event.seconds, " s"));
+      response->set_message(
+          absl::StrCat("loaded version ", event.version, " in ", event.seconds, " s"));
       return grpc::Status::OK;
     default:
       return ToGrpcStatus(event.status);

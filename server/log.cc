@@ -16,8 +16,8 @@ void LogLine(LogLevel level, absl::string_view message) {
   char stamp[32];
   strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm_utc);
   const char* tag = level == LogLevel::kInfo ? "I" : level == LogLevel::kWarning ? "W" : "E";
-  std::string line = absl::StrCat(tag, " ", stamp, ".", absl::Dec(now.tv_usec / 1000, absl::kZeroPad3),
-                                  "Z ", message, "\n");
+  std::string line = absl::StrCat(
+      tag, " ", stamp, ".", absl::Dec(now.tv_usec / 1000, absl::kZeroPad3), "Z ", message, "\n");
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

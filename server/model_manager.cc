@@ -13,19 +13,20 @@ namespace ranker {
 absl::Status SmokeTest(const Model& model) {
   const uint64_t n = model.item().table.size();
   std::vector<uint64_t> candidates;
-  for (uint64_t i = 0; i < std::min<uint64_t>(n, 64); ++i) candidates.push_back(model.item().ids.ToId(i));
+  for (uint64_t i = 0; i < std::min<uint64_t>(n, 64); ++i)
+    candidates.push_back(model.item().ids.ToId(i));
   RankScratch scratch;
   RankResult result;
   const size_t k = std::min<size_t>(10, candidates.size());
   model.Rank(model.user().ids.ToId(0), candidates, k, &scratch, &result);
   if (result.items.size() != k) {
-    return absl::InternalError(absl::StrCat("smoke rank returned ", result.items.size(),
-                                            " items, expected ", k));
+    return absl::InternalError(
+        absl::StrCat("smoke rank returned ", result.items.size(), " items, expected ", k));
   }
   for (const ScoredId& item : result.items) {
     if (!std::isfinite(item.score)) {
-      return absl::FailedPreconditionError(absl::StrCat("smoke rank scored item ", item.id, " as ",
-                                                        item.score));
+      return absl::FailedPreconditionError(
+          absl::StrCat("smoke rank scored item ", item.id, " as ", item.score));
     }
   }
   return absl::OkStatus();
@@ -54,7 +55,8 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(uint64_t version)
   auto it = loaded_.find(version);
   if (it == loaded_.end()) {
     std::string versions;
-    for (const auto& [v, entry] : loaded_) absl::StrAppend(&versions, versions.empty() ? "" : ", ", v);
+    for (const auto& [v, entry] : loaded_)
+      absl::StrAppend(&versions, versions.empty() ? "" : ", ", v);
     return absl::NotFoundError(
         absl::StrCat("model version ", version, " is not loaded (loaded: ", versions, ")"));
   }
@@ -162,13 +164,12 @@ void ModelManager::StartWatcher(absl::Duration interval) {
     for (;;) {
       {
         absl::MutexLock lock(&watch_mu_);
-        watch_mu_.AwaitWithTimeout(
-            absl::Condition(
-                +[](ModelManager* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                  return m->poll_requested_ || m->stop_watcher_;
-                },
-                this),
-            interval);
+        watch_mu_.AwaitWithTimeout(absl::Condition(
+                                       +[](ModelManager* m) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                         return m->poll_requested_ || m->stop_watcher_;
+                                       },
+                                       this),
+                                   interval);
         if (stop_watcher_) return;
         poll_requested_ = false;
       }

@@ -34,7 +34,8 @@ void ModelReaper::Loop() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](ModelReaper* r) ABSL_NO_THREAD_SAFETY_ANALYSIS { return r->stopping_ || !r->queue_.empty(); },
+          +[](ModelReaper* r)
+               ABSL_NO_THREAD_SAFETY_ANALYSIS { return r->stopping_ || !r->queue_.empty(); },
           this));
       if (queue_.empty()) return;
       model = queue_.front();

@@ -32,8 +32,8 @@ struct ReloadState {
 };
 
 struct ReloadAction {
-  std::optional<uint64_t> load;     // version to load, if any
-  std::vector<uint64_t> unload;     // versions to drop (when load succeeds, unless before)
+  std::optional<uint64_t> load;  // version to load, if any
+  std::vector<uint64_t> unload;  // versions to drop (when load succeeds, unless before)
   bool unload_before_load = false;
 };
 

@@ -3,10 +3,10 @@
 #ifndef RANKER_SERVER_REQUEST_OBSERVER_H_
 #define RANKER_SERVER_REQUEST_OBSERVER_H_
 
+#include <grpcpp/support/status.h>
+
 #include <cstddef>
 #include <cstdint>
-
-#include <grpcpp/support/status.h>
 
 namespace ranker {
 

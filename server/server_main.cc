@@ -116,8 +116,8 @@ int Serve() {
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&ranker_service);
   // Each candidate id costs at most 11 bytes on the wire; leave room for the rest.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(
-      std::min<uint64_t>(INT32_MAX, uint64_t{limits.max_candidates} * 11 + 4096)));
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<uint64_t>(INT32_MAX, uint64_t{limits.max_candidates} * 11 + 4096)));
   grpc::ResourceQuota quota("ranker");
   quota.SetMaxThreads(static_cast<int>(std::max<uint32_t>(2, absl::GetFlag(FLAGS_threads))));
   builder.SetResourceQuota(quota);
@@ -145,7 +145,8 @@ int Serve() {
   });
   manager.StartWatcher(absl::GetFlag(FLAGS_poll_interval));
 
-  const std::string host = absl::GetFlag(FLAGS_listen).substr(0, absl::GetFlag(FLAGS_listen).rfind(':'));
+  const std::string host =
+      absl::GetFlag(FLAGS_listen).substr(0, absl::GetFlag(FLAGS_listen).rfind(':'));
   LogInfo("ranker-server listening on ", host, ":", port,
           admin_server ? absl::StrCat(", admin on port ", admin_port) : std::string(),
           ", serving version ", manager.Current() ? manager.Current()->version() : 0);
@@ -167,8 +168,8 @@ int Serve() {
     break;
   }
   SetHealth(server.get(), false);
-  const auto deadline = std::chrono::system_clock::now() +
-                        absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace));
+  const auto deadline =
+      std::chrono::system_clock::now() + absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace));
   server->Shutdown(deadline);
   if (admin_server) admin_server->Shutdown(deadline);
   manager.StopWatcher();

@@ -56,7 +56,8 @@ std::vector<float> NaiveEmbedding(const Snapshot& s, const TableSpec& spec, uint
         e[k] = Floats(s, f + "/shared")[h * d + k] * Floats(s, f + "/weight")[i];
         break;
       case snapshot::QR:
-        e[k] = Floats(s, f + "/quotient")[(i / m) * d + k] * Floats(s, f + "/remainder")[(i % m) * d + k];
+        e[k] = Floats(s, f + "/quotient")[(i / m) * d + k] *
+               Floats(s, f + "/remainder")[(i % m) * d + k];
         break;
       default:
         break;
@@ -117,7 +118,9 @@ TEST_P(TableKindTest, CompressionRatioMatchesParameters) {
 INSTANTIATE_TEST_SUITE_P(AllKinds, TableKindTest,
                          ::testing::Values(snapshot::FULL, snapshot::HASH, snapshot::QR,
                                            snapshot::MEMCOM),
-                         [](const ::testing::TestParamInfo<TableKind>& param) { return TableKindName(param.param); });
+                         [](const ::testing::TestParamInfo<TableKind>& param) {
+                           return TableKindName(param.param);
+                         });
 
 TEST(ModelTest, TopKEqualsFullSortWithTiesDuplicatesAndSmallCandidateLists) {
   auto model = Build(Options(snapshot::HASH));  // hash collisions give exact score ties

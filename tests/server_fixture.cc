@@ -21,7 +21,10 @@ RunningServer::RunningServer(const std::string& store, std::vector<std::string> 
   if (std::regex_search(out, match, std::regex("admin listening on port (\\d+)"))) {
     admin_port_ = std::stoi(match[1]);
   }
-  if (std::regex_search(out, match, std::regex("\nlistening on 127\\.0\\.0\\.1:(\\d+)|^listening on 127\\.0\\.0\\.1:(\\d+)"))) {
+  if (std::regex_search(
+          out, match,
+          std::regex(
+              "\nlistening on 127\\.0\\.0\\.1:(\\d+)|^listening on 127\\.0\\.0\\.1:(\\d+)"))) {
     port_ = std::stoi(match[1].matched ? match[1].str() : match[2].str());
   }
 }

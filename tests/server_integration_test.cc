@@ -61,19 +61,20 @@ TEST_F(ServerTest, RankMatchesTheModelComputedInProcess) {
   auto stub = server.Ranker();
 
   const std::vector<v1::RankRequest> requests = {
-      Request(42, {}, 10),                          // whole catalogue
-      Request(7, {3, 10, 17, 10, 2000, 24}, 4),     // duplicate and unknown (2000 % 7 != 3)
-      Request(499, {38, 45}, 10),                   // k > candidates
-      Request(123456, {}, 300),                     // unknown user, every item
+      Request(42, {}, 10),                       // whole catalogue
+      Request(7, {3, 10, 17, 10, 2000, 24}, 4),  // duplicate and unknown (2000 % 7 != 3)
+      Request(499, {38, 45}, 10),                // k > candidates
+      Request(123456, {}, 300),                  // unknown user, every item
   };
   for (const v1::RankRequest& request : requests) {
     v1::RankResponse response;
     ASSERT_TRUE(CallRank(*stub, request, &response).ok());
     RankScratch scratch;
     RankResult expected;
-    (*model)->Rank(request.user_id(),
-                   absl::MakeConstSpan(request.candidate_ids().data(), request.candidate_ids_size()),
-                   request.k(), &scratch, &expected);
+    (*model)->Rank(
+        request.user_id(),
+        absl::MakeConstSpan(request.candidate_ids().data(), request.candidate_ids_size()),
+        request.k(), &scratch, &expected);
     EXPECT_EQ(response.model_version(), 1u);
     EXPECT_EQ(response.unknown_ids(), expected.unknown_users + expected.unknown_items);
     ASSERT_EQ(response.items_size(), static_cast<int>(expected.items.size()));
@@ -173,8 +174,8 @@ TEST_F(ServerTest, EmptyStoreStartsNotServingThenServesOncePublished) {
   EXPECT_EQ(CallRank(*stub, Request(1, {}, 5), &response).error_code(),
             grpc::StatusCode::UNAVAILABLE);
 
-  RunStoreTool({"demo", "--store=" + empty, "--users=20", "--items=20", "--d=4", "--hidden=4",
-                "--ratio=2"});
+  RunStoreTool(
+      {"demo", "--store=" + empty, "--users=20", "--items=20", "--d=4", "--hidden=4", "--ratio=2"});
   // The admin Reload polls the store synchronously: no waiting on the 1 h poll interval.
   grpc::ClientContext context;
   v1::ReloadResponse reload;
@@ -187,7 +188,8 @@ TEST_F(ServerTest, EmptyStoreStartsNotServingThenServesOncePublished) {
 TEST_F(ServerTest, CorruptLatestVersionIsRefusedAndThePreviousOneServes) {
   RunStoreTool({"demo", "--store=" + store_, "--users=500", "--items=300", "--d=16",
                 "--hidden=32,16", "--ratio=4", "--seed=6"});
-  ASSERT_TRUE(testing::DamageChunk(store_, 2, "item/shared", 0, testing::ChunkDamage::kFlipByte).ok());
+  ASSERT_TRUE(
+      testing::DamageChunk(store_, 2, "item/shared", 0, testing::ChunkDamage::kFlipByte).ok());
   // Version 2 is latest but damaged: a fresh server refuses it and serves version 1.
   RunningServer server(store_);
   ASSERT_TRUE(server.ok());

@@ -43,8 +43,8 @@ TempDir::~TempDir() {
 Subprocess::Subprocess(std::vector<std::string> argv) {
   static int counter = 0;
   const char* tmp = getenv("TMPDIR");
-  const std::string base = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/ranker-subprocess-",
-                                        getpid(), "-", counter++);
+  const std::string base =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/ranker-subprocess-", getpid(), "-", counter++);
   stdout_path_ = base + ".out";
   stderr_path_ = base + ".err";
   pid_ = fork();
@@ -123,8 +123,8 @@ std::string BinaryPath(const std::string& name) {
   return absl::StrCat(RANKER_BINARY_DIR, "/", name);
 }
 
-absl::Status DamageChunk(const std::string& store_path, uint64_t version,
-                         const std::string& tensor, uint32_t chunk, ChunkDamage damage) {
+absl::Status DamageChunk(const std::string& store_path, uint64_t version, const std::string& tensor,
+                         uint32_t chunk, ChunkDamage damage) {
   rocksdb::DBOptions options;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},

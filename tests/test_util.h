@@ -62,8 +62,8 @@ std::string BinaryPath(const std::string& name);
 enum class ChunkDamage { kFlipByte, kDelete, kTruncate };
 // Opens the store's RocksDB directly (no ranker code) and damages one tensor chunk.
 // The store must not be open as primary elsewhere.
-absl::Status DamageChunk(const std::string& store_path, uint64_t version,
-                         const std::string& tensor, uint32_t chunk, ChunkDamage damage);
+absl::Status DamageChunk(const std::string& store_path, uint64_t version, const std::string& tensor,
+                         uint32_t chunk, ChunkDamage damage);
 
 }  // namespace ranker::testing
 
