@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "client/load_generator.h"
 #include "client/status_names.h"
 #include "proto/grpc_health.grpc.pb.h"
 #include "proto/ranker.grpc.pb.h"
@@ -32,6 +33,16 @@ ABSL_FLAG(bool, json, false, "Print the response as JSON.");
 ABSL_FLAG(uint32_t, repeat, 1,
           "rank: send the request this many times on one connection and print latency "
           "percentiles (the first call, which opens the connection, is reported apart).");
+ABSL_FLAG(int, concurrency, 8, "bench: calls in flight at all times (closed loop).");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "bench: how long to measure.");
+ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "bench: calls before measuring starts.");
+ABSL_FLAG(int, candidates_per_request, 100,
+          "bench: random candidates per Rank (0 = rank the whole catalogue).");
+ABSL_FLAG(uint64_t, users, 0, "bench: user ids drawn from [0, users) (0 = the model's n).");
+ABSL_FLAG(uint64_t, items, 0, "bench: candidate ids drawn from [0, items) (0 = the model's n).");
+ABSL_FLAG(std::string, rpc, "rank", "bench: rank, or empty (the health check, the floor).");
+ABSL_FLAG(int, channels, 2, "bench: gRPC connections to spread the calls over.");
+ABSL_FLAG(bool, progress, true, "bench: print a line per second to stderr.");
 ABSL_FLAG(std::string, service, "",
           "health: service name to check (empty = the server as a whole).");
 
@@ -44,6 +55,8 @@ Usage: ranker-client COMMAND [--target HOST:PORT] [flags]
 
 Commands:
   rank     top-k items for a user:  rank --user 42 --k 10 [--candidates 1,2,3]
+  bench    closed-loop load: bench --concurrency 8 --duration 10s --candidates_per_request 100
+           [--rpc rank|empty] [--json]; prints QPS, latency percentiles, errors by code
   info     the served model: version, tables (kind, n, m, d), bytes, compression
   health   the standard gRPC health check; exit code 0 only when SERVING
 
@@ -123,9 +136,9 @@ int Rank() {
       SetDeadline(&again);
       start = std::chrono::steady_clock::now();
       status = stub->Rank(&again, request, &response);
-      latencies.push_back(std::chrono::duration<double, std::milli>(
-                              std::chrono::steady_clock::now() - start)
-                              .count());
+      latencies.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
       if (!status.ok()) return Fail(status);
     }
     std::sort(latencies.begin(), latencies.end());
@@ -133,9 +146,10 @@ int Rank() {
       return latencies[std::min(latencies.size() - 1,
                                 static_cast<size_t>(q * static_cast<double>(latencies.size())))];
     };
-    std::printf("%u calls: first (with connect) %.3f ms; then min %.3f, p50 %.3f, p90 %.3f, "
-                "p99 %.3f, max %.3f ms\n",
-                repeat, first_ms, latencies.front(), at(0.5), at(0.9), at(0.99), latencies.back());
+    std::printf(
+        "%u calls: first (with connect) %.3f ms; then min %.3f, p50 %.3f, p90 %.3f, "
+        "p99 %.3f, max %.3f ms\n",
+        repeat, first_ms, latencies.front(), at(0.5), at(0.9), at(0.99), latencies.back());
     ms = at(0.5);
   }
   if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
@@ -219,16 +233,88 @@ int Health() {
   return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
 }
 
+int Bench() {
+  LoadOptions options;
+  options.target = absl::GetFlag(FLAGS_target);
+  options.rpc = absl::GetFlag(FLAGS_rpc);
+  if (options.rpc != "rank" && options.rpc != "empty") {
+    std::fprintf(stderr, "ranker-client: --rpc must be rank or empty\n");
+    return 2;
+  }
+  options.concurrency = std::max(1, absl::GetFlag(FLAGS_concurrency));
+  options.duration = absl::GetFlag(FLAGS_duration);
+  options.warmup = absl::GetFlag(FLAGS_warmup);
+  options.candidates = std::max(0, absl::GetFlag(FLAGS_candidates_per_request));
+  options.k = absl::GetFlag(FLAGS_k);
+  options.channels = absl::GetFlag(FLAGS_channels);
+  options.deadline = absl::GetFlag(FLAGS_timeout);
+  options.users = absl::GetFlag(FLAGS_users);
+  options.items = absl::GetFlag(FLAGS_items);
+  if (options.rpc == "rank" && (options.users == 0 || options.items == 0)) {
+    auto stub = v1::Ranker::NewStub(Connect());
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::ModelInfo info;
+    grpc::Status status = stub->GetModelInfo(&context, v1::GetModelInfoRequest(), &info);
+    if (!status.ok()) return Fail(status);
+    for (const v1::TableInfo& t : info.tables()) {
+      if (t.feature() == "user" && options.users == 0) options.users = t.n();
+      if (t.feature() == "item" && options.items == 0) options.items = t.n();
+    }
+  }
+  const bool json = absl::GetFlag(FLAGS_json);
+  if (!absl::GetFlag(FLAGS_progress)) options.report_interval = absl::ZeroDuration();
+  std::fprintf(stderr, "bench: %s, concurrency %d, %s (+%s warm-up), %s, k=%u\n",
+               options.rpc.c_str(), options.concurrency,
+               absl::FormatDuration(options.duration).c_str(),
+               absl::FormatDuration(options.warmup).c_str(),
+               options.rpc == "empty"    ? "health check"
+               : options.candidates == 0 ? "whole catalogue"
+                                         : absl::StrCat(options.candidates, " candidates").c_str(),
+               options.k);
+  LoadResult result = RunLoad(options, [](const IntervalReport& r) {
+    std::fprintf(
+        stderr, "  %6.1fs  %9.0f calls/s  p50 %8.1f us  p99 %8.1f us  max %8.1f us  errors %lu\n",
+        r.elapsed_seconds, r.qps, r.p50_ns / 1e3, r.p99_ns / 1e3, r.max_ns / 1e3, r.errors);
+  });
+  const auto us = [&](double q) { return result.latency.Quantile(q) / 1e3; };
+  uint64_t errors = 0;
+  for (const auto& [code, n] : result.errors) errors += n;
+  if (json) {
+    std::string error_json;
+    for (const auto& [code, n] : result.errors) {
+      absl::StrAppend(&error_json, error_json.empty() ? "" : ", ", "\"", code, "\": ", n);
+    }
+    std::printf(
+        "{\"rpc\": \"%s\", \"concurrency\": %d, \"candidates\": %d, \"k\": %u, "
+        "\"seconds\": %.3f, \"calls\": %lu, \"qps\": %.1f, \"latency_us\": {\"p50\": %.1f, "
+        "\"p90\": %.1f, \"p99\": %.1f, \"p999\": %.1f, \"max\": %.1f}, \"errors\": {%s}}\n",
+        options.rpc.c_str(), options.concurrency, options.candidates, options.k, result.seconds,
+        result.calls, result.qps, us(0.5), us(0.9), us(0.99), us(0.999), us(1.0),
+        error_json.c_str());
+  } else {
+    std::printf("%lu calls in %.1f s: %.0f calls/s\n", result.calls, result.seconds, result.qps);
+    std::printf("latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", us(0.5),
+                us(0.9), us(0.99), us(0.999), us(1.0));
+    std::printf("errors: %lu", errors);
+    for (const auto& [code, n] : result.errors) std::printf("  %s=%lu", code.c_str(), n);
+    std::printf("\n");
+  }
+  return errors == 0 ? 0 : 1;
+}
+
 int Run(const std::vector<char*>& args) {
   if (args.size() != 2) {
-    std::fprintf(stderr,
-                 "ranker-client: give exactly one command: rank, info or health (see --help)\n");
+    std::fprintf(
+        stderr,
+        "ranker-client: give exactly one command: rank, info, health or bench (see --help)\n");
     return 2;
   }
   const std::string command = args[1];
   if (command == "rank") return Rank();
   if (command == "info") return Info();
   if (command == "health") return Health();
+  if (command == "bench") return Bench();
   std::fprintf(stderr, "ranker-client: unknown command '%s' (see --help)\n", command.c_str());
   return 2;
 }

@@ -1,5 +1,7 @@
 #include "server/admin_service.h"
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "server/grpc_status.h"
 
@@ -8,6 +10,15 @@ namespace ranker {
 grpc::Status AdminService::Reload(grpc::ServerContext* /*context*/,
                                   const v1::ReloadRequest* /*request*/,
                                   v1::ReloadResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status status = DoReload(response);
+  observer_->OnRequest(
+      RpcMethod::kReload, status.error_code(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return status;
+}
+
+grpc::Status AdminService::DoReload(v1::ReloadResponse* response) {
   const ReloadEvent event = manager_->Poll();
   std::shared_ptr<const Model> current = manager_->Current();
   response->set_serving_version(current ? current->version() : 0);
@@ -35,6 +46,7 @@ grpc::Status AdminService::ListLoadedVersions(grpc::ServerContext* /*context*/,
     version->set_resident_bytes(entry.resident_bytes);
     version->set_current(current != nullptr && current->version() == entry.version);
   }
+  observer_->OnRequest(RpcMethod::kListLoadedVersions, grpc::StatusCode::OK, 0);
   return grpc::Status::OK;
 }
 

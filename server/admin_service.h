@@ -4,13 +4,15 @@
 
 #include "proto/ranker.grpc.pb.h"
 #include "server/model_manager.h"
+#include "server/request_observer.h"
 
 namespace ranker {
 
 class AdminService final : public v1::RankerAdmin::Service {
  public:
-  // `manager` must outlive the service.
-  explicit AdminService(ModelManager* manager) : manager_(manager) {}
+  // `manager` and `observer` must outlive the service.
+  AdminService(ModelManager* manager, RequestObserver* observer)
+      : manager_(manager), observer_(observer) {}
 
   grpc::Status Reload(grpc::ServerContext* context, const v1::ReloadRequest* request,
                       v1::ReloadResponse* response) override;
@@ -19,7 +21,10 @@ class AdminService final : public v1::RankerAdmin::Service {
                                   v1::ListLoadedVersionsResponse* response) override;
 
  private:
+  grpc::Status DoReload(v1::ReloadResponse* response);
+
   ModelManager* manager_;
+  RequestObserver* observer_;
 };
 
 }  // namespace ranker

@@ -2,6 +2,8 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <malloc.h>
+#include <prometheus/exposer.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -19,6 +21,7 @@
 #include "server/log.h"
 #include "server/model_manager.h"
 #include "server/ranker_service.h"
+#include "server/server_metrics.h"
 
 ABSL_FLAG(std::string, store, "var/store", "Snapshot store directory (opened read-only).");
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC address for the Ranker service.");
@@ -38,6 +41,8 @@ ABSL_FLAG(std::string, reload_policy, "availability_preserving",
 ABSL_FLAG(std::string, unknown_ids, "fallback",
           "fallback: score ids outside the model with the hashed row and count them; "
           "reject: INVALID_ARGUMENT.");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
+          "HTTP address for Prometheus metrics at /metrics; empty disables them.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight calls may run before they are cancelled.");
 
@@ -74,6 +79,10 @@ void SetHealth(grpc::Server* server, bool serving) {
 
 int Serve() {
   const sigset_t signals = BlockHandledSignals();
+  // Tensors are large, long-lived buffers: give each its own mapping so that freeing an old
+  // model returns its memory to the system at once. (glibc's default threshold adapts upwards
+  // after the first free, after which tensors land in the heap and fragment it across reloads.)
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
   RankLimits limits;
   limits.max_k = absl::GetFlag(FLAGS_max_k);
@@ -99,15 +108,32 @@ int Serve() {
     return 1;
   }
   ModelManager manager(*std::move(store), manager_options);
+
+  ServerMetrics metrics;
+  manager.SetListener([&metrics, &manager](const ReloadEvent& event) {
+    metrics.OnReload(event, manager.Loaded(), manager.Current().get());
+  });
   manager.Poll();  // serve the newest loadable version from the first call, if there is one
   if (manager.Current() == nullptr) {
     LogWarning("no loadable model in ", absl::GetFlag(FLAGS_store),
                " yet: health is NOT_SERVING and Rank returns UNAVAILABLE until one is published");
   }
-
-  NullRequestObserver observer;
-  RankerService ranker_service(&manager, limits, &observer);
-  AdminService admin_service(&manager);
+  std::unique_ptr<prometheus::Exposer> exposer;
+  int metrics_port = 0;
+  if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
+    // prometheus-cpp reports a failed bind by throwing; keep that at this edge.
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(absl::GetFlag(FLAGS_metrics_listen));
+    } catch (const std::exception& e) {
+      LogError("cannot serve metrics on ", absl::GetFlag(FLAGS_metrics_listen), ": ", e.what());
+      return 1;
+    }
+    for (const auto& collectable : metrics.collectables())
+      exposer->RegisterCollectable(collectable);
+    metrics_port = exposer->GetListeningPorts().empty() ? 0 : exposer->GetListeningPorts().front();
+  }
+  RankerService ranker_service(&manager, limits, &metrics);
+  AdminService admin_service(&manager, &metrics);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -140,7 +166,8 @@ int Serve() {
     }
   }
   SetHealth(server.get(), manager.Current() != nullptr);
-  manager.SetListener([&server, &manager](const ReloadEvent&) {
+  manager.SetListener([&server, &manager, &metrics](const ReloadEvent& event) {
+    metrics.OnReload(event, manager.Loaded(), manager.Current().get());
     SetHealth(server.get(), manager.Current() != nullptr);
   });
   manager.StartWatcher(absl::GetFlag(FLAGS_poll_interval));
@@ -152,6 +179,7 @@ int Serve() {
           ", serving version ", manager.Current() ? manager.Current()->version() : 0);
   // Machine-readable lines for scripts and tests that start the server on port 0.
   if (admin_server) std::printf("admin listening on port %d\n", admin_port);
+  if (exposer) std::printf("metrics listening on port %d\n", metrics_port);
   std::printf("listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
 

@@ -1,0 +1,81 @@
+#include "server/atomic_histogram.h"
+
+#include <prometheus/client_metric.h>
+#include <prometheus/metric_family.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace ranker {
+
+AtomicHistogram::AtomicHistogram(const std::vector<double>* bounds)
+    : bounds_(bounds), buckets_(new std::atomic<uint64_t>[bounds->size() + 1]) {
+  for (size_t i = 0; i <= bounds->size(); ++i) buckets_[i].store(0);
+}
+
+void AtomicHistogram::Observe(double value) {
+  // Prometheus buckets are "less than or equal": the first bound >= value.
+  const size_t bucket = static_cast<size_t>(
+      std::lower_bound(bounds_->begin(), bounds_->end(), value) - bounds_->begin());
+  buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(value, std::memory_order_relaxed);
+}
+
+void AtomicHistogram::Snapshot(std::vector<uint64_t>* cumulative, double* sum,
+                               uint64_t* count) const {
+  cumulative->resize(bounds_->size() + 1);
+  uint64_t running = 0;
+  for (size_t i = 0; i <= bounds_->size(); ++i) {
+    running += buckets_[i].load(std::memory_order_relaxed);
+    (*cumulative)[i] = running;
+  }
+  *count = running;
+  *sum = sum_.load(std::memory_order_relaxed);
+}
+
+AtomicHistogramFamily::AtomicHistogramFamily(std::string name, std::string help,
+                                             std::vector<double> bounds, std::string label_name,
+                                             std::vector<std::string> label_values)
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      label_name_(std::move(label_name)),
+      label_values_(std::move(label_values)),
+      bounds_(std::move(bounds)) {
+  for (size_t i = 0; i < label_values_.size(); ++i) {
+    children_.push_back(std::make_unique<AtomicHistogram>(&bounds_));
+  }
+}
+
+std::vector<prometheus::MetricFamily> AtomicHistogramFamily::Collect() const {
+  prometheus::MetricFamily family;
+  family.name = name_;
+  family.help = help_;
+  family.type = prometheus::MetricType::Histogram;
+  std::vector<uint64_t> cumulative;
+  for (size_t i = 0; i < children_.size(); ++i) {
+    prometheus::ClientMetric metric;
+    if (!label_name_.empty()) metric.label.push_back({label_name_, label_values_[i]});
+    double sum = 0;
+    uint64_t count = 0;
+    children_[i]->Snapshot(&cumulative, &sum, &count);
+    metric.histogram.sample_count = count;
+    metric.histogram.sample_sum = sum;
+    for (size_t b = 0; b < bounds_.size(); ++b) {
+      metric.histogram.bucket.push_back({cumulative[b], bounds_[b]});
+    }
+    metric.histogram.bucket.push_back({count, std::numeric_limits<double>::infinity()});
+    family.metric.push_back(std::move(metric));
+  }
+  return {family};
+}
+
+std::vector<double> AtomicHistogramFamily::ExponentialBounds(double start, double factor,
+                                                             double end) {
+  std::vector<double> bounds;
+  for (double b = start; b <= end * (1 + 1e-9); b *= factor) bounds.push_back(b);
+  if (bounds.empty() || std::abs(bounds.back() - end) > end * 1e-9) bounds.push_back(end);
+  return bounds;
+}
+
+}  // namespace ranker

@@ -1,0 +1,52 @@
+// A Prometheus histogram family with a fixed set of label values, updated with relaxed atomics
+// only, so Observe() on the request path takes no lock (prometheus-cpp 1.0's Histogram locks a
+// mutex per observation). Children exist from construction; Collect() produces the usual
+// cumulative _bucket/_sum/_count series. Thread-safe.
+#ifndef RANKER_SERVER_ATOMIC_HISTOGRAM_H_
+#define RANKER_SERVER_ATOMIC_HISTOGRAM_H_
+
+#include <prometheus/collectable.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ranker {
+
+class AtomicHistogram {
+ public:
+  explicit AtomicHistogram(const std::vector<double>* bounds);
+  void Observe(double value);
+  // Cumulative bucket counts (one per bound, then +Inf), sum and count, read without a lock.
+  void Snapshot(std::vector<uint64_t>* cumulative, double* sum, uint64_t* count) const;
+
+ private:
+  const std::vector<double>* bounds_;
+  std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds + 1 (+Inf), not cumulative
+  std::atomic<double> sum_{0};
+};
+
+class AtomicHistogramFamily : public prometheus::Collectable {
+ public:
+  // One child per value of `label_values` (label `label_name`); no label if label_name is empty.
+  AtomicHistogramFamily(std::string name, std::string help, std::vector<double> bounds,
+                        std::string label_name = "", std::vector<std::string> label_values = {""});
+
+  // REQUIRES: index < number of label values.
+  AtomicHistogram& child(size_t index) { return *children_[index]; }
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+  // Bounds start, start*factor, ... while <= end, then end itself if not already there.
+  static std::vector<double> ExponentialBounds(double start, double factor, double end);
+
+ private:
+  std::string name_, help_, label_name_;
+  std::vector<std::string> label_values_;
+  std::vector<double> bounds_;
+  std::vector<std::unique_ptr<AtomicHistogram>> children_;
+};
+
+}  // namespace ranker
+
+#endif  // RANKER_SERVER_ATOMIC_HISTOGRAM_H_

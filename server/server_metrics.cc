@@ -1,0 +1,203 @@
+#include "server/server_metrics.h"
+
+#include <prometheus/gauge.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+#ifndef RANKER_VERSION
+#define RANKER_VERSION "unknown"
+#endif
+#ifndef RANKER_COMMIT
+#define RANKER_COMMIT "unknown"
+#endif
+
+namespace ranker {
+namespace {
+
+const char* CodeName(int code) {
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
+  return kNames[code];
+}
+
+}  // namespace
+
+const char* RpcMethodName(RpcMethod method) {
+  switch (method) {
+    case RpcMethod::kRank:
+      return "Rank";
+    case RpcMethod::kGetModelInfo:
+      return "GetModelInfo";
+    case RpcMethod::kReload:
+      return "Reload";
+    case RpcMethod::kListLoadedVersions:
+      return "ListLoadedVersions";
+  }
+  return "unknown";
+}
+
+ServerMetrics::ServerMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      process_(std::make_shared<ProcessMetrics>()) {
+  std::vector<std::string> methods;
+  for (int m = 0; m < kMethods; ++m) methods.push_back(RpcMethodName(static_cast<RpcMethod>(m)));
+
+  auto& requests = prometheus::BuildCounter()
+                       .Name("ranker_requests_total")
+                       .Help("RPCs handled, by method and gRPC status code.")
+                       .Register(*registry_);
+  for (int m = 0; m < kMethods; ++m) {
+    for (int c = 0; c < kCodes; ++c) {
+      requests_[m][c] = &requests.Add({{"method", methods[m]}, {"code", CodeName(c)}});
+    }
+  }
+  durations_ = std::make_shared<AtomicHistogramFamily>(
+      "ranker_request_duration_seconds", "Time to handle an RPC in the server, by method.",
+      AtomicHistogramFamily::ExponentialBounds(25e-6, 2, 1.0), "method", methods);
+  candidates_ = std::make_shared<AtomicHistogramFamily>(
+      "ranker_rank_candidates", "Items scored per Rank call (the catalogue size when none given).",
+      std::vector<double>{1, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000,
+                          100000, 1e6, 1e7});
+  reload_durations_ = std::make_shared<AtomicHistogramFamily>(
+      "ranker_model_reload_duration_seconds",
+      "Time to load, verify and warm up a model version (successful or not).",
+      AtomicHistogramFamily::ExponentialBounds(0.001, 2, 512));
+
+  auto& unknown = prometheus::BuildCounter()
+                      .Name("ranker_unknown_ids_total")
+                      .Help("Ids outside the model's vocabulary, scored with the fallback row.")
+                      .Register(*registry_);
+  unknown_users_ = &unknown.Add({{"table", "user"}});
+  unknown_items_ = &unknown.Add({{"table", "item"}});
+
+  model_version_ = &prometheus::BuildGauge()
+                        .Name("ranker_model_version")
+                        .Help("Version of the model serving unpinned requests (0 = none).")
+                        .Register(*registry_)
+                        .Add({});
+  loaded_timestamp_ = &prometheus::BuildGauge()
+                           .Name("ranker_model_loaded_timestamp_seconds")
+                           .Help("Unix time the current model version was loaded.")
+                           .Register(*registry_)
+                           .Add({});
+  auto& reloads = prometheus::BuildCounter()
+                      .Name("ranker_model_reloads_total")
+                      .Help("Model load attempts by result: success, failure, store_error.")
+                      .Register(*registry_);
+  reload_success_ = &reloads.Add({{"result", "success"}});
+  reload_failure_ = &reloads.Add({{"result", "failure"}});
+  reload_store_error_ = &reloads.Add({{"result", "store_error"}});
+  memory_family_ = &prometheus::BuildGauge()
+                        .Name("ranker_model_memory_bytes")
+                        .Help(
+                            "Resident bytes of each loaded model version by table (user and "
+                            "item include their id maps; mlp is the scorer).")
+                        .Register(*registry_);
+  uncompressed_family_ = &prometheus::BuildGauge()
+                              .Name("ranker_model_uncompressed_bytes")
+                              .Help("Bytes the same model would take with full fp32 tables.")
+                              .Register(*registry_);
+  ratio_family_ = &prometheus::BuildGauge()
+                       .Name("ranker_model_compression_ratio")
+                       .Help("Embedding parameters of full tables over those of this model.")
+                       .Register(*registry_);
+  prometheus::BuildGauge()
+      .Name("ranker_build_info")
+      .Help("Build of the running server (always 1).")
+      .Register(*registry_)
+      .Add({{"version", RANKER_VERSION}, {"commit", RANKER_COMMIT}})
+      .Set(1);
+}
+
+std::vector<std::shared_ptr<prometheus::Collectable>> ServerMetrics::collectables() const {
+  return {registry_, durations_, candidates_, reload_durations_, process_};
+}
+
+void ServerMetrics::OnRequest(RpcMethod method, grpc::StatusCode code, double seconds) {
+  const int m = static_cast<int>(method);
+  const int c = static_cast<int>(code);
+  if (m < 0 || m >= kMethods || c < 0 || c >= kCodes) return;
+  requests_[m][c]->Increment();
+  durations_->child(m).Observe(seconds);
+}
+
+void ServerMetrics::OnRank(size_t candidates, uint32_t unknown_users, uint32_t unknown_items) {
+  candidates_->child(0).Observe(static_cast<double>(candidates));
+  if (unknown_users > 0) unknown_users_->Increment(unknown_users);
+  if (unknown_items > 0) unknown_items_->Increment(unknown_items);
+}
+
+void ServerMetrics::OnReload(const ReloadEvent& event, const std::vector<LoadedVersion>& loaded,
+                             const Model* current) {
+  switch (event.result) {
+    case ReloadEvent::Result::kLoaded:
+      reload_success_->Increment();
+      break;
+    case ReloadEvent::Result::kFailed:
+      reload_failure_->Increment();
+      break;
+    case ReloadEvent::Result::kStoreError:
+      reload_store_error_->Increment();
+      break;
+    case ReloadEvent::Result::kNoChange:
+      break;
+  }
+  if (event.result == ReloadEvent::Result::kLoaded ||
+      event.result == ReloadEvent::Result::kFailed) {
+    reload_durations_->child(0).Observe(event.seconds);
+  }
+  model_version_->Set(current != nullptr ? static_cast<double>(current->version()) : 0);
+
+  absl::MutexLock lock(&mu_);
+  // Per-version gauges exist exactly for the loaded versions, so label sets stay bounded.
+  std::map<uint64_t, const LoadedVersion*> now;
+  for (const LoadedVersion& entry : loaded) now[entry.version] = &entry;
+  for (auto it = version_gauges_.begin(); it != version_gauges_.end();) {
+    if (now.count(it->first) == 0) {
+      for (size_t g = 0; g < 3; ++g) memory_family_->Remove(it->second[g]);
+      uncompressed_family_->Remove(it->second[3]);
+      ratio_family_->Remove(it->second[4]);
+      it = version_gauges_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [version, entry] : now) {
+    if (version_gauges_.count(version) > 0) continue;
+    const Model& model = *entry->model;
+    const std::string v = absl::StrCat(version);
+    std::vector<prometheus::Gauge*> gauges = {
+        &memory_family_->Add({{"version", v}, {"table", "user"}}),
+        &memory_family_->Add({{"version", v}, {"table", "item"}}),
+        &memory_family_->Add({{"version", v}, {"table", "mlp"}}),
+        &uncompressed_family_->Add({{"version", v}}), &ratio_family_->Add({{"version", v}})};
+    gauges[0]->Set(static_cast<double>(model.table_resident_bytes(model.user())));
+    gauges[1]->Set(static_cast<double>(model.table_resident_bytes(model.item())));
+    gauges[2]->Set(static_cast<double>(model.scorer().resident_bytes()));
+    gauges[3]->Set(static_cast<double>(model.uncompressed_bytes()));
+    gauges[4]->Set(model.compression_ratio());
+    version_gauges_[version] = std::move(gauges);
+  }
+  if (current != nullptr && now.count(current->version()) > 0) {
+    loaded_timestamp_->Set(static_cast<double>(now[current->version()]->loaded_unix_seconds));
+  }
+}
+
+}  // namespace ranker

@@ -1,0 +1,82 @@
+// Every metric the server exports (names as in docs and DESIGN.md, base units), created once at
+// start-up; the request path only touches pre-built children (atomic increments, no lookups,
+// no locks). Thread-safe.
+//
+//   ranker_requests_total{method,code}            counter
+//   ranker_request_duration_seconds{method}       histogram, 25 us .. ~1 s
+//   ranker_rank_candidates                        histogram of items scored per Rank
+//   ranker_unknown_ids_total{table}               counter (user, item)
+//   ranker_model_version                          gauge, the current version (0 = none)
+//   ranker_model_loaded_timestamp_seconds         gauge, when the current version was loaded
+//   ranker_model_reloads_total{result}            counter: success, failure, store_error
+//   ranker_model_reload_duration_seconds          histogram of load + verify + warm-up time
+//   ranker_model_memory_bytes{version,table}      gauge per loaded version: user, item, mlp
+//   ranker_model_uncompressed_bytes{version}      gauge: the same model with full fp32 tables
+//   ranker_model_compression_ratio{version}       gauge: embedding parameters full / actual
+//   ranker_build_info{version,commit}             gauge = 1
+//   process_*                                     from /proc (see process_metrics.h)
+#ifndef RANKER_SERVER_SERVER_METRICS_H_
+#define RANKER_SERVER_SERVER_METRICS_H_
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "server/atomic_histogram.h"
+#include "server/model_manager.h"
+#include "server/process_metrics.h"
+#include "server/request_observer.h"
+
+namespace ranker {
+
+class ServerMetrics final : public RequestObserver {
+ public:
+  static constexpr int kMethods = 4;  // RpcMethod values
+  static constexpr int kCodes = 17;   // grpc::StatusCode 0..16
+
+  ServerMetrics();
+
+  // Everything above, for an Exposer (or a test) to collect.
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const;
+
+  void OnRequest(RpcMethod method, grpc::StatusCode code, double seconds) override;
+  void OnRank(size_t candidates, uint32_t unknown_users, uint32_t unknown_items) override;
+  // After each reload attempt: counts it and refreshes the model gauges from `loaded`.
+  void OnReload(const ReloadEvent& event, const std::vector<LoadedVersion>& loaded,
+                const Model* current);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<AtomicHistogramFamily> durations_;
+  std::shared_ptr<AtomicHistogramFamily> candidates_;
+  std::shared_ptr<AtomicHistogramFamily> reload_durations_;
+  std::shared_ptr<ProcessMetrics> process_;
+
+  std::array<std::array<prometheus::Counter*, kCodes>, kMethods> requests_{};
+  prometheus::Counter* unknown_users_;
+  prometheus::Counter* unknown_items_;
+  prometheus::Gauge* model_version_;
+  prometheus::Gauge* loaded_timestamp_;
+  prometheus::Counter* reload_success_;
+  prometheus::Counter* reload_failure_;
+  prometheus::Counter* reload_store_error_;
+  prometheus::Family<prometheus::Gauge>* memory_family_;
+  prometheus::Family<prometheus::Gauge>* uncompressed_family_;
+  prometheus::Family<prometheus::Gauge>* ratio_family_;
+
+  absl::Mutex mu_;  // reload bookkeeping only; never taken on the request path
+  std::map<uint64_t, std::vector<prometheus::Gauge*>> version_gauges_ ABSL_GUARDED_BY(mu_);
+};
+
+const char* RpcMethodName(RpcMethod method);
+
+}  // namespace ranker
+
+#endif  // RANKER_SERVER_SERVER_METRICS_H_
