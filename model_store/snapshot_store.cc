@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "model_store/crc32c.h"
 #include "model_store/status_macros.h"
@@ -51,6 +52,10 @@ bool IsEmptyDirectory(const fs::path& path) {
 }
 
 }  // namespace
+
+bool IsMissingChunk(const absl::Status& status) {
+  return status.GetPayload(kMissingChunkPayload).has_value();
+}
 
 SnapshotStore::SnapshotStore(std::string path, std::string secondary_dir)
     : path_(std::move(path)), secondary_dir_(std::move(secondary_dir)) {}
@@ -229,8 +234,10 @@ absl::StatusOr<AlignedBuffer> SnapshotStore::ReadTensor(uint64_t version,
     rocksdb::Status s =
         db_->Get(read_options, tensor_cf_, keys::TensorChunkKey(version, spec.name(), i), &chunk);
     if (s.IsNotFound()) {
-      return absl::DataLossError(
+      absl::Status missing = absl::DataLossError(
           absl::StrCat(where, ": chunk ", i, " of ", spec.chunk_count(), " is missing"));
+      missing.SetPayload(kMissingChunkPayload, absl::Cord("1"));
+      return missing;
     }
     RETURN_IF_ERROR(FromRocks(s, where));
     if (chunk.size() > spec.byte_size() - offset) {
@@ -284,6 +291,12 @@ absl::StatusOr<uint64_t> SnapshotStore::Publish(Snapshot& snapshot, const Publis
     for (size_t offset = 0; offset < bytes.size(); offset += options.chunk_bytes, ++chunk) {
       const size_t size = std::min(options.chunk_bytes, bytes.size() - offset);
       rocksdb::Slice value(reinterpret_cast<const char*>(bytes.data()) + offset, size);
+      std::string altered;
+      if (options.chunk_hook) {
+        altered.assign(value.data(), value.size());
+        options.chunk_hook(spec.name(), chunk, &altered);
+        value = rocksdb::Slice(altered);
+      }
       RETURN_IF_ERROR(
           FromRocks(db_->Put(chunk_write, tensor_cf_,
                              keys::TensorChunkKey(version, spec.name(), chunk), value),
@@ -319,12 +332,16 @@ absl::StatusOr<std::vector<uint64_t>> SnapshotStore::CollectGarbage(size_t keep)
   for (uint64_t version : removed) batch.Delete(default_cf_, keys::ManifestKey(version));
   // Delete every tensor range that is not a kept version: removed versions and orphan chunks
   // of publishes that never committed alike.
+  // (Empty ranges, between consecutive versions, are skipped: RocksDB wants begin < end.)
   std::string begin = std::string(keys::kTensorPrefix);
+  const auto delete_range = [&](const std::string& end) {
+    if (begin < end) batch.DeleteRange(tensor_cf_, begin, end);
+  };
   for (uint64_t version : kept) {
-    batch.DeleteRange(tensor_cf_, begin, keys::TensorRangeBegin(version));
+    delete_range(keys::TensorRangeBegin(version));
     begin = keys::TensorRangeEnd(version);
   }
-  batch.DeleteRange(tensor_cf_, begin, absl::StrCat(keys::kTensorPrefix, std::string(9, '\xff')));
+  delete_range(absl::StrCat(keys::kTensorPrefix, std::string(9, '\xff')));
   rocksdb::WriteOptions sync;
   sync.sync = true;
   RETURN_IF_ERROR(FromRocks(db_->Write(sync, &batch), "garbage collection"));

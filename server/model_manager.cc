@@ -147,6 +147,12 @@ absl::Status ModelManager::LoadAndSwap(uint64_t version, const ReloadAction& act
   const auto start = std::chrono::steady_clock::now();
   if (action.unload_before_load) Unload(action.unload);
   absl::StatusOr<std::unique_ptr<const Model>> model = LoadModel(*store_, version, options_.load);
+  // A missing chunk right after a catch-up may only be the secondary lagging (see
+  // IsMissingChunk); catch up again before believing it.
+  for (int retry = 0; retry < 3 && !model.ok() && IsMissingChunk(model.status()); ++retry) {
+    RETURN_IF_ERROR(store_->CatchUp());
+    model = LoadModel(*store_, version, options_.load);
+  }
   if (!model.ok()) return model.status();
   RETURN_IF_ERROR(SmokeTest(**model));
   event->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
