@@ -1,5 +1,6 @@
 #include "model_store/demo_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -36,6 +37,18 @@ absl::Status AddTable(const TableSpec& spec, uint64_t seed, TensorMap& tensors) 
       RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "shared"), {m, d}, seed, scale));
       // Weights near 1, as MEmCom initialises them, spread so entities stay distinct.
       return AddFloat(tensors, TableTensorName(f, "weight"), {n}, seed + 1, 0.5f, 1.0f);
+    case snapshot::MEMCOM_FREQ: {
+      RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "shared"), {m, d}, seed, scale));
+      RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "weight"), {n}, seed + 1, 0.5f, 1.0f));
+      // Demo models have no frequencies: every third entity gets a row of its own.
+      std::vector<uint64_t> ids;
+      for (uint64_t i = 0; ids.size() < spec.dedicated(); i += 3) ids.push_back(i % n);
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      if (ids.size() != spec.dedicated()) return absl::InvalidArgumentError("too many dedicated");
+      ASSIGN_OR_RETURN(tensors[TableTensorName(f, "dedicated_ids")], MakeUint64Tensor(ids));
+      return AddFloat(tensors, TableTensorName(f, "dedicated"), {spec.dedicated(), d}, seed + 2, scale);
+    }
     case snapshot::QR:
       RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "remainder"), {m, d}, seed, 1.0f));
       return AddFloat(tensors, TableTensorName(f, "quotient"), {(n + m - 1) / m, d}, seed + 1,

@@ -1,10 +1,12 @@
 #include "model_store/embedding_table.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "model_store/status_macros.h"
+#include "model_store/table_sizing.h"
 
 namespace ranker {
 namespace {
@@ -66,6 +68,29 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
         table.weights_ = *std::move(weights);
       }
       break;
+    case snapshot::MEMCOM_FREQ: {
+      if (m == 0) return absl::FailedPreconditionError(absl::StrCat("table '", f, "': m is 0"));
+      const uint64_t k = spec.dedicated();
+      if (k > n) return absl::FailedPreconditionError(absl::StrCat("table '", f, "': dedicated > n"));
+      primary = TakeTensor(tensors, TableTensorName(f, "shared"), snapshot::FLOAT32, {m, d});
+      weights = TakeTensor(tensors, TableTensorName(f, "weight"), snapshot::FLOAT32, {n});
+      if (!weights.ok()) return fail_context(weights.status());
+      table.weights_ = *std::move(weights);
+      auto ids = TakeTensor(tensors, TableTensorName(f, "dedicated_ids"), snapshot::UINT64, {k});
+      if (!ids.ok()) return fail_context(ids.status());
+      auto rows = TakeTensor(tensors, TableTensorName(f, "dedicated"), snapshot::FLOAT32, {k, d});
+      if (!rows.ok()) return fail_context(rows.status());
+      table.dedicated_ids_ = *std::move(ids);
+      table.dedicated_rows_ = *std::move(rows);
+      auto sorted = table.dedicated_ids_.as<uint64_t>();
+      for (size_t i = 0; i < sorted.size(); ++i) {
+        if (sorted[i] >= n || (i > 0 && sorted[i] <= sorted[i - 1])) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("table '", f, "': dedicated_ids must be increasing indices below n"));
+        }
+      }
+      break;
+    }
     case snapshot::QR:
       if (m == 0) return absl::FailedPreconditionError(absl::StrCat("table '", f, "': m is 0"));
       primary = TakeTensor(tensors, TableTensorName(f, "remainder"), snapshot::FLOAT32, {m, d});
@@ -84,10 +109,20 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
 }
 
 size_t EmbeddingTable::resident_bytes() const {
-  return primary_.size() + weights_.size() + quotient_.size();
+  return primary_.size() + weights_.size() + quotient_.size() + dedicated_ids_.size() +
+         dedicated_rows_.size();
 }
 
-uint64_t EmbeddingTable::parameters() const { return resident_bytes() / sizeof(float); }
+uint64_t EmbeddingTable::parameters() const { return TableParameters(spec_); }
+
+const float* EmbeddingTable::BaseRow(uint64_t index) const {
+  auto ids = dedicated_ids_.as<uint64_t>();
+  auto it = std::lower_bound(ids.begin(), ids.end(), index);
+  if (it != ids.end() && *it == index) {
+    return dedicated_rows_.as<float>().data() + static_cast<size_t>(it - ids.begin()) * dim();
+  }
+  return primary_.as<float>().data() + Row(index) * dim();
+}
 
 void EmbeddingTable::Embed(uint64_t index, float* out) const {
   const uint32_t d = dim();
@@ -101,6 +136,9 @@ void EmbeddingTable::Embed(uint64_t index, float* out) const {
       return;
     case snapshot::MEMCOM:
       Scale(base + Row(index) * d, weights_.as<float>()[index], d, out);
+      return;
+    case snapshot::MEMCOM_FREQ:
+      Scale(BaseRow(index), weights_.as<float>()[index], d, out);
       return;
     case snapshot::QR: {
       const float* q = quotient_.as<float>().data() + (index / spec_.m()) * d;
@@ -118,6 +156,7 @@ void EmbeddingTable::EmbedUnknown(uint64_t raw_id, float* out) const {
   switch (spec_.kind()) {
     case snapshot::HASH:
     case snapshot::MEMCOM:
+    case snapshot::MEMCOM_FREQ:
     case snapshot::QR:
       std::memcpy(out, primary_.as<float>().data() + Row(raw_id) * d, d * sizeof(float));
       return;

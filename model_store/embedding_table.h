@@ -3,6 +3,8 @@
 //   hash    S[h(i) mod m]                m x d            (the hashing trick)
 //   qr      Q[i / m] * R[i mod m]        ceil(n/m) x d and m x d (quotient-remainder trick)
 //   memcom  S[h(i) mod m] * w[i]         m x d and n      (Pansare et al., MLSys 2022)
+//   memcom_freq  D[p] * w[i] if i is the p-th of the K dedicated (most frequent) entities,
+//           else S[h(i) mod m] * w[i]    m x d, n, K x d and K ids (this project's variant)
 // Ids outside [0, n) are unknown: hash/memcom use S[h(id) mod m] with weight 1, qr uses
 // R[h(id) mod m], full uses a zero vector. Immutable after Create; thread-safe to read.
 #ifndef RANKER_MODEL_STORE_EMBEDDING_TABLE_H_
@@ -49,6 +51,8 @@ class EmbeddingTable {
   const float* primary() const { return primary_.as<float>().data(); }
   const float* weights() const { return weights_.as<float>().data(); }
   const float* quotient() const { return quotient_.as<float>().data(); }
+  // memcom_freq: the row of index i (dedicated or shared) before its weight is applied.
+  const float* BaseRow(uint64_t index) const;
 
  private:
   uint64_t Row(uint64_t id) const {
@@ -59,6 +63,8 @@ class EmbeddingTable {
   AlignedBuffer primary_;   // E (full), S (hash, memcom), R (qr)
   AlignedBuffer weights_;   // memcom: n scalars
   AlignedBuffer quotient_;  // qr: ceil(n/m) x d
+  AlignedBuffer dedicated_ids_;   // memcom_freq: K sorted dense indices
+  AlignedBuffer dedicated_rows_;  // memcom_freq: K x d
 };
 
 }  // namespace ranker

@@ -11,8 +11,9 @@ absl::StatusOr<TableKind> ParseTableKind(absl::string_view name) {
   if (name == "hash") return snapshot::HASH;
   if (name == "qr") return snapshot::QR;
   if (name == "memcom") return snapshot::MEMCOM;
+  if (name == "memcom_freq") return snapshot::MEMCOM_FREQ;
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown table kind '", name, "' (expected full, hash, qr or memcom)"));
+      absl::StrCat("unknown table kind '", name, "' (expected full, hash, qr, memcom or memcom_freq)"));
 }
 
 std::string TableKindName(TableKind kind) {
@@ -25,6 +26,8 @@ std::string TableKindName(TableKind kind) {
       return "qr";
     case snapshot::MEMCOM:
       return "memcom";
+    case snapshot::MEMCOM_FREQ:
+      return "memcom_freq";
     default:
       return absl::StrCat("kind", static_cast<int>(kind));
   }
@@ -44,6 +47,8 @@ uint64_t TableParameters(const TableSpec& spec) {
       return m * d;
     case snapshot::MEMCOM:
       return m * d + n;
+    case snapshot::MEMCOM_FREQ:  // each dedicated id costs 8 bytes: counted as 2 floats
+      return m * d + n + spec.dedicated() * (d + 2);
     case snapshot::QR:
       return m == 0 ? 0 : ((n + m - 1) / m + m) * d;
     default:
@@ -80,6 +85,20 @@ absl::StatusOr<TableSpec> SizeTable(const std::string& feature, TableKind kind, 
                          ": its per-entity weights alone cap the ratio below d"));
       }
       break;
+    case snapshot::MEMCOM_FREQ: {
+      // Half the row budget goes to dedicated rows for the most frequent entities.
+      const double rows_budget = budget - static_cast<double>(n);
+      if (rows_budget < d) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "memcom_freq cannot reach ratio ", ratio, " with d=", d,
+            ": its per-entity weights alone cap the ratio below d"));
+      }
+      const uint64_t dedicated = std::min<uint64_t>(
+          n, static_cast<uint64_t>(0.5 * rows_budget / (d + 2.0)));
+      spec.set_dedicated(dedicated);
+      m = (rows_budget - static_cast<double>(dedicated) * (d + 2.0)) / d;
+      break;
+    }
     case snapshot::QR: {
       // rows = ceil(n/m) + m, smallest at m = sqrt(n); take the larger root of m + n/m = rows.
       const double rows = budget / d;

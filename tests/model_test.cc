@@ -55,6 +55,15 @@ std::vector<float> NaiveEmbedding(const Snapshot& s, const TableSpec& spec, uint
       case snapshot::MEMCOM:
         e[k] = Floats(s, f + "/shared")[h * d + k] * Floats(s, f + "/weight")[i];
         break;
+      case snapshot::MEMCOM_FREQ: {
+        const auto ids = s.tensors.at(f + "/dedicated_ids").bytes.as<uint64_t>();
+        auto it = std::find(ids.begin(), ids.end(), i);
+        const float base = it != ids.end()
+                               ? Floats(s, f + "/dedicated")[(it - ids.begin()) * d + k]
+                               : Floats(s, f + "/shared")[h * d + k];
+        e[k] = base * Floats(s, f + "/weight")[i];
+        break;
+      }
       case snapshot::QR:
         e[k] = Floats(s, f + "/quotient")[(i / m) * d + k] *
                Floats(s, f + "/remainder")[(i % m) * d + k];
@@ -117,7 +126,7 @@ TEST_P(TableKindTest, CompressionRatioMatchesParameters) {
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, TableKindTest,
                          ::testing::Values(snapshot::FULL, snapshot::HASH, snapshot::QR,
-                                           snapshot::MEMCOM),
+                                           snapshot::MEMCOM, snapshot::MEMCOM_FREQ),
                          [](const ::testing::TestParamInfo<TableKind>& param) {
                            return TableKindName(param.param);
                          });
@@ -249,7 +258,7 @@ TEST(ModelTest, CreateRefusesMissingMisshapenExtraAndNonFiniteTensors) {
 }
 
 TEST(TableSizingTest, HitsTheTargetRatioOrExplainsWhyNot) {
-  for (TableKind kind : {snapshot::HASH, snapshot::QR, snapshot::MEMCOM}) {
+  for (TableKind kind : {snapshot::HASH, snapshot::QR, snapshot::MEMCOM, snapshot::MEMCOM_FREQ}) {
     for (double ratio : {4.0, 16.0}) {
       auto spec = SizeTable("item", kind, 100000, 64, ratio);
       ASSERT_TRUE(spec.ok()) << spec.status();

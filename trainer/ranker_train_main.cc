@@ -1,0 +1,182 @@
+// ranker-train: learn MEmCom (or baseline) tables and the RankNet scorer from interaction logs,
+// evaluate them honestly, compare methods, and publish snapshots.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "model_store/snapshot_store.h"
+#include "model_store/status_macros.h"
+#include "model_store/table_sizing.h"
+#include "trainer/sweep.h"
+#include "trainer/trainer.h"
+
+ABSL_FLAG(std::string, data, "", "train: interaction log (u.data, ratings.csv or user,item[,...] CSV).");
+ABSL_FLAG(std::string, format, "auto", "train: auto, movielens-tab or csv.");
+ABSL_FLAG(std::string, name, "", "train: dataset name for reports (default: the path).");
+ABSL_FLAG(std::string, kind, "memcom", "Table kind: full, hash, qr, memcom or memcom_freq.");
+ABSL_FLAG(double, ratio, 16, "Embedding compression ratio (full n*d / table parameters).");
+ABSL_FLAG(uint32_t, d, 64, "Embedding dimension.");
+ABSL_FLAG(std::string, hidden, "64,32", "MLP hidden widths.");
+ABSL_FLAG(std::string, scorer, "mlp+dot", "mlp+dot, mlp or dot.");
+ABSL_FLAG(int, max_epochs, 30, "Most epochs (early stopping on validation nDCG@10).");
+ABSL_FLAG(int, patience, 3, "Epochs without improvement before stopping.");
+ABSL_FLAG(int, negatives, 4, "Sampled negatives per positive.");
+ABSL_FLAG(int, batch, 256, "Positives per step.");
+ABSL_FLAG(double, embedding_lr, 0.05, "Adagrad learning rate of the tables.");
+ABSL_FLAG(double, scorer_lr, 0.002, "Adam learning rate of the scorer.");
+ABSL_FLAG(double, weight_decay, 1e-5, "L2 on touched table rows.");
+ABSL_FLAG(uint64_t, seed, 1, "Seed of the split, initialisation and sampling.");
+ABSL_FLAG(std::string, publish, "", "train: publish the trained model to this store.");
+ABSL_FLAG(std::string, datasets, "",
+          "sweep: NAME=PATH,... e.g. ml-100k=../shared/data/ml-100k/u.data");
+ABSL_FLAG(std::string, ratios, "4,16,64", "sweep: compression ratios.");
+ABSL_FLAG(std::string, methods, "full,dot,hash,qr,memcom,memcom_freq",
+          "sweep: methods besides popularity (full and dot are uncompressed).");
+ABSL_FLAG(int, seeds, 3, "sweep: seeds per configuration.");
+ABSL_FLAG(std::string, out, "docs", "sweep: directory for results.md, results.csv, results.png.");
+
+namespace ranker {
+namespace {
+
+constexpr char kUsage[] = R"(ranker-train: train and evaluate MEmCom ranking models.
+
+Usage:
+  ranker-train train --data PATH [--kind memcom --ratio 16 --d 64 --scorer mlp+dot]
+                     [--seed 1] [--publish STORE]
+  ranker-train sweep --datasets ml-100k=PATH,ml-latest-small=PATH [--seeds 3] [--out docs]
+
+Protocol: per user in time order, the last 20% of interactions are test, the 10% before them
+validation, the rest training. Early stopping and model selection use validation only. nDCG@10
+and Recall@10 rank the full catalogue minus the user's known items, every held-out item
+relevant; means with standard errors over users.)";
+
+absl::StatusOr<std::vector<uint32_t>> ParseWidths(const std::string& text) {
+  std::vector<uint32_t> widths;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    uint32_t w = 0;
+    if (!absl::SimpleAtoi(part, &w) || w == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("bad width '", part, "'"));
+    }
+    widths.push_back(w);
+  }
+  return widths;
+}
+
+absl::StatusOr<TrainOptions> OptionsFromFlags() {
+  TrainOptions o;
+  ASSIGN_OR_RETURN(o.kind, ParseTableKind(absl::GetFlag(FLAGS_kind)));
+  o.ratio = absl::GetFlag(FLAGS_ratio);
+  o.d = absl::GetFlag(FLAGS_d);
+  ASSIGN_OR_RETURN(o.hidden, ParseWidths(absl::GetFlag(FLAGS_hidden)));
+  ASSIGN_OR_RETURN(o.scorer, ParseScorerMode(absl::GetFlag(FLAGS_scorer)));
+  o.max_epochs = absl::GetFlag(FLAGS_max_epochs);
+  o.patience = absl::GetFlag(FLAGS_patience);
+  o.negatives = absl::GetFlag(FLAGS_negatives);
+  o.batch = absl::GetFlag(FLAGS_batch);
+  o.embedding_lr = static_cast<float>(absl::GetFlag(FLAGS_embedding_lr));
+  o.scorer_lr = static_cast<float>(absl::GetFlag(FLAGS_scorer_lr));
+  o.weight_decay = static_cast<float>(absl::GetFlag(FLAGS_weight_decay));
+  o.seed = absl::GetFlag(FLAGS_seed);
+  return o;
+}
+
+absl::Status TrainCommand() {
+  if (absl::GetFlag(FLAGS_data).empty()) return absl::InvalidArgumentError("--data is required");
+  ASSIGN_OR_RETURN(LogFormat format, ParseLogFormat(absl::GetFlag(FLAGS_format)));
+  ASSIGN_OR_RETURN(Dataset dataset,
+                   ReadInteractions(absl::GetFlag(FLAGS_data), format, absl::GetFlag(FLAGS_name)));
+  ASSIGN_OR_RETURN(TrainOptions options, OptionsFromFlags());
+  SplitOptions split_options;
+  split_options.seed = options.seed;
+  const Split split = SplitPerUser(dataset, split_options);
+  std::fprintf(stderr, "%s: %zu users, %zu items, %zu interactions (%zu for training)\n",
+               dataset.name.c_str(), dataset.users(), dataset.items(),
+               dataset.interactions.size(), split.train_interactions);
+  std::fprintf(stderr, "training %s\n", DescribeOptions(options).c_str());
+  ASSIGN_OR_RETURN(TrainResult result, Train(dataset, split, options, [](const EpochReport& r) {
+    std::fprintf(stderr, "  epoch %2d  loss %.4f  validation nDCG@10 %.4f%s  %.1f s\n", r.epoch,
+                 r.loss, r.validation_ndcg, r.best ? " *" : "", r.seconds);
+  }));
+  const Evaluation test = EvaluateModel(*result.model, dataset, split, HeldOut::kTest);
+  const Evaluation popularity = EvaluatePopularity(split, HeldOut::kTest);
+  std::printf("%s %s ratio %.2fx (%lu table bytes), best epoch %d, %.1f s\n", dataset.name.c_str(),
+              TableKindName(options.kind).c_str(), result.compression_ratio, result.table_bytes,
+              result.best_epoch, result.train_seconds);
+  std::printf("  test nDCG@10   %.4f +- %.4f   Recall@10 %.4f +- %.4f  (%zu users)\n",
+              test.ndcg.mean, test.ndcg.stderr_, test.recall.mean, test.recall.stderr_,
+              test.ndcg.n);
+  std::printf("  popularity     %.4f +- %.4f             %.4f +- %.4f\n", popularity.ndcg.mean,
+              popularity.ndcg.stderr_, popularity.recall.mean, popularity.recall.stderr_);
+  if (!absl::GetFlag(FLAGS_publish).empty()) {
+    auto& producer = *result.snapshot.manifest.mutable_producer();
+    producer["validation_ndcg@10"] = absl::StrCat(result.validation.ndcg.mean);
+    producer["test_ndcg@10"] = absl::StrCat(test.ndcg.mean, " +- ", test.ndcg.stderr_);
+    producer["test_recall@10"] = absl::StrCat(test.recall.mean, " +- ", test.recall.stderr_);
+    producer["best_epoch"] = absl::StrCat(result.best_epoch);
+    producer["train_seconds"] = absl::StrCat(result.train_seconds);
+    StoreOptions create;
+    create.create_if_missing = true;
+    ASSIGN_OR_RETURN(auto store, SnapshotStore::OpenPrimary(absl::GetFlag(FLAGS_publish), create));
+    ASSIGN_OR_RETURN(uint64_t version, store->Publish(result.snapshot));
+    std::printf("published version %lu to %s\n", version, store->path().c_str());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SweepCommand() {
+  SweepOptions sweep;
+  for (absl::string_view entry :
+       absl::StrSplit(absl::GetFlag(FLAGS_datasets), ',', absl::SkipEmpty())) {
+    std::vector<std::string> parts = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    if (parts.size() != 2) {
+      return absl::InvalidArgumentError(absl::StrCat("--datasets: '", entry, "' is not NAME=PATH"));
+    }
+    sweep.datasets.push_back({parts[0], parts[1]});
+  }
+  if (sweep.datasets.empty()) return absl::InvalidArgumentError("--datasets is required");
+  for (absl::string_view r : absl::StrSplit(absl::GetFlag(FLAGS_ratios), ',', absl::SkipEmpty())) {
+    double ratio = 0;
+    if (!absl::SimpleAtod(r, &ratio)) return absl::InvalidArgumentError("bad --ratios");
+    sweep.ratios.push_back(ratio);
+  }
+  sweep.methods = absl::StrSplit(absl::GetFlag(FLAGS_methods), ',', absl::SkipEmpty());
+  sweep.seeds = absl::GetFlag(FLAGS_seeds);
+  sweep.out_dir = absl::GetFlag(FLAGS_out);
+  ASSIGN_OR_RETURN(sweep.base, OptionsFromFlags());
+  return RunSweep(sweep);
+}
+
+absl::Status Run(const std::vector<char*>& args) {
+  if (args.size() != 2) return absl::InvalidArgumentError("give one command: train or sweep");
+  const std::string command = args[1];
+  if (command == "train") return TrainCommand();
+  if (command == "sweep") return SweepCommand();
+  return absl::InvalidArgumentError(absl::StrCat("unknown command '", command, "'"));
+}
+
+}  // namespace
+}  // namespace ranker
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(ranker::kUsage);
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "ranker_train_main");
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  absl::SetFlagsUsageConfig(config);
+  absl::Status status = ranker::Run(absl::ParseCommandLine(argc, argv));
+  if (!status.ok()) {
+    std::fprintf(stderr, "ranker-train: %s\n", status.ToString().c_str());
+    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  return 0;
+}

@@ -1,0 +1,2 @@
+#include "trainer/sweep.h"
+absl::Status ranker::RunSweep(const SweepOptions&) { return absl::UnimplementedError("soon"); }

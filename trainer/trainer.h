@@ -1,0 +1,72 @@
+// Trains user and item tables of any kind with the RankNet scorer from interaction logs:
+// RankNet pairwise loss log(1 + exp(-(s_pos - s_neg))) over each training interaction and
+// `negatives` items sampled uniformly from those the user has not interacted with; Adagrad for
+// the (sparse) tables, Adam for the scorer; early stopping on validation nDCG@10, which is
+// evaluated through Model::Rank, exactly as the server ranks. Two threads split every batch
+// and their gradients are summed in a fixed order, so a seed gives the same model every time.
+#ifndef RANKER_TRAINER_TRAINER_H_
+#define RANKER_TRAINER_TRAINER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model_store/model.h"
+#include "model_store/snapshot.h"
+#include "trainer/evaluator.h"
+#include "trainer/interactions.h"
+#include "trainer/split.h"
+#include "trainer/trainable_scorer.h"
+
+namespace ranker {
+
+struct TrainOptions {
+  TableKind kind = snapshot::MEMCOM;
+  double ratio = 16;  // embedding compression for both tables (ignored for full)
+  uint32_t d = 64;
+  std::vector<uint32_t> hidden = {64, 32};
+  ScorerMode scorer = ScorerMode::kMlpDot;
+  int max_epochs = 30;
+  int patience = 3;  // epochs without a better validation nDCG before stopping
+  int batch = 256;   // positives per step
+  int negatives = 4;
+  float embedding_lr = 0.05f;
+  float scorer_lr = 0.002f;
+  float weight_decay = 1e-5f;
+  float init_scale = 0.1f;
+  uint64_t seed = 1;
+  int threads = 2;
+};
+
+struct EpochReport {
+  int epoch;
+  double loss;
+  double validation_ndcg;
+  double seconds;
+  bool best;
+};
+
+struct TrainResult {
+  Snapshot snapshot;  // the best epoch's model, ready to publish
+  std::unique_ptr<const Model> model;
+  int best_epoch = 0;
+  Evaluation validation;
+  double train_seconds = 0;
+  double compression_ratio = 0;  // exact, both tables
+  uint64_t table_bytes = 0;      // as served: tables and id maps
+};
+
+absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
+                                  const TrainOptions& options,
+                                  const std::function<void(const EpochReport&)>& on_epoch = {});
+
+// A human-readable description of the options (stored in the manifest's producer).
+std::string DescribeOptions(const TrainOptions& options);
+
+}  // namespace ranker
+
+#endif  // RANKER_TRAINER_TRAINER_H_
