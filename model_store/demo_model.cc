@@ -47,7 +47,8 @@ absl::Status AddTable(const TableSpec& spec, uint64_t seed, TensorMap& tensors) 
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
       if (ids.size() != spec.dedicated()) return absl::InvalidArgumentError("too many dedicated");
       ASSIGN_OR_RETURN(tensors[TableTensorName(f, "dedicated_ids")], MakeUint64Tensor(ids));
-      return AddFloat(tensors, TableTensorName(f, "dedicated"), {spec.dedicated(), d}, seed + 2, scale);
+      return AddFloat(tensors, TableTensorName(f, "dedicated"), {spec.dedicated(), d}, seed + 2,
+                      scale);
     }
     case snapshot::QR:
       RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "remainder"), {m, d}, seed, 1.0f));

@@ -71,7 +71,8 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
     case snapshot::MEMCOM_FREQ: {
       if (m == 0) return absl::FailedPreconditionError(absl::StrCat("table '", f, "': m is 0"));
       const uint64_t k = spec.dedicated();
-      if (k > n) return absl::FailedPreconditionError(absl::StrCat("table '", f, "': dedicated > n"));
+      if (k > n)
+        return absl::FailedPreconditionError(absl::StrCat("table '", f, "': dedicated > n"));
       primary = TakeTensor(tensors, TableTensorName(f, "shared"), snapshot::FLOAT32, {m, d});
       weights = TakeTensor(tensors, TableTensorName(f, "weight"), snapshot::FLOAT32, {n});
       if (!weights.ok()) return fail_context(weights.status());

@@ -60,9 +60,9 @@ class EmbeddingTable {
   }
 
   TableSpec spec_;
-  AlignedBuffer primary_;   // E (full), S (hash, memcom), R (qr)
-  AlignedBuffer weights_;   // memcom: n scalars
-  AlignedBuffer quotient_;  // qr: ceil(n/m) x d
+  AlignedBuffer primary_;         // E (full), S (hash, memcom), R (qr)
+  AlignedBuffer weights_;         // memcom: n scalars
+  AlignedBuffer quotient_;        // qr: ceil(n/m) x d
   AlignedBuffer dedicated_ids_;   // memcom_freq: K sorted dense indices
   AlignedBuffer dedicated_rows_;  // memcom_freq: K x d
 };

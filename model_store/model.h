@@ -23,7 +23,7 @@ struct RankScratch {
   ScorerScratch scorer;
   std::vector<uint64_t> unique_ids;    // sorted, deduplicated candidates
   std::vector<uint64_t> ids, indices;  // one block: wire ids and dense indices
-  std::vector<float> user, items, scores;
+  AlignedVector<float> user, items, scores;
   TopK top_k;
 };
 

@@ -19,10 +19,10 @@ namespace ranker {
 
 // Per-thread buffers reused across requests; they grow to the largest batch seen.
 struct ScorerScratch {
-  std::vector<float> user_bias;  // h1
-  std::vector<float> folded;     // h1 x d
-  std::vector<float> user;       // d
-  std::vector<float> activations[2];
+  AlignedVector<float> user_bias;  // h1
+  AlignedVector<float> folded;     // h1 x d
+  AlignedVector<float> user;       // d
+  AlignedVector<float> activations[2];
 };
 
 class RankNetScorer {

@@ -12,8 +12,8 @@ absl::StatusOr<TableKind> ParseTableKind(absl::string_view name) {
   if (name == "qr") return snapshot::QR;
   if (name == "memcom") return snapshot::MEMCOM;
   if (name == "memcom_freq") return snapshot::MEMCOM_FREQ;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown table kind '", name, "' (expected full, hash, qr, memcom or memcom_freq)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown table kind '", name, "' (expected full, hash, qr, memcom or memcom_freq)"));
 }
 
 std::string TableKindName(TableKind kind) {
@@ -57,7 +57,7 @@ uint64_t TableParameters(const TableSpec& spec) {
 }
 
 absl::StatusOr<TableSpec> SizeTable(const std::string& feature, TableKind kind, uint64_t n,
-                                    uint32_t d, double ratio) {
+                                    uint32_t d, double ratio, bool clamp) {
   if (n == 0 || d == 0) return absl::InvalidArgumentError("tables need n >= 1 and d >= 1");
   if (kind != snapshot::FULL && !(ratio >= 1.0)) {
     return absl::InvalidArgumentError(absl::StrCat("compression ratio must be >= 1, got ", ratio));
@@ -79,6 +79,7 @@ absl::StatusOr<TableSpec> SizeTable(const std::string& feature, TableKind kind, 
       break;
     case snapshot::MEMCOM:
       m = (budget - static_cast<double>(n)) / d;
+      if (m < 0.5 && clamp) m = 1;
       if (m < 0.5) {
         return absl::InvalidArgumentError(
             absl::StrCat("memcom cannot reach ratio ", ratio, " with d=", d,
@@ -88,13 +89,18 @@ absl::StatusOr<TableSpec> SizeTable(const std::string& feature, TableKind kind, 
     case snapshot::MEMCOM_FREQ: {
       // Half the row budget goes to dedicated rows for the most frequent entities.
       const double rows_budget = budget - static_cast<double>(n);
-      if (rows_budget < d) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "memcom_freq cannot reach ratio ", ratio, " with d=", d,
-            ": its per-entity weights alone cap the ratio below d"));
+      if (rows_budget < d && clamp) {
+        spec.set_dedicated(0);
+        m = 1;
+        break;
       }
-      const uint64_t dedicated = std::min<uint64_t>(
-          n, static_cast<uint64_t>(0.5 * rows_budget / (d + 2.0)));
+      if (rows_budget < d) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("memcom_freq cannot reach ratio ", ratio, " with d=", d,
+                         ": its per-entity weights alone cap the ratio below d"));
+      }
+      const uint64_t dedicated =
+          std::min<uint64_t>(n, static_cast<uint64_t>(0.5 * rows_budget / (d + 2.0)));
       spec.set_dedicated(dedicated);
       m = (rows_budget - static_cast<double>(dedicated) * (d + 2.0)) / d;
       break;
@@ -103,6 +109,10 @@ absl::StatusOr<TableSpec> SizeTable(const std::string& feature, TableKind kind, 
       // rows = ceil(n/m) + m, smallest at m = sqrt(n); take the larger root of m + n/m = rows.
       const double rows = budget / d;
       const double disc = rows * rows - 4.0 * static_cast<double>(n);
+      if (disc < 0 && clamp) {
+        m = std::sqrt(static_cast<double>(n));
+        break;
+      }
       if (disc < 0) {
         return absl::InvalidArgumentError(
             absl::StrCat("qr cannot reach ratio ", ratio, " for n=", n, ": its limit is about ",

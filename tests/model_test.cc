@@ -58,9 +58,8 @@ std::vector<float> NaiveEmbedding(const Snapshot& s, const TableSpec& spec, uint
       case snapshot::MEMCOM_FREQ: {
         const auto ids = s.tensors.at(f + "/dedicated_ids").bytes.as<uint64_t>();
         auto it = std::find(ids.begin(), ids.end(), i);
-        const float base = it != ids.end()
-                               ? Floats(s, f + "/dedicated")[(it - ids.begin()) * d + k]
-                               : Floats(s, f + "/shared")[h * d + k];
+        const float base = it != ids.end() ? Floats(s, f + "/dedicated")[(it - ids.begin()) * d + k]
+                                           : Floats(s, f + "/shared")[h * d + k];
         e[k] = base * Floats(s, f + "/weight")[i];
         break;
       }

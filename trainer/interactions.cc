@@ -62,8 +62,9 @@ Dataset MakeDataset(std::string name, std::vector<std::array<double, 4>> raw, bo
 absl::StatusOr<Dataset> ReadInteractions(const std::string& path, LogFormat format,
                                          const std::string& name) {
   if (format == LogFormat::kAuto) {
-    format = absl::EndsWith(path, "u.data") || absl::EndsWith(path, ".tsv") ? LogFormat::kMovieLensTab
-                                                                            : LogFormat::kCsv;
+    format = absl::EndsWith(path, "u.data") || absl::EndsWith(path, ".tsv")
+                 ? LogFormat::kMovieLensTab
+                 : LogFormat::kCsv;
   }
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));

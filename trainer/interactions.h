@@ -31,10 +31,10 @@ struct Dataset {
 };
 
 enum class LogFormat {
-  kAuto,         // by file name: u.data -> kMovieLensTab, else kCsv
-  kMovieLensTab, // user \t item \t rating \t timestamp, no header (MovieLens 100K u.data)
-  kCsv,          // user,item[,rating[,timestamp]]; a first line that is not numeric is a header;
-                 // CRLF accepted (MovieLens ratings.csv)
+  kAuto,          // by file name: u.data -> kMovieLensTab, else kCsv
+  kMovieLensTab,  // user \t item \t rating \t timestamp, no header (MovieLens 100K u.data)
+  kCsv,           // user,item[,rating[,timestamp]]; a first line that is not numeric is a header;
+                  // CRLF accepted (MovieLens ratings.csv)
 };
 
 absl::StatusOr<LogFormat> ParseLogFormat(const std::string& name);

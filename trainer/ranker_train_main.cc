@@ -18,7 +18,8 @@
 #include "trainer/sweep.h"
 #include "trainer/trainer.h"
 
-ABSL_FLAG(std::string, data, "", "train: interaction log (u.data, ratings.csv or user,item[,...] CSV).");
+ABSL_FLAG(std::string, data, "",
+          "train: interaction log (u.data, ratings.csv or user,item[,...] CSV).");
 ABSL_FLAG(std::string, format, "auto", "train: auto, movielens-tab or csv.");
 ABSL_FLAG(std::string, name, "", "train: dataset name for reports (default: the path).");
 ABSL_FLAG(std::string, kind, "memcom", "Table kind: full, hash, qr, memcom or memcom_freq.");
@@ -98,13 +99,14 @@ absl::Status TrainCommand() {
   split_options.seed = options.seed;
   const Split split = SplitPerUser(dataset, split_options);
   std::fprintf(stderr, "%s: %zu users, %zu items, %zu interactions (%zu for training)\n",
-               dataset.name.c_str(), dataset.users(), dataset.items(),
-               dataset.interactions.size(), split.train_interactions);
+               dataset.name.c_str(), dataset.users(), dataset.items(), dataset.interactions.size(),
+               split.train_interactions);
   std::fprintf(stderr, "training %s\n", DescribeOptions(options).c_str());
   ASSIGN_OR_RETURN(TrainResult result, Train(dataset, split, options, [](const EpochReport& r) {
-    std::fprintf(stderr, "  epoch %2d  loss %.4f  validation nDCG@10 %.4f%s  %.1f s\n", r.epoch,
-                 r.loss, r.validation_ndcg, r.best ? " *" : "", r.seconds);
-  }));
+                     std::fprintf(
+                         stderr, "  epoch %2d  loss %.4f  validation nDCG@10 %.4f%s  %.1f s\n",
+                         r.epoch, r.loss, r.validation_ndcg, r.best ? " *" : "", r.seconds);
+                   }));
   const Evaluation test = EvaluateModel(*result.model, dataset, split, HeldOut::kTest);
   const Evaluation popularity = EvaluatePopularity(split, HeldOut::kTest);
   std::printf("%s %s ratio %.2fx (%lu table bytes), best epoch %d, %.1f s\n", dataset.name.c_str(),
@@ -142,6 +144,7 @@ absl::Status SweepCommand() {
     sweep.datasets.push_back({parts[0], parts[1]});
   }
   if (sweep.datasets.empty()) return absl::InvalidArgumentError("--datasets is required");
+  sweep.ratios.clear();
   for (absl::string_view r : absl::StrSplit(absl::GetFlag(FLAGS_ratios), ',', absl::SkipEmpty())) {
     double ratio = 0;
     if (!absl::SimpleAtod(r, &ratio)) return absl::InvalidArgumentError("bad --ratios");

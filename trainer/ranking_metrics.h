@@ -12,7 +12,8 @@
 namespace ranker {
 
 // `ranked`: item indices best first (at least K of them when available); `relevant`: sorted.
-double NdcgAtK(const std::vector<uint32_t>& ranked, const std::vector<uint32_t>& relevant, size_t k);
+double NdcgAtK(const std::vector<uint32_t>& ranked, const std::vector<uint32_t>& relevant,
+               size_t k);
 double RecallAtK(const std::vector<uint32_t>& ranked, const std::vector<uint32_t>& relevant,
                  size_t k);
 

@@ -22,7 +22,9 @@ Split SplitPerUser(const Dataset& dataset, const SplitOptions& options) {
       });
     }
     const size_t n = xs.size();
-    const size_t test = n == 0 ? 0 : std::max<size_t>(1, static_cast<size_t>(std::round(n * options.test_fraction)));
+    const size_t test =
+        n == 0 ? 0
+               : std::max<size_t>(1, static_cast<size_t>(std::round(n * options.test_fraction)));
     const size_t validation =
         std::min(n - test, static_cast<size_t>(std::round(n * options.validation_fraction)));
     const size_t train = n - test - validation;

@@ -16,7 +16,7 @@ struct UserSplit {
 };
 
 struct Split {
-  std::vector<UserSplit> users;  // by dense user index
+  std::vector<UserSplit> users;             // by dense user index
   std::vector<uint32_t> train_item_counts;  // popularity in the training part
   size_t train_interactions = 0;
 };

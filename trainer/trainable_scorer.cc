@@ -16,8 +16,8 @@ using ConstMap = Eigen::Map<const RowMatrix>;
 using VecMap = Eigen::Map<Eigen::VectorXf>;
 using ConstVecMap = Eigen::Map<const Eigen::VectorXf>;
 
-void AdamUpdate(std::vector<float>& p, const std::vector<float>& g, std::vector<float>& m,
-                std::vector<float>& v, float lr, double c1, double c2) {
+void AdamUpdate(AlignedVector<float>& p, const AlignedVector<float>& g, AlignedVector<float>& m,
+                AlignedVector<float>& v, float lr, double c1, double c2) {
   constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f, kEps = 1e-8f;
   for (size_t i = 0; i < p.size(); ++i) {
     m[i] = kBeta1 * m[i] + (1 - kBeta1) * g[i];
@@ -71,27 +71,28 @@ TrainableScorer::TrainableScorer(uint32_t d, std::vector<uint32_t> hidden, Score
   std::mt19937_64 rng(seed);
   for (size_t l = 0; l + 1 < widths_.size(); ++l) {
     const size_t in = widths_[l], out = widths_[l + 1];
-    std::vector<float> w(in * out, 0.0f);
+    AlignedVector<float> w(in * out, 0.0f);
     if (mode != ScorerMode::kDot) {
       // He initialisation for ReLU layers; the output layer starts small so the dot term leads.
-      const float scale = l + 2 == widths_.size() ? 0.01f : std::sqrt(2.0f / static_cast<float>(in));
+      const float scale =
+          l + 2 == widths_.size() ? 0.01f : std::sqrt(2.0f / static_cast<float>(in));
       std::normal_distribution<float> normal(0.0f, scale);
       for (float& x : w) x = normal(rng);
     }
     weights_.push_back(std::move(w));
-    biases_.push_back(std::vector<float>(out, 0.0f));
-    m_w_.push_back(std::vector<float>(in * out, 0.0f));
-    v_w_.push_back(std::vector<float>(in * out, 0.0f));
-    m_b_.push_back(std::vector<float>(out, 0.0f));
-    v_b_.push_back(std::vector<float>(out, 0.0f));
+    biases_.push_back(AlignedVector<float>(out, 0.0f));
+    m_w_.push_back(AlignedVector<float>(in * out, 0.0f));
+    v_w_.push_back(AlignedVector<float>(in * out, 0.0f));
+    m_b_.push_back(AlignedVector<float>(out, 0.0f));
+    v_b_.push_back(AlignedVector<float>(out, 0.0f));
   }
 }
 
 ScorerGradient TrainableScorer::MakeGradient() const {
   ScorerGradient g;
   for (size_t l = 0; l < weights_.size(); ++l) {
-    g.weights.push_back(std::vector<float>(weights_[l].size(), 0.0f));
-    g.biases.push_back(std::vector<float>(biases_[l].size(), 0.0f));
+    g.weights.push_back(AlignedVector<float>(weights_[l].size(), 0.0f));
+    g.biases.push_back(AlignedVector<float>(biases_[l].size(), 0.0f));
   }
   return g;
 }
@@ -124,7 +125,7 @@ void TrainableScorer::Forward(const float* users, const float* items, int rows, 
       out.noalias() = a * w.transpose();
       out.array() += biases_[l][0];
     } else {
-      std::vector<float>& next = cache->activations[l];
+      AlignedVector<float>& next = cache->activations[l];
       next.resize(static_cast<size_t>(rows) * width);
       Map h(next.data(), rows, width);
       h.noalias() = a * w.transpose();
@@ -185,7 +186,8 @@ void TrainableScorer::ApplyAdam(const ScorerGradient& grad, float learning_rate)
   if (mode_ != ScorerMode::kMlp) {
     m_alpha_ = 0.9 * m_alpha_ + 0.1 * grad.alpha;
     v_alpha_ = 0.999 * v_alpha_ + 0.001 * grad.alpha * grad.alpha;
-    alpha_ -= static_cast<float>(learning_rate * (m_alpha_ / c1) / (std::sqrt(v_alpha_ / c2) + 1e-8));
+    alpha_ -=
+        static_cast<float>(learning_rate * (m_alpha_ / c1) / (std::sqrt(v_alpha_ / c2) + 1e-8));
   }
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "model_store/aligned_buffer.h"
 #include "model_store/snapshot.h"
 
 namespace ranker {
@@ -21,7 +22,7 @@ absl::StatusOr<ScorerMode> ParseScorerMode(const std::string& name);
 std::string ScorerModeName(ScorerMode mode);
 
 struct ScorerGradient {
-  std::vector<std::vector<float>> weights, biases;
+  std::vector<AlignedVector<float>> weights, biases;
   double alpha = 0;
   void Clear();
   void Add(const ScorerGradient& other);
@@ -30,9 +31,9 @@ struct ScorerGradient {
 // Activations of one Forward, kept for Backward.
 struct ScorerCache {
   int rows = 0;
-  std::vector<float> input;                    // rows x 3d
-  std::vector<std::vector<float>> activations; // per hidden layer, post-ReLU, rows x width
-  std::vector<float> dot;                      // rows
+  AlignedVector<float> input;                     // rows x 3d
+  std::vector<AlignedVector<float>> activations;  // per hidden layer, post-ReLU, rows x width
+  AlignedVector<float> dot;                       // rows
 };
 
 class TrainableScorer {
@@ -43,8 +44,8 @@ class TrainableScorer {
   uint32_t dim() const { return d_; }
   // Layer widths: 3d, hidden..., 1 (just 3d, 1 in kDot mode).
   const std::vector<uint32_t>& widths() const { return widths_; }
-  std::vector<std::vector<float>>& weights() { return weights_; }
-  std::vector<std::vector<float>>& biases() { return biases_; }
+  std::vector<AlignedVector<float>>& weights() { return weights_; }
+  std::vector<AlignedVector<float>>& biases() { return biases_; }
   float& alpha() { return alpha_; }
 
   // scores[r] = s(users row r, items row r); users and items are rows x d.
@@ -52,8 +53,7 @@ class TrainableScorer {
                ScorerCache* cache) const;
   // Given dL/ds per row, writes dL/du and dL/di (rows x d) and adds parameter gradients.
   void Backward(const float* users, const float* items, const ScorerCache& cache,
-                const float* d_scores, float* d_users, float* d_items,
-                ScorerGradient* grad) const;
+                const float* d_scores, float* d_users, float* d_items, ScorerGradient* grad) const;
   ScorerGradient MakeGradient() const;
   // One Adam step (bias-corrected) with the gradient averaged by the caller.
   void ApplyAdam(const ScorerGradient& grad, float learning_rate);
@@ -64,10 +64,10 @@ class TrainableScorer {
   uint32_t d_;
   ScorerMode mode_;
   std::vector<uint32_t> widths_;
-  std::vector<std::vector<float>> weights_, biases_;  // [out x in], [out]
+  std::vector<AlignedVector<float>> weights_, biases_;  // [out x in], [out]
   float alpha_;
   // Adam state.
-  std::vector<std::vector<float>> m_w_, v_w_, m_b_, v_b_;
+  std::vector<AlignedVector<float>> m_w_, v_w_, m_b_, v_b_;
   double m_alpha_ = 0, v_alpha_ = 0;
   int step_ = 0;
 };

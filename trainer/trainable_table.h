@@ -38,6 +38,8 @@ class TableGradient {
   float* Row(size_t tensor, size_t row);  // marks the row touched
   void Merge(TableGradient& other);       // this += other; other is cleared
   void Clear();
+  // The accumulated gradient of element `index` of parameter tensor `tensor` (for tests).
+  float Get(size_t tensor, size_t index) const { return buffers_[tensor].values[index]; }
 
  private:
   friend class TrainableTable;
@@ -76,8 +78,8 @@ class TrainableTable {
 
   TableSpec spec_;
   std::vector<ParamTensor> params_;
-  std::vector<int32_t> dedicated_slot_;     // memcom_freq: slot per entity, -1 if shared
-  std::vector<uint64_t> dedicated_ids_;     // memcom_freq: sorted entity indices
+  std::vector<int32_t> dedicated_slot_;  // memcom_freq: slot per entity, -1 if shared
+  std::vector<uint64_t> dedicated_ids_;  // memcom_freq: sorted entity indices
 };
 
 }  // namespace ranker

@@ -18,8 +18,8 @@ namespace {
 
 // One thread's share of a step: buffers reused across steps.
 struct Worker {
-  std::vector<float> users, positives, negatives, d_users, d_users_neg, d_positives, d_negatives;
-  std::vector<float> scores_pos, scores_neg, d_scores_pos, d_scores_neg;
+  AlignedVector<float> users, positives, negatives, d_users, d_users_neg, d_positives, d_negatives;
+  AlignedVector<float> scores_pos, scores_neg, d_scores_pos, d_scores_neg;
   ScorerCache cache_pos, cache_neg;
   TableGradient user_grad, item_grad;
   ScorerGradient scorer_grad;
@@ -107,21 +107,21 @@ void RunShare(const std::vector<Pair>& pairs, size_t begin, size_t end, double s
 
 std::string DescribeOptions(const TrainOptions& o) {
   return absl::StrCat("kind=", TableKindName(o.kind), " ratio=", o.ratio, " d=", o.d,
-                      " hidden=", absl::StrJoin(o.hidden, ","), " scorer=", ScorerModeName(o.scorer),
-                      " max_epochs=", o.max_epochs, " patience=", o.patience, " batch=", o.batch,
-                      " negatives=", o.negatives, " embedding_lr=", o.embedding_lr,
-                      " scorer_lr=", o.scorer_lr, " weight_decay=", o.weight_decay,
-                      " seed=", o.seed);
+                      " hidden=", absl::StrJoin(o.hidden, ","),
+                      " scorer=", ScorerModeName(o.scorer), " max_epochs=", o.max_epochs,
+                      " patience=", o.patience, " batch=", o.batch, " negatives=", o.negatives,
+                      " embedding_lr=", o.embedding_lr, " scorer_lr=", o.scorer_lr,
+                      " weight_decay=", o.weight_decay, " seed=", o.seed);
 }
 
 absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
                                   const TrainOptions& options,
                                   const std::function<void(const EpochReport&)>& on_epoch) {
   const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(TableSpec user_spec,
-                   SizeTable("user", options.kind, dataset.users(), options.d, options.ratio));
-  ASSIGN_OR_RETURN(TableSpec item_spec,
-                   SizeTable("item", options.kind, dataset.items(), options.d, options.ratio));
+  ASSIGN_OR_RETURN(TableSpec user_spec, SizeTable("user", options.kind, dataset.users(), options.d,
+                                                  options.ratio, options.clamp_ratio));
+  ASSIGN_OR_RETURN(TableSpec item_spec, SizeTable("item", options.kind, dataset.items(), options.d,
+                                                  options.ratio, options.clamp_ratio));
   std::vector<uint32_t> user_counts(dataset.users());
   for (size_t u = 0; u < dataset.users(); ++u) {
     user_counts[u] = static_cast<uint32_t>(split.users[u].train.size());
@@ -206,9 +206,10 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
       ++stale;
     }
     if (on_epoch) {
-      on_epoch({epoch, loss / static_cast<double>(pair_count), best ? best_ndcg : validation.ndcg.mean,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count(),
-                best});
+      on_epoch(
+          {epoch, loss / static_cast<double>(pair_count), best ? best_ndcg : validation.ndcg.mean,
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count(),
+           best});
     }
   }
   result.train_seconds =

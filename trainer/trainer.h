@@ -26,7 +26,8 @@ namespace ranker {
 
 struct TrainOptions {
   TableKind kind = snapshot::MEMCOM;
-  double ratio = 16;  // embedding compression for both tables (ignored for full)
+  double ratio = 16;         // embedding compression for both tables (ignored for full)
+  bool clamp_ratio = false;  // a ratio the kind cannot reach gives its most compressed tables
   uint32_t d = 64;
   std::vector<uint32_t> hidden = {64, 32};
   ScorerMode scorer = ScorerMode::kMlpDot;
