@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "model_store/demo_model.h"
+#include "model_store/import_spec.h"
 #include "model_store/model_loader.h"
 #include "model_store/snapshot_store.h"
 #include "model_store/status_macros.h"
@@ -34,6 +35,7 @@ ABSL_FLAG(float, dot_weight, 1.0f, "demo: weight of the e_u . e_i term added to 
 ABSL_FLAG(bool, sparse_item_ids, false, "demo: use sparse item ids (7i+3) with an id map.");
 ABSL_FLAG(uint64_t, seed, 42, "demo: seed; the same flags give the same model.");
 ABSL_FLAG(uint64_t, version, 0, "demo: version to publish (0 = latest + 1).");
+ABSL_FLAG(std::string, spec, "", "import: the description file (see model_store/import_spec.h).");
 ABSL_FLAG(uint32_t, keep, 3, "gc: number of newest versions to keep (>= 1).");
 ABSL_FLAG(bool, crash_before_commit, false,
           "testing: write all chunks, then exit(3) before the final batch (a killed publisher).");
@@ -53,6 +55,8 @@ Commands:
   inspect VERSION   print a version's manifest: producer, tables, scorer, tensors
   verify VERSION    load a version completely: chunks, checksums, shapes, finiteness
   gc                remove all but the newest --keep versions, and orphan chunks
+  import            publish tables trained elsewhere: --spec FILE names .npy tensors (fp32 or
+                    uint64, C order) and the tables and scorer they form; shapes are checked
 
 Read-only commands (list, inspect, verify) open the store as a RocksDB secondary, so they
 work while a server or publisher has it open.)";
@@ -221,6 +225,23 @@ absl::Status Gc() {
   return absl::OkStatus();
 }
 
+absl::Status Import() {
+  if (absl::GetFlag(FLAGS_spec).empty()) return absl::InvalidArgumentError("--spec is required");
+  ASSIGN_OR_RETURN(Snapshot snapshot, ImportSnapshot(absl::GetFlag(FLAGS_spec)));
+  // Build the Model from a copy first: a snapshot the server would refuse is never published.
+  ASSIGN_OR_RETURN(TensorMap copy, CopyTensors(snapshot.tensors));
+  ASSIGN_OR_RETURN(auto model, Model::Create(snapshot.manifest, std::move(copy)));
+  StoreOptions store_options;
+  store_options.create_if_missing = true;
+  ASSIGN_OR_RETURN(auto store,
+                   SnapshotStore::OpenPrimary(absl::GetFlag(FLAGS_store), store_options));
+  ASSIGN_OR_RETURN(uint64_t version, store->Publish(snapshot));
+  std::printf("imported version %lu into %s: %s, embedding ratio %.2fx\n", version,
+              store->path().c_str(), FormatBytes(model->resident_bytes()).c_str(),
+              model->compression_ratio());
+  return absl::OkStatus();
+}
+
 absl::Status Run(const std::vector<char*>& args) {
   if (args.size() < 2) return absl::InvalidArgumentError("no command given (see --help)");
   const std::string command = args[1];
@@ -232,6 +253,7 @@ absl::Status Run(const std::vector<char*>& args) {
   if (command == "demo") return Demo();
   if (command == "list") return List();
   if (command == "gc") return Gc();
+  if (command == "import") return Import();
   if (takes_version) {
     ASSIGN_OR_RETURN(uint64_t version, ParseVersion(args));
     return command == "inspect" ? Inspect(version) : Verify(version);

@@ -42,6 +42,17 @@ std::string MlpTensorName(size_t layer, const char* part) {
   return absl::StrCat("mlp/", layer, "/", part);
 }
 
+absl::StatusOr<TensorMap> CopyTensors(const TensorMap& tensors) {
+  TensorMap copy;
+  for (const auto& [name, tensor] : tensors) {
+    auto bytes = AlignedBuffer::Allocate(tensor.bytes.size());
+    if (!bytes.ok()) return bytes.status();
+    std::memcpy(bytes->data(), tensor.bytes.data(), tensor.bytes.size());
+    copy[name] = Tensor{tensor.dtype, tensor.shape, *std::move(bytes)};
+  }
+  return copy;
+}
+
 void DescribeTensors(const TensorMap& tensors, Manifest* manifest) {
   std::vector<std::string> names;
   names.reserve(tensors.size());

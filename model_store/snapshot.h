@@ -47,6 +47,9 @@ absl::StatusOr<Tensor> MakeUint64Tensor(absl::Span<const uint64_t> values);
 std::string TableTensorName(const std::string& feature, const char* part);
 std::string MlpTensorName(size_t layer, const char* part);
 
+// A deep copy (tensors are move-only).
+absl::StatusOr<TensorMap> CopyTensors(const TensorMap& tensors);
+
 // Fills manifest.tensors from `tensors` (sorted by name, with byte sizes and CRC-32C).
 void DescribeTensors(const TensorMap& tensors, Manifest* manifest);
 

@@ -47,17 +47,6 @@ Snapshot ExportSnapshot(const Dataset& dataset, const TrainableTable& users,
   return snapshot;
 }
 
-Snapshot CopySnapshot(const Snapshot& from) {
-  Snapshot copy;
-  copy.manifest = from.manifest;
-  for (const auto& [name, tensor] : from.tensors) {
-    Tensor t{tensor.dtype, tensor.shape, *AlignedBuffer::Allocate(tensor.bytes.size())};
-    std::memcpy(t.bytes.data(), tensor.bytes.data(), tensor.bytes.size());
-    copy.tensors[name] = std::move(t);
-  }
-  return copy;
-}
-
 void RunShare(const std::vector<Pair>& pairs, size_t begin, size_t end, double scale,
               const TrainableTable& user_table, const TrainableTable& item_table,
               const TrainableScorer& scorer, Worker* w) {
@@ -191,8 +180,9 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
       pair_count += pairs.size();
     }
     Snapshot snapshot = ExportSnapshot(dataset, users, items, scorer, options);
+    ASSIGN_OR_RETURN(TensorMap copy, CopyTensors(snapshot.tensors));
     ASSIGN_OR_RETURN(std::unique_ptr<const Model> model,
-                     Model::Create(snapshot.manifest, CopySnapshot(snapshot).tensors));
+                     Model::Create(snapshot.manifest, std::move(copy)));
     Evaluation validation = EvaluateModel(*model, dataset, split, HeldOut::kValidation, threads);
     const bool best = validation.ndcg.mean > best_ndcg;
     if (best) {
