@@ -103,9 +103,10 @@ absl::Status TrainCommand() {
                split.train_interactions);
   std::fprintf(stderr, "training %s\n", DescribeOptions(options).c_str());
   ASSIGN_OR_RETURN(TrainResult result, Train(dataset, split, options, [](const EpochReport& r) {
-                     std::fprintf(
-                         stderr, "  epoch %2d  loss %.4f  validation nDCG@10 %.4f%s  %.1f s\n",
-                         r.epoch, r.loss, r.validation_ndcg, r.best ? " *" : "", r.seconds);
+                     std::fprintf(stderr,
+                                  "  epoch %2d %-3s loss %.4f  validation nDCG@10 %.4f%s  %.1f s\n",
+                                  r.epoch, r.mlp_trained ? "mlp" : "", r.loss, r.validation_ndcg,
+                                  r.best ? " *" : "", r.seconds);
                    }));
   const Evaluation test = EvaluateModel(*result.model, dataset, split, HeldOut::kTest);
   const Evaluation popularity = EvaluatePopularity(split, HeldOut::kTest);

@@ -73,11 +73,12 @@ TrainableScorer::TrainableScorer(uint32_t d, std::vector<uint32_t> hidden, Score
     const size_t in = widths_[l], out = widths_[l + 1];
     AlignedVector<float> w(in * out, 0.0f);
     if (mode != ScorerMode::kDot) {
-      // He initialisation for ReLU layers; the output layer starts small so the dot term leads.
-      const float scale =
-          l + 2 == widths_.size() ? 0.01f : std::sqrt(2.0f / static_cast<float>(in));
-      std::normal_distribution<float> normal(0.0f, scale);
-      for (float& x : w) x = normal(rng);
+      // He initialisation for ReLU layers; the output layer starts at zero (a residual on the
+      // dot product, see set_mlp_frozen).
+      if (l + 2 < widths_.size()) {
+        std::normal_distribution<float> normal(0.0f, std::sqrt(2.0f / static_cast<float>(in)));
+        for (float& x : w) x = normal(rng);
+      }
     }
     weights_.push_back(std::move(w));
     biases_.push_back(AlignedVector<float>(out, 0.0f));
@@ -177,7 +178,7 @@ void TrainableScorer::Backward(const float* users, const float* items, const Sco
 void TrainableScorer::ApplyAdam(const ScorerGradient& grad, float learning_rate) {
   ++step_;
   const double c1 = 1 - std::pow(0.9, step_), c2 = 1 - std::pow(0.999, step_);
-  if (mode_ != ScorerMode::kDot) {
+  if (mode_ != ScorerMode::kDot && !mlp_frozen_) {
     for (size_t l = 0; l < weights_.size(); ++l) {
       AdamUpdate(weights_[l], grad.weights[l], m_w_[l], v_w_[l], learning_rate, c1, c2);
       AdamUpdate(biases_[l], grad.biases[l], m_b_[l], v_b_[l], learning_rate, c1, c2);

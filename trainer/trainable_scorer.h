@@ -55,8 +55,14 @@ class TrainableScorer {
   void Backward(const float* users, const float* items, const ScorerCache& cache,
                 const float* d_scores, float* d_users, float* d_items, ScorerGradient* grad) const;
   ScorerGradient MakeGradient() const;
-  // One Adam step (bias-corrected) with the gradient averaged by the caller.
+  // One Adam step (bias-corrected) with the gradient averaged by the caller. While the MLP is
+  // frozen only alpha moves.
   void ApplyAdam(const ScorerGradient& grad, float learning_rate);
+  // The MLP's output layer starts at zero, so a frozen MLP adds a constant and the scorer is
+  // exactly the dot product: training starts as a dot-product model and the MLP is then
+  // trained as a residual on top of it (see trainer.h).
+  void set_mlp_frozen(bool frozen) { mlp_frozen_ = frozen; }
+  bool mlp_frozen() const { return mlp_frozen_; }
 
   void Export(TensorMap* tensors, snapshot::ScorerSpec* spec) const;
 
@@ -66,6 +72,7 @@ class TrainableScorer {
   std::vector<uint32_t> widths_;
   std::vector<AlignedVector<float>> weights_, biases_;  // [out x in], [out]
   float alpha_;
+  bool mlp_frozen_ = false;
   // Adam state.
   std::vector<AlignedVector<float>> m_w_, v_w_, m_b_, v_b_;
   double m_alpha_ = 0, v_alpha_ = 0;

@@ -119,6 +119,7 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   TrainableTable items(item_spec, split.train_item_counts, options.seed * 7 + 2,
                        options.init_scale);
   TrainableScorer scorer(options.d, options.hidden, options.scorer, options.seed * 7 + 3);
+  scorer.set_mlp_frozen(options.scorer == ScorerMode::kMlpDot);
 
   std::vector<Pair> positives;
   for (uint32_t u = 0; u < split.users.size(); ++u) {
@@ -138,7 +139,12 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   double best_ndcg = -1;
   int stale = 0;
   std::vector<Pair> pairs;
-  for (int epoch = 1; epoch <= options.max_epochs && stale < options.patience; ++epoch) {
+  for (int epoch = 1; epoch <= options.max_epochs; ++epoch) {
+    if (stale >= options.patience) {
+      if (!scorer.mlp_frozen()) break;
+      scorer.set_mlp_frozen(false);  // phase 2: the MLP as a residual on the dot product
+      stale = 0;
+    }
     const auto epoch_start = std::chrono::steady_clock::now();
     std::shuffle(positives.begin(), positives.end(), rng);
     double loss = 0;
@@ -197,7 +203,8 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
     }
     if (on_epoch) {
       on_epoch(
-          {epoch, loss / static_cast<double>(pair_count), best ? best_ndcg : validation.ndcg.mean,
+          {epoch, !scorer.mlp_frozen() && options.scorer != ScorerMode::kDot,
+           loss / static_cast<double>(pair_count), best ? best_ndcg : validation.ndcg.mean,
            std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count(),
            best});
     }

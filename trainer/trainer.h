@@ -2,7 +2,11 @@
 // RankNet pairwise loss log(1 + exp(-(s_pos - s_neg))) over each training interaction and
 // `negatives` items sampled uniformly from those the user has not interacted with; Adagrad for
 // the (sparse) tables, Adam for the scorer; early stopping on validation nDCG@10, which is
-// evaluated through Model::Rank, exactly as the server ranks. Two threads split every batch
+// evaluated through Model::Rank, exactly as the server ranks. With the MLP + dot scorer,
+// training runs in two phases: first the dot product alone (the MLP's output layer is zero and
+// frozen) until validation stops improving, then the MLP is trained as a residual on top; the
+// best epoch of either phase is kept, so on validation the served scorer is never worse than
+// the dot product it starts from. Two threads split every batch
 // and their gradients are summed in a fixed order, so a seed gives the same model every time.
 #ifndef RANKER_TRAINER_TRAINER_H_
 #define RANKER_TRAINER_TRAINER_H_
@@ -45,6 +49,7 @@ struct TrainOptions {
 
 struct EpochReport {
   int epoch;
+  bool mlp_trained;  // phase 2
   double loss;
   double validation_ndcg;
   double seconds;
