@@ -80,6 +80,9 @@ TEST_P(TableGradientTest, MatchesFiniteDifferences) {
     }
   }
   TrainableScorer scorer(kD, {5, 3}, ScorerMode::kMlpDot, 13);
+  for (size_t i = 0; i < scorer.weights().back().size(); ++i) {
+    scorer.weights().back()[i] = 0.8f * std::sin(2.0f + static_cast<float>(i));  // MLP path live
+  }
   std::vector<Pair> pairs;
   std::mt19937 rng(5);
   for (int i = 0; i < 9; ++i) {
@@ -126,8 +129,11 @@ TEST_P(ScorerGradientTest, MatchesFiniteDifferences) {
   const TableSpec spec = *SizeTable("x", snapshot::FULL, 6, kD, 1);
   TrainableTable users(spec, {}, 1, 0.5f), items(spec, {}, 2, 0.5f);
   TrainableScorer scorer(kD, {5, 3}, GetParam(), 3);
-  // Bigger output weights than the default start, so every path carries gradient.
-  for (float& w : scorer.weights().back()) w *= 50;
+  // The output layer starts at zero (the MLP is a residual on the dot product); give it values
+  // so that every path carries gradient.
+  for (size_t i = 0; i < scorer.weights().back().size(); ++i) {
+    scorer.weights().back()[i] = 0.8f * std::sin(1.0f + static_cast<float>(i));
+  }
   std::vector<Pair> pairs = {{0, 1, 2}, {3, 4, 5}, {5, 0, 3}, {2, 2, 1}};
   TableGradient ug, ig;
   ug.Resize(users.params());
