@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package the project needs to build, test and run.
 # Used by README.md, .ci/run and docker/Dockerfile, so all three build the same way.
-# Usage: scripts/install-deps.sh [--runtime-only]
+# Usage: scripts/install-deps.sh [--build-only]   (--build-only skips the test/deploy tools)
 set -euo pipefail
+BUILD_ONLY=0
+[ "${1:-}" = "--build-only" ] && BUILD_ONLY=1
 
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 
@@ -14,9 +16,10 @@ BUILD_PACKAGES=(
 )
 # Tools the tests and deployment checks run for real (no recommends, or docker.io comes along).
 TOOL_PACKAGES=(prometheus docker-compose gnuplot-nox curl ca-certificates)
+[ "$BUILD_ONLY" = 1 ] && TOOL_PACKAGES=()
 
 missing=()
-for pkg in "${BUILD_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"; do
+for pkg in "${BUILD_PACKAGES[@]}" ${TOOL_PACKAGES[@]+"${TOOL_PACKAGES[@]}"}; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -eq 0 ]; then
