@@ -39,6 +39,7 @@ std::unique_ptr<const Model> BuildModel(TableKind kind, uint64_t users, uint64_t
   options.d = d;
   options.kind = kind;
   options.ratio = ratio;
+  options.clamp_ratio = true;
   options.hidden = std::move(hidden);
   Snapshot s = *MakeDemoSnapshot(options);
   return *Model::Create(s.manifest, std::move(s.tensors));

@@ -75,7 +75,8 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
   uint64_t seed = options.seed * 1000;
   for (const auto& [feature, n] : {std::pair<std::string, uint64_t>{"user", options.users},
                                    std::pair<std::string, uint64_t>{"item", options.items}}) {
-    ASSIGN_OR_RETURN(TableSpec spec, SizeTable(feature, options.kind, n, options.d, options.ratio));
+    ASSIGN_OR_RETURN(TableSpec spec, SizeTable(feature, options.kind, n, options.d, options.ratio,
+                                                   options.clamp_ratio));
     spec.set_hash(options.hash);
     spec.set_hash_seed(options.hash == snapshot::MIX ? options.seed : 0);
     if (feature == "item" && options.sparse_item_ids) {
