@@ -9,7 +9,7 @@
 #include <random>
 #include <thread>
 
-#include "client/status_names.h"
+#include "proto/grpc_status_names.h"
 #include "proto/grpc_health.grpc.pb.h"
 #include "proto/ranker.grpc.pb.h"
 

@@ -18,7 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "client/load_generator.h"
-#include "client/status_names.h"
+#include "proto/grpc_status_names.h"
 #include "proto/grpc_health.grpc.pb.h"
 #include "proto/ranker.grpc.pb.h"
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "proto/grpc_status_names.h"
 
 #ifndef RANKER_VERSION
 #define RANKER_VERSION "unknown"
@@ -14,31 +15,6 @@
 #endif
 
 namespace ranker {
-namespace {
-
-const char* CodeName(int code) {
-  static constexpr const char* kNames[] = {"OK",
-                                           "CANCELLED",
-                                           "UNKNOWN",
-                                           "INVALID_ARGUMENT",
-                                           "DEADLINE_EXCEEDED",
-                                           "NOT_FOUND",
-                                           "ALREADY_EXISTS",
-                                           "PERMISSION_DENIED",
-                                           "RESOURCE_EXHAUSTED",
-                                           "FAILED_PRECONDITION",
-                                           "ABORTED",
-                                           "OUT_OF_RANGE",
-                                           "UNIMPLEMENTED",
-                                           "INTERNAL",
-                                           "UNAVAILABLE",
-                                           "DATA_LOSS",
-                                           "UNAUTHENTICATED"};
-  return kNames[code];
-}
-
-}  // namespace
-
 const char* RpcMethodName(RpcMethod method) {
   switch (method) {
     case RpcMethod::kRank:
@@ -65,7 +41,7 @@ ServerMetrics::ServerMetrics()
                        .Register(*registry_);
   for (int m = 0; m < kMethods; ++m) {
     for (int c = 0; c < kCodes; ++c) {
-      requests_[m][c] = &requests.Add({{"method", methods[m]}, {"code", CodeName(c)}});
+      requests_[m][c] = &requests.Add({{"method", methods[m]}, {"code", StatusCodeName(static_cast<grpc::StatusCode>(c))}});
     }
   }
   durations_ = std::make_shared<AtomicHistogramFamily>(

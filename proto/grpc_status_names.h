@@ -1,6 +1,6 @@
 // Names of gRPC status codes ("INVALID_ARGUMENT"), for messages people read.
-#ifndef RANKER_CLIENT_STATUS_NAMES_H_
-#define RANKER_CLIENT_STATUS_NAMES_H_
+#ifndef RANKER_PROTO_GRPC_STATUS_NAMES_H_
+#define RANKER_PROTO_GRPC_STATUS_NAMES_H_
 
 #include <grpcpp/support/status.h>
 
@@ -30,4 +30,4 @@ inline const char* StatusCodeName(grpc::StatusCode code) {
 
 }  // namespace ranker
 
-#endif  // RANKER_CLIENT_STATUS_NAMES_H_
+#endif  // RANKER_PROTO_GRPC_STATUS_NAMES_H_
