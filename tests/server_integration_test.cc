@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "model_store/model_loader.h"
@@ -209,37 +210,46 @@ TEST_F(ServerTest, SigtermLetsInFlightCallsFinish) {
                 "--hidden=64,32", "--ratio=8"});
   RunningServer server(big);
   ASSERT_TRUE(server.ok());
+  // Three clients keep whole-catalogue calls (tens of ms each) in flight, so some are inside
+  // the server when SIGTERM arrives. Those must complete OK after the signal. Calls that had not
+  // reached a handler when shutdown began are refused: UNAVAILABLE, or CANCELLED for one that
+  // was queued in gRPC but not yet started; any other code would mean a call was cut off.
   std::atomic<bool> signalled{false};
-  std::atomic<int> started_before_signal_failed{0}, ok_calls{0}, other_failures{0};
-  std::atomic<int> completed{0};
+  std::atomic<int> ok_after_signal{0}, refused{0}, other_failures{0}, completed{0};
+  std::mutex failure_mu;
+  std::string failure;
   std::vector<std::thread> clients;
   for (int t = 0; t < 3; ++t) {
     clients.emplace_back([&] {
       auto stub = server.Ranker();
       for (;;) {
-        const bool before = !signalled.load();
         v1::RankResponse response;
         grpc::Status status = CallRank(*stub, Request(1, {}, 10), &response);
         completed++;
         if (status.ok()) {
-          ok_calls++;
-        } else if (before) {
-          started_before_signal_failed++;
-          break;
-        } else {
-          if (status.error_code() != grpc::StatusCode::UNAVAILABLE) other_failures++;
-          break;
+          if (signalled.load()) ok_after_signal++;
+          continue;
         }
+        if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+            status.error_code() == grpc::StatusCode::CANCELLED) {
+          refused++;
+        } else {
+          other_failures++;
+          std::lock_guard<std::mutex> lock(failure_mu);
+          failure = std::to_string(status.error_code()) + ": " + status.error_message();
+        }
+        break;
       }
     });
   }
   while (completed.load() < 6) std::this_thread::yield();
   signalled = true;
   server.process().Signal(SIGTERM);
-  EXPECT_EQ(server.process().Wait(absl::Seconds(30)), 0) << server.process().Stderr();
+  EXPECT_EQ(server.process().Wait(absl::Seconds(60)), 0) << server.process().Stderr();
   for (auto& c : clients) c.join();
-  EXPECT_EQ(started_before_signal_failed.load(), 0);
-  EXPECT_EQ(other_failures.load(), 0);
+  EXPECT_GE(ok_after_signal.load(), 1) << "no in-flight call completed after SIGTERM";
+  EXPECT_EQ(other_failures.load(), 0) << failure;
+  EXPECT_EQ(refused.load(), 3) << "each client ends on a refused call once the server is gone";
   EXPECT_NE(server.process().Stderr().find("SIGTERM"), std::string::npos);
 }
 
