@@ -9,8 +9,8 @@
 #include <random>
 #include <thread>
 
-#include "proto/grpc_status_names.h"
 #include "proto/grpc_health.grpc.pb.h"
+#include "proto/grpc_status_names.h"
 #include "proto/ranker.grpc.pb.h"
 
 namespace ranker {
@@ -80,8 +80,14 @@ LoadResult RunLoad(const LoadOptions& options,
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a separate connection per channel
     args.SetInt("ranker.channel_index", c);
-    channels.push_back(
-        grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args));
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        OpenChannel(options.target, options.tls, args);
+    if (!channel.ok()) {  // the caller checks the TLS files first; report rather than crash
+      LoadResult failed;
+      failed.errors[std::string(channel.status().message())] = 1;
+      return failed;
+    }
+    channels.push_back(*std::move(channel));
   }
   const auto begin = std::chrono::steady_clock::now();
   const auto measure_from = begin + absl::ToChronoNanoseconds(options.warmup);

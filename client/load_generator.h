@@ -12,12 +12,14 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "client/channel.h"
 #include "client/latency_histogram.h"
 
 namespace ranker {
 
 struct LoadOptions {
   std::string target = "localhost:50051";
+  ClientTlsFiles tls;        // checked by the caller (MakeChannelCredentials)
   std::string rpc = "rank";  // "rank" or "empty" (the health check: the floor to compare with)
   int concurrency = 8;
   absl::Duration duration = absl::Seconds(10);

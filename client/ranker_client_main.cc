@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -11,15 +12,17 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "client/channel.h"
 #include "client/load_generator.h"
-#include "proto/grpc_status_names.h"
 #include "proto/grpc_health.grpc.pb.h"
+#include "proto/grpc_status_names.h"
 #include "proto/ranker.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "localhost:50051", "Server address, HOST:PORT.");
@@ -45,6 +48,17 @@ ABSL_FLAG(int, channels, 2, "bench: gRPC connections to spread the calls over.")
 ABSL_FLAG(bool, progress, true, "bench: print a line per second to stderr.");
 ABSL_FLAG(std::string, service, "",
           "health: service name to check (empty = the server as a whole).");
+ABSL_FLAG(std::string, admin_target, "localhost:50052",
+          "reload, versions: the server's admin address, HOST:PORT.");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "reload, versions: file with the admin token (needed only from another host).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM file of the CA that signed the server's certificate; enables TLS.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM client certificate, for servers that require mutual TLS.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Name to expect in the server's certificate (default: the host of the target).");
 
 namespace ranker {
 namespace {
@@ -59,11 +73,21 @@ Commands:
            [--rpc rank|empty] [--json]; prints QPS, latency percentiles, errors by code
   info     the served model: version, tables (kind, n, m, d), bytes, compression
   health   the standard gRPC health check; exit code 0 only when SERVING
+  reload   ask the server to load the newest version in its store now (admin service)
+  versions the loaded versions, their memory and which one serves (admin service)
+
+TLS: --tls_ca CA.pem [--tls_cert client.pem --tls_key client.key] [--tls_server_name NAME].
 
 Exit code: 0 on success, 1 on an RPC error (its gRPC status is printed), 2 on bad usage.)";
 
-std::shared_ptr<grpc::Channel> Connect() {
-  return grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+ClientTlsFiles TlsFlags() {
+  return ClientTlsFiles{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+                        absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_server_name)};
+}
+
+// The TLS flags are checked once in Run(), so opening a channel cannot fail here.
+std::shared_ptr<grpc::Channel> Connect(const std::string& target = absl::GetFlag(FLAGS_target)) {
+  return *OpenChannel(target, TlsFlags());
 }
 
 void SetDeadline(grpc::ClientContext* context) {
@@ -236,6 +260,7 @@ int Health() {
 int Bench() {
   LoadOptions options;
   options.target = absl::GetFlag(FLAGS_target);
+  options.tls = TlsFlags();
   options.rpc = absl::GetFlag(FLAGS_rpc);
   if (options.rpc != "rank" && options.rpc != "empty") {
     std::fprintf(stderr, "ranker-client: --rpc must be rank or empty\n");
@@ -303,11 +328,64 @@ int Bench() {
   return errors == 0 ? 0 : 1;
 }
 
+// Adds the admin token, when one is configured, to an admin call.
+bool AuthorizeAdmin(grpc::ClientContext* context) {
+  const std::string path = absl::GetFlag(FLAGS_admin_token_file);
+  if (path.empty()) return true;
+  std::ifstream file(path);
+  std::string token;
+  if (!file || !std::getline(file, token) || absl::StripAsciiWhitespace(token).empty()) {
+    std::fprintf(stderr, "ranker-client: cannot read a token from %s\n", path.c_str());
+    return false;
+  }
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", absl::StripAsciiWhitespace(token)));
+  return true;
+}
+
+int Reload() {
+  auto stub = v1::RankerAdmin::NewStub(Connect(absl::GetFlag(FLAGS_admin_target)));
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  if (!AuthorizeAdmin(&context)) return 2;
+  v1::ReloadResponse response;
+  grpc::Status status = stub->Reload(&context, v1::ReloadRequest(), &response);
+  if (!status.ok()) return Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  std::printf("%s; serving version %lu\n", response.message().c_str(), response.serving_version());
+  return 0;
+}
+
+int Versions() {
+  auto stub = v1::RankerAdmin::NewStub(Connect(absl::GetFlag(FLAGS_admin_target)));
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  if (!AuthorizeAdmin(&context)) return 2;
+  v1::ListLoadedVersionsResponse response;
+  grpc::Status status =
+      stub->ListLoadedVersions(&context, v1::ListLoadedVersionsRequest(), &response);
+  if (!status.ok()) return Fail(status);
+  if (absl::GetFlag(FLAGS_json)) return PrintJson(response);
+  std::printf("%10s %20s %12s %s\n", "VERSION", "LOADED", "RESIDENT", "");
+  for (const v1::LoadedVersion& v : response.versions()) {
+    std::printf(
+        "%10lu %20s %12s %s\n", v.version(),
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(v.loaded_unix_seconds()),
+                         absl::UTCTimeZone())
+            .c_str(),
+        Bytes(v.resident_bytes()).c_str(), v.current() ? "serving" : "");
+  }
+  return 0;
+}
+
 int Run(const std::vector<char*>& args) {
   if (args.size() != 2) {
-    std::fprintf(
-        stderr,
-        "ranker-client: give exactly one command: rank, info, health or bench (see --help)\n");
+    std::fprintf(stderr,
+                 "ranker-client: give exactly one command: rank, info, health, bench, reload or "
+                 "versions (see --help)\n");
+    return 2;
+  }
+  if (absl::Status tls = MakeChannelCredentials(TlsFlags()).status(); !tls.ok()) {
+    std::fprintf(stderr, "ranker-client: %s\n", std::string(tls.message()).c_str());
     return 2;
   }
   const std::string command = args[1];
@@ -315,6 +393,8 @@ int Run(const std::vector<char*>& args) {
   if (command == "info") return Info();
   if (command == "health") return Health();
   if (command == "bench") return Bench();
+  if (command == "reload") return Reload();
+  if (command == "versions") return Versions();
   std::fprintf(stderr, "ranker-client: unknown command '%s' (see --help)\n", command.c_str());
   return 2;
 }

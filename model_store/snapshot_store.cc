@@ -12,6 +12,7 @@
 #include "model_store/crc32c.h"
 #include "model_store/status_macros.h"
 #include "model_store/store_keys.h"
+#include "model_store/store_path.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -97,6 +98,7 @@ absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::st
         absl::StrCat("'", path, "' is not a ranker store (no RocksDB database there)",
                      creating ? " and is not empty, so none is created" : ""));
   }
+  RETURN_IF_ERROR(CheckConfinedToStore(path));
   if (creating) {
     fs::create_directories(path, ec);
     if (ec) return absl::InternalError(absl::StrCat("cannot create '", path, "': ", ec.message()));

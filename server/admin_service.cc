@@ -1,20 +1,24 @@
 #include "server/admin_service.h"
 
-#include <chrono>
-
 #include "absl/strings/str_cat.h"
 #include "server/grpc_status.h"
 
 namespace ranker {
 
-grpc::Status AdminService::Reload(grpc::ServerContext* /*context*/,
+void AdminService::Observe(RpcMethod method, const grpc::Status& status,
+                           std::chrono::steady_clock::time_point start) {
+  observer_->OnRequest(
+      method, status.error_code(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+grpc::Status AdminService::Reload(grpc::ServerContext* context,
                                   const v1::ReloadRequest* /*request*/,
                                   v1::ReloadResponse* response) {
   const auto start = std::chrono::steady_clock::now();
-  grpc::Status status = DoReload(response);
-  observer_->OnRequest(
-      RpcMethod::kReload, status.error_code(),
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  grpc::Status status = ToGrpcStatus(access_.Authorize(*context));
+  if (status.ok()) status = DoReload(response);
+  Observe(RpcMethod::kReload, status, start);
   return status;
 }
 
@@ -35,9 +39,17 @@ grpc::Status AdminService::DoReload(v1::ReloadResponse* response) {
   }
 }
 
-grpc::Status AdminService::ListLoadedVersions(grpc::ServerContext* /*context*/,
+grpc::Status AdminService::ListLoadedVersions(grpc::ServerContext* context,
                                               const v1::ListLoadedVersionsRequest* /*request*/,
                                               v1::ListLoadedVersionsResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status status = ToGrpcStatus(access_.Authorize(*context));
+  if (status.ok()) status = DoList(response);
+  Observe(RpcMethod::kListLoadedVersions, status, start);
+  return status;
+}
+
+grpc::Status AdminService::DoList(v1::ListLoadedVersionsResponse* response) {
   std::shared_ptr<const Model> current = manager_->Current();
   for (const LoadedVersion& entry : manager_->Loaded()) {
     v1::LoadedVersion* version = response->add_versions();
@@ -46,7 +58,6 @@ grpc::Status AdminService::ListLoadedVersions(grpc::ServerContext* /*context*/,
     version->set_resident_bytes(entry.resident_bytes);
     version->set_current(current != nullptr && current->version() == entry.version);
   }
-  observer_->OnRequest(RpcMethod::kListLoadedVersions, grpc::StatusCode::OK, 0);
   return grpc::Status::OK;
 }
 

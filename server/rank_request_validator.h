@@ -20,6 +20,9 @@ struct RankLimits {
   uint32_t max_k = 1000;
   uint32_t max_candidates = 10000;
   UnknownIdPolicy unknown_ids = UnknownIdPolicy::kFallback;
+  // Rank calls scoring at once; more get RESOURCE_EXHAUSTED at once rather than a queue that
+  // grows without bound while every call misses its deadline.
+  uint32_t max_concurrent = 32;
 };
 
 // Limits that do not depend on the model: k and the candidate count.

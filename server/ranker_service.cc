@@ -60,7 +60,15 @@ absl::Status RankerService::DoRank(grpc::ServerContext* context, const v1::RankR
 grpc::Status RankerService::Rank(grpc::ServerContext* context, const v1::RankRequest* request,
                                  v1::RankResponse* response) {
   const auto start = std::chrono::steady_clock::now();
-  grpc::Status status = ToGrpcStatus(DoRank(context, *request, response));
+  grpc::Status status;
+  if (ranks_in_flight_.fetch_add(1, std::memory_order_acq_rel) >= limits_.max_concurrent) {
+    status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("server busy: ", limits_.max_concurrent,
+                                       " Rank calls already in flight; retry with backoff"));
+  } else {
+    status = ToGrpcStatus(DoRank(context, *request, response));
+  }
+  ranks_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
   observer_->OnRequest(RpcMethod::kRank, status.error_code(), SecondsSince(start));
   return status;
 }

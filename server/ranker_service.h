@@ -1,7 +1,10 @@
 // The public gRPC service: Rank and GetModelInfo over the models a ModelManager holds.
-// Stateless apart from per-thread scratch buffers; safe for any number of concurrent calls.
+// Stateless apart from per-thread scratch buffers and a count of calls in flight; safe for any
+// number of concurrent calls, of which at most limits.max_concurrent Rank calls do work.
 #ifndef RANKER_SERVER_RANKER_SERVICE_H_
 #define RANKER_SERVER_RANKER_SERVICE_H_
+
+#include <atomic>
 
 #include "proto/ranker.grpc.pb.h"
 #include "server/model_manager.h"
@@ -27,6 +30,7 @@ class RankerService final : public v1::Ranker::Service {
   const ModelManager* manager_;
   const RankLimits limits_;
   RequestObserver* observer_;
+  std::atomic<uint32_t> ranks_in_flight_{0};
 };
 
 // Fills `info` from `model` (and its load figures, when `loaded` is non-null).

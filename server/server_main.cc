@@ -22,6 +22,7 @@
 #include "server/model_manager.h"
 #include "server/ranker_service.h"
 #include "server/server_metrics.h"
+#include "server/tls_credentials.h"
 
 ABSL_FLAG(std::string, store, "var/store", "Snapshot store directory (opened read-only).");
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC address for the Ranker service.");
@@ -29,6 +30,15 @@ ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052",
           "gRPC address for the admin service (reload, list versions); empty disables it.");
 ABSL_FLAG(uint32_t, max_k, 1000, "Largest k a request may ask for.");
 ABSL_FLAG(uint32_t, max_candidates, 10000, "Most candidate ids one request may carry.");
+ABSL_FLAG(uint32_t, max_concurrent_ranks, 32,
+          "Rank calls scored at once; calls beyond get RESOURCE_EXHAUSTED at once (no queue).");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS (with --tls_key).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA for client certificates: require mutual TLS (needs --tls_cert).");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "File holding a token that remote admin callers must send as 'authorization: Bearer "
+          "TOKEN'; without it the admin service refuses every non-loopback caller.");
 ABSL_FLAG(uint32_t, threads, 64,
           "Most threads serving RPCs at once; calls beyond get RESOURCE_EXHAUSTED.");
 ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(5),
@@ -56,7 +66,11 @@ Usage: ranker-server [--store DIR] [--listen HOST:PORT] [flags]
 Loads the newest complete version in the store (a RocksDB directory written by ranker-store or
 ranker-train), serves ranker.v1.Ranker, grpc.health.v1.Health and server reflection, and
 follows the store for new versions. SIGHUP polls the store now; SIGTERM or SIGINT stops
-accepting calls and lets in-flight calls finish.)";
+accepting calls and lets in-flight calls finish.
+
+TLS: --tls_cert and --tls_key serve TLS on both listeners; add --tls_client_ca to require
+client certificates (mutual TLS). The admin service answers loopback callers; remote callers
+need --admin_token_file.)";
 
 // Blocks the signals we handle in every thread (call before any thread starts), so that only
 // sigwait() in main sees them.
@@ -87,6 +101,7 @@ int Serve() {
   RankLimits limits;
   limits.max_k = absl::GetFlag(FLAGS_max_k);
   limits.max_candidates = absl::GetFlag(FLAGS_max_candidates);
+  limits.max_concurrent = std::max<uint32_t>(1, absl::GetFlag(FLAGS_max_concurrent_ranks));
   const std::string unknown = absl::GetFlag(FLAGS_unknown_ids);
   if (unknown != "fallback" && unknown != "reject") {
     LogError("--unknown_ids must be fallback or reject, got '", unknown, "'");
@@ -101,6 +116,23 @@ int Serve() {
     return 2;
   }
   manager_options.policy = *policy;
+
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                             absl::GetFlag(FLAGS_tls_client_ca)});
+  if (!credentials.ok()) {
+    LogError(credentials.status().message());
+    return 2;
+  }
+  std::string admin_token;
+  if (!absl::GetFlag(FLAGS_admin_token_file).empty()) {
+    absl::StatusOr<std::string> token = ReadTokenFile(absl::GetFlag(FLAGS_admin_token_file));
+    if (!token.ok()) {
+      LogError(token.status().message());
+      return 2;
+    }
+    admin_token = *std::move(token);
+  }
 
   auto store = SnapshotStore::OpenSecondary(absl::GetFlag(FLAGS_store));
   if (!store.ok()) {
@@ -133,13 +165,13 @@ int Serve() {
     metrics_port = exposer->GetListeningPorts().empty() ? 0 : exposer->GetListeningPorts().front();
   }
   RankerService ranker_service(&manager, limits, &metrics);
-  AdminService admin_service(&manager, &metrics);
+  AdminService admin_service(&manager, &metrics, AdminAccess(admin_token));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *credentials, &port);
   builder.RegisterService(&ranker_service);
   // Each candidate id costs at most 11 bytes on the wire; leave room for the rest.
   builder.SetMaxReceiveMessageSize(
@@ -156,8 +188,7 @@ int Serve() {
   int admin_port = 0;
   if (!absl::GetFlag(FLAGS_admin_listen).empty()) {
     grpc::ServerBuilder admin_builder;
-    admin_builder.AddListeningPort(absl::GetFlag(FLAGS_admin_listen),
-                                   grpc::InsecureServerCredentials(), &admin_port);
+    admin_builder.AddListeningPort(absl::GetFlag(FLAGS_admin_listen), *credentials, &admin_port);
     admin_builder.RegisterService(&admin_service);
     admin_server = admin_builder.BuildAndStart();
     if (admin_server == nullptr || admin_port == 0) {
