@@ -35,6 +35,7 @@ ABSL_FLAG(float, dot_weight, 1.0f, "demo: weight of the e_u . e_i term added to 
 ABSL_FLAG(bool, sparse_item_ids, false, "demo: use sparse item ids (7i+3) with an id map.");
 ABSL_FLAG(uint64_t, seed, 42, "demo: seed; the same flags give the same model.");
 ABSL_FLAG(uint64_t, version, 0, "demo: version to publish (0 = latest + 1).");
+ABSL_FLAG(uint32_t, chunk_kib, 4096, "demo: size of the tensor chunks written to the store, KiB.");
 ABSL_FLAG(std::string, spec, "", "import: the description file (see model_store/import_spec.h).");
 ABSL_FLAG(uint32_t, keep, 3, "gc: number of newest versions to keep (>= 1).");
 ABSL_FLAG(bool, crash_before_commit, false,
@@ -129,8 +130,12 @@ absl::Status Demo() {
   store_options.create_if_missing = true;
   ASSIGN_OR_RETURN(auto store,
                    SnapshotStore::OpenPrimary(absl::GetFlag(FLAGS_store), store_options));
+  // Marks the start of writing, for tests that kill the publisher at random points in it.
+  std::printf("publishing to %s\n", store->path().c_str());
+  std::fflush(stdout);
   PublishOptions publish;
   publish.version = absl::GetFlag(FLAGS_version);
+  publish.chunk_bytes = size_t{std::max<uint32_t>(1, absl::GetFlag(FLAGS_chunk_kib))} << 10;
   if (absl::GetFlag(FLAGS_crash_before_commit)) {
     publish.before_commit = []() -> absl::Status {
       std::fprintf(stderr, "ranker-store: --crash_before_commit: exiting before the final batch\n");

@@ -109,6 +109,10 @@ absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::st
   db_options.create_missing_column_families = !secondary;
   db_options.max_open_files = -1;  // required by secondary instances; cheap for a small store
   db_options.keep_log_file_num = 4;
+  // A failed write (e.g. a full disk) fails the publish at once; RocksDB's background retry
+  // (once a second, forever) would only delay the publisher's exit, and makes no publish
+  // succeed that Publish already reported as failed.
+  db_options.max_bgerror_resume_count = 0;
   if (options.env != nullptr) db_options.env = options.env;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
