@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,11 @@ enum class ChunkDamage { kFlipByte, kDelete, kTruncate };
 // The store must not be open as primary elsewhere.
 absl::Status DamageChunk(const std::string& store_path, uint64_t version, const std::string& tensor,
                          uint32_t chunk, ChunkDamage damage);
+
+// Opens the store's RocksDB directly and replaces the serialized manifest of `version` with
+// what `rewrite` makes of it (the same precondition as DamageChunk).
+absl::Status RewriteManifest(const std::string& store_path, uint64_t version,
+                             const std::function<void(std::string* bytes)>& rewrite);
 
 }  // namespace ranker::testing
 
