@@ -84,11 +84,19 @@ absl::StatusOr<Tensor> ReadNpy(const std::string& path) {
     elements *= dim;
   }
   const uint64_t bytes = elements * DTypeSize(tensor.dtype);
+  // Compare with what the file holds before allocating: a header may claim any shape.
+  const std::streampos data_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streamoff available = in.tellg() - data_start;
+  in.seekg(data_start);
+  if (!in || available < 0 || static_cast<uint64_t>(available) != bytes) {
+    return fail(absl::StrCat("shape (", shape_text, ") needs ", bytes,
+                             " bytes of data, the file has ", available));
+  }
   ASSIGN_OR_RETURN(tensor.bytes, AlignedBuffer::Allocate(bytes));
   if (!in.read(reinterpret_cast<char*>(tensor.bytes.data()), static_cast<std::streamsize>(bytes))) {
     return fail(absl::StrCat("data shorter than shape (", shape_text, ") needs"));
   }
-  if (in.peek() != std::char_traits<char>::eof()) return fail("data longer than its shape");
   return tensor;
 }
 

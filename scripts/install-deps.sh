@@ -15,7 +15,7 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
 )
 # Tools the tests and deployment checks run for real (no recommends, or docker.io comes along).
-TOOL_PACKAGES=(prometheus docker-compose gnuplot-nox curl ca-certificates openssl)
+TOOL_PACKAGES=(prometheus docker-compose gnuplot-nox curl ca-certificates openssl clang-14 libclang-rt-14-dev)
 [ "$BUILD_ONLY" = 1 ] && TOOL_PACKAGES=()
 
 missing=()

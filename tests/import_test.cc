@@ -88,6 +88,21 @@ TEST(ImportTest, BadFilesAndLinesGiveClearErrors) {
   auto back = ReadNpy(dir.Sub("ok.npy"));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->shape, std::vector<uint64_t>{2});
+  // A header claiming more data than the file holds is refused before allocating (found by
+  // fuzz/npy_fuzzer: a 2 TB shape in a 200-byte file).
+  for (const char* shape : {"(2, 3)", "(1099511627775,)", "(1,)"}) {
+    std::string header =
+        std::string("{'descr': '<f4', 'fortran_order': False, 'shape': ") + shape + ", }";
+    header.resize(117, ' ');
+    header += '\n';
+    std::ofstream(dir.Sub("lying.npy"), std::ios::binary)
+        << std::string("\x93NUMPY\x01\x00", 8) << static_cast<char>(header.size())
+        << static_cast<char>(0) << header << "12345678";
+    auto lying = ReadNpy(dir.Sub("lying.npy"));
+    ASSERT_FALSE(lying.ok()) << shape;
+    EXPECT_NE(lying.status().message().find("bytes of data, the file has 8"), std::string::npos)
+        << lying.status();
+  }
   Snapshot original = *MakeDemoSnapshot(Options());
   auto imported = ImportSnapshot(WriteImport(dir, original, "frobnicate the tables\n"));
   ASSERT_FALSE(imported.ok());

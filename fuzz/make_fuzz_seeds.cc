@@ -1,0 +1,100 @@
+// Writes the seed corpus for the fuzz targets into fuzz/corpus/<target>/ (run by hand when the
+// formats change; the output is committed): manifests and snapshots of small demo models of
+// every table kind, a range of Rank requests, and .npy files.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "model_store/demo_model.h"
+#include "model_store/npy.h"
+#include "proto/ranker.pb.h"
+
+namespace {
+
+void Write(const std::string& dir, const std::string& name, const std::string& bytes) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_fuzz_seeds CORPUS_DIR\n");
+    return 2;
+  }
+  const std::string corpus = argv[1];
+  struct Kind {
+    const char* name;
+    ranker::TableKind kind;
+    double ratio;
+  };
+  const Kind kinds[] = {{"full", ranker::snapshot::FULL, 1},
+                        {"hash", ranker::snapshot::HASH, 4},
+                        {"qr", ranker::snapshot::QR, 2},
+                        {"memcom", ranker::snapshot::MEMCOM, 4},
+                        {"memcom_freq", ranker::snapshot::MEMCOM_FREQ, 4}};
+  for (const Kind& kind : kinds) {
+    for (bool sparse : {false, true}) {
+      ranker::DemoModelOptions options;
+      options.users = 40;
+      options.items = 24;
+      options.d = 4;
+      options.hidden = {4};
+      options.kind = kind.kind;
+      options.ratio = kind.ratio;
+      options.clamp_ratio = true;
+      options.sparse_item_ids = sparse;
+      auto snapshot = ranker::MakeDemoSnapshot(options);
+      if (!snapshot.ok()) {
+        std::fprintf(stderr, "%s: %s\n", kind.name, snapshot.status().ToString().c_str());
+        return 1;
+      }
+      ranker::DescribeTensors(snapshot->tensors, &snapshot->manifest);
+      const std::string name = std::string(kind.name) + (sparse ? "_sparse" : "");
+      const std::string manifest = snapshot->manifest.SerializeAsString();
+      Write(corpus + "/manifest_fuzzer", name, manifest);
+      // Snapshot input: 4-byte manifest length, manifest, then the tensors in manifest order.
+      std::string framed(4, '\0');
+      const uint32_t length = static_cast<uint32_t>(manifest.size());
+      std::memcpy(framed.data(), &length, 4);
+      framed += manifest;
+      for (const auto& spec : snapshot->manifest.tensors()) {
+        const ranker::Tensor& tensor = snapshot->tensors.at(spec.name());
+        framed.append(reinterpret_cast<const char*>(tensor.bytes.data()), tensor.bytes.size());
+      }
+      Write(corpus + "/snapshot_fuzzer", name, framed);
+      if (kind.kind == ranker::snapshot::FULL && !sparse) {
+        for (const auto& [tensor_name, tensor] : snapshot->tensors) {
+          std::string flat = tensor_name;  // libFuzzer reads one directory level
+          std::replace(flat.begin(), flat.end(), '/', '_');
+          const std::string path = corpus + "/npy_fuzzer/" + flat + ".npy";
+          std::filesystem::create_directories(corpus + "/npy_fuzzer");
+          if (!ranker::WriteNpy(path, tensor).ok()) return 1;
+        }
+      }
+    }
+  }
+  int index = 0;
+  const auto request = [&](uint64_t user, std::vector<uint64_t> candidates, uint32_t k,
+                           uint64_t version) {
+    ranker::v1::RankRequest r;
+    r.set_user_id(user);
+    for (uint64_t c : candidates) r.add_candidate_ids(c);
+    r.set_k(k);
+    r.set_model_version(version);
+    Write(corpus + "/rank_request_fuzzer", "request_" + std::to_string(index++),
+          r.SerializeAsString());
+  };
+  request(1, {}, 10, 0);
+  request(299, {3, 10, 17, 10, 2000}, 3, 0);
+  request(12345, {3, 10}, 50, 1);
+  request(0, {}, 0, 0);
+  request(5, {7, 7, 7}, 1, 2);
+  request(UINT64_MAX, {UINT64_MAX, 0}, 51, 0);
+  std::printf("seeds written to %s\n", corpus.c_str());
+  return 0;
+}
