@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs dependencies (if missing), builds, and runs the whole suite; then
-# builds it again with AddressSanitizer + UndefinedBehaviorSanitizer and runs it once more
-# (set RANKER_SANITIZERS=0 to skip that second pass, about 6 minutes on 2 cores).
+#   1. builds it again with AddressSanitizer + UndefinedBehaviorSanitizer and runs it again,
+#   2. builds the reload/concurrency tests with ThreadSanitizer and runs them three times,
+#   3. builds the libFuzzer targets with clang and runs each for RANKER_FUZZ_SECONDS (60).
+# RANKER_SANITIZERS=0 skips 1 and 2; RANKER_FUZZ_SECONDS=0 skips 3 (each takes minutes).
 # README.md tells people to run this; .ci/run runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +20,24 @@ if [ "${RANKER_SANITIZERS:-1}" = 1 ]; then
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j "$(nproc)" --timeout 900 -E 'ReloadMemoryTest')
+
+  # ThreadSanitizer runs the in-process concurrency tests: callers, reloads (watcher and
+  # operator), the reaper and metrics together (ServiceConcurrencyTest), the reaper alone, and
+  # the reload decisions. Debian's gRPC, Abseil and RocksDB are not instrumented, so neither
+  # the server binary nor tests that publish in-process run under TSan: their reports are about
+  # those libraries' internals. tests/sanitizers/tsan.supp lists the suppressions and why.
+  echo "== reload/concurrency tests under ThreadSanitizer"
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
+    -DRANKER_BUILD_BENCHMARKS=OFF -DRANKER_WERROR=OFF >/dev/null
+  cmake --build build-tsan -j "$(nproc)" \
+    --target model_manager_test service_concurrency_test reload_policy_test ranker-store
+  (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/../tests/sanitizers/tsan.supp" \
+     ctest --output-on-failure --timeout 600 --repeat until-fail:3 \
+       -R '^(ModelReaperTest|ServiceConcurrencyTest|ReloadPolicyTest)')
+fi
+
+if [ "${RANKER_FUZZ_SECONDS:-60}" != 0 ]; then
+  echo "== fuzzing, ${RANKER_FUZZ_SECONDS:-60} s per target"
+  scripts/fuzz.sh "${RANKER_FUZZ_SECONDS:-60}"
 fi

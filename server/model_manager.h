@@ -12,15 +12,17 @@
 #define RANKER_SERVER_MODEL_MANAGER_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "model_store/model.h"
 #include "model_store/model_loader.h"
@@ -89,15 +91,18 @@ class ModelManager {
   std::shared_ptr<ModelReaper> reaper_;
   std::atomic<std::shared_ptr<const Model>> current_;
 
-  absl::Mutex poll_mu_;  // serialises Poll(); guards the store's CatchUp
+  // std::mutex rather than absl::Mutex throughout: Debian's Abseil is built without
+  // ThreadSanitizer annotations, so TSan (scripts/test.sh) could not see absl::Mutex ordering.
+  std::mutex poll_mu_;  // serialises Poll(); guards the store's CatchUp
   std::unique_ptr<SnapshotStore> store_ ABSL_GUARDED_BY(poll_mu_);
   std::vector<uint64_t> failed_ ABSL_GUARDED_BY(poll_mu_);
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::map<uint64_t, LoadedVersion> loaded_ ABSL_GUARDED_BY(mu_);
   Listener listener_ ABSL_GUARDED_BY(mu_);
 
-  absl::Mutex watch_mu_;
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
   bool poll_requested_ ABSL_GUARDED_BY(watch_mu_) = false;
   bool stop_watcher_ ABSL_GUARDED_BY(watch_mu_) = false;
   std::thread watcher_;

@@ -18,9 +18,10 @@ std::shared_ptr<const Model> ModelReaper::Adopt(std::unique_ptr<const Model> mod
 
 void ModelReaper::Retire(const Model* model) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     if (!stopping_) {
       queue_.push_back(model);
+      wake_.notify_one();
       return;
     }
     ++destroyed_inline_;
@@ -32,38 +33,36 @@ void ModelReaper::Loop() {
   for (;;) {
     const Model* model = nullptr;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](ModelReaper* r)
-               ABSL_NO_THREAD_SAFETY_ANALYSIS { return r->stopping_ || !r->queue_.empty(); },
-          this));
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;
       model = queue_.front();
       queue_.pop_front();
     }
     delete model;
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     ++destroyed_on_thread_;
   }
 }
 
 void ModelReaper::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
   }
+  wake_.notify_all();
   // Loop drains the queue before it returns.
   if (thread_.joinable() && !OnReaperThread()) thread_.join();
 }
 
 size_t ModelReaper::destroyed_on_reaper_thread() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return destroyed_on_thread_;
 }
 
 size_t ModelReaper::destroyed_inline() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return destroyed_inline_;
 }
 

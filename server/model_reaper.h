@@ -3,11 +3,13 @@
 #ifndef RANKER_SERVER_MODEL_REAPER_H_
 #define RANKER_SERVER_MODEL_REAPER_H_
 
+#include <condition_variable>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "model_store/model.h"
 
 namespace ranker {
@@ -34,7 +36,8 @@ class ModelReaper : public std::enable_shared_from_this<ModelReaper> {
   void Retire(const Model* model);
   void Loop();
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;  // std::mutex: visible to ThreadSanitizer (see model_manager.h)
+  std::condition_variable wake_;
   std::deque<const Model*> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   size_t destroyed_on_thread_ ABSL_GUARDED_BY(mu_) = 0;

@@ -41,7 +41,8 @@ ServerMetrics::ServerMetrics()
                        .Register(*registry_);
   for (int m = 0; m < kMethods; ++m) {
     for (int c = 0; c < kCodes; ++c) {
-      requests_[m][c] = &requests.Add({{"method", methods[m]}, {"code", StatusCodeName(static_cast<grpc::StatusCode>(c))}});
+      requests_[m][c] = &requests.Add(
+          {{"method", methods[m]}, {"code", StatusCodeName(static_cast<grpc::StatusCode>(c))}});
     }
   }
   durations_ = std::make_shared<AtomicHistogramFamily>(
@@ -141,7 +142,7 @@ void ServerMetrics::OnReload(const ReloadEvent& event, const std::vector<LoadedV
   }
   model_version_->Set(current != nullptr ? static_cast<double>(current->version()) : 0);
 
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   // Per-version gauges exist exactly for the loaded versions, so label sets stay bounded.
   std::map<uint64_t, const LoadedVersion*> now;
   for (const LoadedVersion& entry : loaded) now[entry.version] = &entry;

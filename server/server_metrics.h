@@ -26,9 +26,10 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "server/atomic_histogram.h"
 #include "server/model_manager.h"
 #include "server/process_metrics.h"
@@ -71,7 +72,7 @@ class ServerMetrics final : public RequestObserver {
   prometheus::Family<prometheus::Gauge>* uncompressed_family_;
   prometheus::Family<prometheus::Gauge>* ratio_family_;
 
-  absl::Mutex mu_;  // reload bookkeeping only; never taken on the request path
+  std::mutex mu_;  // reload bookkeeping only; never taken on the request path
   std::map<uint64_t, std::vector<prometheus::Gauge*>> version_gauges_ ABSL_GUARDED_BY(mu_);
 };
 
