@@ -31,12 +31,12 @@ RankerService::RankerService(const ModelManager* manager, RankLimits limits,
                              RequestObserver* observer)
     : manager_(manager), limits_(limits), observer_(observer) {}
 
-absl::Status RankerService::DoRank(grpc::ServerContext* context, const v1::RankRequest& request,
-                                   v1::RankResponse* response) {
+absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadline,
+                                   const v1::RankRequest& request, v1::RankResponse* response) {
   RETURN_IF_ERROR(ValidateRankRequest(request, limits_));
   ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, manager_->Get(request.model_version()));
   RETURN_IF_ERROR(CheckKnownIds(request, *model, limits_.unknown_ids));
-  if (context->deadline() < std::chrono::system_clock::now()) {
+  if (deadline < std::chrono::system_clock::now()) {
     return absl::DeadlineExceededError("deadline passed before scoring");
   }
   ThreadScratch& scratch = LocalScratch();
@@ -59,6 +59,11 @@ absl::Status RankerService::DoRank(grpc::ServerContext* context, const v1::RankR
 
 grpc::Status RankerService::Rank(grpc::ServerContext* context, const v1::RankRequest* request,
                                  v1::RankResponse* response) {
+  return RankBefore(context->deadline(), *request, response);
+}
+
+grpc::Status RankerService::RankBefore(std::chrono::system_clock::time_point deadline,
+                                       const v1::RankRequest& request, v1::RankResponse* response) {
   const auto start = std::chrono::steady_clock::now();
   grpc::Status status;
   if (ranks_in_flight_.fetch_add(1, std::memory_order_acq_rel) >= limits_.max_concurrent) {
@@ -66,7 +71,7 @@ grpc::Status RankerService::Rank(grpc::ServerContext* context, const v1::RankReq
                           absl::StrCat("server busy: ", limits_.max_concurrent,
                                        " Rank calls already in flight; retry with backoff"));
   } else {
-    status = ToGrpcStatus(DoRank(context, *request, response));
+    status = ToGrpcStatus(DoRank(deadline, request, response));
   }
   ranks_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
   observer_->OnRequest(RpcMethod::kRank, status.error_code(), SecondsSince(start));

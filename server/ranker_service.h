@@ -5,6 +5,7 @@
 #define RANKER_SERVER_RANKER_SERVICE_H_
 
 #include <atomic>
+#include <chrono>
 
 #include "proto/ranker.grpc.pb.h"
 #include "server/model_manager.h"
@@ -23,9 +24,14 @@ class RankerService final : public v1::Ranker::Service {
   grpc::Status GetModelInfo(grpc::ServerContext* context, const v1::GetModelInfoRequest* request,
                             v1::ModelInfo* response) override;
 
+  // Rank as above with the call's deadline given directly: a request whose deadline has passed
+  // by the time it would be scored gets DEADLINE_EXCEEDED and is not scored.
+  grpc::Status RankBefore(std::chrono::system_clock::time_point deadline,
+                          const v1::RankRequest& request, v1::RankResponse* response);
+
  private:
-  absl::Status DoRank(grpc::ServerContext* context, const v1::RankRequest& request,
-                      v1::RankResponse* response);
+  absl::Status DoRank(std::chrono::system_clock::time_point deadline,
+                      const v1::RankRequest& request, v1::RankResponse* response);
 
   const ModelManager* manager_;
   const RankLimits limits_;

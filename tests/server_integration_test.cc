@@ -104,6 +104,14 @@ TEST_F(ServerTest, BadRequestsGetTheRightCodeAndNameTheLimit) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("max_candidates = 100"), std::string::npos);
 
+  // A message far past what max_candidates allows is refused by gRPC before it is parsed
+  // (the receive limit is 11 bytes per allowed id + 4 KiB = 5,196 bytes here).
+  status =
+      CallRank(*stub, Request(1, std::vector<uint64_t>(2000, uint64_t{1} << 60), 5), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("larger than max"), std::string::npos)
+      << status.error_message();
+
   v1::RankRequest pinned = Request(1, {}, 5);
   pinned.set_model_version(9);
   status = CallRank(*stub, pinned, &response);
