@@ -91,23 +91,34 @@ TEST(PublisherKillTest, SigkillAtRandomPointsNeverExposesAPartialVersion) {
   ASSERT_TRUE(server.ok());
   Load load(server.target());
 
-  // One uncut publish, with the server and load running, measures how long the process runs,
-  // so that the kills cover all of it.
+  // One uncut publish, with the server and load running, measures when the publisher starts
+  // writing (it prints "publishing to" once it holds the store) and when it is done. Even kills
+  // fall anywhere in [0, 1.2 x run]; odd kills inside the writing, the part that matters most.
   const auto start = std::chrono::steady_clock::now();
+  const auto ms_since_start = [&start] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  double writing_from_ms = 0;
   {
     Subprocess publisher(PublisherArgs(store, 2));
+    while (publisher.Stdout().find("publishing to") == std::string::npos &&
+           ms_since_start() < 60000) {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    writing_from_ms = ms_since_start();
     ASSERT_EQ(publisher.Wait(absl::Seconds(120)), 0) << publisher.Stderr();
   }
-  const double run_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const double run_ms = ms_since_start();
 
   std::mt19937 random(kSeed);
-  std::uniform_real_distribution<double> delay_ms(0.0, 1.2 * run_ms);
+  std::uniform_real_distribution<double> anywhere_ms(0.0, 1.2 * run_ms);
+  std::uniform_real_distribution<double> writing_ms(writing_from_ms, run_ms);
   uint64_t latest_before = 2;
   int killed_before_commit = 0, killed_while_writing = 0, killed_after_commit = 0,
       finished_before_kill = 0;
   for (int i = 0; i < kKills; ++i) {
-    const double delay = delay_ms(random);
+    const double delay = i % 2 == 0 ? anywhere_ms(random) : writing_ms(random);
     const auto launched = std::chrono::steady_clock::now();
     Subprocess publisher(PublisherArgs(store, 100 + i));
     std::this_thread::sleep_until(launched +
@@ -140,11 +151,12 @@ TEST(PublisherKillTest, SigkillAtRandomPointsNeverExposesAPartialVersion) {
     latest_before = **latest;
   }
   std::printf(
-      "%d SIGKILLs over a %.0f ms publish: %d before the commit (%d of them while writing to the "
-      "store), %d after it, %d publishes finished first; latest is version %lu\n",
-      kKills, run_ms, killed_before_commit, killed_while_writing, killed_after_commit,
-      finished_before_kill, latest_before);
-  // The delays are spread over the whole run; many kills must land inside the writing.
+      "%d SIGKILLs over a %.0f ms publish (writing from %.0f ms): %d before the commit (%d of "
+      "them while writing to the store), %d after it, %d publishes finished first; latest is "
+      "version %lu\n",
+      kKills, run_ms, writing_from_ms, killed_before_commit, killed_while_writing,
+      killed_after_commit, finished_before_kill, latest_before);
+  // Half the delays aim at the writing; a good share of kills must land there.
   EXPECT_GE(killed_while_writing, kKills / 5);
 
   // The server catches up with the last complete version and never tried a partial one.
