@@ -337,13 +337,13 @@ TEST(ConcurrencyLimitTest, CallsBeyondTheLimitGetResourceExhaustedAtOnce) {
       contexts.push_back(std::make_unique<grpc::ClientContext>());
       contexts.back()->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
       stub->AsyncRank(contexts.back().get(), request, &queue)
-          ->Finish(&responses[i], &statuses[i], reinterpret_cast<void*>(static_cast<intptr_t>(i)));
+          ->Finish(&responses[i], &statuses[i], &statuses[i]);  // the status is the tag
     }
     for (int done = 0; done < kCalls; ++done) {
       void* tag = nullptr;
       bool ok = false;
       ASSERT_TRUE(queue.Next(&tag, &ok));
-      const grpc::Status& status = statuses[reinterpret_cast<intptr_t>(tag)];
+      const grpc::Status& status = *static_cast<grpc::Status*>(tag);
       ++codes[status.error_code()];
       if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
         busy_message = status.error_message();

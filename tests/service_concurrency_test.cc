@@ -60,6 +60,7 @@ TEST(ServiceConcurrencyTest, CallersReloadsAndMetricsRunTogetherWithoutRaces) {
   std::mutex error_mu;
   std::string first_error;
   std::vector<std::thread> threads;
+  threads.reserve(6);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       uint64_t last_version = 0;
