@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "model_store/demo_model.h"
 #include "model_store/npy.h"
 #include "proto/ranker.pb.h"
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
         for (const auto& [tensor_name, tensor] : snapshot->tensors) {
           std::string flat = tensor_name;  // libFuzzer reads one directory level
           std::replace(flat.begin(), flat.end(), '/', '_');
-          const std::string path = corpus + "/npy_fuzzer/" + flat + ".npy";
+          const std::string path = absl::StrCat(corpus, "/npy_fuzzer/", flat, ".npy");
           std::filesystem::create_directories(corpus + "/npy_fuzzer");
           if (!ranker::WriteNpy(path, tensor).ok()) return 1;
         }
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
     }
   }
   int index = 0;
-  const auto request = [&](uint64_t user, std::vector<uint64_t> candidates, uint32_t k,
+  const auto request = [&](uint64_t user, const std::vector<uint64_t>& candidates, uint32_t k,
                            uint64_t version) {
     ranker::v1::RankRequest r;
     r.set_user_id(user);

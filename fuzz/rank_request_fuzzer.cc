@@ -28,7 +28,7 @@ std::string MakeStore() {
   char pattern[] = "/tmp/rank-request-fuzzer-XXXXXX";
   const char* dir = mkdtemp(pattern);
   if (dir == nullptr) std::abort();
-  const std::string path = std::string(dir) + "/store";
+  std::string path = std::string(dir) + "/store";
   ranker::DemoModelOptions options;
   options.users = 300;
   options.items = 200;
