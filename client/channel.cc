@@ -50,8 +50,14 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const std::string& ta
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       MakeChannelCredentials(files);
   if (!credentials.ok()) return credentials.status();
+  return OpenChannel(target, *credentials, files, std::move(args));
+}
+
+std::shared_ptr<grpc::Channel> OpenChannel(
+    const std::string& target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    const ClientTlsFiles& files, grpc::ChannelArguments args) {
   if (!files.server_name.empty()) args.SetSslTargetNameOverride(files.server_name);
-  return grpc::CreateCustomChannel(target, *credentials, args);
+  return grpc::CreateCustomChannel(target, credentials, args);
 }
 
 }  // namespace ranker

@@ -28,6 +28,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
     const std::string& target, const ClientTlsFiles& files,
     grpc::ChannelArguments args = grpc::ChannelArguments());
 
+// For callers opening many channels: credentials made once by MakeChannelCredentials.
+std::shared_ptr<grpc::Channel> OpenChannel(
+    const std::string& target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    const ClientTlsFiles& files, grpc::ChannelArguments args);
+
 }  // namespace ranker
 
 #endif  // RANKER_CLIENT_CHANNEL_H_

@@ -75,19 +75,19 @@ void RunWorker(const LoadOptions& options, const std::shared_ptr<grpc::Channel>&
 
 LoadResult RunLoad(const LoadOptions& options,
                    const std::function<void(const IntervalReport&)>& on_interval) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials(options.tls);
+  if (!credentials.ok()) {  // the caller checks the TLS files first; report rather than crash
+    LoadResult failed;
+    failed.errors[std::string(credentials.status().message())] = 1;
+    return failed;
+  }
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int c = 0; c < std::max(1, options.channels); ++c) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a separate connection per channel
     args.SetInt("ranker.channel_index", c);
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-        OpenChannel(options.target, options.tls, args);
-    if (!channel.ok()) {  // the caller checks the TLS files first; report rather than crash
-      LoadResult failed;
-      failed.errors[std::string(channel.status().message())] = 1;
-      return failed;
-    }
-    channels.push_back(*std::move(channel));
+    channels.push_back(OpenChannel(options.target, *credentials, options.tls, std::move(args)));
   }
   const auto begin = std::chrono::steady_clock::now();
   const auto measure_from = begin + absl::ToChronoNanoseconds(options.warmup);

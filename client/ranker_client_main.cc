@@ -9,11 +9,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -21,6 +17,7 @@
 #include "absl/time/time.h"
 #include "client/channel.h"
 #include "client/load_generator.h"
+#include "common/command_line.h"
 #include "proto/grpc_health.grpc.pb.h"
 #include "proto/grpc_status_names.h"
 #include "proto/ranker.grpc.pb.h"
@@ -403,12 +400,5 @@ int Run(const std::vector<char*>& args) {
 }  // namespace ranker
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(ranker::kUsage);
-  absl::FlagsUsageConfig config;
-  config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "client/");
-  };
-  config.contains_helpshort_flags = config.contains_help_flags;
-  absl::SetFlagsUsageConfig(config);
-  return ranker::Run(absl::ParseCommandLine(argc, argv));
+  return ranker::Run(ranker::ParseToolCommandLine(argc, argv, ranker::kUsage, "client/"));
 }

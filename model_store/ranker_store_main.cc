@@ -8,15 +8,12 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/command_line.h"
 #include "model_store/demo_model.h"
 #include "model_store/import_spec.h"
 #include "model_store/model_loader.h"
@@ -270,14 +267,8 @@ absl::Status Run(const std::vector<char*>& args) {
 }  // namespace ranker
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(ranker::kUsage);
-  absl::FlagsUsageConfig config;
-  config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "ranker_store_main");
-  };
-  config.contains_helpshort_flags = config.contains_help_flags;
-  absl::SetFlagsUsageConfig(config);
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> args =
+      ranker::ParseToolCommandLine(argc, argv, ranker::kUsage, "ranker_store_main");
   absl::Status status = ranker::Run(args);
   if (!status.ok()) {
     std::fprintf(stderr, "ranker-store: %s\n", status.ToString().c_str());

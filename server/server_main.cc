@@ -12,11 +12,8 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/time/time.h"
+#include "common/command_line.h"
 #include "server/admin_service.h"
 #include "server/log.h"
 #include "server/model_manager.h"
@@ -240,13 +237,6 @@ int Serve() {
 }  // namespace ranker
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(ranker::kUsage);
-  absl::FlagsUsageConfig config;
-  config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "server_main");
-  };
-  config.contains_helpshort_flags = config.contains_help_flags;
-  absl::SetFlagsUsageConfig(config);
-  absl::ParseCommandLine(argc, argv);
+  ranker::ParseToolCommandLine(argc, argv, ranker::kUsage, "server_main");
   return ranker::Serve();
 }

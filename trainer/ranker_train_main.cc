@@ -5,13 +5,10 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/command_line.h"
 #include "model_store/snapshot_store.h"
 #include "model_store/status_macros.h"
 #include "model_store/table_sizing.h"
@@ -170,14 +167,8 @@ absl::Status Run(const std::vector<char*>& args) {
 }  // namespace ranker
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(ranker::kUsage);
-  absl::FlagsUsageConfig config;
-  config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "ranker_train_main");
-  };
-  config.contains_helpshort_flags = config.contains_help_flags;
-  absl::SetFlagsUsageConfig(config);
-  absl::Status status = ranker::Run(absl::ParseCommandLine(argc, argv));
+  absl::Status status =
+      ranker::Run(ranker::ParseToolCommandLine(argc, argv, ranker::kUsage, "ranker_train_main"));
   if (!status.ok()) {
     std::fprintf(stderr, "ranker-train: %s\n", status.ToString().c_str());
     return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;

@@ -1,0 +1,34 @@
+// Command-line set-up shared by the four tools (ranker-server, ranker-client, ranker-store,
+// ranker-train): a usage message, --help listing only the tool's own flags (not the dozens
+// Abseil and gRPC define), then absl flag parsing. Header-only: each tool links absl::flags.
+#ifndef RANKER_COMMON_COMMAND_LINE_H_
+#define RANKER_COMMON_COMMAND_LINE_H_
+
+#include <vector>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+
+namespace ranker {
+
+// `flags_source` is a part of the path of the file that defines the tool's flags (e.g.
+// "server_main"); --help shows the flags of matching files. Returns the positional arguments
+// (argv[0] first). `usage` must outlive the call (a string literal).
+inline std::vector<char*> ParseToolCommandLine(int argc, char** argv, absl::string_view usage,
+                                               absl::string_view flags_source) {
+  absl::SetProgramUsageMessage(usage);
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [flags_source](absl::string_view file) {
+    return absl::StrContains(file, flags_source);
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  absl::SetFlagsUsageConfig(config);
+  return absl::ParseCommandLine(argc, argv);
+}
+
+}  // namespace ranker
+
+#endif  // RANKER_COMMON_COMMAND_LINE_H_
