@@ -13,10 +13,10 @@
 #include <new>
 #include <random>
 
-#include "model_store/demo_model.h"
-#include "model_store/model.h"
-#include "model_store/table_sizing.h"
-#include "model_store/top_k.h"
+#include "model/demo_model.h"
+#include "model/model.h"
+#include "model/table_sizing.h"
+#include "model/top_k.h"
 
 // Counts heap allocations so BM_ModelRank can report allocations per Rank call.
 static std::atomic<uint64_t> g_allocations{0};

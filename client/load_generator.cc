@@ -10,13 +10,13 @@
 #include <thread>
 
 #include "proto/grpc_health.grpc.pb.h"
-#include "proto/grpc_status_names.h"
+#include "common/grpc_status_names.h"
 #include "proto/ranker.grpc.pb.h"
 
 namespace ranker {
 namespace {
 
-constexpr int kCodes = 17;
+constexpr int kCodes = kGrpcStatusCodeCount;
 constexpr size_t kRequestPool = 256;  // pre-built requests per worker: no client-side building
 
 struct Worker {

@@ -19,7 +19,7 @@
 #include "client/load_generator.h"
 #include "common/command_line.h"
 #include "proto/grpc_health.grpc.pb.h"
-#include "proto/grpc_status_names.h"
+#include "common/grpc_status_names.h"
 #include "proto/ranker.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "localhost:50051", "Server address, HOST:PORT.");

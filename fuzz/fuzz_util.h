@@ -7,8 +7,8 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
-#include "model_store/model.h"
-#include "model_store/snapshot.h"
+#include "model/model.h"
+#include "model/snapshot.h"
 
 namespace ranker::fuzz {
 

@@ -9,8 +9,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "model_store/demo_model.h"
+#include "model/demo_model.h"
 #include "model_store/npy.h"
+#include "model_store/tensor_specs.h"
 #include "proto/ranker.pb.h"
 
 namespace {

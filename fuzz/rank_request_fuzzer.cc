@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "model_store/demo_model.h"
+#include "model/demo_model.h"
 #include "model_store/snapshot_store.h"
 #include "server/model_manager.h"
 #include "server/ranker_service.h"

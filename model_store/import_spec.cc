@@ -11,8 +11,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "model_store/npy.h"
-#include "model_store/status_macros.h"
-#include "model_store/table_sizing.h"
+#include "common/status_macros.h"
+#include "model/table_sizing.h"
 
 namespace ranker {
 namespace {

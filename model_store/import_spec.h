@@ -15,7 +15,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "model_store/snapshot.h"
+#include "model/snapshot.h"
 
 namespace ranker {
 

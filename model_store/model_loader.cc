@@ -4,7 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "model_store/status_macros.h"
+#include "common/status_macros.h"
 
 namespace ranker {
 namespace {

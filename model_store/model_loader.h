@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "model_store/model.h"
+#include "model/model.h"
 #include "model_store/snapshot_store.h"
 
 namespace ranker {

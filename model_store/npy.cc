@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "model_store/status_macros.h"
+#include "common/status_macros.h"
 
 namespace ranker {
 namespace {

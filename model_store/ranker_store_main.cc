@@ -14,12 +14,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/command_line.h"
-#include "model_store/demo_model.h"
+#include "model/demo_model.h"
 #include "model_store/import_spec.h"
 #include "model_store/model_loader.h"
 #include "model_store/snapshot_store.h"
-#include "model_store/status_macros.h"
-#include "model_store/table_sizing.h"
+#include "common/status_macros.h"
+#include "model/table_sizing.h"
 
 ABSL_FLAG(std::string, store, "var/store", "Store directory (a RocksDB database).");
 ABSL_FLAG(uint64_t, users, 100000, "demo: number of users.");

@@ -22,7 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "model_store/snapshot.h"
+#include "model/snapshot.h"
 
 namespace rocksdb {
 class DB;

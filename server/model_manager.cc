@@ -5,7 +5,7 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
-#include "model_store/status_macros.h"
+#include "common/status_macros.h"
 #include "server/log.h"
 
 namespace ranker {

@@ -24,7 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "model_store/model.h"
+#include "model/model.h"
 #include "model_store/model_loader.h"
 #include "model_store/snapshot_store.h"
 #include "server/model_reaper.h"

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "model_store/model.h"
+#include "model/model.h"
 
 namespace ranker {
 

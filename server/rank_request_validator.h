@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
-#include "model_store/model.h"
+#include "model/model.h"
 #include "proto/ranker.pb.h"
 
 namespace ranker {

@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "model_store/status_macros.h"
-#include "model_store/table_sizing.h"
+#include "common/status_macros.h"
+#include "model/table_sizing.h"
 #include "server/grpc_status.h"
 
 namespace ranker {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "proto/grpc_status_names.h"
+#include "common/grpc_status_names.h"
 
 #ifndef RANKER_VERSION
 #define RANKER_VERSION "unknown"

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "common/grpc_status_names.h"
 #include "server/atomic_histogram.h"
 #include "server/model_manager.h"
 #include "server/process_metrics.h"
@@ -40,7 +41,7 @@ namespace ranker {
 class ServerMetrics final : public RequestObserver {
  public:
   static constexpr int kMethods = 4;  // RpcMethod values
-  static constexpr int kCodes = 17;   // grpc::StatusCode 0..16
+  static constexpr int kCodes = kGrpcStatusCodeCount;
 
   ServerMetrics();
 

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "model_store/model.h"
+#include "model/model.h"
 #include "trainer/interactions.h"
 #include "trainer/ranking_metrics.h"
 #include "trainer/split.h"

@@ -10,8 +10,8 @@
 #include "absl/strings/str_split.h"
 #include "common/command_line.h"
 #include "model_store/snapshot_store.h"
-#include "model_store/status_macros.h"
-#include "model_store/table_sizing.h"
+#include "common/status_macros.h"
+#include "model/table_sizing.h"
 #include "trainer/sweep.h"
 #include "trainer/trainer.h"
 

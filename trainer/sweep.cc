@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "model_store/status_macros.h"
-#include "model_store/table_sizing.h"
+#include "common/status_macros.h"
+#include "model/table_sizing.h"
 
 namespace ranker {
 namespace {

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "model_store/aligned_buffer.h"
-#include "model_store/snapshot.h"
+#include "model/aligned_buffer.h"
+#include "model/snapshot.h"
 
 namespace ranker {
 

@@ -6,7 +6,7 @@
 #include <numeric>
 #include <random>
 
-#include "model_store/embedding_table.h"
+#include "model/embedding_table.h"
 
 namespace ranker {
 namespace {

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "model_store/snapshot.h"
+#include "model/snapshot.h"
 
 namespace ranker {
 

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "model_store/model.h"
-#include "model_store/snapshot.h"
+#include "model/model.h"
+#include "model/snapshot.h"
 #include "trainer/evaluator.h"
 #include "trainer/interactions.h"
 #include "trainer/split.h"

@@ -1,0 +1,29 @@
+// Names of gRPC status codes ("INVALID_ARGUMENT"), for messages people read and metric labels.
+// kGrpcStatusCodeCount is the one place that knows how many codes there are (0..16).
+#ifndef RANKER_COMMON_GRPC_STATUS_NAMES_H_
+#define RANKER_COMMON_GRPC_STATUS_NAMES_H_
+
+#include <grpcpp/support/status.h>
+
+#include <array>
+
+namespace ranker {
+
+inline constexpr std::array<const char*, 17> kGrpcStatusCodeNames = {
+    "OK",         "CANCELLED",         "UNKNOWN",   "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND",  "ALREADY_EXISTS",    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION", "ABORTED",  "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+    "UNAVAILABLE", "DATA_LOSS",        "UNAUTHENTICATED"};
+inline constexpr int kGrpcStatusCodeCount = static_cast<int>(kGrpcStatusCodeNames.size());
+static_assert(grpc::StatusCode::UNAUTHENTICATED == kGrpcStatusCodeCount - 1);
+
+// "UNKNOWN_CODE" for values outside 0..16.
+inline const char* StatusCodeName(grpc::StatusCode code) {
+  const int index = static_cast<int>(code);
+  return index >= 0 && index < kGrpcStatusCodeCount ? kGrpcStatusCodeNames[index]
+                                                    : "UNKNOWN_CODE";
+}
+
+}  // namespace ranker
+
+#endif  // RANKER_COMMON_GRPC_STATUS_NAMES_H_

@@ -1,0 +1,114 @@
+#include "model/demo_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "model/embedding_table.h"
+#include "common/status_macros.h"
+#include "model/table_sizing.h"
+
+namespace ranker {
+namespace {
+
+absl::Status AddFloat(TensorMap& tensors, const std::string& name, std::vector<uint64_t> shape,
+                      uint64_t seed, float scale, float offset = 0) {
+  ASSIGN_OR_RETURN(Tensor tensor, MakeFloatTensor(std::move(shape)));
+  auto values = tensor.bytes.as<float>();
+  FillUniform(seed, scale, values.data(), values.size());
+  if (offset != 0) {
+    for (float& v : values) v += offset;
+  }
+  tensors[name] = std::move(tensor);
+  return absl::OkStatus();
+}
+
+absl::Status AddTable(const TableSpec& spec, uint64_t seed, TensorMap& tensors) {
+  const std::string& f = spec.feature();
+  const uint64_t n = spec.n(), m = spec.m(), d = spec.d();
+  const float scale = 0.5f;
+  switch (spec.kind()) {
+    case snapshot::FULL:
+      return AddFloat(tensors, TableTensorName(f, "embeddings"), {n, d}, seed, scale);
+    case snapshot::HASH:
+      return AddFloat(tensors, TableTensorName(f, "shared"), {m, d}, seed, scale);
+    case snapshot::MEMCOM:
+      RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "shared"), {m, d}, seed, scale));
+      // Weights near 1, as MEmCom initialises them, spread so entities stay distinct.
+      return AddFloat(tensors, TableTensorName(f, "weight"), {n}, seed + 1, 0.5f, 1.0f);
+    case snapshot::MEMCOM_FREQ: {
+      RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "shared"), {m, d}, seed, scale));
+      RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "weight"), {n}, seed + 1, 0.5f, 1.0f));
+      // Demo models have no frequencies: every third entity gets a row of its own.
+      std::vector<uint64_t> ids;
+      for (uint64_t i = 0; ids.size() < spec.dedicated(); i += 3) ids.push_back(i % n);
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      if (ids.size() != spec.dedicated()) return absl::InvalidArgumentError("too many dedicated");
+      ASSIGN_OR_RETURN(tensors[TableTensorName(f, "dedicated_ids")], MakeUint64Tensor(ids));
+      return AddFloat(tensors, TableTensorName(f, "dedicated"), {spec.dedicated(), d}, seed + 2,
+                      scale);
+    }
+    case snapshot::QR:
+      RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "remainder"), {m, d}, seed, 1.0f));
+      return AddFloat(tensors, TableTensorName(f, "quotient"), {(n + m - 1) / m, d}, seed + 1,
+                      1.0f);
+    default:
+      return absl::InvalidArgumentError("unknown table kind");
+  }
+}
+
+}  // namespace
+
+void FillUniform(uint64_t seed, float scale, float* out, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    const uint64_t bits = HashId(snapshot::MIX, seed, i);
+    const float unit = static_cast<float>(bits >> 40) / static_cast<float>(1 << 24);  // [0, 1)
+    out[i] = (2.0f * unit - 1.0f) * scale;
+  }
+}
+
+absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
+  Snapshot snapshot;
+  Manifest& manifest = snapshot.manifest;
+  uint64_t seed = options.seed * 1000;
+  for (const auto& [feature, n] : {std::pair<std::string, uint64_t>{"user", options.users},
+                                   std::pair<std::string, uint64_t>{"item", options.items}}) {
+    ASSIGN_OR_RETURN(TableSpec spec, SizeTable(feature, options.kind, n, options.d, options.ratio,
+                                                   options.clamp_ratio));
+    spec.set_hash(options.hash);
+    spec.set_hash_seed(options.hash == snapshot::MIX ? options.seed : 0);
+    if (feature == "item" && options.sparse_item_ids) {
+      spec.set_has_id_map(true);
+      std::vector<uint64_t> ids(n);
+      for (uint64_t i = 0; i < n; ++i) ids[i] = 7 * i + 3;
+      ASSIGN_OR_RETURN(snapshot.tensors[TableTensorName(feature, "id_map")], MakeUint64Tensor(ids));
+    }
+    RETURN_IF_ERROR(AddTable(spec, seed += 10, snapshot.tensors));
+    *manifest.add_tables() = spec;
+  }
+  snapshot::ScorerSpec* scorer = manifest.mutable_scorer();
+  std::vector<uint32_t> widths = {3 * options.d};
+  widths.insert(widths.end(), options.hidden.begin(), options.hidden.end());
+  widths.push_back(1);
+  for (uint32_t w : widths) scorer->add_widths(w);
+  scorer->set_dot_weight(options.dot_weight);
+  for (size_t l = 0; l + 1 < widths.size(); ++l) {
+    const float glorot = std::sqrt(6.0f / static_cast<float>(widths[l] + widths[l + 1]));
+    RETURN_IF_ERROR(AddFloat(snapshot.tensors, MlpTensorName(l, "weight"),
+                             {widths[l + 1], widths[l]}, seed += 10, glorot));
+    RETURN_IF_ERROR(
+        AddFloat(snapshot.tensors, MlpTensorName(l, "bias"), {widths[l + 1]}, seed += 10, 0.1f));
+  }
+  auto& producer = *manifest.mutable_producer();
+  producer["tool"] = "ranker-store demo";
+  producer["options"] =
+      absl::StrCat("users=", options.users, " items=", options.items, " d=", options.d,
+                   " kind=", TableKindName(options.kind), " ratio=", options.ratio,
+                   " hidden=", absl::StrJoin(options.hidden, ","),
+                   " dot_weight=", options.dot_weight, " seed=", options.seed);
+  return snapshot;
+}
+
+}  // namespace ranker

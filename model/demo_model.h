@@ -1,0 +1,36 @@
+// Deterministic synthetic models, for demos, tests and benchmarks: the same options always
+// give bit-identical tensors. The values are random (no learned structure).
+#ifndef RANKER_MODEL_DEMO_MODEL_H_
+#define RANKER_MODEL_DEMO_MODEL_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/snapshot.h"
+
+namespace ranker {
+
+struct DemoModelOptions {
+  uint64_t users = 1000;
+  uint64_t items = 500;
+  uint32_t d = 32;
+  TableKind kind = snapshot::MEMCOM;
+  double ratio = 16;  // embedding compression; ignored for full
+  bool clamp_ratio = false;  // use the kind's nearest reachable ratio instead of failing
+  std::vector<uint32_t> hidden = {64, 32};
+  float dot_weight = 1.0f;
+  snapshot::HashKind hash = snapshot::IDENTITY;
+  // Item ids on the wire are sparse (id = 7 * index + 3) and the snapshot carries an id map.
+  bool sparse_item_ids = false;
+  uint64_t seed = 42;
+};
+
+absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options);
+
+// Fills `out` with uniform values in [-scale, scale), deterministically from `seed`.
+void FillUniform(uint64_t seed, float scale, float* out, size_t count);
+
+}  // namespace ranker
+
+#endif  // RANKER_MODEL_DEMO_MODEL_H_

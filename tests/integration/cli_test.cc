@@ -1,0 +1,130 @@
+// The command-line tools as users run them: output, errors and exit codes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "absl/strings/str_split.h"
+#include "tests/support/server_fixture.h"
+#include "tests/support/store_damage.h"
+
+namespace ranker {
+namespace {
+
+using ::ranker::testing::BinaryPath;
+using ::ranker::testing::RunCommand;
+using ::ranker::testing::RunningServer;
+using ::ranker::testing::RunStoreTool;
+using ::ranker::testing::TempDir;
+
+int Store(std::vector<std::string> args, std::string* out, std::string* err) {
+  args.insert(args.begin(), BinaryPath("model_store/ranker-store"));
+  return RunCommand(args, out, err);
+}
+
+int Client(std::vector<std::string> args, std::string* out, std::string* err) {
+  args.insert(args.begin(), BinaryPath("client/ranker-client"));
+  return RunCommand(args, out, err);
+}
+
+TEST(StoreCliTest, MissingAndForeignDirectoriesGiveClearErrors) {
+  TempDir dir;
+  std::string out, err;
+  EXPECT_EQ(Store({"list", "--store=" + dir.Sub("nope")}, &out, &err), 1);
+  EXPECT_NE(err.find("does not exist"), std::string::npos) << err;
+  std::filesystem::create_directories(dir.Sub("docs"));
+  std::ofstream(dir.Sub("docs/readme.txt")) << "not a store";
+  EXPECT_EQ(Store({"list", "--store=" + dir.Sub("docs")}, &out, &err), 1);
+  EXPECT_NE(err.find("not a ranker store"), std::string::npos) << err;
+  EXPECT_EQ(Store({"demo", "--store=" + dir.Sub("docs")}, &out, &err), 1);
+  EXPECT_EQ(Store({"frobnicate"}, &out, &err), 2);
+  EXPECT_NE(err.find("unknown command"), std::string::npos);
+  EXPECT_EQ(Store({"inspect", "--store=" + dir.Sub("docs")}, &out, &err), 2);
+}
+
+TEST(StoreCliTest, DemoListInspectVerifyGc) {
+  TempDir dir;
+  const std::string store = "--store=" + dir.Sub("s");
+  std::string out, err;
+  for (int seed = 1; seed <= 3; ++seed) {
+    ASSERT_EQ(Store({"demo", store, "--users=1000", "--items=640", "--d=16", "--ratio=8",
+                     "--seed=" + std::to_string(seed)},
+                    &out, &err),
+              0)
+        << err;
+  }
+  EXPECT_NE(out.find("published version 3"), std::string::npos) << out;
+  EXPECT_NE(out.find("embedding ratio 7.98x"), std::string::npos) << out;
+  ASSERT_EQ(Store({"list", store}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("3 "), std::string::npos);
+  EXPECT_NE(out.find("(latest)"), std::string::npos);
+  ASSERT_EQ(Store({"inspect", "2", store}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("table user  kind=memcom n=1000 m="), std::string::npos) << out;
+  EXPECT_NE(out.find("tensor user/weight"), std::string::npos) << out;
+  ASSERT_EQ(Store({"verify", "3", store}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("version 3 OK"), std::string::npos) << out;
+  EXPECT_EQ(Store({"verify", "7", store}, &out, &err), 1);
+  EXPECT_NE(err.find("version 7 is not in the store"), std::string::npos) << err;
+
+  ASSERT_TRUE(
+      testing::DamageChunk(dir.Sub("s"), 2, "item/weight", 0, testing::ChunkDamage::kFlipByte)
+          .ok());
+  EXPECT_EQ(Store({"verify", "2", store}, &out, &err), 1);
+  EXPECT_NE(err.find("version 2 tensor 'item/weight': checksum mismatch"), std::string::npos)
+      << err;
+
+  ASSERT_EQ(Store({"gc", "--keep=1", store}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("removed versions 1, 2"), std::string::npos) << out;
+  ASSERT_EQ(Store({"list", store}, &out, &err), 0);
+  EXPECT_EQ(out.find("\n1 "), std::string::npos) << out;
+}
+
+TEST(ClientCliTest, RankInfoHealthAndErrors) {
+  TempDir dir;
+  RunStoreTool({"demo", "--store=" + dir.Sub("s"), "--users=200", "--items=100", "--d=8",
+                "--hidden=8", "--ratio=4"});
+  RunningServer server(dir.Sub("s"), {"--max_k=20"});
+  ASSERT_TRUE(server.ok());
+  const std::string target = "--target=" + server.target();
+  std::string out, err;
+
+  ASSERT_EQ(Client({"rank", target, "--user=42", "--k=10"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("user 42: top 10 of the catalogue, model version 1"), std::string::npos)
+      << out;
+  // Ten rows, scores descending.
+  std::vector<float> scores;
+  std::regex row(R"(^\s+(\d+)\s+(\d+)\s+(-?[0-9.]+)$)");
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    std::cmatch m;
+    const std::string l(line);
+    if (std::regex_match(l.c_str(), m, row)) scores.push_back(std::stof(m[3]));
+  }
+  ASSERT_EQ(scores.size(), 10u) << out;
+  EXPECT_TRUE(std::is_sorted(scores.rbegin(), scores.rend())) << out;
+
+  ASSERT_EQ(
+      Client({"rank", target, "--user=1", "--k=2", "--candidates=5,6,7", "--json"}, &out, &err), 0);
+  EXPECT_NE(out.find("\"model_version\": \"1\""), std::string::npos) << out;
+
+  ASSERT_EQ(Client({"info", target}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("model version 1"), std::string::npos) << out;
+  EXPECT_NE(out.find("memcom"), std::string::npos);
+  EXPECT_NE(out.find("uncompressed-equivalent bytes"), std::string::npos);
+  EXPECT_NE(out.find("embedding compression ratio:   3.97x"), std::string::npos) << out;
+
+  ASSERT_EQ(Client({"health", target}, &out, &err), 0);
+  EXPECT_EQ(out, "SERVING\n");
+
+  EXPECT_EQ(Client({"rank", target, "--k=21"}, &out, &err), 1);
+  EXPECT_NE(err.find("INVALID_ARGUMENT"), std::string::npos) << err;
+  EXPECT_NE(err.find("max_k = 20"), std::string::npos) << err;
+  EXPECT_EQ(Client({"info", target, "--model_version=5"}, &out, &err), 1);
+  EXPECT_NE(err.find("NOT_FOUND"), std::string::npos) << err;
+  EXPECT_EQ(Client({"rank", target, "--candidates=1,x"}, &out, &err), 2);
+  EXPECT_EQ(Client({"health", "--target=127.0.0.1:1", "--timeout=1s"}, &out, &err), 1);
+  EXPECT_NE(err.find("UNAVAILABLE"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace ranker

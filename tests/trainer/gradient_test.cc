@@ -1,0 +1,181 @@
+// Hand-written gradients of every table kind and of the RankNet scorer against central finite
+// differences of the RankNet loss.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "model/table_sizing.h"
+#include "trainer/trainable_scorer.h"
+#include "trainer/trainable_table.h"
+
+namespace ranker {
+namespace {
+
+constexpr uint32_t kD = 4;
+
+struct Pair {
+  uint32_t user, positive, negative;
+};
+
+// Summed RankNet loss over `pairs` (summed, not averaged, so gradients are large enough
+// for float32 finite differences to resolve a wrong factor); with `grads`, also the analytical
+// gradients.
+double Loss(const TrainableTable& users, const TrainableTable& items, const TrainableScorer& scorer,
+            const std::vector<Pair>& pairs, TableGradient* user_grad, TableGradient* item_grad,
+            ScorerGradient* scorer_grad) {
+  const int rows = static_cast<int>(pairs.size());
+  std::vector<float> u(rows * kD), p(rows * kD), n(rows * kD);
+  for (int r = 0; r < rows; ++r) {
+    users.Embed(pairs[r].user, &u[r * kD]);
+    items.Embed(pairs[r].positive, &p[r * kD]);
+    items.Embed(pairs[r].negative, &n[r * kD]);
+  }
+  std::vector<float> sp(rows), sn(rows), dsp(rows), dsn(rows);
+  ScorerCache cp, cn;
+  scorer.Forward(u.data(), p.data(), rows, sp.data(), &cp);
+  scorer.Forward(u.data(), n.data(), rows, sn.data(), &cn);
+  double loss = 0;
+  for (int r = 0; r < rows; ++r) {
+    const double x = double{sp[r]} - sn[r];
+    loss += std::log1p(std::exp(-x));
+    const double dx = -1.0 / (1.0 + std::exp(x));
+    dsp[r] = static_cast<float>(dx);
+    dsn[r] = static_cast<float>(-dx);
+  }
+  if (user_grad == nullptr) return loss;
+  std::vector<float> du(rows * kD), du2(rows * kD), dp(rows * kD), dn(rows * kD);
+  scorer.Backward(u.data(), p.data(), cp, dsp.data(), du.data(), dp.data(), scorer_grad);
+  scorer.Backward(u.data(), n.data(), cn, dsn.data(), du2.data(), dn.data(), scorer_grad);
+  for (int r = 0; r < rows; ++r) {
+    for (uint32_t k = 0; k < kD; ++k) du[r * kD + k] += du2[r * kD + k];
+    users.Backward(pairs[r].user, &du[r * kD], user_grad);
+    items.Backward(pairs[r].positive, &dp[r * kD], item_grad);
+    items.Backward(pairs[r].negative, &dn[r * kD], item_grad);
+  }
+  return loss;
+}
+
+void ExpectClose(double analytical, double numerical, const std::string& what) {
+  EXPECT_NEAR(analytical, numerical, 1e-2 * std::abs(numerical) + 3e-4) << what;
+}
+
+class TableGradientTest : public ::testing::TestWithParam<TableKind> {};
+
+TEST_P(TableGradientTest, MatchesFiniteDifferences) {
+  const uint32_t n_users = 7, n_items = 11;
+  const TableSpec user_spec = *SizeTable("user", GetParam(), n_users, kD, 1.5, /*clamp=*/true);
+  const TableSpec item_spec = *SizeTable("item", GetParam(), n_items, kD, 1.5, /*clamp=*/true);
+  std::vector<uint32_t> freq(n_items);
+  for (uint32_t i = 0; i < n_items; ++i) freq[i] = (i * 7) % 5;
+  TrainableTable users(user_spec, std::vector<uint32_t>(n_users, 1), 11, 0.5f);
+  TrainableTable items(item_spec, freq, 12, 0.5f);
+  // Spread MEmCom weights away from 1 so their gradient is not a special case.
+  for (TrainableTable* t : {&users, &items}) {
+    std::mt19937 rng(3);
+    for (ParamTensor& p : t->params()) {
+      if (p.name == "weight" || p.name == "quotient") {
+        for (float& v : p.values) v += std::uniform_real_distribution<float>(-0.5, 0.5)(rng);
+      }
+    }
+  }
+  TrainableScorer scorer(kD, {5, 3}, ScorerMode::kMlpDot, 13);
+  for (size_t i = 0; i < scorer.weights().back().size(); ++i) {
+    scorer.weights().back()[i] = 0.8f * std::sin(2.0f + static_cast<float>(i));  // MLP path live
+  }
+  std::vector<Pair> pairs;
+  std::mt19937 rng(5);
+  for (int i = 0; i < 9; ++i) {
+    pairs.push_back({static_cast<uint32_t>(rng() % n_users), static_cast<uint32_t>(rng() % n_items),
+                     static_cast<uint32_t>(rng() % n_items)});
+  }
+
+  TableGradient user_grad, item_grad;
+  user_grad.Resize(users.params());
+  item_grad.Resize(items.params());
+  ScorerGradient scorer_grad = scorer.MakeGradient();
+  Loss(users, items, scorer, pairs, &user_grad, &item_grad, &scorer_grad);
+
+  const double eps = 2e-3;
+  for (auto [table, grad, label] :
+       {std::tuple{&users, &user_grad, "user"}, std::tuple{&items, &item_grad, "item"}}) {
+    for (size_t t = 0; t < table->params().size(); ++t) {
+      std::vector<float>& values = table->params()[t].values;
+      for (size_t i = 0; i < values.size(); ++i) {
+        const float saved = values[i];
+        values[i] = saved + eps;
+        const double up = Loss(users, items, scorer, pairs, nullptr, nullptr, nullptr);
+        values[i] = saved - eps;
+        const double down = Loss(users, items, scorer, pairs, nullptr, nullptr, nullptr);
+        values[i] = saved;
+        ExpectClose(
+            grad->Get(t, i), (up - down) / (2 * eps),
+            std::string(label) + "/" + table->params()[t].name + "[" + std::to_string(i) + "]");
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, TableGradientTest,
+                         ::testing::Values(snapshot::FULL, snapshot::HASH, snapshot::QR,
+                                           snapshot::MEMCOM, snapshot::MEMCOM_FREQ),
+                         [](const ::testing::TestParamInfo<TableKind>& param) {
+                           return TableKindName(param.param);
+                         });
+
+class ScorerGradientTest : public ::testing::TestWithParam<ScorerMode> {};
+
+TEST_P(ScorerGradientTest, MatchesFiniteDifferences) {
+  const TableSpec spec = *SizeTable("x", snapshot::FULL, 6, kD, 1);
+  TrainableTable users(spec, {}, 1, 0.5f), items(spec, {}, 2, 0.5f);
+  TrainableScorer scorer(kD, {5, 3}, GetParam(), 3);
+  // The output layer starts at zero (the MLP is a residual on the dot product); give it values
+  // so that every path carries gradient.
+  for (size_t i = 0; i < scorer.weights().back().size(); ++i) {
+    scorer.weights().back()[i] = 0.8f * std::sin(1.0f + static_cast<float>(i));
+  }
+  std::vector<Pair> pairs = {{0, 1, 2}, {3, 4, 5}, {5, 0, 3}, {2, 2, 1}};
+  TableGradient ug, ig;
+  ug.Resize(users.params());
+  ig.Resize(items.params());
+  ScorerGradient grad = scorer.MakeGradient();
+  Loss(users, items, scorer, pairs, &ug, &ig, &grad);
+  const double eps = 2e-3;
+  const auto numeric = [&](float* value) {
+    const float saved = *value;
+    *value = saved + eps;
+    const double up = Loss(users, items, scorer, pairs, nullptr, nullptr, nullptr);
+    *value = saved - eps;
+    const double down = Loss(users, items, scorer, pairs, nullptr, nullptr, nullptr);
+    *value = saved;
+    return (up - down) / (2 * eps);
+  };
+  if (GetParam() != ScorerMode::kDot) {
+    for (size_t l = 0; l < scorer.weights().size(); ++l) {
+      for (size_t i = 0; i < scorer.weights()[l].size(); ++i) {
+        ExpectClose(grad.weights[l][i], numeric(&scorer.weights()[l][i]),
+                    "w" + std::to_string(l) + "[" + std::to_string(i) + "]");
+      }
+      for (size_t i = 0; i < scorer.biases()[l].size(); ++i) {
+        ExpectClose(grad.biases[l][i], numeric(&scorer.biases()[l][i]),
+                    "b" + std::to_string(l) + "[" + std::to_string(i) + "]");
+      }
+    }
+  }
+  if (GetParam() != ScorerMode::kMlp) ExpectClose(grad.alpha, numeric(&scorer.alpha()), "alpha");
+  // And the embeddings' gradients through the scorer (full tables: dL/de directly).
+  for (size_t i = 0; i < users.params()[0].values.size(); ++i) {
+    ExpectClose(ug.Get(0, i), numeric(&users.params()[0].values[i]), "u" + std::to_string(i));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModes, ScorerGradientTest,
+                         ::testing::Values(ScorerMode::kMlpDot, ScorerMode::kMlp, ScorerMode::kDot),
+                         [](const ::testing::TestParamInfo<ScorerMode>& param) {
+                           return param.param == ScorerMode::kMlpDot ? std::string("MlpDot")
+                                  : param.param == ScorerMode::kMlp  ? std::string("Mlp")
+                                                                     : std::string("Dot");
+                         });
+
+}  // namespace
+}  // namespace ranker
