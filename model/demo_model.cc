@@ -5,8 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "model/embedding_table.h"
+#include "model/id_hash.h"
 #include "common/status_macros.h"
+#include "model/table_layout.h"
 #include "model/table_sizing.h"
 
 namespace ranker {
@@ -24,39 +25,33 @@ absl::Status AddFloat(TensorMap& tensors, const std::string& name, std::vector<u
   return absl::OkStatus();
 }
 
+// Demo models have no frequencies: entity subsets (memcom_freq's dedicated rows) take every
+// third entity.
+absl::StatusOr<Tensor> EveryThirdEntity(uint64_t count, uint64_t n) {
+  std::vector<uint64_t> ids;
+  for (uint64_t i = 0; i < n && ids.size() < count; i += 3) ids.push_back(i);
+  for (uint64_t i = 1; i < n && ids.size() < count; i += 3) ids.push_back(i);
+  for (uint64_t i = 2; i < n && ids.size() < count; i += 3) ids.push_back(i);
+  std::sort(ids.begin(), ids.end());
+  if (ids.size() != count) return absl::InvalidArgumentError("more dedicated rows than entities");
+  return MakeUint64Tensor(ids);
+}
+
+// Parameters uniform in anchor +- 0.5 (MEmCom weights near 1, spread so entities stay distinct).
 absl::Status AddTable(const TableSpec& spec, uint64_t seed, TensorMap& tensors) {
-  const std::string& f = spec.feature();
-  const uint64_t n = spec.n(), m = spec.m(), d = spec.d();
-  const float scale = 0.5f;
-  switch (spec.kind()) {
-    case snapshot::FULL:
-      return AddFloat(tensors, TableTensorName(f, "embeddings"), {n, d}, seed, scale);
-    case snapshot::HASH:
-      return AddFloat(tensors, TableTensorName(f, "shared"), {m, d}, seed, scale);
-    case snapshot::MEMCOM:
-      RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "shared"), {m, d}, seed, scale));
-      // Weights near 1, as MEmCom initialises them, spread so entities stay distinct.
-      return AddFloat(tensors, TableTensorName(f, "weight"), {n}, seed + 1, 0.5f, 1.0f);
-    case snapshot::MEMCOM_FREQ: {
-      RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "shared"), {m, d}, seed, scale));
-      RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "weight"), {n}, seed + 1, 0.5f, 1.0f));
-      // Demo models have no frequencies: every third entity gets a row of its own.
-      std::vector<uint64_t> ids;
-      for (uint64_t i = 0; ids.size() < spec.dedicated(); i += 3) ids.push_back(i % n);
-      std::sort(ids.begin(), ids.end());
-      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-      if (ids.size() != spec.dedicated()) return absl::InvalidArgumentError("too many dedicated");
-      ASSIGN_OR_RETURN(tensors[TableTensorName(f, "dedicated_ids")], MakeUint64Tensor(ids));
-      return AddFloat(tensors, TableTensorName(f, "dedicated"), {spec.dedicated(), d}, seed + 2,
-                      scale);
+  const TableLayout* layout = FindTableLayout(spec.kind());
+  if (layout == nullptr) return absl::InvalidArgumentError("unknown table kind");
+  for (size_t t = 0; t < layout->tensors.size(); ++t) {
+    const TensorLayout& tensor = layout->tensors[t];
+    const std::vector<uint64_t> shape = TensorShape(tensor, spec);
+    if (tensor.role == TensorRole::kEntitySubset) {
+      ASSIGN_OR_RETURN(tensors[TensorNameOf(tensor, spec)], EveryThirdEntity(shape[0], spec.n()));
+    } else {
+      RETURN_IF_ERROR(
+          AddFloat(tensors, TensorNameOf(tensor, spec), shape, seed + t, 0.5f, tensor.anchor));
     }
-    case snapshot::QR:
-      RETURN_IF_ERROR(AddFloat(tensors, TableTensorName(f, "remainder"), {m, d}, seed, 1.0f));
-      return AddFloat(tensors, TableTensorName(f, "quotient"), {(n + m - 1) / m, d}, seed + 1,
-                      1.0f);
-    default:
-      return absl::InvalidArgumentError("unknown table kind");
   }
+  return absl::OkStatus();
 }
 
 }  // namespace

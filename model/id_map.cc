@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "model/take_tensor.h"
 
 namespace ranker {
 
@@ -15,17 +17,9 @@ IdMap IdMap::Dense(uint64_t n) {
 absl::StatusOr<IdMap> IdMap::Create(const TableSpec& spec, TensorMap& tensors) {
   if (!spec.has_id_map()) return Dense(spec.n());
   const std::string name = TableTensorName(spec.feature(), "id_map");
-  auto it = tensors.find(name);
-  if (it == tensors.end())
-    return absl::NotFoundError(absl::StrCat("tensor '", name, "' is missing"));
-  if (it->second.dtype != snapshot::UINT64 || it->second.shape != std::vector<uint64_t>{spec.n()}) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("tensor '", name, "' must be uint64 of shape [", spec.n(), "]"));
-  }
   IdMap map;
   map.n_ = spec.n();
-  map.ids_ = std::move(it->second.bytes);
-  tensors.erase(it);
+  ASSIGN_OR_RETURN(map.ids_, TakeTensor(tensors, name, snapshot::UINT64, {spec.n()}));
   auto ids = map.ids_.as<uint64_t>();
   for (size_t i = 1; i < ids.size(); ++i) {
     if (ids[i] <= ids[i - 1]) {

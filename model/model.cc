@@ -22,13 +22,9 @@ absl::Status CheckFinite(const TensorMap& tensors) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Feature> CreateFeature(const Manifest& manifest, const std::string& name,
-                                      TensorMap& tensors) {
-  for (const TableSpec& spec : manifest.tables()) {
-    if (spec.feature() != name) continue;
-    ASSIGN_OR_RETURN(IdMap ids, IdMap::Create(spec, tensors));
-    ASSIGN_OR_RETURN(EmbeddingTable table, EmbeddingTable::Create(spec, tensors));
-    return Feature{std::move(ids), std::move(table)};
+absl::StatusOr<size_t> FeatureIndex(const std::vector<Feature>& features, absl::string_view name) {
+  for (size_t f = 0; f < features.size(); ++f) {
+    if (features[f].name == name) return f;
   }
   return absl::FailedPreconditionError(absl::StrCat("manifest has no '", name, "' table"));
 }
@@ -38,12 +34,21 @@ absl::StatusOr<Feature> CreateFeature(const Manifest& manifest, const std::strin
 absl::StatusOr<std::unique_ptr<const Model>> Model::Create(Manifest manifest, TensorMap tensors) {
   RETURN_IF_ERROR(CheckFinite(tensors));
   std::unique_ptr<Model> model(new Model());
-  ASSIGN_OR_RETURN(model->user_, CreateFeature(manifest, "user", tensors));
-  ASSIGN_OR_RETURN(model->item_, CreateFeature(manifest, "item", tensors));
-  const uint32_t d = model->user_.table.dim();
-  if (model->item_.table.dim() != d) {
+  for (const TableSpec& spec : manifest.tables()) {
+    if (model->FindFeature(spec.feature()) != nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("manifest has two '", spec.feature(), "' tables"));
+    }
+    ASSIGN_OR_RETURN(IdMap ids, IdMap::Create(spec, tensors));
+    ASSIGN_OR_RETURN(EmbeddingTable table, EmbeddingTable::Create(spec, tensors));
+    model->features_.push_back(Feature{spec.feature(), std::move(ids), std::move(table)});
+  }
+  ASSIGN_OR_RETURN(model->user_, FeatureIndex(model->features_, "user"));
+  ASSIGN_OR_RETURN(model->item_, FeatureIndex(model->features_, "item"));
+  const uint32_t d = model->user().table.dim();
+  if (model->item().table.dim() != d) {
     return absl::FailedPreconditionError(
-        absl::StrCat("user d=", d, " differs from item d=", model->item_.table.dim()));
+        absl::StrCat("user d=", d, " differs from item d=", model->item().table.dim()));
   }
   ASSIGN_OR_RETURN(model->scorer_, RankNetScorer::Create(manifest.scorer(), d, tensors));
   if (!tensors.empty()) {
@@ -58,33 +63,33 @@ absl::StatusOr<std::unique_ptr<const Model>> Model::Create(Manifest manifest, Te
 }
 
 void Model::EmbedUser(uint64_t user_id, float* out) const {
-  std::optional<uint64_t> index = user_.ids.ToIndex(user_id);
+  std::optional<uint64_t> index = user().ids.ToIndex(user_id);
   if (index) {
-    user_.table.Embed(*index, out);
+    user().table.Embed(*index, out);
   } else {
-    user_.table.EmbedUnknown(user_id, out);
+    user().table.EmbedUnknown(user_id, out);
   }
 }
 
 void Model::EmbedItem(uint64_t item_id, float* out) const {
-  std::optional<uint64_t> index = item_.ids.ToIndex(item_id);
+  std::optional<uint64_t> index = item().ids.ToIndex(item_id);
   if (index) {
-    item_.table.Embed(*index, out);
+    item().table.Embed(*index, out);
   } else {
-    item_.table.EmbedUnknown(item_id, out);
+    item().table.EmbedUnknown(item_id, out);
   }
 }
 
 void Model::ScoreBlock(size_t count, RankScratch* scratch) const {
-  item_.table.Gather(scratch->indices.data(), scratch->ids.data(), count, scratch->items.data());
+  item().table.Gather(scratch->indices.data(), scratch->ids.data(), count, scratch->items.data());
   scorer_.Score(scratch->items.data(), count, scratch->scores.data(), &scratch->scorer);
   for (size_t r = 0; r < count; ++r) scratch->top_k.Push(scratch->ids[r], scratch->scores[r]);
 }
 
 void Model::Rank(uint64_t user_id, absl::Span<const uint64_t> candidates, size_t k,
                  RankScratch* scratch, RankResult* result) const {
-  const uint32_t d = user_.table.dim();
-  result->unknown_users = user_.ids.ToIndex(user_id) ? 0 : 1;
+  const uint32_t d = user().table.dim();
+  result->unknown_users = user().ids.ToIndex(user_id) ? 0 : 1;
   result->unknown_items = 0;
   scratch->user.resize(d);
   EmbedUser(user_id, scratch->user.data());
@@ -96,12 +101,12 @@ void Model::Rank(uint64_t user_id, absl::Span<const uint64_t> candidates, size_t
   scratch->scores.resize(kBlockSize);
 
   if (candidates.empty()) {
-    const uint64_t n = item_.table.size();
+    const uint64_t n = item().table.size();
     for (uint64_t begin = 0; begin < n; begin += kBlockSize) {
       const size_t count = std::min<uint64_t>(kBlockSize, n - begin);
       for (size_t r = 0; r < count; ++r) {
         scratch->indices[r] = begin + r;
-        scratch->ids[r] = item_.ids.ToId(begin + r);
+        scratch->ids[r] = item().ids.ToId(begin + r);
       }
       ScoreBlock(count, scratch);
     }
@@ -114,7 +119,7 @@ void Model::Rank(uint64_t user_id, absl::Span<const uint64_t> candidates, size_t
       const size_t count = std::min(kBlockSize, unique.size() - begin);
       for (size_t r = 0; r < count; ++r) {
         const uint64_t id = unique[begin + r];
-        const std::optional<uint64_t> index = item_.ids.ToIndex(id);
+        const std::optional<uint64_t> index = item().ids.ToIndex(id);
         scratch->ids[r] = id;
         scratch->indices[r] = index ? *index : EmbeddingTable::kUnknown;
         result->unknown_items += index ? 0 : 1;
@@ -129,22 +134,32 @@ size_t Model::table_resident_bytes(const Feature& feature) const {
   return feature.table.resident_bytes() + feature.ids.resident_bytes();
 }
 
+const Feature* Model::FindFeature(absl::string_view name) const {
+  for (const Feature& feature : features_) {
+    if (feature.name == name) return &feature;
+  }
+  return nullptr;
+}
+
 size_t Model::resident_bytes() const {
-  return table_resident_bytes(user_) + table_resident_bytes(item_) + scorer_.resident_bytes();
+  size_t bytes = scorer_.resident_bytes();
+  for (const Feature& f : features_) bytes += table_resident_bytes(f);
+  return bytes;
 }
 
 size_t Model::uncompressed_bytes() const {
-  size_t bytes = scorer_.resident_bytes() + user_.ids.resident_bytes() + item_.ids.resident_bytes();
-  for (const Feature* f : {&user_, &item_})
-    bytes += f->table.size() * f->table.dim() * sizeof(float);
+  size_t bytes = scorer_.resident_bytes();
+  for (const Feature& f : features_) {
+    bytes += f.ids.resident_bytes() + f.table.size() * f.table.dim() * sizeof(float);
+  }
   return bytes;
 }
 
 double Model::compression_ratio() const {
   double full = 0, compressed = 0;
-  for (const Feature* f : {&user_, &item_}) {
-    full += static_cast<double>(f->table.size()) * f->table.dim();
-    compressed += static_cast<double>(f->table.parameters());
+  for (const Feature& f : features_) {
+    full += static_cast<double>(f.table.size()) * f.table.dim();
+    compressed += static_cast<double>(f.table.parameters());
   }
   return compressed > 0 ? full / compressed : 0;
 }

@@ -1,14 +1,16 @@
-// An immutable, verified ranking model: the "user" and "item" embedding tables (any kind), their
-// id maps, and the RankNet scorer. Built once from a snapshot, then shared read-only by every
+// An immutable, verified ranking model: one named feature (id map + embedding table of any kind)
+// per table in the manifest, and the RankNet scorer over the "user" and "item" features. Built once from a snapshot, then shared read-only by every
 // request that pins it (std::shared_ptr<const Model>); all methods are thread-safe.
 #ifndef RANKER_MODEL_MODEL_H_
 #define RANKER_MODEL_MODEL_H_
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "model/embedding_table.h"
 #include "model/id_map.h"
@@ -34,6 +36,7 @@ struct RankResult {
 };
 
 struct Feature {
+  std::string name;  // "user", "item", ...
   IdMap ids;
   EmbeddingTable table;
 };
@@ -43,15 +46,21 @@ class Model {
   // Items scored per batch: bounds scratch memory and keeps activations in cache.
   static constexpr size_t kBlockSize = 1024;
 
-  // Builds a model from `manifest` and its tensors (consumed). Checks that every table and
-  // scorer tensor is present with the right dtype and shape, that no tensor is left over,
-  // and that every float is finite. Errors are FAILED_PRECONDITION naming the tensor.
+  // Builds a model from `manifest` and its tensors (consumed): a feature per manifest table
+  // (names unique; "user" and "item" required, of equal d) and the scorer. Checks that every
+  // tensor is present with the right dtype and shape, that no tensor is left over, and that
+  // every float is finite. Errors are FAILED_PRECONDITION naming the tensor (LoadModel adds
+  // the version).
   static absl::StatusOr<std::unique_ptr<const Model>> Create(Manifest manifest, TensorMap tensors);
 
   uint64_t version() const { return manifest_.version(); }
   const Manifest& manifest() const { return manifest_; }
-  const Feature& user() const { return user_; }
-  const Feature& item() const { return item_; }
+  // Every feature, in manifest order.
+  const std::vector<Feature>& features() const { return features_; }
+  // nullptr if the model has no feature `name`.
+  const Feature* FindFeature(absl::string_view name) const;
+  const Feature& user() const { return features_[user_]; }
+  const Feature& item() const { return features_[item_]; }
   const RankNetScorer& scorer() const { return scorer_; }
 
   // Ranks `candidates` (wire ids; duplicates ignored) or, when empty, every item, for
@@ -76,8 +85,8 @@ class Model {
   void ScoreBlock(size_t count, RankScratch* scratch) const;
 
   Manifest manifest_;
-  Feature user_;
-  Feature item_;
+  std::vector<Feature> features_;
+  size_t user_ = 0, item_ = 0;  // positions in features_
   RankNetScorer scorer_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "model/take_tensor.h"
 
 namespace ranker {
 namespace {
@@ -15,19 +16,6 @@ using MatrixMap = Eigen::Map<RowMatrix>;
 using ConstMatrixMap = Eigen::Map<const RowMatrix>;
 using VectorMap = Eigen::Map<Eigen::VectorXf>;
 using ConstVectorMap = Eigen::Map<const Eigen::VectorXf>;
-
-absl::StatusOr<AlignedBuffer> TakeFloat(TensorMap& tensors, const std::string& name,
-                                        std::vector<uint64_t> shape) {
-  auto it = tensors.find(name);
-  if (it == tensors.end())
-    return absl::NotFoundError(absl::StrCat("tensor '", name, "' is missing"));
-  if (it->second.dtype != snapshot::FLOAT32 || it->second.shape != shape) {
-    return absl::FailedPreconditionError(absl::StrCat("tensor '", name, "' has the wrong shape"));
-  }
-  AlignedBuffer bytes = std::move(it->second.bytes);
-  tensors.erase(it);
-  return bytes;
-}
 
 }  // namespace
 
@@ -52,8 +40,8 @@ absl::StatusOr<RankNetScorer> RankNetScorer::Create(const snapshot::ScorerSpec& 
   }
   for (size_t l = 0; l + 1 < w.size(); ++l) {
     ASSIGN_OR_RETURN(AlignedBuffer weight,
-                     TakeFloat(tensors, MlpTensorName(l, "weight"), {w[l + 1], w[l]}));
-    ASSIGN_OR_RETURN(AlignedBuffer bias, TakeFloat(tensors, MlpTensorName(l, "bias"), {w[l + 1]}));
+                     TakeTensor(tensors, MlpTensorName(l, "weight"), snapshot::FLOAT32, {w[l + 1], w[l]}));
+    ASSIGN_OR_RETURN(AlignedBuffer bias, TakeTensor(tensors, MlpTensorName(l, "bias"), snapshot::FLOAT32, {w[l + 1]}));
     scorer.weights_.push_back(std::move(weight));
     scorer.biases_.push_back(std::move(bias));
   }

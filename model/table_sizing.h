@@ -1,5 +1,6 @@
 // Sizes embedding tables for a target compression ratio, where ratio = parameters of a full
 // n x d table / parameters of the compressed table (the paper's "input embedding size").
+// The rules themselves are part of each kind's layout (table_layout.h).
 #ifndef RANKER_MODEL_TABLE_SIZING_H_
 #define RANKER_MODEL_TABLE_SIZING_H_
 
@@ -7,17 +8,16 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "model/snapshot.h"
+#include "model/table_layout.h"
 
 namespace ranker {
 
-// "full", "hash", "qr", "memcom" <-> TableKind.
-absl::StatusOr<TableKind> ParseTableKind(absl::string_view name);
-std::string TableKindName(TableKind kind);
+// "identity" or "mix:<seed>".
 std::string HashName(const TableSpec& spec);
 
-// Floats a table of `spec` holds.
+// Parameters a table of `spec` holds: its tensors' bytes / 4 (a uint64 id counts as 2 floats).
+// 0 for an unknown kind.
 uint64_t TableParameters(const TableSpec& spec);
 
 // A spec of `kind` for n entities of dimension d whose parameter count is as close to

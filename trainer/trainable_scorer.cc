@@ -6,6 +6,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace ranker {
 namespace {
@@ -192,18 +193,19 @@ void TrainableScorer::ApplyAdam(const ScorerGradient& grad, float learning_rate)
   }
 }
 
-void TrainableScorer::Export(TensorMap* tensors, snapshot::ScorerSpec* spec) const {
+absl::Status TrainableScorer::Export(TensorMap* tensors, snapshot::ScorerSpec* spec) const {
   spec->clear_widths();
   for (uint32_t w : widths_) spec->add_widths(w);
   spec->set_dot_weight(mode_ == ScorerMode::kMlp ? 0.0f : alpha_);
   for (size_t l = 0; l < weights_.size(); ++l) {
-    Tensor w = *MakeFloatTensor({widths_[l + 1], widths_[l]});
+    ASSIGN_OR_RETURN(Tensor w, MakeFloatTensor({widths_[l + 1], widths_[l]}));
     std::memcpy(w.bytes.data(), weights_[l].data(), weights_[l].size() * sizeof(float));
-    Tensor b = *MakeFloatTensor({widths_[l + 1]});
+    ASSIGN_OR_RETURN(Tensor b, MakeFloatTensor({widths_[l + 1]}));
     std::memcpy(b.bytes.data(), biases_[l].data(), biases_[l].size() * sizeof(float));
     (*tensors)[MlpTensorName(l, "weight")] = std::move(w);
     (*tensors)[MlpTensorName(l, "bias")] = std::move(b);
   }
+  return absl::OkStatus();
 }
 
 }  // namespace ranker

@@ -64,7 +64,8 @@ class TrainableScorer {
   void set_mlp_frozen(bool frozen) { mlp_frozen_ = frozen; }
   bool mlp_frozen() const { return mlp_frozen_; }
 
-  void Export(TensorMap* tensors, snapshot::ScorerSpec* spec) const;
+  // The serving tensors and spec. RESOURCE_EXHAUSTED if a tensor cannot be allocated.
+  absl::Status Export(TensorMap* tensors, snapshot::ScorerSpec* spec) const;
 
  private:
   uint32_t d_;

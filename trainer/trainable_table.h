@@ -1,14 +1,7 @@
-// The trainer's view of one embedding table: its trainable parameter tensors for any kind
-// (full, hash, qr, memcom, memcom_freq), the forward lookup, the hand-written backward pass,
-// and sparse Adagrad. Exported tensors have exactly the serving layout (embedding_table.h), so
-// a trained table embeds identically in the server.
-//
-// Parameters by kind (tensor index: name [rows, width]):
-//   full         0: embeddings [n, d]
-//   hash         0: shared [m, d]
-//   memcom       0: shared [m, d]       1: weight [n, 1]
-//   memcom_freq  0: shared [m, d]       1: weight [n, 1]   2: dedicated [K, d]
-//   qr           0: remainder [m, d]    1: quotient [ceil(n/m), d]
+// The trainer's view of one embedding table of any kind: its trainable parameter tensors (the
+// kind's layout, model/table_layout.h, in the same order), the forward lookup and hand-written
+// backward pass (table_gradients.h), and sparse Adagrad. Export writes exactly the serving
+// tensors, and tests/trainer/parity_test.cc checks that the server embeds what was trained.
 // Not thread-safe for writes; Embed/Backward are const and may run concurrently.
 #ifndef RANKER_TRAINER_TRAINABLE_TABLE_H_
 #define RANKER_TRAINER_TRAINABLE_TABLE_H_
@@ -17,14 +10,18 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "model/snapshot.h"
+#include "model/table_layout.h"
 
 namespace ranker {
 
+struct TableGradientKind;
+
 struct ParamTensor {
-  std::string name;  // tensor name suffix, e.g. "shared"
+  std::string name;  // the layout's part, e.g. "shared"
   size_t rows = 0, width = 0;
+  float anchor = 0;  // where weight decay pulls (the layout's anchor)
   std::vector<float> values;
   std::vector<float> adagrad;  // sum of squared gradients
 };
@@ -54,32 +51,44 @@ class TableGradient {
 
 class TrainableTable {
  public:
-  // `frequencies[i]` = training interactions of entity i (memcom_freq gives its dedicated
-  // rows to the most frequent). MEmCom weights start near 1; rows ~ N(0, init_scale^2).
-  TrainableTable(const TableSpec& spec, const std::vector<uint32_t>& frequencies, uint64_t seed,
-                 float init_scale = 0.1f);
+  // `frequencies[i]` = training interactions of entity i (an entity subset, such as
+  // memcom_freq's dedicated rows, goes to the most frequent). Parameters start at their
+  // layout's anchor: anchor-0 tensors ~ N(0, init_scale^2), anchor-1 tensors (MEmCom weights,
+  // QR quotients) ~ N(1, 0.01^2). FAILED_PRECONDITION for a kind without layout or gradient.
+  static absl::StatusOr<TrainableTable> Create(const TableSpec& spec,
+                                               const std::vector<uint32_t>& frequencies,
+                                               uint64_t seed, float init_scale = 0.1f);
 
   const TableSpec& spec() const { return spec_; }
   uint32_t dim() const { return spec_.d(); }
   std::vector<ParamTensor>& params() { return params_; }
   const std::vector<ParamTensor>& params() const { return params_; }
+  // The position of `index` in the table's entity subset, or -1 (also when it has none).
+  int32_t SubsetSlot(uint32_t index) const {
+    return subset_slot_.empty() ? -1 : subset_slot_[index];
+  }
 
+  // REQUIRES: index < spec().n(). Writes d floats.
   void Embed(uint32_t index, float* out) const;
   // Adds the gradient of the loss w.r.t. the table's parameters, given dL/de for `index`.
   void Backward(uint32_t index, const float* grad_e, TableGradient* grad) const;
-  // Sparse Adagrad on the touched rows, plus L2 `weight_decay` on those rows; clears `grad`.
+  // Sparse Adagrad on the touched rows, plus L2 `weight_decay` towards each tensor's anchor
+  // on those rows; clears `grad`.
   void ApplyAdagrad(TableGradient* grad, float learning_rate, float weight_decay);
 
   // Serving tensors and the table spec (with id map when `ids` are not 0..n-1).
-  void Export(const std::vector<uint64_t>& ids, TensorMap* tensors, TableSpec* spec) const;
+  // RESOURCE_EXHAUSTED if a tensor cannot be allocated.
+  absl::Status Export(const std::vector<uint64_t>& ids, TensorMap* tensors, TableSpec* spec) const;
 
  private:
-  uint64_t SharedRow(uint32_t index) const;
+  TrainableTable() = default;
 
   TableSpec spec_;
-  std::vector<ParamTensor> params_;
-  std::vector<int32_t> dedicated_slot_;  // memcom_freq: slot per entity, -1 if shared
-  std::vector<uint64_t> dedicated_ids_;  // memcom_freq: sorted entity indices
+  const TableLayout* layout_ = nullptr;
+  const TableGradientKind* kind_ = nullptr;
+  std::vector<ParamTensor> params_;     // the layout's parameter tensors, in order
+  std::vector<uint64_t> subset_ids_;    // the layout's entity subset, sorted (if it has one)
+  std::vector<int32_t> subset_slot_;    // per entity: position in subset_ids_ or -1
 };
 
 }  // namespace ranker

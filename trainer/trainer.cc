@@ -30,16 +30,17 @@ struct Pair {
   uint32_t user, positive, negative;
 };
 
-Snapshot ExportSnapshot(const Dataset& dataset, const TrainableTable& users,
-                        const TrainableTable& items, const TrainableScorer& scorer,
-                        const TrainOptions& options) {
+absl::StatusOr<Snapshot> ExportSnapshot(const Dataset& dataset, const TrainableTable& users,
+                                        const TrainableTable& items,
+                                        const TrainableScorer& scorer,
+                                        const TrainOptions& options) {
   Snapshot snapshot;
   TableSpec user_spec, item_spec;
-  users.Export(dataset.user_ids, &snapshot.tensors, &user_spec);
-  items.Export(dataset.item_ids, &snapshot.tensors, &item_spec);
+  RETURN_IF_ERROR(users.Export(dataset.user_ids, &snapshot.tensors, &user_spec));
+  RETURN_IF_ERROR(items.Export(dataset.item_ids, &snapshot.tensors, &item_spec));
   *snapshot.manifest.add_tables() = user_spec;
   *snapshot.manifest.add_tables() = item_spec;
-  scorer.Export(&snapshot.tensors, snapshot.manifest.mutable_scorer());
+  RETURN_IF_ERROR(scorer.Export(&snapshot.tensors, snapshot.manifest.mutable_scorer()));
   auto& producer = *snapshot.manifest.mutable_producer();
   producer["tool"] = "ranker-train";
   producer["dataset"] = dataset.name;
@@ -107,6 +108,10 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
                                   const TrainOptions& options,
                                   const std::function<void(const EpochReport&)>& on_epoch) {
   const auto start = std::chrono::steady_clock::now();
+  if (options.max_epochs < 1 || options.batch < 1 || options.negatives < 1 || options.threads < 1) {
+    return absl::InvalidArgumentError(
+        "max_epochs, batch, negatives and threads must each be at least 1");
+  }
   ASSIGN_OR_RETURN(TableSpec user_spec, SizeTable("user", options.kind, dataset.users(), options.d,
                                                   options.ratio, options.clamp_ratio));
   ASSIGN_OR_RETURN(TableSpec item_spec, SizeTable("item", options.kind, dataset.items(), options.d,
@@ -115,9 +120,12 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   for (size_t u = 0; u < dataset.users(); ++u) {
     user_counts[u] = static_cast<uint32_t>(split.users[u].train.size());
   }
-  TrainableTable users(user_spec, user_counts, options.seed * 7 + 1, options.init_scale);
-  TrainableTable items(item_spec, split.train_item_counts, options.seed * 7 + 2,
-                       options.init_scale);
+  ASSIGN_OR_RETURN(TrainableTable users, TrainableTable::Create(user_spec, user_counts,
+                                                               options.seed * 7 + 1,
+                                                               options.init_scale));
+  ASSIGN_OR_RETURN(TrainableTable items,
+                   TrainableTable::Create(item_spec, split.train_item_counts,
+                                          options.seed * 7 + 2, options.init_scale));
   TrainableScorer scorer(options.d, options.hidden, options.scorer, options.seed * 7 + 3);
   scorer.set_mlp_frozen(options.scorer == ScorerMode::kMlpDot);
 
@@ -126,7 +134,7 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
     for (uint32_t item : split.users[u].train) positives.push_back({u, item, 0});
   }
   if (positives.empty()) return absl::InvalidArgumentError("no training interactions");
-  const int threads = std::max(1, std::min(options.threads, 2));
+  const int threads = options.threads;
   std::vector<Worker> workers(threads);
   for (Worker& w : workers) {
     w.user_grad.Resize(users.params());
@@ -164,14 +172,16 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
         }
       }
       const double scale = 1.0 / static_cast<double>(pairs.size());
-      const size_t half = threads == 2 ? pairs.size() / 2 : pairs.size();
-      std::thread second;
-      if (threads == 2) {
-        second = std::thread(RunShare, std::cref(pairs), half, pairs.size(), scale,
-                             std::cref(users), std::cref(items), std::cref(scorer), &workers[1]);
+      // Thread t takes pairs [t * size / threads, (t + 1) * size / threads); the calling
+      // thread takes share 0.
+      std::vector<std::thread> helpers;
+      const auto share = [&](int t) { return pairs.size() * t / threads; };
+      for (int t = 1; t < threads; ++t) {
+        helpers.emplace_back(RunShare, std::cref(pairs), share(t), share(t + 1), scale,
+                             std::cref(users), std::cref(items), std::cref(scorer), &workers[t]);
       }
-      RunShare(pairs, 0, half, scale, users, items, scorer, &workers[0]);
-      if (second.joinable()) second.join();
+      RunShare(pairs, 0, share(1), scale, users, items, scorer, &workers[0]);
+      for (std::thread& helper : helpers) helper.join();
       for (int t = 1; t < threads; ++t) {
         workers[0].user_grad.Merge(workers[t].user_grad);
         workers[0].item_grad.Merge(workers[t].item_grad);
@@ -185,7 +195,7 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
       for (const Worker& w : workers) loss += w.loss;
       pair_count += pairs.size();
     }
-    Snapshot snapshot = ExportSnapshot(dataset, users, items, scorer, options);
+    ASSIGN_OR_RETURN(Snapshot snapshot, ExportSnapshot(dataset, users, items, scorer, options));
     ASSIGN_OR_RETURN(TensorMap copy, CopyTensors(snapshot.tensors));
     ASSIGN_OR_RETURN(std::unique_ptr<const Model> model,
                      Model::Create(snapshot.manifest, std::move(copy)));
@@ -208,6 +218,9 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
            std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count(),
            best});
     }
+  }
+  if (result.model == nullptr) {
+    return absl::InternalError("no epoch gave a finite validation nDCG: nothing to publish");
   }
   result.train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

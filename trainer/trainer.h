@@ -6,8 +6,9 @@
 // training runs in two phases: first the dot product alone (the MLP's output layer is zero and
 // frozen) until validation stops improving, then the MLP is trained as a residual on top; the
 // best epoch of either phase is kept, so on validation the served scorer is never worse than
-// the dot product it starts from. Two threads split every batch
-// and their gradients are summed in a fixed order, so a seed gives the same model every time.
+// the dot product it starts from. `threads` threads split every batch
+// and their gradients are summed in a fixed order, so a seed (and thread count) gives the same
+// model every time.
 #ifndef RANKER_TRAINER_TRAINER_H_
 #define RANKER_TRAINER_TRAINER_H_
 

@@ -1,13 +1,16 @@
 #include "model/model.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <random>
 
 #include "model/demo_model.h"
 #include "model/embedding_table.h"
+#include "model/id_hash.h"
 #include "model/table_sizing.h"
 
 namespace ranker {
@@ -223,36 +226,62 @@ TEST(ModelTest, UnknownIdsUseTheHashedRowWithWeightOne) {
   for (int k = 0; k < 8; ++k) EXPECT_EQ(got[k], Floats(reference, "user/shared")[row * 8 + k]);
 }
 
-TEST(ModelTest, CreateRefusesMissingMisshapenExtraAndNonFiniteTensors) {
-  const DemoModelOptions options = Options(snapshot::MEMCOM);
-  {
-    Snapshot s = *MakeDemoSnapshot(options);
-    s.tensors.erase("item/weight");
+// Every way a snapshot can disagree with its manifest is FAILED_PRECONDITION, with a message
+// that names the tensor or table at fault.
+TEST(ModelTest, CreateRefusesEveryInconsistentSnapshotWithFailedPrecondition) {
+  struct Case {
+    std::string name;
+    TableKind kind;
+    std::function<void(Snapshot*)> damage;
+    std::string message;  // must appear in the error
+  };
+  const std::vector<Case> cases = {
+      {"missing tensor", snapshot::MEMCOM, [](Snapshot* s) { s->tensors.erase("item/weight"); },
+       "tensor 'item/weight' is missing"},
+      {"misshapen mlp", snapshot::MEMCOM,
+       [](Snapshot* s) { s->tensors["mlp/1/weight"].shape = {12, 25}; }, "mlp/1/weight"},
+      {"wrong dtype", snapshot::MEMCOM,
+       [](Snapshot* s) { s->tensors["user/shared"].dtype = snapshot::UINT64; }, "user/shared"},
+      {"extra tensor", snapshot::MEMCOM,
+       [](Snapshot* s) { s->tensors["extra/thing"] = *MakeFloatTensor({2}); }, "extra/thing"},
+      {"not finite", snapshot::MEMCOM,
+       [](Snapshot* s) { s->tensors["user/shared"].bytes.as<float>()[3] = std::nanf(""); },
+       "user/shared"},
+      {"spec disagrees with tensors", snapshot::MEMCOM,
+       [](Snapshot* s) { s->manifest.mutable_tables(1)->set_n(500); }, "item/weight"},
+      {"unknown kind", snapshot::MEMCOM,
+       [](Snapshot* s) { s->manifest.mutable_tables(0)->set_kind(static_cast<TableKind>(99)); },
+       "unknown kind 99"},
+      {"m of 0", snapshot::HASH, [](Snapshot* s) { s->manifest.mutable_tables(0)->set_m(0); },
+       "table 'user' has n=97 m=0"},
+      {"full with m != n", snapshot::FULL,
+       [](Snapshot* s) { s->manifest.mutable_tables(0)->set_m(3); }, "full needs m == n"},
+      {"missing id map", snapshot::MEMCOM,
+       [](Snapshot* s) { s->manifest.mutable_tables(0)->set_has_id_map(true); },
+       "tensor 'user/id_map' is missing"},
+      {"unsorted entity subset", snapshot::MEMCOM_FREQ,
+       [](Snapshot* s) {
+         auto ids = s->tensors["item/dedicated_ids"].bytes.as<uint64_t>();
+         std::swap(ids[0], ids[1]);
+       },
+       "item/dedicated_ids' must hold increasing indices below n"},
+      {"two tables of one feature", snapshot::MEMCOM,
+       [](Snapshot* s) { *s->manifest.add_tables() = s->manifest.tables(0); },
+       "manifest has two 'user' tables"},
+      {"no item table", snapshot::MEMCOM,
+       [](Snapshot* s) {
+         s->manifest.mutable_tables()->RemoveLast();
+         for (const char* part : {"item/shared", "item/weight"}) s->tensors.erase(part);
+       },
+       "manifest has no 'item' table"},
+  };
+  for (const Case& c : cases) {
+    Snapshot s = *MakeDemoSnapshot(Options(c.kind));
+    c.damage(&s);
     auto model = Model::Create(s.manifest, std::move(s.tensors));
-    EXPECT_EQ(model.status().code(), absl::StatusCode::kNotFound);
-    EXPECT_NE(model.status().message().find("item/weight"), std::string::npos);
-  }
-  {
-    Snapshot s = *MakeDemoSnapshot(options);
-    s.tensors["mlp/1/weight"].shape = {12, 25};
-    EXPECT_FALSE(Model::Create(s.manifest, std::move(s.tensors)).ok());
-  }
-  {
-    Snapshot s = *MakeDemoSnapshot(options);
-    s.tensors["extra/thing"] = *MakeFloatTensor({2});
-    auto model = Model::Create(s.manifest, std::move(s.tensors));
-    EXPECT_NE(model.status().message().find("extra/thing"), std::string::npos);
-  }
-  {
-    Snapshot s = *MakeDemoSnapshot(options);
-    s.tensors["user/shared"].bytes.as<float>()[3] = std::nanf("");
-    auto model = Model::Create(s.manifest, std::move(s.tensors));
-    EXPECT_NE(model.status().message().find("user/shared"), std::string::npos);
-  }
-  {
-    Snapshot s = *MakeDemoSnapshot(options);
-    s.manifest.mutable_tables(1)->set_n(500);  // table spec disagrees with its tensors
-    EXPECT_FALSE(Model::Create(s.manifest, std::move(s.tensors)).ok());
+    EXPECT_EQ(model.status().code(), absl::StatusCode::kFailedPrecondition)
+        << c.name << ": " << model.status();
+    EXPECT_THAT(std::string(model.status().message()), ::testing::HasSubstr(c.message)) << c.name;
   }
 }
 

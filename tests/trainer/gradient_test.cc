@@ -68,13 +68,13 @@ TEST_P(TableGradientTest, MatchesFiniteDifferences) {
   const TableSpec item_spec = *SizeTable("item", GetParam(), n_items, kD, 1.5, /*clamp=*/true);
   std::vector<uint32_t> freq(n_items);
   for (uint32_t i = 0; i < n_items; ++i) freq[i] = (i * 7) % 5;
-  TrainableTable users(user_spec, std::vector<uint32_t>(n_users, 1), 11, 0.5f);
-  TrainableTable items(item_spec, freq, 12, 0.5f);
+  TrainableTable users = *TrainableTable::Create(user_spec, std::vector<uint32_t>(n_users, 1), 11, 0.5f);
+  TrainableTable items = *TrainableTable::Create(item_spec, freq, 12, 0.5f);
   // Spread MEmCom weights away from 1 so their gradient is not a special case.
   for (TrainableTable* t : {&users, &items}) {
     std::mt19937 rng(3);
     for (ParamTensor& p : t->params()) {
-      if (p.name == "weight" || p.name == "quotient") {
+      if (p.anchor != 0) {
         for (float& v : p.values) v += std::uniform_real_distribution<float>(-0.5, 0.5)(rng);
       }
     }
@@ -127,7 +127,8 @@ class ScorerGradientTest : public ::testing::TestWithParam<ScorerMode> {};
 
 TEST_P(ScorerGradientTest, MatchesFiniteDifferences) {
   const TableSpec spec = *SizeTable("x", snapshot::FULL, 6, kD, 1);
-  TrainableTable users(spec, {}, 1, 0.5f), items(spec, {}, 2, 0.5f);
+  TrainableTable users = *TrainableTable::Create(spec, {}, 1, 0.5f);
+  TrainableTable items = *TrainableTable::Create(spec, {}, 2, 0.5f);
   TrainableScorer scorer(kD, {5, 3}, GetParam(), 3);
   // The output layer starts at zero (the MLP is a residual on the dot product); give it values
   // so that every path carries gradient.

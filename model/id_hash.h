@@ -1,0 +1,27 @@
+// h(i) of a table spec: the identity (as in the MEmCom paper) or a seeded 64-bit mix (the
+// splitmix64 finaliser). Shared rows are h(i) mod m.
+#ifndef RANKER_MODEL_ID_HASH_H_
+#define RANKER_MODEL_ID_HASH_H_
+
+#include <cstdint>
+
+#include "proto/snapshot.pb.h"
+
+namespace ranker {
+
+inline uint64_t HashId(snapshot::HashKind kind, uint64_t seed, uint64_t id) {
+  if (kind != snapshot::MIX) return id;
+  uint64_t z = id ^ seed;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// The shared row of `id` in a table of `spec`. REQUIRES: spec.m() >= 1.
+inline uint64_t SharedRow(const snapshot::TableSpec& spec, uint64_t id) {
+  return HashId(spec.hash(), spec.hash_seed(), id) % spec.m();
+}
+
+}  // namespace ranker
+
+#endif  // RANKER_MODEL_ID_HASH_H_

@@ -1,0 +1,48 @@
+// The serving forward of every table kind: how a dense index, or an id outside the table,
+// becomes its embedding. One small struct per kind in table_forward.cc; the layouts
+// (table_layout.h) say which tensors each reads, in which order.
+//   full    E[i]                         unknown ids: a zero vector
+//   hash    S[h(i) mod m]                unknown ids: S[h(id) mod m]
+//   qr      Q[i / m] * R[i mod m]        unknown ids: R[h(id) mod m]
+//   memcom  S[h(i) mod m] * w[i]         unknown ids: S[h(id) mod m] (weight 1)
+//   memcom_freq  D[p] * w[i] if i is the p-th of the K dedicated (most frequent) entities,
+//           else S[h(i) mod m] * w[i]    unknown ids: S[h(id) mod m]
+#ifndef RANKER_MODEL_TABLE_FORWARD_H_
+#define RANKER_MODEL_TABLE_FORWARD_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "model/snapshot.h"
+#include "model/table_layout.h"
+
+namespace ranker {
+
+// Marks an entry of `indices` whose embedding comes from its raw id instead (unknown ids).
+inline constexpr uint64_t kUnknownIndex = std::numeric_limits<uint64_t>::max();
+
+// The loaded tensors of one table, in its layout's order. Borrowed; immutable.
+struct TableTensors {
+  const TableSpec* spec = nullptr;
+  std::array<const void*, kMaxTableTensors> data{};
+
+  const float* floats(size_t tensor) const { return static_cast<const float*>(data[tensor]); }
+  const uint64_t* ids(size_t tensor) const { return static_cast<const uint64_t*>(data[tensor]); }
+};
+
+struct TableForward {
+  TableKind kind;
+  // Row r of `out` (count x d, row-major) = the embedding of indices[r] (< n), or of the raw
+  // id raw_ids[r] where indices[r] == kUnknownIndex.
+  void (*gather)(const TableTensors& tensors, const uint64_t* indices, const uint64_t* raw_ids,
+                 size_t count, float* out);
+};
+
+// nullptr if `kind` has no forward.
+const TableForward* FindTableForward(TableKind kind);
+
+}  // namespace ranker
+
+#endif  // RANKER_MODEL_TABLE_FORWARD_H_

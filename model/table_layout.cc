@@ -1,0 +1,190 @@
+#include "model/table_layout.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace ranker {
+namespace {
+
+constexpr TensorRole kParam = TensorRole::kParameter;
+
+// ---- full: E[i], n x d -------------------------------------------------------------------
+constexpr TensorLayout kFullTensors[] = {{"embeddings", kParam, Extent::kN, true, 0.0f}};
+
+absl::Status SizeFull(double, bool, TableSpec* spec) {
+  spec->set_m(spec->n());
+  return absl::OkStatus();
+}
+
+absl::Status CheckFull(const TableSpec& spec) {
+  if (spec.m() != spec.n()) return absl::FailedPreconditionError("full needs m == n");
+  return absl::OkStatus();
+}
+
+// ---- hash: S[h(i) mod m], the hashing trick ------------------------------------------------
+constexpr TensorLayout kHashTensors[] = {{"shared", kParam, Extent::kM, true, 0.0f}};
+
+absl::Status SizeHash(double budget, bool, TableSpec* spec) {
+  spec->set_m(std::llround(budget / spec->d()));
+  return absl::OkStatus();
+}
+
+// ---- memcom: S[h(i) mod m] * w[i] (Pansare et al., MLSys 2022) -----------------------------
+constexpr TensorLayout kMemcomTensors[] = {{"shared", kParam, Extent::kM, true, 0.0f},
+                                           {"weight", kParam, Extent::kN, false, 1.0f}};
+
+absl::Status SizeMemcom(double budget, bool clamp, TableSpec* spec) {
+  double m = (budget - static_cast<double>(spec->n())) / spec->d();
+  if (m < 0.5 && clamp) m = 1;
+  if (m < 0.5) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("memcom cannot reach ratio ", static_cast<double>(spec->n()) * spec->d() / budget,
+                     " with d=", spec->d(), ": its per-entity weights alone cap the ratio below d"));
+  }
+  spec->set_m(std::llround(m));
+  return absl::OkStatus();
+}
+
+// ---- memcom_freq: D[p] * w[i] for the K most frequent entities, else as memcom -------------
+constexpr TensorLayout kMemcomFreqTensors[] = {
+    {"shared", kParam, Extent::kM, true, 0.0f},
+    {"weight", kParam, Extent::kN, false, 1.0f},
+    {"dedicated", kParam, Extent::kDedicated, true, 0.0f},
+    {"dedicated_ids", TensorRole::kEntitySubset, Extent::kDedicated, false, 0.0f}};
+
+absl::Status SizeMemcomFreq(double budget, bool clamp, TableSpec* spec) {
+  // Half the row budget goes to dedicated rows for the most frequent entities; each dedicated
+  // id costs 8 bytes, counted as 2 floats.
+  const double d = spec->d();
+  const double rows_budget = budget - static_cast<double>(spec->n());
+  if (rows_budget < d && clamp) {
+    spec->set_dedicated(0);
+    spec->set_m(1);
+    return absl::OkStatus();
+  }
+  if (rows_budget < d) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("memcom_freq cannot reach ratio ", spec->n() * d / budget, " with d=",
+                     spec->d(), ": its per-entity weights alone cap the ratio below d"));
+  }
+  const uint64_t dedicated =
+      std::min<uint64_t>(spec->n(), static_cast<uint64_t>(0.5 * rows_budget / (d + 2.0)));
+  spec->set_dedicated(dedicated);
+  spec->set_m(std::llround((rows_budget - static_cast<double>(dedicated) * (d + 2.0)) / d));
+  return absl::OkStatus();
+}
+
+absl::Status CheckMemcomFreq(const TableSpec& spec) {
+  if (spec.dedicated() > spec.n()) return absl::FailedPreconditionError("dedicated > n");
+  return absl::OkStatus();
+}
+
+// ---- qr: Q[i / m] * R[i mod m], the quotient-remainder trick --------------------------------
+constexpr TensorLayout kQrTensors[] = {{"remainder", kParam, Extent::kM, true, 0.0f},
+                                       {"quotient", kParam, Extent::kQuotientRows, true, 1.0f}};
+
+absl::Status SizeQr(double budget, bool clamp, TableSpec* spec) {
+  // rows = ceil(n/m) + m, smallest at m = sqrt(n); take the larger root of m + n/m = rows.
+  const double n = static_cast<double>(spec->n());
+  const double rows = budget / spec->d();
+  const double disc = rows * rows - 4.0 * n;
+  if (disc < 0 && !clamp) {
+    return absl::InvalidArgumentError(absl::StrCat("qr cannot reach ratio ",
+                                                   n * spec->d() / budget, " for n=", spec->n(),
+                                                   ": its limit is about ", n / (2 * std::sqrt(n))));
+  }
+  spec->set_m(std::llround(disc < 0 ? std::sqrt(n) : (rows + std::sqrt(disc)) / 2));
+  return absl::OkStatus();
+}
+
+constexpr TableLayout kLayouts[] = {
+    {snapshot::FULL, "full", kFullTensors, SizeFull, CheckFull},
+    {snapshot::HASH, "hash", kHashTensors, SizeHash, nullptr},
+    {snapshot::QR, "qr", kQrTensors, SizeQr, nullptr},
+    {snapshot::MEMCOM, "memcom", kMemcomTensors, SizeMemcom, nullptr},
+    {snapshot::MEMCOM_FREQ, "memcom_freq", kMemcomFreqTensors, SizeMemcomFreq, CheckMemcomFreq},
+};
+
+}  // namespace
+
+absl::Span<const TableLayout> AllTableLayouts() { return kLayouts; }
+
+const TableLayout* FindTableLayout(TableKind kind) {
+  for (const TableLayout& layout : kLayouts) {
+    if (layout.kind == kind) return &layout;
+  }
+  return nullptr;
+}
+
+std::string TableKindNames() {
+  std::vector<std::string> names;
+  for (const TableLayout& layout : kLayouts) names.push_back(layout.name);
+  const std::string last = names.back();
+  names.pop_back();
+  return absl::StrCat(absl::StrJoin(names, ", "), " or ", last);
+}
+
+absl::StatusOr<TableKind> ParseTableKind(absl::string_view name) {
+  for (const TableLayout& layout : kLayouts) {
+    if (name == layout.name) return layout.kind;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown table kind '", name, "' (expected ", TableKindNames(), ")"));
+}
+
+std::string TableKindName(TableKind kind) {
+  const TableLayout* layout = FindTableLayout(kind);
+  return layout != nullptr ? layout->name : absl::StrCat("kind", static_cast<int>(kind));
+}
+
+uint64_t ExtentOf(Extent extent, const TableSpec& spec) {
+  switch (extent) {
+    case Extent::kN:
+      return spec.n();
+    case Extent::kM:
+      return spec.m();
+    case Extent::kQuotientRows:
+      return spec.m() == 0 ? 0 : (spec.n() + spec.m() - 1) / spec.m();
+    case Extent::kDedicated:
+      return spec.dedicated();
+  }
+  return 0;
+}
+
+std::vector<uint64_t> TensorShape(const TensorLayout& tensor, const TableSpec& spec) {
+  if (tensor.per_dimension) return {ExtentOf(tensor.rows, spec), spec.d()};
+  return {ExtentOf(tensor.rows, spec)};
+}
+
+DType TensorDType(const TensorLayout& tensor) {
+  return tensor.role == TensorRole::kParameter ? snapshot::FLOAT32 : snapshot::UINT64;
+}
+
+std::string TensorNameOf(const TensorLayout& tensor, const TableSpec& spec) {
+  return TableTensorName(spec.feature(), tensor.part);
+}
+
+absl::Status CheckTableSpec(const TableSpec& spec) {
+  const std::string where = absl::StrCat("table '", spec.feature(), "'");
+  const TableLayout* layout = FindTableLayout(spec.kind());
+  if (layout == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(where, " has unknown kind ", static_cast<int>(spec.kind())));
+  }
+  if (spec.n() == 0 || spec.d() == 0 || spec.m() == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(where, " has n=", spec.n(), " m=", spec.m(), " d=", spec.d()));
+  }
+  if (layout->check_spec != nullptr) {
+    absl::Status status = layout->check_spec(spec);
+    if (!status.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(where, ": ", status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ranker

@@ -1,0 +1,75 @@
+// Every table kind's storage, declared once (table_layout.cc): the tensors it holds (name,
+// dtype, shape in terms of the spec's n, m, d and dedicated), the value its parameters start
+// near, and its sizing rule for a target compression ratio. Table creation and checks, the
+// demo, the importer, the trainer's export, sizing and GetModelInfo iterate these declarations.
+// A kind's forward is in table_forward.cc and its gradient in trainer/table_gradients.cc;
+// tests/model/table_layout_test.cc fails if any kind in snapshot.proto lacks one of them.
+#ifndef RANKER_MODEL_TABLE_LAYOUT_H_
+#define RANKER_MODEL_TABLE_LAYOUT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "model/snapshot.h"
+
+namespace ranker {
+
+// Most tensors one table holds (memcom_freq has four).
+inline constexpr size_t kMaxTableTensors = 4;
+
+// A tensor's row count, as a function of the table's spec.
+enum class Extent { kN, kM, kQuotientRows /* ceil(n / m) */, kDedicated };
+
+enum class TensorRole {
+  kParameter,     // trained floats
+  kEntitySubset,  // uint64: sorted, distinct dense indices below n, fixed before training
+};
+
+struct TensorLayout {
+  const char* part;    // the tensor is named "<feature>/<part>"
+  TensorRole role;
+  Extent rows;
+  bool per_dimension;  // shape [rows, d]; otherwise [rows]
+  float anchor;        // parameters start near it and weight decay pulls them towards it
+};
+
+struct TableLayout {
+  TableKind kind;
+  const char* name;                        // "memcom": flags, descriptions, GetModelInfo
+  absl::Span<const TensorLayout> tensors;  // parameters first, in the trainer's order
+  // Sets spec->m (and spec->dedicated) so that a table of spec->n entities of spec->d holds
+  // about `budget` parameters. INVALID_ARGUMENT if the kind cannot get that small, unless
+  // `clamp`, which gives its most compressed spec instead.
+  absl::Status (*size)(double budget, bool clamp, TableSpec* spec);
+  // Constraints on the spec beyond 1 <= m and 1 <= n, d (nullptr: none).
+  absl::Status (*check_spec)(const TableSpec& spec);
+};
+
+// Every declared kind, in TableKind order.
+absl::Span<const TableLayout> AllTableLayouts();
+// nullptr if `kind` has no layout.
+const TableLayout* FindTableLayout(TableKind kind);
+
+// "full", "hash", "qr", "memcom", "memcom_freq" <-> TableKind; errors list the valid names.
+absl::StatusOr<TableKind> ParseTableKind(absl::string_view name);
+std::string TableKindName(TableKind kind);
+// "full, hash, qr, memcom or memcom_freq", for help texts.
+std::string TableKindNames();
+
+uint64_t ExtentOf(Extent extent, const TableSpec& spec);
+std::vector<uint64_t> TensorShape(const TensorLayout& tensor, const TableSpec& spec);
+DType TensorDType(const TensorLayout& tensor);
+// "<feature>/<part>".
+std::string TensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
+
+// FAILED_PRECONDITION unless the spec's kind is declared and its n, m, d, dedicated are valid.
+absl::Status CheckTableSpec(const TableSpec& spec);
+
+}  // namespace ranker
+
+#endif  // RANKER_MODEL_TABLE_LAYOUT_H_
