@@ -12,6 +12,7 @@
 #include "model/embedding_table.h"
 #include "model/id_hash.h"
 #include "model/table_sizing.h"
+#include "tests/support/table_kinds.h"
 
 namespace ranker {
 namespace {
@@ -127,8 +128,7 @@ TEST_P(TableKindTest, CompressionRatioMatchesParameters) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, TableKindTest,
-                         ::testing::Values(snapshot::FULL, snapshot::HASH, snapshot::QR,
-                                           snapshot::MEMCOM, snapshot::MEMCOM_FREQ),
+                         ::testing::ValuesIn(testing::AllTableKindsInProto()),
                          [](const ::testing::TestParamInfo<TableKind>& param) {
                            return TableKindName(param.param);
                          });

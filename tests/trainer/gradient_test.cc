@@ -6,6 +6,7 @@
 #include <random>
 
 #include "model/table_sizing.h"
+#include "tests/support/table_kinds.h"
 #include "trainer/trainable_scorer.h"
 #include "trainer/trainable_table.h"
 
@@ -117,8 +118,7 @@ TEST_P(TableGradientTest, MatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, TableGradientTest,
-                         ::testing::Values(snapshot::FULL, snapshot::HASH, snapshot::QR,
-                                           snapshot::MEMCOM, snapshot::MEMCOM_FREQ),
+                         ::testing::ValuesIn(testing::AllTableKindsInProto()),
                          [](const ::testing::TestParamInfo<TableKind>& param) {
                            return TableKindName(param.param);
                          });

@@ -1,0 +1,93 @@
+// Every kind in snapshot.proto has a layout and a serving forward, and the layouts are
+// internally consistent: names parse back, shapes follow the spec, sizing reaches its target.
+#include "model/table_layout.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "model/table_forward.h"
+#include "model/table_sizing.h"
+#include "tests/support/table_kinds.h"
+
+namespace ranker {
+namespace {
+
+class LayoutTest : public ::testing::TestWithParam<TableKind> {};
+
+TEST_P(LayoutTest, KindHasLayoutAndForward) {
+  const TableLayout* layout = FindTableLayout(GetParam());
+  ASSERT_NE(layout, nullptr) << "declare the kind in model/table_layout.cc";
+  EXPECT_NE(FindTableForward(GetParam()), nullptr) << "add its forward to model/table_forward.cc";
+  EXPECT_NE(layout->size, nullptr);
+  ASSERT_FALSE(layout->tensors.empty());
+  ASSERT_LE(layout->tensors.size(), kMaxTableTensors);
+  EXPECT_EQ(*ParseTableKind(layout->name), GetParam());
+  EXPECT_EQ(TableKindName(GetParam()), layout->name);
+}
+
+TEST_P(LayoutTest, ParametersComeFirstAndNamesAreUnique) {
+  const TableLayout& layout = *FindTableLayout(GetParam());
+  std::set<std::string> parts;
+  bool seen_subset = false;
+  for (const TensorLayout& tensor : layout.tensors) {
+    EXPECT_TRUE(parts.insert(tensor.part).second) << tensor.part;
+    EXPECT_NE(std::string(tensor.part), "id_map") << "id_map is the id map's tensor";
+    if (tensor.role == TensorRole::kEntitySubset) seen_subset = true;
+    EXPECT_FALSE(tensor.role == TensorRole::kParameter && seen_subset)
+        << tensor.part << ": parameters must precede entity subsets (the trainer's order)";
+  }
+}
+
+TEST_P(LayoutTest, ParametersMatchTensorShapesAndSizingHitsTargets) {
+  for (double ratio : {4.0, 16.0}) {
+    auto spec = SizeTable("item", GetParam(), 100000, 64, ratio);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_TRUE(CheckTableSpec(*spec).ok()) << CheckTableSpec(*spec);
+    uint64_t bytes = 0;
+    for (const TensorLayout& tensor : FindTableLayout(GetParam())->tensors) {
+      uint64_t elements = 1;
+      for (uint64_t dim : TensorShape(tensor, *spec)) elements *= dim;
+      bytes += elements * DTypeSize(TensorDType(tensor));
+    }
+    EXPECT_EQ(TableParameters(*spec), bytes / 4);
+    if (GetParam() != snapshot::FULL) {
+      EXPECT_NEAR(100000.0 * 64 / TableParameters(*spec) / ratio, 1.0, 0.02) << ratio;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, LayoutTest,
+                         ::testing::ValuesIn(testing::AllTableKindsInProto()),
+                         [](const ::testing::TestParamInfo<TableKind>& param) {
+                           return TableKindName(param.param);
+                         });
+
+TEST(LayoutTest, ShapesFollowTheSpec) {
+  TableSpec spec;
+  spec.set_n(10);
+  spec.set_m(3);
+  spec.set_d(4);
+  spec.set_dedicated(2);
+  EXPECT_EQ(ExtentOf(Extent::kN, spec), 10u);
+  EXPECT_EQ(ExtentOf(Extent::kM, spec), 3u);
+  EXPECT_EQ(ExtentOf(Extent::kQuotientRows, spec), 4u);  // ceil(10 / 3)
+  EXPECT_EQ(ExtentOf(Extent::kDedicated, spec), 2u);
+  EXPECT_EQ(TensorShape({"x", TensorRole::kParameter, Extent::kM, true, 0}, spec),
+            (std::vector<uint64_t>{3, 4}));
+  EXPECT_EQ(TensorShape({"x", TensorRole::kParameter, Extent::kN, false, 0}, spec),
+            (std::vector<uint64_t>{10}));
+  EXPECT_EQ(TensorDType({"x", TensorRole::kEntitySubset, Extent::kN, false, 0}),
+            snapshot::UINT64);
+}
+
+TEST(LayoutTest, UnknownNamesListTheKinds) {
+  auto kind = ParseTableKind("bloom");
+  EXPECT_EQ(kind.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(kind.status().message().find("full, hash, qr, memcom or memcom_freq"),
+            std::string::npos)
+      << kind.status();
+}
+
+}  // namespace
+}  // namespace ranker
