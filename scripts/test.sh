@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs dependencies (if missing), builds, and runs the whole suite; then
+#   0. builds the project with clang and -Wthread-safety -Werror (every ABSL_GUARDED_BY checked),
 #   1. builds it again with AddressSanitizer + UndefinedBehaviorSanitizer and runs it again,
 #   2. builds the reload/concurrency tests with ThreadSanitizer and runs them three times,
 #   3. builds the libFuzzer targets with clang and runs each for RANKER_FUZZ_SECONDS (60).
@@ -10,6 +11,11 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 (cd "${BUILD_DIR:-build}" && ctest --output-on-failure -j "$(nproc)" --timeout 600)
+
+echo "== clang build with thread-safety analysis (-Wthread-safety -Werror)"
+CXX=clang++-14 BUILD_DIR=build-clang scripts/build.sh -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_CXX_FLAGS="-Wthread-safety -Wthread-safety-beta" \
+  -DRANKER_BUILD_TESTS=OFF -DRANKER_BUILD_BENCHMARKS=OFF
 
 if [ "${RANKER_SANITIZERS:-1}" = 1 ]; then
   echo "== the same suite under AddressSanitizer + UndefinedBehaviorSanitizer"

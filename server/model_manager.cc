@@ -38,7 +38,7 @@ ModelManager::ModelManager(std::unique_ptr<SnapshotStore> store, ModelManagerOpt
 ModelManager::~ModelManager() {
   StopWatcher();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     loaded_.clear();
   }
   current_.store(nullptr);
@@ -50,7 +50,7 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(uint64_t version)
     if (model == nullptr) return absl::UnavailableError("no model is loaded yet");
     return model;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (loaded_.empty()) return absl::UnavailableError("no model is loaded yet");
   auto it = loaded_.find(version);
   if (it == loaded_.end()) {
@@ -64,14 +64,14 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(uint64_t version)
 }
 
 std::vector<LoadedVersion> ModelManager::Loaded() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<LoadedVersion> out;
   for (const auto& [version, entry] : loaded_) out.push_back(entry);
   return out;
 }
 
 void ModelManager::SetListener(Listener listener) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   listener_ = std::move(listener);
 }
 
@@ -80,13 +80,13 @@ void ModelManager::PublishCurrent() {
 }
 
 void ModelManager::Unload(const std::vector<uint64_t>& versions) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (uint64_t version : versions) loaded_.erase(version);
   PublishCurrent();
 }
 
 ReloadEvent ModelManager::Poll() {
-  std::lock_guard poll_lock(poll_mu_);
+  MutexLock poll_lock(&poll_mu_);
   ReloadEvent last;
   absl::Status status = store_->CatchUp();
   absl::StatusOr<std::vector<uint64_t>> available =
@@ -105,7 +105,7 @@ ReloadEvent ModelManager::Poll() {
     state.available = *available;
     state.failed = failed_;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       for (const auto& [version, entry] : loaded_) state.loaded.push_back(version);
     }
     const ReloadAction action = DecideReload(state, options_.keep_versions, options_.policy);
@@ -136,7 +136,7 @@ ReloadEvent ModelManager::Poll() {
 void ModelManager::Notify(const ReloadEvent& event) {
   Listener listener;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     listener = listener_;
   }
   if (listener) listener(event);
@@ -158,7 +158,7 @@ absl::Status ModelManager::LoadAndSwap(uint64_t version, const ReloadAction& act
   event->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   LoadedVersion entry{version, static_cast<int64_t>(std::time(nullptr)), event->seconds,
                       (*model)->resident_bytes(), reaper_->Adopt(*std::move(model))};
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   loaded_[version] = std::move(entry);
   for (uint64_t old : action.unload) loaded_.erase(old);
   PublishCurrent();
@@ -169,9 +169,11 @@ void ModelManager::StartWatcher(absl::Duration interval) {
   watcher_ = std::thread([this, interval] {
     for (;;) {
       {
-        std::unique_lock lock(watch_mu_);
-        watch_cv_.wait_for(lock, absl::ToChronoNanoseconds(interval),
-                           [this] { return poll_requested_ || stop_watcher_; });
+        MutexLock lock(&watch_mu_);
+        const absl::Time deadline = absl::Now() + interval;
+        while (!poll_requested_ && !stop_watcher_ && absl::Now() < deadline) {
+          watch_cv_.WaitFor(absl::ToChronoNanoseconds(deadline - absl::Now()));
+        }
         if (stop_watcher_) return;
         poll_requested_ = false;
       }
@@ -182,18 +184,18 @@ void ModelManager::StartWatcher(absl::Duration interval) {
 
 void ModelManager::RequestPoll() {
   {
-    std::lock_guard lock(watch_mu_);
+    MutexLock lock(&watch_mu_);
     poll_requested_ = true;
   }
-  watch_cv_.notify_all();
+  watch_cv_.SignalAll();
 }
 
 void ModelManager::StopWatcher() {
   {
-    std::lock_guard lock(watch_mu_);
+    MutexLock lock(&watch_mu_);
     stop_watcher_ = true;
   }
-  watch_cv_.notify_all();
+  watch_cv_.SignalAll();
   if (watcher_.joinable()) watcher_.join();
 }
 

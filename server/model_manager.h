@@ -7,23 +7,25 @@
 // A failed load keeps what is serving and is not retried until a newer version appears. Old
 // models are destroyed by a ModelReaper, off the request threads.
 //
-// Thread-safe. Poll() calls are serialised; Current() is a lock-free atomic load.
+// Thread-safe. Poll() calls are serialised. Current() takes no mutex: it loads an
+// std::atomic<std::shared_ptr>, which libstdc++ 12 implements with a spin bit held for the
+// reference-count increment (so it is not lock-free in the is_lock_free() sense, but it never
+// waits for a reload).
 #ifndef RANKER_SERVER_MODEL_MANAGER_H_
 #define RANKER_SERVER_MODEL_MANAGER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "model/model.h"
 #include "model_store/model_loader.h"
 #include "model_store/snapshot_store.h"
@@ -81,8 +83,12 @@ class ModelManager {
   void RequestPoll();
   void StopWatcher();
 
+  // The reaper that destroys retired models (for tests).
+  const ModelReaper& reaper() const { return *reaper_; }
+
  private:
-  absl::Status LoadAndSwap(uint64_t version, const ReloadAction& action, ReloadEvent* event);
+  absl::Status LoadAndSwap(uint64_t version, const ReloadAction& action, ReloadEvent* event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(poll_mu_);
   void Unload(const std::vector<uint64_t>& versions);
   void Notify(const ReloadEvent& event);
   void PublishCurrent() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -91,18 +97,17 @@ class ModelManager {
   std::shared_ptr<ModelReaper> reaper_;
   std::atomic<std::shared_ptr<const Model>> current_;
 
-  // std::mutex rather than absl::Mutex throughout: Debian's Abseil is built without
-  // ThreadSanitizer annotations, so TSan (scripts/test.sh) could not see absl::Mutex ordering.
-  std::mutex poll_mu_;  // serialises Poll(); guards the store's CatchUp
+  // Lock order: poll_mu_ before mu_; watch_mu_ is never held with either.
+  Mutex poll_mu_;  // serialises Poll(); guards the store's CatchUp
   std::unique_ptr<SnapshotStore> store_ ABSL_GUARDED_BY(poll_mu_);
   std::vector<uint64_t> failed_ ABSL_GUARDED_BY(poll_mu_);
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<uint64_t, LoadedVersion> loaded_ ABSL_GUARDED_BY(mu_);
   Listener listener_ ABSL_GUARDED_BY(mu_);
 
-  std::mutex watch_mu_;
-  std::condition_variable watch_cv_;
+  Mutex watch_mu_;
+  CondVar watch_cv_{&watch_mu_};
   bool poll_requested_ ABSL_GUARDED_BY(watch_mu_) = false;
   bool stop_watcher_ ABSL_GUARDED_BY(watch_mu_) = false;
   std::thread watcher_;

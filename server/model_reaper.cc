@@ -18,10 +18,10 @@ std::shared_ptr<const Model> ModelReaper::Adopt(std::unique_ptr<const Model> mod
 
 void ModelReaper::Retire(const Model* model) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (!stopping_) {
       queue_.push_back(model);
-      wake_.notify_one();
+      wake_.Signal();
       return;
     }
     ++destroyed_inline_;
@@ -33,37 +33,49 @@ void ModelReaper::Loop() {
   for (;;) {
     const Model* model = nullptr;
     {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) wake_.Wait();
       if (queue_.empty()) return;
       model = queue_.front();
       queue_.pop_front();
     }
     delete model;
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++destroyed_on_thread_;
+    destroyed_.SignalAll();
   }
 }
 
 void ModelReaper::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.SignalAll();
   // Loop drains the queue before it returns.
   if (thread_.joinable() && !OnReaperThread()) thread_.join();
 }
 
 size_t ModelReaper::destroyed_on_reaper_thread() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return destroyed_on_thread_;
 }
 
 size_t ModelReaper::destroyed_inline() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return destroyed_inline_;
+}
+
+bool ModelReaper::WaitForDestroyed(size_t count, absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  MutexLock lock(&mu_);
+  while (destroyed_on_thread_ < count) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    destroyed_.WaitFor(absl::ToChronoNanoseconds(left));
+  }
+  return true;
 }
 
 }  // namespace ranker

@@ -3,13 +3,13 @@
 #ifndef RANKER_SERVER_MODEL_REAPER_H_
 #define RANKER_SERVER_MODEL_REAPER_H_
 
-#include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
+#include "common/mutex.h"
 #include "model/model.h"
 
 namespace ranker {
@@ -28,6 +28,8 @@ class ModelReaper : public std::enable_shared_from_this<ModelReaper> {
   // Models destroyed so far on the reaper thread, and inline after Stop (for tests).
   size_t destroyed_on_reaper_thread() const;
   size_t destroyed_inline() const;
+  // Waits until at least `count` models were destroyed on the reaper thread; false on timeout.
+  bool WaitForDestroyed(size_t count, absl::Duration timeout) const;
   // True if called on the reaper thread (for tests).
   bool OnReaperThread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
@@ -36,8 +38,9 @@ class ModelReaper : public std::enable_shared_from_this<ModelReaper> {
   void Retire(const Model* model);
   void Loop();
 
-  mutable std::mutex mu_;  // std::mutex: visible to ThreadSanitizer (see model_manager.h)
-  std::condition_variable wake_;
+  mutable Mutex mu_;
+  mutable CondVar wake_{&mu_};       // work queued or stopping
+  mutable CondVar destroyed_{&mu_};  // a model was destroyed on the thread
   std::deque<const Model*> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   size_t destroyed_on_thread_ ABSL_GUARDED_BY(mu_) = 0;

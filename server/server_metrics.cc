@@ -142,7 +142,7 @@ void ServerMetrics::OnReload(const ReloadEvent& event, const std::vector<LoadedV
   }
   model_version_->Set(current != nullptr ? static_cast<double>(current->version()) : 0);
 
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   // Per-version gauges exist exactly for the loaded versions, so label sets stay bounded.
   std::map<uint64_t, const LoadedVersion*> now;
   for (const LoadedVersion& entry : loaded) now[entry.version] = &entry;

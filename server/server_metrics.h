@@ -26,11 +26,11 @@
 #include <array>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "common/grpc_status_names.h"
+#include "common/mutex.h"
 #include "server/atomic_histogram.h"
 #include "server/model_manager.h"
 #include "server/process_metrics.h"
@@ -73,7 +73,7 @@ class ServerMetrics final : public RequestObserver {
   prometheus::Family<prometheus::Gauge>* uncompressed_family_;
   prometheus::Family<prometheus::Gauge>* ratio_family_;
 
-  std::mutex mu_;  // reload bookkeeping only; never taken on the request path
+  Mutex mu_;  // reload bookkeeping only; never taken on the request path
   std::map<uint64_t, std::vector<prometheus::Gauge*>> version_gauges_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -1,6 +1,8 @@
 // Corrupt versions against a real server: each case publishes a good version, damages it on
 // disk (chunks or manifest, with raw RocksDB access), and asks the server to load it through
 // the admin Reload call. Every case must be refused with a clear error naming the version,
+// with the status code the table gives (DATA_LOSS for damaged bytes, FAILED_PRECONDITION
+// for a manifest that disagrees with its tensors, RESOURCE_EXHAUSTED for absurd sizes),
 // while version 1 keeps serving and the process stays small (nothing absurd was allocated).
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -49,6 +51,7 @@ snapshot::TensorSpec* FindTensor(snapshot::Manifest* manifest, const std::string
 
 struct Corruption {
   std::string name;
+  grpc::StatusCode code;  // what admin Reload must answer
   std::function<absl::Status(const std::string& store, uint64_t version)> damage;
 };
 
@@ -59,46 +62,46 @@ std::vector<Corruption> Corruptions() {
     };
   };
   return {
-      {"flipped byte in a chunk", chunk("item/shared", ChunkDamage::kFlipByte)},
-      {"truncated chunk", chunk("user/weight", ChunkDamage::kTruncate)},
-      {"missing chunk", chunk("mlp/0/weight", ChunkDamage::kDelete)},
-      {"table with n = 2^62",
+      {"flipped byte in a chunk", grpc::StatusCode::DATA_LOSS, chunk("item/shared", ChunkDamage::kFlipByte)},
+      {"truncated chunk", grpc::StatusCode::DATA_LOSS, chunk("user/weight", ChunkDamage::kTruncate)},
+      {"missing chunk", grpc::StatusCode::DATA_LOSS, chunk("mlp/0/weight", ChunkDamage::kDelete)},
+      {"table with n = 2^62", grpc::StatusCode::FAILED_PRECONDITION,
        EditManifest([](snapshot::Manifest* m) { m->mutable_tables(0)->set_n(kHuge); })},
-      {"tensor shape 2^62 x d, byte size unchanged", EditManifest([](snapshot::Manifest* m) {
+      {"tensor shape 2^62 x d, byte size unchanged", grpc::StatusCode::RESOURCE_EXHAUSTED, EditManifest([](snapshot::Manifest* m) {
          FindTensor(m, "user/weight")->set_shape(0, kHuge);
        })},
-      {"tensor shape and byte size both 2^62-sized", EditManifest([](snapshot::Manifest* m) {
+      {"tensor shape and byte size both 2^62-sized", grpc::StatusCode::RESOURCE_EXHAUSTED, EditManifest([](snapshot::Manifest* m) {
          snapshot::TensorSpec* t = FindTensor(m, "user/weight");
          t->set_shape(0, kHuge);
          t->set_byte_size(kHuge * 4);
        })},
-      {"shape whose product overflows 64 bits", EditManifest([](snapshot::Manifest* m) {
+      {"shape whose product overflows 64 bits", grpc::StatusCode::RESOURCE_EXHAUSTED, EditManifest([](snapshot::Manifest* m) {
          snapshot::TensorSpec* t = FindTensor(m, "item/shared");
          t->set_shape(0, kHuge);
          t->set_shape(1, 1 << 10);
        })},
-      {"byte size doubled with a matching shape", EditManifest([](snapshot::Manifest* m) {
+      {"byte size doubled with a matching shape", grpc::StatusCode::DATA_LOSS, EditManifest([](snapshot::Manifest* m) {
          snapshot::TensorSpec* t = FindTensor(m, "item/weight");
          t->set_shape(0, t->shape(0) * 2);
          t->set_byte_size(t->byte_size() * 2);
        })},
-      {"chunk count 2^31", EditManifest([](snapshot::Manifest* m) {
+      {"chunk count 2^31", grpc::StatusCode::DATA_LOSS, EditManifest([](snapshot::Manifest* m) {
          FindTensor(m, "user/shared")->set_chunk_count(1u << 31);
        })},
-      {"unknown dtype", EditManifest([](snapshot::Manifest* m) {
+      {"unknown dtype", grpc::StatusCode::DATA_LOSS, EditManifest([](snapshot::Manifest* m) {
          FindTensor(m, "user/shared")->set_dtype(static_cast<snapshot::DType>(99));
        })},
-      {"scorer widths that disagree with the tensors", EditManifest([](snapshot::Manifest* m) {
+      {"scorer widths that disagree with the tensors", grpc::StatusCode::FAILED_PRECONDITION, EditManifest([](snapshot::Manifest* m) {
          m->mutable_scorer()->set_widths(0, m->scorer().widths(0) + 1);
        })},
-      {"missing tensor entry",
+      {"missing tensor entry", grpc::StatusCode::FAILED_PRECONDITION,
        EditManifest([](snapshot::Manifest* m) { m->mutable_tensors()->RemoveLast(); })},
-      {"manifest bytes that are not a protobuf",
+      {"manifest bytes that are not a protobuf", grpc::StatusCode::DATA_LOSS,
        [](const std::string& store, uint64_t version) {
          return RewriteManifest(store, version,
                                 [](std::string* bytes) { *bytes = "\xff\xff\xff garbage"; });
        }},
-      {"empty manifest",
+      {"empty manifest", grpc::StatusCode::DATA_LOSS,
        [](const std::string& store, uint64_t version) {
          return RewriteManifest(store, version, [](std::string* bytes) { bytes->clear(); });
        }},
@@ -131,7 +134,8 @@ TEST(CorruptionTest, EveryDamagedVersionIsRefusedAndVersionOneKeepsServing) {
     grpc::ClientContext reload_context;
     v1::ReloadResponse reload;
     const grpc::Status status = admin->Reload(&reload_context, {}, &reload);
-    EXPECT_FALSE(status.ok());
+    EXPECT_EQ(status.error_code(), corruption.code)
+        << StatusCodeName(status.error_code()) << ": " << status.error_message();
     EXPECT_NE(status.error_message().find("version " + std::to_string(version)), std::string::npos)
         << status.error_message();
     std::printf("%-46s -> %s: %s\n", corruption.name.c_str(), StatusCodeName(status.error_code()),

@@ -97,7 +97,11 @@ TEST_F(ModelManagerTest, PinnedRequestKeepsItsModelAcrossASwapAndReaperFreesIt) 
   pinned->Rank(1, {}, 3, &scratch, &result);
   EXPECT_EQ(result.items.size(), 3u);
   EXPECT_EQ(manager->Get(1).status().code(), absl::StatusCode::kNotFound);
+  const size_t destroyed = manager->reaper().destroyed_on_reaper_thread();
+  EXPECT_EQ(destroyed, 0u);  // version 1 is alive while pinned
   pinned.reset();  // the last reference: destruction is handed to the reaper thread
+  EXPECT_TRUE(manager->reaper().WaitForDestroyed(1, absl::Seconds(30)));
+  EXPECT_EQ(manager->reaper().destroyed_inline(), 0u);
 }
 
 TEST_F(ModelManagerTest, KeepVersionsAllowsPinningOlderVersions) {
