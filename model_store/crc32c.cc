@@ -19,11 +19,13 @@ constexpr std::array<uint32_t, 256> MakeTable() {
 }
 constexpr std::array<uint32_t, 256> kTable = MakeTable();
 
+// Both raw paths work on the inverted CRC (no initial or final XOR).
 uint32_t SoftwareCrc(const unsigned char* p, size_t size, uint32_t crc) {
   for (size_t i = 0; i < size; ++i) crc = kTable[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
   return crc;
 }
 
+#if defined(__x86_64__)
 __attribute__((target("sse4.2"))) uint32_t HardwareCrc(const unsigned char* p, size_t size,
                                                        uint32_t crc) {
   uint64_t c = crc;
@@ -42,15 +44,38 @@ __attribute__((target("sse4.2"))) uint32_t HardwareCrc(const unsigned char* p, s
   return c32;
 }
 
-const bool kHasSse42 = __builtin_cpu_supports("sse4.2");
+bool DetectSse42() {
+  __builtin_cpu_init();  // safe even if called before libgcc's own initialiser has run
+  return __builtin_cpu_supports("sse4.2");
+}
+#endif
 
 }  // namespace
 
+bool Crc32cHardwareAvailable() {
+#if defined(__x86_64__)
+  static const bool available = DetectSse42();
+  return available;
+#else
+  return false;
+#endif
+}
+
+uint32_t Crc32cSoftware(const void* data, size_t size, uint32_t crc) {
+  return ~SoftwareCrc(static_cast<const unsigned char*>(data), size, ~crc);
+}
+
+uint32_t Crc32cHardware(const void* data, size_t size, uint32_t crc) {
+#if defined(__x86_64__)
+  if (Crc32cHardwareAvailable()) {
+    return ~HardwareCrc(static_cast<const unsigned char*>(data), size, ~crc);
+  }
+#endif
+  return Crc32cSoftware(data, size, crc);
+}
+
 uint32_t Crc32c(const void* data, size_t size, uint32_t crc) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  crc = ~crc;
-  crc = kHasSse42 ? HardwareCrc(p, size, crc) : SoftwareCrc(p, size, crc);
-  return ~crc;
+  return Crc32cHardware(data, size, crc);
 }
 
 }  // namespace ranker
