@@ -1,19 +1,13 @@
 #include "client/channel.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 
 namespace ranker {
 namespace {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, const char* flag) {
-  std::ifstream file(path);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", flag, " file ", path));
-  std::stringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
+  return ReadFileToString(path, absl::StrCat(flag, " file"));
 }
 
 }  // namespace

@@ -9,8 +9,8 @@
 #include <random>
 #include <thread>
 
-#include "proto/grpc_health.grpc.pb.h"
 #include "common/grpc_status_names.h"
+#include "proto/grpc_health.grpc.pb.h"
 #include "proto/ranker.grpc.pb.h"
 
 namespace ranker {

@@ -1,9 +1,11 @@
 // Command-line set-up shared by the four tools (ranker-server, ranker-client, ranker-store,
 // ranker-train): a usage message, --help listing only the tool's own flags (not the dozens
-// Abseil and gRPC define), then absl flag parsing. Header-only: each tool links absl::flags.
+// Abseil and gRPC define) under their source file relative to the project, then absl flag
+// parsing. Header-only: each tool links absl::flags.
 #ifndef RANKER_COMMON_COMMAND_LINE_H_
 #define RANKER_COMMON_COMMAND_LINE_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/flags/parse.h"
@@ -25,6 +27,13 @@ inline std::vector<char*> ParseToolCommandLine(int argc, char** argv, absl::stri
     return absl::StrContains(file, flags_source);
   };
   config.contains_helpshort_flags = config.contains_help_flags;
+  // "client/ranker_client_main.cc", not the build machine's absolute source path.
+  config.normalize_filename = [](absl::string_view file) {
+    const size_t last = file.rfind('/');
+    const size_t folder = last == absl::string_view::npos || last == 0 ? absl::string_view::npos
+                                                                       : file.rfind('/', last - 1);
+    return std::string(folder == absl::string_view::npos ? file : file.substr(folder + 1));
+  };
   absl::SetFlagsUsageConfig(config);
   return absl::ParseCommandLine(argc, argv);
 }

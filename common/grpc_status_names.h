@@ -10,18 +10,17 @@
 namespace ranker {
 
 inline constexpr std::array<const char*, 17> kGrpcStatusCodeNames = {
-    "OK",         "CANCELLED",         "UNKNOWN",   "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND",  "ALREADY_EXISTS",    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION", "ABORTED",  "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-    "UNAVAILABLE", "DATA_LOSS",        "UNAUTHENTICATED"};
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
 inline constexpr int kGrpcStatusCodeCount = static_cast<int>(kGrpcStatusCodeNames.size());
 static_assert(grpc::StatusCode::UNAUTHENTICATED == kGrpcStatusCodeCount - 1);
 
 // "UNKNOWN_CODE" for values outside 0..16.
 inline const char* StatusCodeName(grpc::StatusCode code) {
   const int index = static_cast<int>(code);
-  return index >= 0 && index < kGrpcStatusCodeCount ? kGrpcStatusCodeNames[index]
-                                                    : "UNKNOWN_CODE";
+  return index >= 0 && index < kGrpcStatusCodeCount ? kGrpcStatusCodeNames[index] : "UNKNOWN_CODE";
 }
 
 }  // namespace ranker

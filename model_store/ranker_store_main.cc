@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/command_line.h"
+#include "common/format_bytes.h"
 #include "model/demo_model.h"
 #include "model_store/import_spec.h"
 #include "model_store/model_loader.h"
@@ -25,7 +26,7 @@ ABSL_FLAG(std::string, store, "var/store", "Store directory (a RocksDB database)
 ABSL_FLAG(uint64_t, users, 100000, "demo: number of users.");
 ABSL_FLAG(uint64_t, items, 10000, "demo: number of items.");
 ABSL_FLAG(uint32_t, d, 32, "demo: embedding dimension.");
-ABSL_FLAG(std::string, kind, "memcom", "demo: table kind: full, hash, qr or memcom.");
+ABSL_FLAG(std::string, kind, "memcom", "demo: table kind: full, hash, qr, memcom or memcom_freq.");
 ABSL_FLAG(double, ratio, 16, "demo: embedding compression ratio (full n*d / table parameters).");
 ABSL_FLAG(std::string, hidden, "64,32", "demo: MLP hidden widths, comma-separated.");
 ABSL_FLAG(float, dot_weight, 1.0f, "demo: weight of the e_u . e_i term added to the MLP.");
@@ -58,17 +59,6 @@ Commands:
 
 Read-only commands (list, inspect, verify) open the store as a RocksDB secondary, so they
 work while a server or publisher has it open.)";
-
-std::string FormatBytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1024 && unit < 4) {
-    value /= 1024;
-    ++unit;
-  }
-  return unit == 0 ? absl::StrCat(bytes, " B") : absl::StrFormat("%.1f %s", value, units[unit]);
-}
 
 std::string FormatTime(int64_t unix_seconds) {
   char buffer[32];

@@ -79,15 +79,4 @@ absl::Status AdminAccess::Authorize(const grpc::ServerContext& context) const {
   return Authorize(context.peer(), authorization);
 }
 
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot read the token file ", path));
-  std::stringstream contents;
-  contents << file.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(contents.str()));
-  if (token.empty())
-    return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
-  return token;
-}
-
 }  // namespace ranker

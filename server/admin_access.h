@@ -36,8 +36,6 @@ class AdminAccess {
   std::string token_;
 };
 
-// Reads a token file (surrounding whitespace ignored); an empty file is an error.
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 
 }  // namespace ranker
 

@@ -2,24 +2,19 @@
 
 #include <grpcpp/security/server_credentials.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 
 namespace ranker {
 namespace {
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
-  std::ifstream file(path);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", flag, " file ", path));
-  std::stringstream contents;
-  contents << file.rdbuf();
-  if (!absl::StrContains(contents.str(), "-----BEGIN ")) {
+  absl::StatusOr<std::string> contents = ReadFileToString(path, absl::StrCat(flag, " file"));
+  if (contents.ok() && !absl::StrContains(*contents, "-----BEGIN ")) {
     return absl::InvalidArgumentError(absl::StrCat(flag, " file ", path, " is not PEM"));
   }
-  return contents.str();
+  return contents;
 }
 
 }  // namespace

@@ -1,0 +1,61 @@
+// ranker-client reload and versions: the admin service.
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "client/command_output.h"
+#include "client/commands.h"
+#include "common/files.h"
+#include "common/format_bytes.h"
+#include "proto/ranker.grpc.pb.h"
+
+namespace ranker {
+namespace {
+
+// Adds the admin token, when one is configured, to an admin call. False (and a message) if the
+// token file cannot be read.
+bool AuthorizeAdmin(const CallOptions& call, grpc::ClientContext* context) {
+  if (call.admin_token_file.empty()) return true;
+  absl::StatusOr<std::string> token = ReadTokenFile(call.admin_token_file);
+  if (!token.ok()) {
+    std::fprintf(stderr, "ranker-client: %s\n", std::string(token.status().message()).c_str());
+    return false;
+  }
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", *token));
+  return true;
+}
+
+}  // namespace
+
+int RunReload(const CallOptions& call) {
+  auto stub = v1::RankerAdmin::NewStub(Connect(call, call.admin_target));
+  grpc::ClientContext context;
+  SetDeadline(call, &context);
+  if (!AuthorizeAdmin(call, &context)) return 2;
+  v1::ReloadResponse response;
+  grpc::Status status = stub->Reload(&context, v1::ReloadRequest(), &response);
+  if (!status.ok()) return Fail(status);
+  if (call.json) return PrintJson(response);
+  std::printf("%s; serving version %lu\n", response.message().c_str(), response.serving_version());
+  return 0;
+}
+
+int RunVersions(const CallOptions& call) {
+  auto stub = v1::RankerAdmin::NewStub(Connect(call, call.admin_target));
+  grpc::ClientContext context;
+  SetDeadline(call, &context);
+  if (!AuthorizeAdmin(call, &context)) return 2;
+  v1::ListLoadedVersionsResponse response;
+  grpc::Status status =
+      stub->ListLoadedVersions(&context, v1::ListLoadedVersionsRequest(), &response);
+  if (!status.ok()) return Fail(status);
+  if (call.json) return PrintJson(response);
+  std::printf("%10s %20s %12s %s\n", "VERSION", "LOADED", "RESIDENT", "");
+  for (const v1::LoadedVersion& v : response.versions()) {
+    std::printf("%10lu %20s %12s %s\n", v.version(),
+                FormatUnixSeconds(v.loaded_unix_seconds()).c_str(),
+                FormatBytes(v.resident_bytes()).c_str(), v.current() ? "serving" : "");
+  }
+  return 0;
+}
+
+}  // namespace ranker

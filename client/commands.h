@@ -1,0 +1,45 @@
+// The ranker-client commands. Each takes the options its flags gave, prints for people (or JSON
+// with `json`), and returns the process exit code: 0 on success, 1 when the RPC fails (its
+// gRPC status is printed to stderr) or, for health/bench, when the server is not serving or
+// calls failed; 2 on bad usage.
+#ifndef RANKER_CLIENT_COMMANDS_H_
+#define RANKER_CLIENT_COMMANDS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+#include "client/channel.h"
+#include "client/load_generator.h"
+
+namespace ranker {
+
+// How every command reaches the server.
+struct CallOptions {
+  std::string target = "localhost:50051";
+  std::string admin_target = "localhost:50052";
+  std::string admin_token_file;  // empty: no token (loopback admin calls need none)
+  ClientTlsFiles tls;
+  absl::Duration timeout = absl::Seconds(10);
+  bool json = false;
+};
+
+struct RankCommand {
+  uint64_t user = 0;
+  uint32_t k = 10;
+  std::string candidates;  // comma-separated ids; empty = the whole catalogue
+  uint64_t model_version = 0;
+  uint32_t repeat = 1;  // > 1: print latency percentiles of the repeated call
+};
+
+int RunRank(const CallOptions& call, const RankCommand& command);
+int RunInfo(const CallOptions& call, uint64_t model_version);
+int RunHealth(const CallOptions& call, const std::string& service);
+// `load.target` and `load.tls` come from `call`; users/items of 0 are read from the model.
+int RunBench(const CallOptions& call, LoadOptions load, bool progress);
+int RunReload(const CallOptions& call);
+int RunVersions(const CallOptions& call);
+
+}  // namespace ranker
+
+#endif  // RANKER_CLIENT_COMMANDS_H_

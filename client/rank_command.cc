@@ -1,0 +1,90 @@
+// ranker-client rank: one Rank call, or the same call repeated for latency percentiles.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "client/command_output.h"
+#include "client/commands.h"
+#include "proto/ranker.grpc.pb.h"
+
+namespace ranker {
+namespace {
+
+double MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+void PrintRanking(const v1::RankRequest& request, const v1::RankResponse& response, double ms) {
+  std::printf("user %lu: top %d of %s, model version %lu, %.2f ms%s\n", request.user_id(),
+              response.items_size(),
+              request.candidate_ids().empty()
+                  ? "the catalogue"
+                  : absl::StrCat(request.candidate_ids_size(), " candidates").c_str(),
+              response.model_version(), ms,
+              response.unknown_ids() > 0
+                  ? absl::StrCat(", ", response.unknown_ids(), " unknown ids (fallback)").c_str()
+                  : "");
+  std::printf("%5s %20s %14s\n", "RANK", "ITEM", "SCORE");
+  int rank = 0;
+  for (const v1::ScoredItem& item : response.items()) {
+    std::printf("%5d %20lu %14.6f\n", ++rank, item.item_id(), item.score());
+  }
+}
+
+}  // namespace
+
+int RunRank(const CallOptions& call, const RankCommand& command) {
+  v1::RankRequest request;
+  request.set_user_id(command.user);
+  request.set_k(command.k);
+  request.set_model_version(command.model_version);
+  for (absl::string_view part : absl::StrSplit(command.candidates, ',', absl::SkipWhitespace())) {
+    uint64_t id = 0;
+    if (!absl::SimpleAtoi(part, &id)) {
+      std::fprintf(stderr, "ranker-client: --candidates: '%s' is not an id\n",
+                   std::string(part).c_str());
+      return 2;
+    }
+    request.add_candidate_ids(id);
+  }
+  auto stub = v1::Ranker::NewStub(Connect(call, call.target));
+  grpc::ClientContext context;
+  SetDeadline(call, &context);
+  v1::RankResponse response;
+  auto start = std::chrono::steady_clock::now();
+  grpc::Status status = stub->Rank(&context, request, &response);
+  double ms = MillisSince(start);
+  if (!status.ok()) return Fail(status);
+  if (command.repeat > 1) {
+    const double first_ms = ms;
+    std::vector<double> latencies;
+    for (uint32_t i = 1; i < command.repeat; ++i) {
+      grpc::ClientContext again;
+      SetDeadline(call, &again);
+      start = std::chrono::steady_clock::now();
+      status = stub->Rank(&again, request, &response);
+      latencies.push_back(MillisSince(start));
+      if (!status.ok()) return Fail(status);
+    }
+    std::sort(latencies.begin(), latencies.end());
+    const auto at = [&](double q) {
+      return latencies[std::min(latencies.size() - 1,
+                                static_cast<size_t>(q * static_cast<double>(latencies.size())))];
+    };
+    std::printf(
+        "%u calls: first (with connect) %.3f ms; then min %.3f, p50 %.3f, p90 %.3f, "
+        "p99 %.3f, max %.3f ms\n",
+        command.repeat, first_ms, latencies.front(), at(0.5), at(0.9), at(0.99), latencies.back());
+    ms = at(0.5);
+  }
+  if (call.json) return PrintJson(response);
+  PrintRanking(request, response, ms);
+  return 0;
+}
+
+}  // namespace ranker

@@ -1,0 +1,77 @@
+// The ranker-server process, wired: the store and its ModelManager, metrics and their HTTP
+// exposer, the Ranker service (with health and reflection) and the admin service on their
+// listeners. main() parses flags into a ServerConfig and calls Start, then Run.
+// Not thread-safe: one thread drives Start, Run and the destructor.
+#ifndef RANKER_SERVER_RANKER_SERVER_H_
+#define RANKER_SERVER_RANKER_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+#include <prometheus/exposer.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "server/admin_service.h"
+#include "server/model_manager.h"
+#include "server/ranker_service.h"
+#include "server/server_metrics.h"
+
+namespace ranker {
+
+struct ServerConfig {
+  std::string store_path = "var/store";
+  std::string listen = "0.0.0.0:50051";
+  std::string admin_listen = "127.0.0.1:50052";          // empty: no admin service
+  std::string metrics_listen = "0.0.0.0:9464";           // empty: no /metrics
+  std::shared_ptr<grpc::ServerCredentials> credentials;  // both listeners
+  std::string admin_token;                               // empty: remote admin callers are refused
+  RankLimits limits;
+  ModelManagerOptions manager;
+  uint32_t max_threads = 64;
+  absl::Duration poll_interval = absl::Seconds(5);
+  absl::Duration shutdown_grace = absl::Seconds(10);
+};
+
+class RankerServer {
+ public:
+  explicit RankerServer(ServerConfig config);
+  ~RankerServer();  // stops serving if Run did not
+
+  // Opens the store, loads the newest loadable version (serving starts without one, as
+  // NOT_SERVING), then listens. Prints the machine-readable "listening on HOST:PORT" lines.
+  // Errors: the store cannot be opened, or a listener cannot bind.
+  absl::Status Start();
+  // Serves until SIGTERM or SIGINT (SIGHUP polls the store), then lets in-flight calls finish
+  // within shutdown_grace. REQUIRES: BlockHandledSignals() ran before any thread started.
+  void Run();
+
+  // Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread started after it,
+  // so that only Run's sigwait sees them. Call first thing in main.
+  static void BlockHandledSignals();
+
+ private:
+  absl::Status StartMetrics();
+  absl::Status StartListeners();
+  void OnReload(const ReloadEvent& event);
+  void SetHealth(bool serving);
+  void Shutdown();
+
+  const ServerConfig config_;
+  ServerMetrics metrics_;
+  std::unique_ptr<ModelManager> manager_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<RankerService> ranker_service_;
+  std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> admin_server_;
+  // Set once server_ runs; the reload listener updates health only after that.
+  std::atomic<grpc::Server*> health_target_{nullptr};
+  bool stopped_ = false;
+};
+
+}  // namespace ranker
+
+#endif  // RANKER_SERVER_RANKER_SERVER_H_
