@@ -1,0 +1,180 @@
+// The request checks RankerService runs before scoring: limits first, then (under kReject)
+// the ids against the model's vocabulary.
+#include "server/rank_request_validator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/demo_model.h"
+
+namespace ranker {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr uint64_t kUsers = 100;  // dense user ids 0..99
+constexpr uint64_t kItems = 60;   // sparse item ids 7 * i + 3, i < 60
+constexpr uint64_t kModelVersion = 3;
+
+uint64_t ItemId(uint64_t index) { return 7 * index + 3; }
+
+std::vector<uint64_t> KnownItems(size_t count) {
+  std::vector<uint64_t> ids;
+  for (size_t i = 0; i < count; ++i) ids.push_back(ItemId(i % kItems));
+  return ids;
+}
+
+std::unique_ptr<const Model> SmallModel() {
+  DemoModelOptions options;
+  options.users = kUsers;
+  options.items = kItems;
+  options.d = 8;
+  options.hidden = {8};
+  options.ratio = 2;
+  options.sparse_item_ids = true;
+  absl::StatusOr<Snapshot> snapshot = MakeDemoSnapshot(options);
+  EXPECT_TRUE(snapshot.ok()) << snapshot.status();
+  snapshot->manifest.set_version(kModelVersion);
+  auto model = Model::Create(snapshot->manifest, std::move(snapshot->tensors));
+  EXPECT_TRUE(model.ok()) << model.status();
+  return *std::move(model);
+}
+
+struct Case {
+  std::string name;
+  uint64_t user_id;
+  std::vector<uint64_t> candidates;
+  uint32_t k;
+  UnknownIdPolicy policy;
+  absl::StatusCode code;
+  std::string message;  // a fragment of the error; empty for OK
+};
+
+constexpr auto kReject = UnknownIdPolicy::kReject;
+constexpr auto kFallback = UnknownIdPolicy::kFallback;
+constexpr auto kOk = absl::StatusCode::kOk;
+constexpr auto kInvalid = absl::StatusCode::kInvalidArgument;
+constexpr uint64_t kHugeId = std::numeric_limits<uint64_t>::max();
+
+std::vector<Case> Cases() {
+  return {
+      {"k zero", 1, KnownItems(5), 0, kFallback, kInvalid, "k must be at least 1"},
+      {"k one", 1, KnownItems(5), 1, kReject, kOk, ""},
+      {"k at max_k", 1, KnownItems(5), 50, kReject, kOk, ""},
+      {"k above max_k", 1, KnownItems(5), 51, kFallback, kInvalid,
+       "k = 51 exceeds the server's max_k = 50"},
+      {"k above max_k checked before ids", kHugeId, {4}, 51, kReject, kInvalid, "max_k = 50"},
+      {"no candidates ranks the catalogue", 1, {}, 10, kReject, kOk, ""},
+      {"exactly max_candidates", 1, KnownItems(20), 10, kReject, kOk, ""},
+      {"one over max_candidates", 1, KnownItems(21), 10, kFallback, kInvalid,
+       "21 candidates exceed the server's max_candidates = 20"},
+      {"duplicates count toward max_candidates", 1, std::vector<uint64_t>(21, ItemId(0)), 10,
+       kFallback, kInvalid, "21 candidates exceed"},
+      {"too many candidates checked before ids", kHugeId, std::vector<uint64_t>(25, 4), 10, kReject,
+       kInvalid, "25 candidates exceed"},
+      {"last known user", kUsers - 1, KnownItems(3), 10, kReject, kOk, ""},
+      {"unknown user rejected", kUsers, KnownItems(3), 10, kReject, kInvalid,
+       "user_id 100 is unknown to model version 3"},
+      {"huge unknown user rejected", kHugeId, KnownItems(3), 10, kReject, kInvalid,
+       "user_id 18446744073709551615 is unknown"},
+      {"unknown user with fallback", kUsers, KnownItems(3), 10, kFallback, kOk, ""},
+      {"unknown user named before unknown items", kUsers, {4}, 10, kReject, kInvalid, "user_id"},
+      {"last known item", 1, {ItemId(kItems - 1)}, 10, kReject, kOk, ""},
+      {"unknown item rejected",
+       1,
+       {ItemId(0), ItemId(1) + 1, ItemId(2)},
+       10,
+       kReject,
+       kInvalid,
+       "candidate item 11 is unknown to model version 3"},
+      {"first unknown item named",
+       1,
+       {ItemId(0), 5, 6},
+       10,
+       kReject,
+       kInvalid,
+       "candidate item 5 "},
+      {"item past the catalogue rejected",
+       1,
+       {ItemId(kItems)},
+       10,
+       kReject,
+       kInvalid,
+       "candidate item 423 "},
+      {"unknown items with fallback", 1, {4, 5, ItemId(kItems)}, 10, kFallback, kOk, ""},
+  };
+}
+
+class RankRequestValidatorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { model_ = SmallModel().release(); }
+  static void TearDownTestSuite() {
+    delete model_;
+    model_ = nullptr;
+  }
+
+  // What RankerService does before scoring.
+  static absl::Status Validate(const Case& c) {
+    v1::RankRequest request;
+    request.set_user_id(c.user_id);
+    request.set_k(c.k);
+    for (uint64_t id : c.candidates) request.add_candidate_ids(id);
+    RankLimits limits;
+    limits.max_k = 50;
+    limits.max_candidates = 20;
+    limits.unknown_ids = c.policy;
+    absl::Status status = ValidateRankRequest(request, limits);
+    if (!status.ok()) return status;
+    return CheckKnownIds(request, *model_, limits.unknown_ids);
+  }
+
+  static const Model* model_;
+};
+
+const Model* RankRequestValidatorTest::model_ = nullptr;
+
+TEST_F(RankRequestValidatorTest, Cases) {
+  ASSERT_NE(model_, nullptr);
+  ASSERT_EQ(model_->version(), kModelVersion);
+  for (const Case& c : Cases()) {
+    SCOPED_TRACE(c.name);
+    const absl::Status status = Validate(c);
+    EXPECT_EQ(status.code(), c.code) << status;
+    if (c.code != kOk) {
+      EXPECT_THAT(std::string(status.message()), HasSubstr(c.message));
+    }
+  }
+}
+
+TEST_F(RankRequestValidatorTest, FallbackAcceptsAnyIds) {
+  v1::RankRequest request;
+  request.set_user_id(kHugeId);
+  request.add_candidate_ids(kHugeId);
+  EXPECT_TRUE(CheckKnownIds(request, *model_, kFallback).ok());
+  EXPECT_EQ(CheckKnownIds(request, *model_, kReject).code(), kInvalid);
+}
+
+TEST(RankLimitsTest, DefaultsMatchTheDocumentedLimits) {
+  const RankLimits limits;
+  EXPECT_EQ(limits.max_k, 1000u);
+  EXPECT_EQ(limits.max_candidates, 10000u);
+  EXPECT_EQ(limits.unknown_ids, kFallback);
+  v1::RankRequest request;
+  request.set_k(1000);
+  for (int i = 0; i < 10000; ++i) request.add_candidate_ids(static_cast<uint64_t>(i));
+  EXPECT_TRUE(ValidateRankRequest(request, limits).ok());
+  request.add_candidate_ids(0);
+  EXPECT_EQ(ValidateRankRequest(request, limits).code(), kInvalid);
+  request.mutable_candidate_ids()->RemoveLast();
+  request.set_k(1001);
+  EXPECT_EQ(ValidateRankRequest(request, limits).code(), kInvalid);
+}
+
+}  // namespace
+}  // namespace ranker
