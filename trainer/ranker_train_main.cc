@@ -1,6 +1,7 @@
 // ranker-train: learn MEmCom (or baseline) tables and the RankNet scorer from interaction logs,
 // evaluate them honestly, compare methods, and publish snapshots.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,10 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/command_line.h"
-#include "model_store/snapshot_store.h"
 #include "common/status_macros.h"
 #include "model/table_sizing.h"
+#include "model_store/snapshot_store.h"
 #include "trainer/sweep.h"
+#include "trainer/sweep_method.h"
 #include "trainer/trainer.h"
 
 ABSL_FLAG(std::string, data, "",
@@ -30,14 +32,21 @@ ABSL_FLAG(int, negatives, 4, "Sampled negatives per positive.");
 ABSL_FLAG(int, batch, 256, "Positives per step.");
 ABSL_FLAG(double, embedding_lr, 0.05, "Adagrad learning rate of the tables.");
 ABSL_FLAG(double, scorer_lr, 0.002, "Adam learning rate of the scorer.");
-ABSL_FLAG(double, weight_decay, 1e-5, "L2 on touched table rows.");
+// Optional so that the sweep can tell a chosen value from the default.
+ABSL_FLAG(std::optional<double>, weight_decay, std::nullopt,
+          "L2 on touched table rows (train: 1e-5 if not given). sweep: if given, every run uses "
+          "it; otherwise each configuration picks one from a small grid on validation.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the split, initialisation and sampling.");
+ABSL_FLAG(int, threads, 2,
+          "Threads that split each training batch; results depend on the seed and the thread "
+          "count.");
 ABSL_FLAG(std::string, publish, "", "train: publish the trained model to this store.");
 ABSL_FLAG(std::string, datasets, "",
           "sweep: NAME=PATH,... e.g. ml-100k=../shared/data/ml-100k/u.data");
 ABSL_FLAG(std::string, ratios, "4,16,64", "sweep: compression ratios.");
-ABSL_FLAG(std::string, methods, "full,dot,hash,qr,memcom,memcom_freq",
-          "sweep: methods besides popularity (full and dot are uncompressed).");
+ABSL_FLAG(std::string, methods, ranker::SweepMethodNames(ranker::DefaultSweepMethods()),
+          "sweep: methods besides popularity, which is always run (full and dot are "
+          "uncompressed; dot is the dot product alone).");
 ABSL_FLAG(int, seeds, 3, "sweep: seeds per configuration.");
 ABSL_FLAG(std::string, out, "docs", "sweep: directory for results.md, results.csv, results.png.");
 
@@ -81,8 +90,11 @@ absl::StatusOr<TrainOptions> OptionsFromFlags() {
   o.batch = absl::GetFlag(FLAGS_batch);
   o.embedding_lr = static_cast<float>(absl::GetFlag(FLAGS_embedding_lr));
   o.scorer_lr = static_cast<float>(absl::GetFlag(FLAGS_scorer_lr));
-  o.weight_decay = static_cast<float>(absl::GetFlag(FLAGS_weight_decay));
+  if (const std::optional<double> wd = absl::GetFlag(FLAGS_weight_decay)) {
+    o.weight_decay = static_cast<float>(*wd);
+  }
   o.seed = absl::GetFlag(FLAGS_seed);
+  o.threads = absl::GetFlag(FLAGS_threads);
   return o;
 }
 
@@ -148,10 +160,15 @@ absl::Status SweepCommand() {
     if (!absl::SimpleAtod(r, &ratio)) return absl::InvalidArgumentError("bad --ratios");
     sweep.ratios.push_back(ratio);
   }
-  sweep.methods = absl::StrSplit(absl::GetFlag(FLAGS_methods), ',', absl::SkipEmpty());
+  ASSIGN_OR_RETURN(sweep.methods, ParseSweepMethods(absl::GetFlag(FLAGS_methods)));
   sweep.seeds = absl::GetFlag(FLAGS_seeds);
   sweep.out_dir = absl::GetFlag(FLAGS_out);
   ASSIGN_OR_RETURN(sweep.base, OptionsFromFlags());
+  // A weight decay the user chose is not overridden by the search.
+  if (absl::GetFlag(FLAGS_weight_decay).has_value()) {
+    sweep.weight_decay_grid.clear();
+    sweep.dot_weight_decay_grid.clear();
+  }
   return RunSweep(sweep);
 }
 

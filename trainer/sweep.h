@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "trainer/sweep_method.h"
 #include "trainer/trainer.h"
 
 namespace ranker {
@@ -16,12 +17,20 @@ namespace ranker {
 struct SweepOptions {
   std::vector<std::pair<std::string, std::string>> datasets;  // name, path
   std::vector<double> ratios = {4, 16, 64};
-  std::vector<std::string> methods = {"full", "dot", "hash", "qr", "memcom", "memcom_freq"};
+  // Popularity is always the first row; listing it changes nothing.
+  std::vector<SweepMethod> methods = DefaultSweepMethods();
   int seeds = 3;
   std::string out_dir = "docs";
-  TrainOptions base;  // kind, ratio, scorer and seed are set per run
+  // Weight decays tried per configuration on seed 1's validation split (never on test); the
+  // best is used for every seed. The plain dot product overfits less, hence its own grid.
+  // An empty grid means no search: every run uses base.weight_decay.
+  std::vector<float> weight_decay_grid = {1e-4f, 1e-3f};
+  std::vector<float> dot_weight_decay_grid = {1e-5f, 1e-4f};
+  TrainOptions base;  // kind, ratio, scorer, seed and (when searched) weight_decay set per run
 };
 
+// Errors: unreadable datasets, failed training, and any output file that cannot be written
+// (the status names the path). A failed plot is only a warning on stderr.
 absl::Status RunSweep(const SweepOptions& options);
 
 }  // namespace ranker

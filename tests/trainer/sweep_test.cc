@@ -1,0 +1,184 @@
+// The sweep's parts without training: method names, statistics, the report's text, checked
+// file writes and the plot runner's errors.
+#include "trainer/sweep.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "tests/support/test_util.h"
+#include "trainer/sweep_method.h"
+#include "trainer/sweep_plot.h"
+#include "trainer/sweep_report.h"
+#include "trainer/sweep_run.h"
+#include "trainer/sweep_stats.h"
+
+namespace ranker {
+namespace {
+
+using ::ranker::testing::TempDir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(SweepMethodTest, NamesRoundTrip) {
+  std::vector<std::string> names;
+  for (const SweepMethod& method : AllSweepMethods()) {
+    names.push_back(SweepMethodName(method));
+    auto parsed = ParseSweepMethod(names.back());
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(*parsed, method) << names.back();
+  }
+  EXPECT_THAT(names,
+              ElementsAre("popularity", "dot", "full", "hash", "qr", "memcom", "memcom_freq"));
+  EXPECT_EQ(SweepMethodNames(DefaultSweepMethods()), "full,dot,hash,qr,memcom,memcom_freq");
+  auto list = ParseSweepMethods("full,,dot,memcom");
+  ASSERT_TRUE(list.ok());
+  EXPECT_THAT(*list, ElementsAre(TablesMethod(snapshot::FULL), DotMethod(),
+                                 TablesMethod(snapshot::MEMCOM)));
+  EXPECT_FALSE(TablesMethod(snapshot::FULL).compressed());
+  EXPECT_FALSE(DotMethod().compressed());
+  EXPECT_TRUE(TablesMethod(snapshot::QR).compressed());
+}
+
+TEST(SweepMethodTest, UnknownNameListsTheValidOnes) {
+  for (const char* names : {"bogus", "full,bogus"}) {
+    auto parsed = ParseSweepMethods(names);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(parsed.status().message(), HasSubstr("'bogus'"));
+    EXPECT_THAT(parsed.status().message(),
+                HasSubstr("popularity,dot,full,hash,qr,memcom,memcom_freq"));
+  }
+}
+
+TEST(SweepStatsTest, PairedDifferenceByHand) {
+  // Differences 0.1, 0.2, 0.3: mean 0.2, sample variance 0.01, SE sqrt(0.01 / 3).
+  const MeanStdErr d = PairedDifference({0.5, 0.6, 0.7}, {0.4, 0.4, 0.4});
+  EXPECT_EQ(d.n, 3u);
+  EXPECT_NEAR(d.mean, 0.2, 1e-12);
+  EXPECT_NEAR(d.stderr_, 0.0577350269, 1e-9);
+  EXPECT_DOUBLE_EQ(Min({3, 1, 2}), 1);
+  EXPECT_DOUBLE_EQ(Max({3, 1, 2}), 3);
+  EXPECT_DOUBLE_EQ(Mean({3, 1, 2}), 2);
+  EXPECT_DOUBLE_EQ(Mean({}), 0);
+}
+
+TEST(SweepStatsTest, PerUserMetricsAreAveragedOverSeeds) {
+  SeedMetrics metrics;
+  Evaluation seed1, seed2;
+  seed1.ndcg.mean = 0.2;
+  seed1.per_user_ndcg = {0.1, 0.3};
+  seed1.per_user_recall = {0.2, 0.4};
+  seed2.ndcg.mean = 0.4;
+  seed2.per_user_ndcg = {0.3, 0.5};
+  seed2.per_user_recall = {0.4, 0.6};
+  AddSeed(seed1, 1.5, &metrics);
+  AddSeed(seed2, 2.5, &metrics);
+  FinishSeeds(&metrics);
+  EXPECT_THAT(metrics.seed_ndcg, ElementsAre(0.2, 0.4));
+  EXPECT_THAT(metrics.seed_seconds, ElementsAre(1.5, 2.5));
+  EXPECT_NEAR(metrics.user_ndcg[0], 0.2, 1e-12);
+  EXPECT_NEAR(metrics.user_ndcg[1], 0.4, 1e-12);
+  EXPECT_NEAR(metrics.ndcg.mean, 0.3, 1e-12);
+  EXPECT_NEAR(metrics.recall.mean, 0.4, 1e-12);
+}
+
+ConfigResult Row(SweepMethod method, double ratio, std::vector<double> user_ndcg) {
+  ConfigResult row;
+  row.method = method;
+  row.target_ratio = ratio;
+  row.actual_ratio = ratio;
+  row.metrics.seed_ndcg = {0.5};
+  row.metrics.user_ndcg = std::move(user_ndcg);
+  row.metrics.ndcg = Summarize(row.metrics.user_ndcg);
+  return row;
+}
+
+TEST(SweepReportTest, NamesThisMachineAndComparisonsPlainly) {
+  SweepOptions options;
+  options.ratios = {16};
+  DatasetResult dataset;
+  dataset.name = "tiny";
+  dataset.rows = {Row(PopularityMethod(), 1, {0.1, 0.1, 0.1}),
+                  Row(TablesMethod(snapshot::FULL), 1, {0.6, 0.6, 0.8}),
+                  Row(TablesMethod(snapshot::MEMCOM), 16, {0.5, 0.6, 0.7}),
+                  Row(TablesMethod(snapshot::HASH), 16, {0.4, 0.4, 0.4})};
+  const MachineInfo machine = ThisMachine();
+  EXPECT_EQ(machine.threads, std::thread::hardware_concurrency());
+  const std::string md = ReportMarkdown(options, {dataset}, machine, 60, "the command");
+  EXPECT_THAT(md,
+              HasSubstr(absl::StrCat(std::thread::hardware_concurrency(), " hardware threads")));
+  EXPECT_THAT(md, HasSubstr(machine.cpu));
+  EXPECT_THAT(md, HasSubstr(machine.os));
+  EXPECT_THAT(md, Not(HasSubstr("Goal")));
+  EXPECT_THAT(md, Not(HasSubstr("2-core")));
+  EXPECT_THAT(md, HasSubstr("memcom vs hash at 16x: nDCG@10 difference +0.2000 ± 0.0577 (> 2 SE)"));
+  EXPECT_THAT(md, HasSubstr("memcom 16x vs popularity: nDCG@10 difference +0.5000"));
+  EXPECT_THAT(md, HasSubstr("| memcom 16x |"));
+  EXPECT_THAT(md, HasSubstr("chosen from {1e-04, 1e-03} (plain dot product: {1e-05, 1e-04})"));
+  options.weight_decay_grid.clear();
+  options.dot_weight_decay_grid.clear();
+  EXPECT_THAT(ReportMarkdown(options, {dataset}, machine, 60, "the command"),
+              HasSubstr("every run uses the given weight decay 1e-05 (no search)"));
+}
+
+TEST(SweepFilesTest, UnwritableOutputIsAnErrorNamingThePath) {
+  const absl::Status text = WriteTextFile("/proc/forbidden/x/results.md", "text");
+  EXPECT_FALSE(text.ok());
+  EXPECT_THAT(text.message(), HasSubstr("/proc/forbidden/x/results.md"));
+  SweepOptions options;
+  options.datasets = {{"none", "/nonexistent/data.csv"}};
+  const auto grid = RunGrid(options, "/proc/forbidden/x/results.csv");
+  EXPECT_FALSE(grid.ok());
+  EXPECT_THAT(grid.status().message(), HasSubstr("/proc/forbidden/x/results.csv"));
+  options.out_dir = "/proc/forbidden/x";
+  const absl::Status sweep = RunSweep(options);
+  EXPECT_FALSE(sweep.ok());
+  EXPECT_THAT(sweep.message(), HasSubstr("/proc/forbidden/x"));
+}
+
+TEST(SweepFilesTest, WritesText) {
+  TempDir dir;
+  ASSERT_TRUE(WriteTextFile(dir.Sub("a.txt"), "hello\n").ok());
+  std::ifstream in(dir.Sub("a.txt"));
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "hello");
+}
+
+TEST(SweepPlotTest, MissingProgramIsNotFound) {
+  TempDir dir;
+  const absl::Status status = RunPlot(dir.path(), "results.gp", "no-such-plotter-9f3c");
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_THAT(status.message(), HasSubstr("no-such-plotter-9f3c"));
+  EXPECT_EQ(RunPlot(dir.Sub("missing"), "results.gp", "true").code(), absl::StatusCode::kNotFound);
+}
+
+TEST(SweepPlotTest, ExitCodeAndWorkingDirectory) {
+  TempDir dir;
+  EXPECT_TRUE(RunPlot(dir.path(), "results.gp", "true").ok());
+  const absl::Status failed = RunPlot(dir.path(), "results.gp", "false");
+  EXPECT_EQ(failed.code(), absl::StatusCode::kInternal) << failed;
+  EXPECT_THAT(failed.message(), HasSubstr("exited with code 1"));
+  // `touch results.gp` in the child's working directory creates the file in `dir`.
+  ASSERT_TRUE(RunPlot(dir.path(), "results.gp", "touch").ok());
+  EXPECT_TRUE(std::filesystem::exists(dir.Sub("results.gp")));
+}
+
+TEST(SweepPlotTest, ScriptPlotsEveryCompressedKind) {
+  DatasetResult dataset;
+  dataset.name = "tiny";
+  dataset.rows = {Row(TablesMethod(snapshot::MEMCOM), 4, {0.5})};
+  const std::string gp = PlotScript({dataset});
+  EXPECT_THAT(gp, HasSubstr("$d_memcom << EOD\n4 0.5 0\nEOD\n"));
+  EXPECT_THAT(gp, HasSubstr("$d_memcom_freq using 1:2:3 with yerrorlines title 'memcom_freq'"));
+  EXPECT_THAT(gp, HasSubstr("set title 'tiny'"));
+}
+
+}  // namespace
+}  // namespace ranker

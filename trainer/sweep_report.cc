@@ -1,0 +1,210 @@
+#include "trainer/sweep_report.h"
+
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+
+namespace ranker {
+namespace {
+
+// The value of the first "key<separator>value" line of `path` ("" if none): /proc and
+// /etc/os-release all use this shape.
+std::string ReadField(const std::string& path, absl::string_view key, char separator) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t at = line.find(separator);
+    if (at == std::string::npos) continue;
+    if (absl::StripAsciiWhitespace(absl::string_view(line).substr(0, at)) != key) continue;
+    absl::string_view value = absl::StripAsciiWhitespace(absl::string_view(line).substr(at + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    return std::string(value);
+  }
+  return "";
+}
+
+std::string Grid(const std::vector<float>& grid) {
+  return absl::StrCat(
+      "{",
+      absl::StrJoin(grid, ", ",
+                    [](std::string* out, float wd) { absl::StrAppendFormat(out, "%.0e", wd); }),
+      "}");
+}
+
+std::string WeightDecayText(const SweepOptions& options) {
+  const std::vector<float>& grid = options.weight_decay_grid;
+  const std::vector<float>& dot_grid = options.dot_weight_decay_grid;
+  if (grid.empty() && dot_grid.empty()) {
+    return absl::StrFormat("every run uses the given weight decay %.0e (no search)",
+                           options.base.weight_decay);
+  }
+  const auto text = [&options](const std::vector<float>& g) {
+    return g.empty() ? absl::StrFormat("%.0e as given", options.base.weight_decay) : Grid(g);
+  };
+  return absl::StrCat("the weight decay of each configuration is chosen from ", text(grid),
+                      " (plain dot product: ", text(dot_grid),
+                      ") on seed 1's **validation** split");
+}
+
+// Same users, same splits: a - b over users, with how it compares to twice its standard error.
+std::string Difference(const MeanStdErr& d) {
+  const char* verdict = d.mean > 2 * d.stderr_    ? "> 2 SE"
+                        : d.mean < -2 * d.stderr_ ? "< -2 SE"
+                                                  : "within 2 SE";
+  return absl::StrFormat("nDCG@10 difference %+.4f ± %.4f (%s)", d.mean, d.stderr_, verdict);
+}
+
+MeanStdErr Paired(const ConfigResult& a, const ConfigResult& b) {
+  return PairedDifference(a.metrics.user_ndcg, b.metrics.user_ndcg);
+}
+
+void AppendTable(const DatasetResult& r, std::string* md) {
+  const ConfigResult* full = r.Find(TablesMethod(snapshot::FULL));
+  const ConfigResult* pop = r.Find(PopularityMethod());
+  absl::StrAppend(md, "| method | ratio | table bytes | nDCG@10 | seeds | Recall@10 | rel. loss ",
+                  "vs full | lift over popularity | train s/run | wd |\n",
+                  "|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const ConfigResult& a : r.rows) {
+    const bool is_pop = a.method.popularity;
+    const bool clamped = a.target_ratio > 1 && std::abs(a.actual_ratio / a.target_ratio - 1) > 0.05;
+    const SeedMetrics& m = a.metrics;
+    absl::StrAppendFormat(
+        md, "| %s | %s | %s | %.4f ± %.4f | %.4f–%.4f | %.4f ± %.4f | %s | %s | %s | %s |\n",
+        ConfigLabel(a.method, a.target_ratio),
+        is_pop ? "–" : absl::StrFormat("%.2fx%s", a.actual_ratio, clamped ? " (clamped)" : ""),
+        is_pop ? "–" : absl::StrCat(a.table_bytes), m.ndcg.mean, m.ndcg.stderr_, Min(m.seed_ndcg),
+        Max(m.seed_ndcg), m.recall.mean, m.recall.stderr_,
+        full != nullptr && !is_pop
+            ? absl::StrFormat("%.1f%%", 100 * (1 - m.ndcg.mean / full->metrics.ndcg.mean))
+            : "–",
+        pop != nullptr && !is_pop
+            ? absl::StrFormat("%+.1f%%", 100 * (m.ndcg.mean / pop->metrics.ndcg.mean - 1))
+            : "–",
+        is_pop ? "–" : absl::StrFormat("%.1f", Mean(m.seed_seconds)),
+        is_pop ? "–" : absl::StrFormat("%.0e", a.weight_decay));
+  }
+}
+
+void AppendComparisons(const SweepOptions& options, const DatasetResult& r, std::string* md) {
+  const SweepMethod memcom = TablesMethod(snapshot::MEMCOM);
+  const ConfigResult* full = r.Find(TablesMethod(snapshot::FULL));
+  const ConfigResult* pop = r.Find(PopularityMethod());
+  absl::StrAppend(md, "\n### Paired comparisons on ", r.name,
+                  " (per-user nDCG@10, seed-averaged; mean ± standard error over users)\n\n");
+  for (double ratio : options.ratios) {
+    const ConfigResult* mem = r.Find(memcom, ratio);
+    if (mem == nullptr) continue;
+    for (TableKind other : {snapshot::HASH, snapshot::QR}) {
+      const ConfigResult* o = r.Find(TablesMethod(other), ratio);
+      if (o == nullptr) continue;
+      absl::StrAppend(md, "- memcom vs ", TableKindName(other), " at ", ratio,
+                      "x: ", Difference(Paired(*mem, *o)), "\n");
+    }
+    // Beating popularity is only in question at moderate compression.
+    if (pop != nullptr && ratio <= 16) {
+      absl::StrAppend(md, "- memcom ", ratio, "x vs popularity: ", Difference(Paired(*mem, *pop)),
+                      "\n");
+    }
+    const ConfigResult* freq = r.Find(TablesMethod(snapshot::MEMCOM_FREQ), ratio);
+    if (freq != nullptr) {
+      absl::StrAppend(md, "- memcom_freq vs memcom at ", ratio,
+                      "x: ", Difference(Paired(*freq, *mem)), "\n");
+    }
+  }
+  const ConfigResult* mem16 = r.Find(memcom, 16);
+  if (mem16 != nullptr && full != nullptr) {
+    const MeanStdErr d = Paired(*full, *mem16);
+    const double scale = 100 / full->metrics.ndcg.mean;
+    absl::StrAppendFormat(md,
+                          "- memcom 16x vs full: relative nDCG@10 loss %.1f%% (95%% CI %.1f%% to "
+                          "%.1f%%); upper bound %s the paper's figure of about 4%%\n",
+                          scale * d.mean, scale * (d.mean - 2 * d.stderr_),
+                          scale * (d.mean + 2 * d.stderr_),
+                          scale * (d.mean + 2 * d.stderr_) <= 4 ? "within" : "above");
+  }
+  const ConfigResult* dot = r.Find(DotMethod());
+  if (dot != nullptr && full != nullptr) {
+    const MeanStdErr d = Paired(*full, *dot);
+    absl::StrAppendFormat(md,
+                          "- full (MLP + dot) vs dot alone, both full tables: nDCG@10 difference "
+                          "%+.4f ± %.4f (%s)\n",
+                          d.mean, d.stderr_,
+                          d.mean >= -2 * d.stderr_ ? "not worse beyond 2 SE" : "worse beyond 2 SE");
+  }
+}
+
+}  // namespace
+
+MachineInfo ThisMachine() {
+  MachineInfo machine;
+  machine.cpu = ReadField("/proc/cpuinfo", "model name", ':');
+  if (machine.cpu.empty()) machine.cpu = "unknown CPU";
+  machine.threads = std::thread::hardware_concurrency();
+  uint64_t kib = 0;  // "16318480 kB"
+  if (absl::SimpleAtoi(absl::StripSuffix(ReadField("/proc/meminfo", "MemTotal", ':'), " kB"),
+                       &kib)) {
+    machine.memory_bytes = kib * 1024;
+  }
+  machine.os = ReadField("/etc/os-release", "PRETTY_NAME", '=');
+  if (machine.os.empty()) machine.os = "unknown OS";
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  char date[16] = "";
+  if (gmtime_r(&now, &utc) != nullptr) std::strftime(date, sizeof(date), "%Y-%m-%d", &utc);
+  machine.date = date;
+  return machine;
+}
+
+std::string DescribeMachine(const MachineInfo& machine) {
+  return absl::StrFormat("%s, %u hardware threads, %.1f GiB memory, %s", machine.cpu,
+                         machine.threads, static_cast<double>(machine.memory_bytes) / (1 << 30),
+                         machine.os);
+}
+
+std::string ReportMarkdown(const SweepOptions& options, const std::vector<DatasetResult>& results,
+                           const MachineInfo& machine, double seconds, const std::string& command) {
+  std::string md = absl::StrCat(
+      "# Ranking quality: MEmCom and baselines at equal compression\n\nProduced by one command (",
+      absl::StrFormat("%.0f", seconds / 60), " minutes on ", DescribeMachine(machine), ", ",
+      machine.date, "):\n\n```sh\n", command, "\n```\n\n",
+      "Protocol (see `trainer/`): per user, in time order, the last 20% of interactions are "
+      "test, the 10% before them validation, the rest training. nDCG@10 and Recall@10 rank the "
+      "**full catalogue** minus the user's training and validation items; every test item is "
+      "relevant. Each configuration is trained with ",
+      options.seeds,
+      " seeds (seed = split tie order, initialisation, sampling), each batch split over ",
+      options.base.threads, options.base.threads == 1 ? " thread" : " threads",
+      " (results depend on the seed and the thread count); ", WeightDecayText(options),
+      "; early stopping uses validation nDCG@10, and the test split is used only for the figures "
+      "below. Figures are means over users of the seed-averaged per-user metric, ± the standard "
+      "error over users; *seeds* gives the range of the per-seed means. Comparisons are "
+      "paired over users (same users, same splits). Ratio = parameters of full n x d user and "
+      "item tables / parameters of the compressed tables, exactly as built (`clamped` where "
+      "a kind cannot reach the target: qr cannot exceed about sqrt(n)/2, memcom about d). "
+      "Models: d = ",
+      options.base.d, ", RankNet MLP ", absl::StrJoin(options.base.hidden, "-"),
+      " over [e_u, e_i, e_u*e_i] plus a trained dot-product term (`dot` = the dot product "
+      "alone over full tables), RankNet loss with ",
+      options.base.negatives, " sampled negatives per positive.\n\n",
+      "![nDCG@10 against compression ratio](results.png)\n\n");
+  for (const DatasetResult& r : results) {
+    absl::StrAppend(&md, "## ", r.name, " (", r.users, " users, ", r.items, " items, ",
+                    r.interactions, " interactions)\n\n");
+    AppendTable(r, &md);
+    AppendComparisons(options, r, &md);
+    md += "\n";
+  }
+  return md;
+}
+
+}  // namespace ranker

@@ -1,0 +1,169 @@
+#include "trainer/sweep_run.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+
+namespace ranker {
+namespace {
+
+constexpr char kCsvHeader[] =
+    "dataset,method,target_ratio,ratio,table_bytes,weight_decay,seed,validation_ndcg,test_ndcg,"
+    "test_ndcg_se,test_recall,test_recall_se,train_seconds\n";
+
+absl::Status FileError(absl::string_view what, const std::string& path) {
+  const int error = errno;
+  const std::string message = absl::StrCat(what, " ", path);
+  return error != 0 ? absl::ErrnoToStatus(error, message) : absl::InternalError(message);
+}
+
+struct CsvFile {
+  std::string path;
+  std::ofstream stream;
+
+  // Flushed per row, so a failed write is seen at the row that caused it.
+  absl::Status Append(absl::string_view row) {
+    errno = 0;
+    stream << row;
+    stream.flush();
+    return stream.good() ? absl::OkStatus() : FileError("cannot write", path);
+  }
+};
+
+// `config` trained on every seed's split; the weight decay is searched on seed 1 only.
+absl::StatusOr<ConfigResult> TrainConfig(const SweepOptions& options, const Dataset& dataset,
+                                         const std::vector<Split>& splits, ConfigResult config,
+                                         CsvFile* csv) {
+  const std::string label = ConfigLabel(config.method, config.target_ratio);
+  TrainOptions train = options.base;
+  train.clamp_ratio = true;
+  train.ratio = config.target_ratio;
+  train.kind = config.method.kind;
+  train.scorer = config.method.dot_only ? ScorerMode::kDot : options.base.scorer;
+  const std::vector<float> grid = WeightDecayGrid(options, config.method);
+  for (int s = 1; s <= options.seeds; ++s) {
+    train.seed = static_cast<uint64_t>(s);
+    std::optional<TrainResult> best;
+    for (float wd : (s == 1 ? grid : std::vector<float>{config.weight_decay})) {
+      train.weight_decay = wd;
+      ASSIGN_OR_RETURN(TrainResult result, Train(dataset, splits[s - 1], train));
+      std::fprintf(stderr,
+                   "  [%s] %-16s seed %d wd %.0e: validation nDCG@10 %.4f (epoch %d, %.1f s)\n",
+                   dataset.name.c_str(), label.c_str(), s, wd, result.validation.ndcg.mean,
+                   result.best_epoch, result.train_seconds);
+      if (!best || result.validation.ndcg.mean > best->validation.ndcg.mean) {
+        config.weight_decay = wd;
+        best = std::move(result);
+      }
+    }
+    const Evaluation test = EvaluateModel(*best->model, dataset, splits[s - 1], HeldOut::kTest);
+    config.actual_ratio = best->compression_ratio;
+    config.table_bytes = best->table_bytes;
+    AddSeed(test, best->train_seconds, &config.metrics);
+    RETURN_IF_ERROR(csv->Append(absl::StrFormat(
+        "%s,%s,%g,%.3f,%d,%g,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f\n", dataset.name,
+        SweepMethodName(config.method), config.target_ratio, best->compression_ratio,
+        best->table_bytes, config.weight_decay, s, best->validation.ndcg.mean, test.ndcg.mean,
+        test.ndcg.stderr_, test.recall.mean, test.recall.stderr_, best->train_seconds)));
+  }
+  FinishSeeds(&config.metrics);
+  std::fprintf(stderr, "[%s] %-16s test nDCG@10 %.4f +- %.4f (ratio %.2fx)\n", dataset.name.c_str(),
+               label.c_str(), config.metrics.ndcg.mean, config.metrics.ndcg.stderr_,
+               config.actual_ratio);
+  return config;
+}
+
+absl::StatusOr<DatasetResult> SweepDataset(const SweepOptions& options, const std::string& name,
+                                           const std::string& path, CsvFile* csv) {
+  ASSIGN_OR_RETURN(Dataset dataset, ReadInteractions(path, LogFormat::kAuto, name));
+  DatasetResult out;
+  out.name = dataset.name;  // the path when `name` is empty, as in the CSV
+  out.users = dataset.users();
+  out.items = dataset.items();
+  out.interactions = dataset.interactions.size();
+  std::vector<Split> splits;
+  for (int s = 1; s <= options.seeds; ++s) {
+    SplitOptions split_options;
+    split_options.seed = static_cast<uint64_t>(s);
+    splits.push_back(SplitPerUser(dataset, split_options));
+  }
+  ConfigResult popularity;
+  popularity.method = PopularityMethod();
+  popularity.actual_ratio = 0;
+  for (const Split& split : splits) {
+    AddSeed(EvaluatePopularity(split, HeldOut::kTest), 0, &popularity.metrics);
+  }
+  FinishSeeds(&popularity.metrics);
+  out.rows.push_back(std::move(popularity));
+  for (const SweepMethod& method : options.methods) {
+    if (method.popularity) continue;
+    for (double ratio : method.compressed() ? options.ratios : std::vector<double>{1}) {
+      ConfigResult config;
+      config.method = method;
+      config.target_ratio = ratio;
+      ASSIGN_OR_RETURN(config, TrainConfig(options, dataset, splits, std::move(config), csv));
+      out.rows.push_back(std::move(config));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+const ConfigResult* DatasetResult::Find(const SweepMethod& method, double ratio) const {
+  for (const ConfigResult& row : rows) {
+    if (row.method == method && (!method.compressed() || row.target_ratio == ratio)) return &row;
+  }
+  return nullptr;
+}
+
+std::string ConfigLabel(const SweepMethod& method, double target_ratio) {
+  if (!method.compressed()) return SweepMethodName(method);
+  return absl::StrCat(SweepMethodName(method), " ", target_ratio, "x");
+}
+
+std::vector<float> WeightDecayGrid(const SweepOptions& options, const SweepMethod& method) {
+  const std::vector<float>& grid =
+      method.dot_only ? options.dot_weight_decay_grid : options.weight_decay_grid;
+  return grid.empty() ? std::vector<float>{options.base.weight_decay} : grid;
+}
+
+absl::StatusOr<std::vector<DatasetResult>> RunGrid(const SweepOptions& options,
+                                                   const std::string& csv_path) {
+  CsvFile csv{csv_path, {}};
+  errno = 0;
+  csv.stream.open(csv_path);
+  if (!csv.stream.is_open()) return FileError("cannot create", csv_path);
+  RETURN_IF_ERROR(csv.Append(kCsvHeader));
+  std::vector<DatasetResult> results;
+  for (const auto& [name, path] : options.datasets) {
+    std::fprintf(stderr, "== %s (%s)\n", name.c_str(), path.c_str());
+    ASSIGN_OR_RETURN(DatasetResult result, SweepDataset(options, name, path, &csv));
+    results.push_back(std::move(result));
+  }
+  errno = 0;
+  csv.stream.close();
+  if (!csv.stream.good()) return FileError("cannot close", csv_path);
+  return results;
+}
+
+absl::Status WriteTextFile(const std::string& path, absl::string_view text) {
+  errno = 0;
+  std::ofstream out(path);
+  if (!out.is_open()) return FileError("cannot create", path);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.flush();
+  if (!out.good()) return FileError("cannot write", path);
+  errno = 0;
+  out.close();
+  if (!out.good()) return FileError("cannot close", path);
+  return absl::OkStatus();
+}
+
+}  // namespace ranker
