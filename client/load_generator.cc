@@ -117,12 +117,14 @@ LoadResult RunLoad(const LoadOptions& options,
     uint64_t previous_errors = 0;
     auto tick = measure_from;
     while (tick < stop_at) {
+      const auto window_start = tick;
       tick = std::min(stop_at, tick + absl::ToChronoNanoseconds(options.report_interval));
       std::this_thread::sleep_until(tick);
       uint64_t errors = 0;
       LatencyHistogram::Counts now = read_all(&errors);
       LatencyHistogram::Counts window = now.Minus(previous);
-      const double window_seconds = absl::ToDoubleSeconds(options.report_interval);
+      // The last window ends at stop_at and may be shorter than report_interval.
+      const double window_seconds = std::chrono::duration<double>(tick - window_start).count();
       IntervalReport report{std::chrono::duration<double>(tick - measure_from).count(),
                             static_cast<double>(window.total) / window_seconds,
                             errors - previous_errors,

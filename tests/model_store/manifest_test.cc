@@ -161,6 +161,10 @@ TEST(ManifestTest, StoreKeepsThePublishedManifest) {
   }
   EXPECT_TRUE(MessageDifferencer::Equals(without_chunks, expected));
   EXPECT_TRUE(ValidateManifest(*stored, 0).ok());
+  // Reading back checks every chunk against the manifest's byte sizes and CRC-32Cs.
+  auto read = ReadSnapshot(**store, *version);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->tensors.size(), snapshot.tensors.size());
 }
 
 }  // namespace
