@@ -12,7 +12,7 @@ namespace ranker {
 namespace {
 
 // Fills users/items left at 0 from the served model's tables.
-int ReadVocabularySizes(const CallOptions& call, LoadOptions* load) {
+int ReadVocabularySizes(const CallOptions& call, LoadGeneratorOptions* load) {
   auto stub = v1::Ranker::NewStub(Connect(call, call.target));
   grpc::ClientContext context;
   SetDeadline(call, &context);
@@ -26,7 +26,7 @@ int ReadVocabularySizes(const CallOptions& call, LoadOptions* load) {
   return 0;
 }
 
-client::BenchReport MakeReport(const LoadOptions& load, const LoadResult& result) {
+client::BenchReport MakeReport(const LoadGeneratorOptions& load, const LoadResult& result) {
   client::BenchReport report;
   report.set_rpc(load.rpc);
   report.set_concurrency(load.concurrency);
@@ -63,7 +63,7 @@ void PrintReport(const client::BenchReport& report) {
 
 }  // namespace
 
-int RunBench(const CallOptions& call, LoadOptions load, bool progress) {
+int RunBench(const CallOptions& call, LoadGeneratorOptions load, bool progress) {
   load.target = call.target;
   load.tls = call.tls;
   if (load.rpc != "rank" && load.rpc != "empty") {

@@ -36,7 +36,7 @@ int RunRank(const CallOptions& call, const RankCommand& command);
 int RunInfo(const CallOptions& call, uint64_t model_version);
 int RunHealth(const CallOptions& call, const std::string& service);
 // `load.target` and `load.tls` come from `call`; users/items of 0 are read from the model.
-int RunBench(const CallOptions& call, LoadOptions load, bool progress);
+int RunBench(const CallOptions& call, LoadGeneratorOptions load, bool progress);
 int RunReload(const CallOptions& call);
 int RunVersions(const CallOptions& call);
 

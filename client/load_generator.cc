@@ -25,7 +25,7 @@ struct Worker {
   std::atomic<uint64_t> warmup_calls{0};
 };
 
-std::vector<v1::RankRequest> MakeRequests(const LoadOptions& options, uint64_t seed) {
+std::vector<v1::RankRequest> MakeRequests(const LoadGeneratorOptions& options, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<v1::RankRequest> requests(kRequestPool);
   for (v1::RankRequest& request : requests) {
@@ -38,7 +38,7 @@ std::vector<v1::RankRequest> MakeRequests(const LoadOptions& options, uint64_t s
   return requests;
 }
 
-void RunWorker(const LoadOptions& options, const std::shared_ptr<grpc::Channel>& channel,
+void RunWorker(const LoadGeneratorOptions& options, const std::shared_ptr<grpc::Channel>& channel,
                uint64_t seed, std::chrono::steady_clock::time_point measure_from,
                std::chrono::steady_clock::time_point stop_at, Worker* worker) {
   auto ranker = v1::Ranker::NewStub(channel);
@@ -73,7 +73,7 @@ void RunWorker(const LoadOptions& options, const std::shared_ptr<grpc::Channel>&
 
 }  // namespace
 
-LoadResult RunLoad(const LoadOptions& options,
+LoadResult RunLoad(const LoadGeneratorOptions& options,
                    const std::function<void(const IntervalReport&)>& on_interval) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       MakeChannelCredentials(options.tls);

@@ -17,7 +17,7 @@
 
 namespace ranker {
 
-struct LoadOptions {
+struct LoadGeneratorOptions {
   std::string target = "localhost:50051";
   ClientTlsFiles tls;        // checked by the caller (MakeChannelCredentials)
   std::string rpc = "rank";  // "rank" or "empty" (the health check: the floor to compare with)
@@ -51,7 +51,7 @@ struct LoadResult {
 };
 
 // Runs the load; `on_interval` (if set) is called from the reporter thread.
-LoadResult RunLoad(const LoadOptions& options,
+LoadResult RunLoad(const LoadGeneratorOptions& options,
                    const std::function<void(const IntervalReport&)>& on_interval);
 
 }  // namespace ranker

@@ -78,8 +78,8 @@ CallOptions CallFlags() {
   return call;
 }
 
-LoadOptions LoadFlags() {
-  LoadOptions load;
+LoadGeneratorOptions LoadFlags() {
+  LoadGeneratorOptions load;
   load.rpc = absl::GetFlag(FLAGS_rpc);
   load.concurrency = std::max(1, absl::GetFlag(FLAGS_concurrency));
   load.duration = absl::GetFlag(FLAGS_duration);

@@ -1,3 +1,4 @@
+// Opening a store, catching up and reading versions; writing is in snapshot_store_write.cc.
 #include "model_store/snapshot_store.h"
 
 #include <stdlib.h>
@@ -9,32 +10,20 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
-#include "model_store/crc32c.h"
 #include "common/status_macros.h"
+#include "model_store/crc32c.h"
+#include "model_store/rocks_status.h"
 #include "model_store/store_keys.h"
 #include "model_store/store_path.h"
-#include "model_store/tensor_specs.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
-#include "rocksdb/write_batch.h"
 
 namespace ranker {
 namespace fs = std::filesystem;
 namespace keys = store_keys;
 
 namespace {
-
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
-  if (s.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat(context, ": ", s.ToString());
-  if (s.IsNotFound()) return absl::NotFoundError(message);
-  if (s.IsCorruption()) return absl::DataLossError(message);
-  if (s.IsIOError() && s.IsNoSpace()) return absl::ResourceExhaustedError(message);
-  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return absl::UnavailableError(message);
-  if (s.IsInvalidArgument()) return absl::FailedPreconditionError(message);
-  return absl::InternalError(message);
-}
 
 rocksdb::ColumnFamilyOptions TensorColumnFamilyOptions() {
   // Tensor bytes are incompressible floats and are read once per load, so: no compression and
@@ -268,108 +257,6 @@ absl::StatusOr<AlignedBuffer> SnapshotStore::ReadTensor(uint64_t version,
                                             ", computed ", crc, ")"));
   }
   return buffer;
-}
-
-absl::StatusOr<uint64_t> SnapshotStore::Publish(Snapshot& snapshot, const PublishOptions& options) {
-  if (!is_primary()) return absl::FailedPreconditionError("publish needs the primary store");
-  if (options.chunk_bytes == 0) return absl::InvalidArgumentError("chunk_bytes must be > 0");
-  ASSIGN_OR_RETURN(std::vector<uint64_t> versions, ListVersions());
-  ASSIGN_OR_RETURN(std::optional<uint64_t> latest, Latest());
-  uint64_t newest = versions.empty() ? 0 : versions.back();
-  if (latest) newest = std::max(newest, *latest);
-  const uint64_t version = options.version != 0 ? options.version : newest + 1;
-  if (version <= newest) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("version ", version, " is not newer than the store's ", newest));
-  }
-  if (version == std::numeric_limits<uint64_t>::max()) {
-    return absl::InvalidArgumentError("version 2^64-1 is reserved");
-  }
-
-  Manifest& manifest = snapshot.manifest;
-  manifest.set_format_version(1);
-  manifest.set_version(version);
-  manifest.set_created_unix_seconds(std::time(nullptr));
-  DescribeTensors(snapshot.tensors, &manifest);
-
-  // Chunks skip the WAL: they are flushed (and synced) to table files before the manifest is
-  // written, which is cheaper than writing every byte twice.
-  rocksdb::WriteOptions chunk_write;
-  chunk_write.disableWAL = true;
-  for (TensorSpec& spec : *manifest.mutable_tensors()) {
-    const AlignedBuffer& bytes = snapshot.tensors.at(spec.name()).bytes;
-    uint32_t chunk = 0;
-    for (size_t offset = 0; offset < bytes.size(); offset += options.chunk_bytes, ++chunk) {
-      const size_t size = std::min(options.chunk_bytes, bytes.size() - offset);
-      rocksdb::Slice value(reinterpret_cast<const char*>(bytes.data()) + offset, size);
-      std::string altered;
-      if (options.chunk_hook) {
-        altered.assign(value.data(), value.size());
-        options.chunk_hook(spec.name(), chunk, &altered);
-        value = rocksdb::Slice(altered);
-      }
-      RETURN_IF_ERROR(
-          FromRocks(db_->Put(chunk_write, tensor_cf_,
-                             keys::TensorChunkKey(version, spec.name(), chunk), value),
-                    absl::StrCat("writing version ", version, " tensor '", spec.name(), "'")));
-    }
-    spec.set_chunk_count(chunk);
-  }
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
-  RETURN_IF_ERROR(FromRocks(db_->Flush(flush, tensor_cf_),
-                            absl::StrCat("flushing the tensors of version ", version)));
-  if (options.before_commit) RETURN_IF_ERROR(options.before_commit());
-
-  rocksdb::WriteBatch batch;
-  batch.Put(default_cf_, keys::ManifestKey(version), manifest.SerializeAsString());
-  batch.Put(default_cf_, keys::kLatestKey, keys::EncodeVersion(version));
-  RETURN_IF_ERROR(CommitThroughTableFiles(&batch, absl::StrCat("committing version ", version)));
-  return version;
-}
-
-absl::Status SnapshotStore::CommitThroughTableFiles(rocksdb::WriteBatch* batch,
-                                                    absl::string_view what) {
-  // Readers are secondaries. A secondary replays the WAL and the MANIFEST separately, and
-  // RocksDB 7.8 secondaries were seen to apply a WAL record (the manifest key) before the
-  // MANIFEST edit that adds the flushed table file holding its chunks. So nothing goes through
-  // the WAL: the batch is written to the memtable and flushed, and readers learn of it from
-  // MANIFEST edits, which they apply in order: chunks' file first, then this batch's file.
-  rocksdb::WriteOptions no_wal;
-  no_wal.disableWAL = true;
-  RETURN_IF_ERROR(FromRocks(db_->Write(no_wal, batch), what));
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
-  return FromRocks(db_->Flush(flush, {tensor_cf_, default_cf_}), what);
-}
-
-absl::StatusOr<std::vector<uint64_t>> SnapshotStore::CollectGarbage(size_t keep) {
-  if (!is_primary()) return absl::FailedPreconditionError("gc needs the primary store");
-  if (keep == 0) return absl::InvalidArgumentError("gc must keep at least one version");
-  ASSIGN_OR_RETURN(std::vector<uint64_t> versions, ListVersions());
-  const size_t removed_count = versions.size() > keep ? versions.size() - keep : 0;
-  std::vector<uint64_t> removed(versions.begin(), versions.begin() + removed_count);
-  std::vector<uint64_t> kept(versions.begin() + removed_count, versions.end());
-
-  rocksdb::WriteBatch batch;
-  for (uint64_t version : removed) batch.Delete(default_cf_, keys::ManifestKey(version));
-  // Delete every tensor range that is not a kept version: removed versions and orphan chunks
-  // of publishes that never committed alike.
-  // (Empty ranges, between consecutive versions, are skipped: RocksDB wants begin < end.)
-  std::string begin = std::string(keys::kTensorPrefix);
-  const auto delete_range = [&](const std::string& end) {
-    if (begin < end) batch.DeleteRange(tensor_cf_, begin, end);
-  };
-  for (uint64_t version : kept) {
-    delete_range(keys::TensorRangeBegin(version));
-    begin = keys::TensorRangeEnd(version);
-  }
-  delete_range(absl::StrCat(keys::kTensorPrefix, std::string(9, '\xff')));
-  RETURN_IF_ERROR(CommitThroughTableFiles(&batch, "garbage collection"));
-  RETURN_IF_ERROR(
-      FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), tensor_cf_, nullptr, nullptr),
-                "compacting after garbage collection"));
-  return removed;
 }
 
 }  // namespace ranker

@@ -101,7 +101,8 @@ void DescribeModel(const Model& model, const LoadedVersion* loaded, v1::ModelInf
   const Manifest& manifest = model.manifest();
   info->set_version(model.version());
   info->set_created_unix_seconds(manifest.created_unix_seconds());
-  for (const Feature* feature : {&model.user(), &model.item()}) {
+  for (const Feature& f : model.features()) {
+    const Feature* feature = &f;
     const TableSpec& spec = feature->table.spec();
     v1::TableInfo* table = info->add_tables();
     table->set_feature(spec.feature());

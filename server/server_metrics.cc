@@ -148,9 +148,9 @@ void ServerMetrics::OnReload(const ReloadEvent& event, const std::vector<LoadedV
   for (const LoadedVersion& entry : loaded) now[entry.version] = &entry;
   for (auto it = version_gauges_.begin(); it != version_gauges_.end();) {
     if (now.count(it->first) == 0) {
-      for (size_t g = 0; g < 3; ++g) memory_family_->Remove(it->second[g]);
-      uncompressed_family_->Remove(it->second[3]);
-      ratio_family_->Remove(it->second[4]);
+      for (prometheus::Gauge* gauge : it->second.memory) memory_family_->Remove(gauge);
+      uncompressed_family_->Remove(it->second.uncompressed);
+      ratio_family_->Remove(it->second.ratio);
       it = version_gauges_.erase(it);
     } else {
       ++it;
@@ -160,16 +160,18 @@ void ServerMetrics::OnReload(const ReloadEvent& event, const std::vector<LoadedV
     if (version_gauges_.count(version) > 0) continue;
     const Model& model = *entry->model;
     const std::string v = absl::StrCat(version);
-    std::vector<prometheus::Gauge*> gauges = {
-        &memory_family_->Add({{"version", v}, {"table", "user"}}),
-        &memory_family_->Add({{"version", v}, {"table", "item"}}),
-        &memory_family_->Add({{"version", v}, {"table", "mlp"}}),
-        &uncompressed_family_->Add({{"version", v}}), &ratio_family_->Add({{"version", v}})};
-    gauges[0]->Set(static_cast<double>(model.table_resident_bytes(model.user())));
-    gauges[1]->Set(static_cast<double>(model.table_resident_bytes(model.item())));
-    gauges[2]->Set(static_cast<double>(model.scorer().resident_bytes()));
-    gauges[3]->Set(static_cast<double>(model.uncompressed_bytes()));
-    gauges[4]->Set(model.compression_ratio());
+    // One memory series per feature table (as named in the manifest) and one for the MLP.
+    VersionGauges gauges;
+    for (const Feature& feature : model.features()) {
+      gauges.memory.push_back(&memory_family_->Add({{"version", v}, {"table", feature.name}}));
+      gauges.memory.back()->Set(static_cast<double>(model.table_resident_bytes(feature)));
+    }
+    gauges.memory.push_back(&memory_family_->Add({{"version", v}, {"table", "mlp"}}));
+    gauges.memory.back()->Set(static_cast<double>(model.scorer().resident_bytes()));
+    gauges.uncompressed = &uncompressed_family_->Add({{"version", v}});
+    gauges.uncompressed->Set(static_cast<double>(model.uncompressed_bytes()));
+    gauges.ratio = &ratio_family_->Add({{"version", v}});
+    gauges.ratio->Set(model.compression_ratio());
     version_gauges_[version] = std::move(gauges);
   }
   if (current != nullptr && now.count(current->version()) > 0) {

@@ -74,7 +74,12 @@ class ServerMetrics final : public RequestObserver {
   prometheus::Family<prometheus::Gauge>* ratio_family_;
 
   Mutex mu_;  // reload bookkeeping only; never taken on the request path
-  std::map<uint64_t, std::vector<prometheus::Gauge*>> version_gauges_ ABSL_GUARDED_BY(mu_);
+  struct VersionGauges {
+    std::vector<prometheus::Gauge*> memory;  // one per feature table, then the MLP
+    prometheus::Gauge* uncompressed = nullptr;
+    prometheus::Gauge* ratio = nullptr;
+  };
+  std::map<uint64_t, VersionGauges> version_gauges_ ABSL_GUARDED_BY(mu_);
 };
 
 const char* RpcMethodName(RpcMethod method);

@@ -31,8 +31,7 @@ struct Pair {
 };
 
 absl::StatusOr<Snapshot> ExportSnapshot(const Dataset& dataset, const TrainableTable& users,
-                                        const TrainableTable& items,
-                                        const TrainableScorer& scorer,
+                                        const TrainableTable& items, const TrainableScorer& scorer,
                                         const TrainOptions& options) {
   Snapshot snapshot;
   TableSpec user_spec, item_spec;
@@ -120,12 +119,12 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   for (size_t u = 0; u < dataset.users(); ++u) {
     user_counts[u] = static_cast<uint32_t>(split.users[u].train.size());
   }
-  ASSIGN_OR_RETURN(TrainableTable users, TrainableTable::Create(user_spec, user_counts,
-                                                               options.seed * 7 + 1,
-                                                               options.init_scale));
+  ASSIGN_OR_RETURN(
+      TrainableTable users,
+      TrainableTable::Create(user_spec, user_counts, options.seed * 7 + 1, options.init_scale));
   ASSIGN_OR_RETURN(TrainableTable items,
-                   TrainableTable::Create(item_spec, split.train_item_counts,
-                                          options.seed * 7 + 2, options.init_scale));
+                   TrainableTable::Create(item_spec, split.train_item_counts, options.seed * 7 + 2,
+                                          options.init_scale));
   TrainableScorer scorer(options.d, options.hidden, options.scorer, options.seed * 7 + 3);
   scorer.set_mlp_frozen(options.scorer == ScorerMode::kMlpDot);
 
@@ -225,8 +224,9 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   result.train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.compression_ratio = result.model->compression_ratio();
-  result.table_bytes = result.model->table_resident_bytes(result.model->user()) +
-                       result.model->table_resident_bytes(result.model->item());
+  for (const Feature& feature : result.model->features()) {
+    result.table_bytes += result.model->table_resident_bytes(feature);
+  }
   return result;
 }
 

@@ -89,8 +89,8 @@ class LoadGeneratorTest : public ::testing::Test {
     if (server_) server_->Shutdown();
   }
 
-  LoadOptions Options() const {
-    LoadOptions options;
+  LoadGeneratorOptions Options() const {
+    LoadGeneratorOptions options;
     options.target = absl::StrCat("127.0.0.1:", port_);
     options.concurrency = 3;
     options.channels = 2;
@@ -112,7 +112,7 @@ class LoadGeneratorTest : public ::testing::Test {
 };
 
 TEST_F(LoadGeneratorTest, ReportsEveryCallTheServerAnswered) {
-  LoadOptions options = Options();
+  LoadGeneratorOptions options = Options();
   options.k = 7;
   options.candidates = 13;
   options.users = 50;
@@ -176,7 +176,7 @@ TEST_F(LoadGeneratorTest, ReportsEveryCallTheServerAnswered) {
 }
 
 TEST_F(LoadGeneratorTest, WarmupCallsAreMadeButNotReported) {
-  LoadOptions options = Options();
+  LoadGeneratorOptions options = Options();
   options.warmup = absl::Milliseconds(100);
   options.duration = absl::Milliseconds(200);
   options.report_interval = absl::ZeroDuration();
@@ -197,7 +197,7 @@ TEST_F(LoadGeneratorTest, WarmupCallsAreMadeButNotReported) {
 }
 
 TEST_F(LoadGeneratorTest, EmptyRpcCallsTheHealthCheckOnly) {
-  LoadOptions options = Options();
+  LoadGeneratorOptions options = Options();
   options.rpc = "empty";
   options.duration = absl::Milliseconds(150);
   options.report_interval = absl::ZeroDuration();
@@ -208,7 +208,7 @@ TEST_F(LoadGeneratorTest, EmptyRpcCallsTheHealthCheckOnly) {
 }
 
 TEST(LoadGeneratorNoServerTest, BadTlsFilesAreReportedNotCrashed) {
-  LoadOptions options;
+  LoadGeneratorOptions options;
   options.target = "127.0.0.1:1";
   options.tls.ca = "/nonexistent/ca.pem";
   options.duration = absl::Milliseconds(50);
