@@ -61,9 +61,14 @@ void BM_Gather(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(ids.size()));
   state.SetLabel(TableKindName(kind));
 }
+// Every declared table kind.
+std::vector<int64_t> AllKinds() {
+  std::vector<int64_t> kinds;
+  for (const TableLayout& layout : AllTableLayouts()) kinds.push_back(layout.kind);
+  return kinds;
+}
 BENCHMARK(BM_Gather)
-    ->ArgsProduct({{snapshot::FULL, snapshot::HASH, snapshot::QR, snapshot::MEMCOM},
-                   {100000, 1000000, 10000000}})
+    ->ArgsProduct({AllKinds(), {100000, 1000000, 10000000}})
     ->Unit(benchmark::kMicrosecond);
 
 void BM_Score(benchmark::State& state) {

@@ -33,7 +33,7 @@ client::BenchReport MakeReport(const LoadGeneratorOptions& load, const LoadResul
   report.set_candidates(load.candidates);
   report.set_k(load.k);
   report.set_seconds(result.seconds);
-  report.set_calls(static_cast<uint32_t>(result.calls));
+  report.set_calls(static_cast<double>(result.calls));
   report.set_qps(result.qps);
   client::LatencyMicros* latency = report.mutable_latency_us();
   latency->set_p50(result.latency.Quantile(0.5) / 1e3);
@@ -42,23 +42,23 @@ client::BenchReport MakeReport(const LoadGeneratorOptions& load, const LoadResul
   latency->set_p999(result.latency.Quantile(0.999) / 1e3);
   latency->set_max(result.latency.Quantile(1.0) / 1e3);
   for (const auto& [code, n] : result.errors) {
-    (*report.mutable_errors())[code] = static_cast<uint32_t>(n);
+    (*report.mutable_errors())[code] = static_cast<double>(n);
   }
   return report;
 }
 
 void PrintReport(const client::BenchReport& report) {
   const client::LatencyMicros& us = report.latency_us();
-  std::printf("%u calls in %.1f s: %.0f calls/s\n", report.calls(), report.seconds(), report.qps());
+  std::printf("%.0f calls in %.1f s: %.0f calls/s\n", report.calls(), report.seconds(), report.qps());
   std::printf("latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", us.p50(),
               us.p90(), us.p99(), us.p999(), us.max());
-  uint64_t errors = 0;
+  double errors = 0;
   std::string by_code;
   for (const auto& [code, n] : report.errors()) {
     errors += n;
-    absl::StrAppend(&by_code, "  ", code, "=", n);
+    absl::StrAppend(&by_code, "  ", code, "=", static_cast<uint64_t>(n));
   }
-  std::printf("errors: %lu%s\n", errors, by_code.c_str());
+  std::printf("errors: %.0f%s\n", errors, by_code.c_str());
 }
 
 }  // namespace
@@ -88,7 +88,7 @@ int RunBench(const CallOptions& call, LoadGeneratorOptions load, bool progress) 
   });
   const client::BenchReport report = MakeReport(load, result);
   if (call.json) {
-    if (PrintJson(report) != 0) return 1;
+    if (PrintJson(report, /*one_line=*/true) != 0) return 1;
   } else {
     PrintReport(report);
   }

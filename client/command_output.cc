@@ -26,14 +26,14 @@ int Fail(const grpc::Status& status) {
   return 1;
 }
 
-int PrintJson(const google::protobuf::Message& message) {
+int PrintJson(const google::protobuf::Message& message, bool one_line) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
+  options.add_whitespace = !one_line;
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
   if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) return 1;
-  std::printf("%s", json.c_str());
+  std::printf(one_line ? "%s\n" : "%s", json.c_str());
   return 0;
 }
 

@@ -17,9 +17,10 @@ std::shared_ptr<grpc::Channel> Connect(const CallOptions& call, const std::strin
 void SetDeadline(const CallOptions& call, grpc::ClientContext* context);
 // Prints the failed call's status to stderr; returns exit code 1.
 int Fail(const grpc::Status& status);
-// Prints `message` as JSON (proto field names, defaults included); returns exit code 0, or 1
-// if it cannot be converted.
-int PrintJson(const google::protobuf::Message& message);
+// Prints `message` as JSON (proto field names, defaults included), indented or as one line
+// ending in a newline (for streams of reports); returns exit code 0, or 1 if it cannot be
+// converted.
+int PrintJson(const google::protobuf::Message& message, bool one_line = false);
 // "2026-11-26T11:09:32Z".
 std::string FormatUnixSeconds(int64_t unix_seconds);
 

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "model/demo_model.h"
+#include "model/table_layout.h"
 #include "model_store/npy.h"
 #include "model_store/tensor_specs.h"
 #include "proto/ranker.pb.h"
@@ -29,17 +30,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string corpus = argv[1];
-  struct Kind {
-    const char* name;
-    ranker::TableKind kind;
-    double ratio;
-  };
-  const Kind kinds[] = {{"full", ranker::snapshot::FULL, 1},
-                        {"hash", ranker::snapshot::HASH, 4},
-                        {"qr", ranker::snapshot::QR, 2},
-                        {"memcom", ranker::snapshot::MEMCOM, 4},
-                        {"memcom_freq", ranker::snapshot::MEMCOM_FREQ, 4}};
-  for (const Kind& kind : kinds) {
+  for (const ranker::TableLayout& kind : ranker::AllTableLayouts()) {
     for (bool sparse : {false, true}) {
       ranker::DemoModelOptions options;
       options.users = 40;
@@ -47,7 +38,7 @@ int main(int argc, char** argv) {
       options.d = 4;
       options.hidden = {4};
       options.kind = kind.kind;
-      options.ratio = kind.ratio;
+      options.ratio = 4;  // clamped where a kind cannot reach it on 24 items
       options.clamp_ratio = true;
       options.sparse_item_ids = sparse;
       auto snapshot = ranker::MakeDemoSnapshot(options);

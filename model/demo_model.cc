@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "model/id_hash.h"
 #include "common/status_macros.h"
+#include "model/id_hash.h"
 #include "model/table_layout.h"
 #include "model/table_sizing.h"
 
@@ -71,7 +71,7 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
   for (const auto& [feature, n] : {std::pair<std::string, uint64_t>{"user", options.users},
                                    std::pair<std::string, uint64_t>{"item", options.items}}) {
     ASSIGN_OR_RETURN(TableSpec spec, SizeTable(feature, options.kind, n, options.d, options.ratio,
-                                                   options.clamp_ratio));
+                                               options.clamp_ratio));
     spec.set_hash(options.hash);
     spec.set_hash_seed(options.hash == snapshot::MIX ? options.seed : 0);
     if (feature == "item" && options.sparse_item_ids) {

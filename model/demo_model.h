@@ -16,7 +16,7 @@ struct DemoModelOptions {
   uint64_t items = 500;
   uint32_t d = 32;
   TableKind kind = snapshot::MEMCOM;
-  double ratio = 16;  // embedding compression; ignored for full
+  double ratio = 16;         // embedding compression; ignored for full
   bool clamp_ratio = false;  // use the kind's nearest reachable ratio instead of failing
   std::vector<uint32_t> hidden = {64, 32};
   float dot_weight = 1.0f;

@@ -12,8 +12,8 @@ absl::Status CheckEntitySubset(const std::string& name, absl::Span<const uint64_
                                uint64_t n) {
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] >= n || (i > 0 && ids[i] <= ids[i - 1])) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "tensor '", name, "' must hold increasing indices below n (index ", i, ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("tensor '", name, "' must hold increasing indices below n (index ", i, ")"));
     }
   }
   return absl::OkStatus();
@@ -50,10 +50,13 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
 }
 
 EmbeddingTable& EmbeddingTable::operator=(EmbeddingTable&& other) noexcept {
+  if (this == &other) return *this;
   spec_ = std::move(other.spec_);
   tensors_ = std::move(other.tensors_);
   forward_ = other.forward_;
   Bind();
+  other.forward_ = nullptr;
+  other.view_ = TableTensors();
   return *this;
 }
 
@@ -70,9 +73,7 @@ size_t EmbeddingTable::resident_bytes() const {
 
 uint64_t EmbeddingTable::parameters() const { return TableParameters(spec_); }
 
-void EmbeddingTable::Embed(uint64_t index, float* out) const {
-  Gather(&index, &index, 1, out);
-}
+void EmbeddingTable::Embed(uint64_t index, float* out) const { Gather(&index, &index, 1, out); }
 
 void EmbeddingTable::EmbedUnknown(uint64_t raw_id, float* out) const {
   const uint64_t unknown = kUnknown;

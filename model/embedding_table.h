@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "model/snapshot.h"
@@ -17,6 +18,7 @@ namespace ranker {
 
 class EmbeddingTable {
  public:
+  // An entry of Gather's `indices` whose embedding comes from its raw id (an unknown id).
   static constexpr uint64_t kUnknown = kUnknownIndex;
 
   // Takes the table's tensors out of `tensors`, checking the spec, every tensor's dtype and
@@ -24,7 +26,8 @@ class EmbeddingTable {
   // the table and tensor on any mismatch.
   static absl::StatusOr<EmbeddingTable> Create(const TableSpec& spec, TensorMap& tensors);
 
-  EmbeddingTable() = default;
+  // Movable (the view is rebound to the moved tensors; the moved-from table is empty and must
+  // not be used), not copyable.
   EmbeddingTable(EmbeddingTable&& other) noexcept { *this = std::move(other); }
   EmbeddingTable& operator=(EmbeddingTable&& other) noexcept;
 
@@ -47,6 +50,7 @@ class EmbeddingTable {
   }
 
  private:
+  EmbeddingTable() = default;
   void Bind();  // points view_ at spec_ and tensors_
 
   TableSpec spec_;

@@ -1,6 +1,7 @@
 // An immutable, verified ranking model: one named feature (id map + embedding table of any kind)
-// per table in the manifest, and the RankNet scorer over the "user" and "item" features. Built once from a snapshot, then shared read-only by every
-// request that pins it (std::shared_ptr<const Model>); all methods are thread-safe.
+// per table in the manifest, and the RankNet scorer over the "user" and "item" features. Built once
+// from a snapshot, then shared read-only by every request that pins it (std::shared_ptr<const
+// Model>); all methods are thread-safe.
 #ifndef RANKER_MODEL_MODEL_H_
 #define RANKER_MODEL_MODEL_H_
 

@@ -39,9 +39,10 @@ absl::StatusOr<RankNetScorer> RankNetScorer::Create(const snapshot::ScorerSpec& 
     return absl::FailedPreconditionError("scorer dot_weight is not finite");
   }
   for (size_t l = 0; l + 1 < w.size(); ++l) {
-    ASSIGN_OR_RETURN(AlignedBuffer weight,
-                     TakeTensor(tensors, MlpTensorName(l, "weight"), snapshot::FLOAT32, {w[l + 1], w[l]}));
-    ASSIGN_OR_RETURN(AlignedBuffer bias, TakeTensor(tensors, MlpTensorName(l, "bias"), snapshot::FLOAT32, {w[l + 1]}));
+    ASSIGN_OR_RETURN(AlignedBuffer weight, TakeTensor(tensors, MlpTensorName(l, "weight"),
+                                                      snapshot::FLOAT32, {w[l + 1], w[l]}));
+    ASSIGN_OR_RETURN(AlignedBuffer bias,
+                     TakeTensor(tensors, MlpTensorName(l, "bias"), snapshot::FLOAT32, {w[l + 1]}));
     scorer.weights_.push_back(std::move(weight));
     scorer.biases_.push_back(std::move(bias));
   }

@@ -87,8 +87,10 @@ void Gather(const TableTensors& t, const uint64_t* indices, const uint64_t* raw_
 }
 
 constexpr TableForward kForwards[] = {
-    {snapshot::FULL, Gather<Full>},     {snapshot::HASH, Gather<Hash>},
-    {snapshot::QR, Gather<Qr>},         {snapshot::MEMCOM, Gather<Memcom>},
+    {snapshot::FULL, Gather<Full>},
+    {snapshot::HASH, Gather<Hash>},
+    {snapshot::QR, Gather<Qr>},
+    {snapshot::MEMCOM, Gather<Memcom>},
     {snapshot::MEMCOM_FREQ, Gather<MemcomFreq>},
 };
 

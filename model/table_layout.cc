@@ -40,9 +40,9 @@ absl::Status SizeMemcom(double budget, bool clamp, TableSpec* spec) {
   double m = (budget - static_cast<double>(spec->n())) / spec->d();
   if (m < 0.5 && clamp) m = 1;
   if (m < 0.5) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("memcom cannot reach ratio ", static_cast<double>(spec->n()) * spec->d() / budget,
-                     " with d=", spec->d(), ": its per-entity weights alone cap the ratio below d"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "memcom cannot reach ratio ", static_cast<double>(spec->n()) * spec->d() / budget,
+        " with d=", spec->d(), ": its per-entity weights alone cap the ratio below d"));
   }
   spec->set_m(std::llround(m));
   return absl::OkStatus();
@@ -66,9 +66,9 @@ absl::Status SizeMemcomFreq(double budget, bool clamp, TableSpec* spec) {
     return absl::OkStatus();
   }
   if (rows_budget < d) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("memcom_freq cannot reach ratio ", spec->n() * d / budget, " with d=",
-                     spec->d(), ": its per-entity weights alone cap the ratio below d"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "memcom_freq cannot reach ratio ", spec->n() * d / budget, " with d=", spec->d(),
+        ": its per-entity weights alone cap the ratio below d"));
   }
   const uint64_t dedicated =
       std::min<uint64_t>(spec->n(), static_cast<uint64_t>(0.5 * rows_budget / (d + 2.0)));
@@ -92,9 +92,9 @@ absl::Status SizeQr(double budget, bool clamp, TableSpec* spec) {
   const double rows = budget / spec->d();
   const double disc = rows * rows - 4.0 * n;
   if (disc < 0 && !clamp) {
-    return absl::InvalidArgumentError(absl::StrCat("qr cannot reach ratio ",
-                                                   n * spec->d() / budget, " for n=", spec->n(),
-                                                   ": its limit is about ", n / (2 * std::sqrt(n))));
+    return absl::InvalidArgumentError(absl::StrCat("qr cannot reach ratio ", n * spec->d() / budget,
+                                                   " for n=", spec->n(), ": its limit is about ",
+                                                   n / (2 * std::sqrt(n))));
   }
   spec->set_m(std::llround(disc < 0 ? std::sqrt(n) : (rows + std::sqrt(disc)) / 2));
   return absl::OkStatus();
@@ -138,6 +138,13 @@ absl::StatusOr<TableKind> ParseTableKind(absl::string_view name) {
 std::string TableKindName(TableKind kind) {
   const TableLayout* layout = FindTableLayout(kind);
   return layout != nullptr ? layout->name : absl::StrCat("kind", static_cast<int>(kind));
+}
+
+bool UsesSharedRows(const TableLayout& layout) {
+  for (const TensorLayout& tensor : layout.tensors) {
+    if (tensor.rows == Extent::kM || tensor.rows == Extent::kQuotientRows) return true;
+  }
+  return false;
 }
 
 uint64_t ExtentOf(Extent extent, const TableSpec& spec) {

@@ -2,8 +2,9 @@
 // dtype, shape in terms of the spec's n, m, d and dedicated), the value its parameters start
 // near, and its sizing rule for a target compression ratio. Table creation and checks, the
 // demo, the importer, the trainer's export, sizing and GetModelInfo iterate these declarations.
-// A kind's forward is in table_forward.cc and its gradient in trainer/table_gradients.cc;
-// tests/model/table_layout_test.cc fails if any kind in snapshot.proto lacks one of them.
+// A kind's forward is in table_forward.cc and its gradient in trainer/table_gradients.cc; for
+// any kind in snapshot.proto without them, tests/model/table_layout_test.cc (layout, forward)
+// and tests/trainer/parity_test.cc (gradient) fail.
 #ifndef RANKER_MODEL_TABLE_LAYOUT_H_
 #define RANKER_MODEL_TABLE_LAYOUT_H_
 
@@ -31,7 +32,7 @@ enum class TensorRole {
 };
 
 struct TensorLayout {
-  const char* part;    // the tensor is named "<feature>/<part>"
+  const char* part;  // the tensor is named "<feature>/<part>"
   TensorRole role;
   Extent rows;
   bool per_dimension;  // shape [rows, d]; otherwise [rows]
@@ -60,6 +61,9 @@ absl::StatusOr<TableKind> ParseTableKind(absl::string_view name);
 std::string TableKindName(TableKind kind);
 // "full, hash, qr, memcom or memcom_freq", for help texts.
 std::string TableKindNames();
+
+// True if the kind's size depends on m (all but full): m and a compression ratio mean something.
+bool UsesSharedRows(const TableLayout& layout);
 
 uint64_t ExtentOf(Extent extent, const TableSpec& spec);
 std::vector<uint64_t> TensorShape(const TensorLayout& tensor, const TableSpec& spec);

@@ -28,7 +28,7 @@ absl::StatusOr<TableSpec> SizeTable(const std::string& feature, TableKind kind, 
   const TableLayout* layout = FindTableLayout(kind);
   if (layout == nullptr) return absl::InvalidArgumentError("unknown table kind");
   if (n == 0 || d == 0) return absl::InvalidArgumentError("tables need n >= 1 and d >= 1");
-  if (kind != snapshot::FULL && !(ratio >= 1.0)) {
+  if (UsesSharedRows(*layout) && !(ratio >= 1.0)) {
     return absl::InvalidArgumentError(absl::StrCat("compression ratio must be >= 1, got ", ratio));
   }
   TableSpec spec;

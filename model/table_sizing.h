@@ -24,7 +24,8 @@ uint64_t TableParameters(const TableSpec& spec);
 // n*d/ratio as the kind allows. INVALID_ARGUMENT if the kind cannot reach `ratio` (memcom's
 // per-entity weights cap it below d; qr's below sqrt(n)/2). ratio is ignored for full.
 // With `clamp`, a ratio the kind cannot reach gives its most compressed spec instead of an
-// error (memcom: m = 1; qr: m = sqrt(n)); callers report the ratio actually reached.
+// error (memcom: m = 1; memcom_freq: m = 1, no dedicated rows; qr: m = sqrt(n)); callers
+// report the ratio actually reached.
 absl::StatusOr<TableSpec> SizeTable(const std::string& feature, TableKind kind, uint64_t n,
                                     uint32_t d, double ratio, bool clamp = false);
 

@@ -20,9 +20,9 @@ absl::StatusOr<AlignedBuffer> TakeTensor(TensorMap& tensors, const std::string& 
         absl::StrCat("tensor '", name, "' is missing (expected ", Describe(dtype, shape), ")"));
   }
   if (it->second.dtype != dtype || it->second.shape != shape) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("tensor '", name, "' is ", Describe(it->second.dtype, it->second.shape),
-                     ", expected ", Describe(dtype, shape)));
+    return absl::FailedPreconditionError(absl::StrCat("tensor '", name, "' is ",
+                                                      Describe(it->second.dtype, it->second.shape),
+                                                      ", expected ", Describe(dtype, shape)));
   }
   AlignedBuffer bytes = std::move(it->second.bytes);
   tensors.erase(it);

@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "model_store/npy.h"
 #include "common/status_macros.h"
 #include "model/table_sizing.h"
+#include "model_store/npy.h"
 
 namespace ranker {
 namespace {
@@ -56,9 +56,11 @@ absl::Status ParseLine(const std::vector<absl::string_view>& words, const std::s
     t->set_kind(kind);
     ASSIGN_OR_RETURN(uint64_t n, Number(kv, "n"));
     ASSIGN_OR_RETURN(uint64_t d, Number(kv, "d"));
+    // Kinds whose size does not depend on m (full) take m = n when it is not given.
+    const TableLayout* layout = FindTableLayout(kind);
     ASSIGN_OR_RETURN(
         uint64_t m,
-        Number(kv, "m", kind == snapshot::FULL ? std::optional<uint64_t>(n) : std::nullopt));
+        Number(kv, "m", UsesSharedRows(*layout) ? std::nullopt : std::optional<uint64_t>(n)));
     ASSIGN_OR_RETURN(uint64_t dedicated, Number(kv, "dedicated", 0));
     if (d == 0 || d > 65536) return absl::InvalidArgumentError("d must be 1..65536");
     t->set_n(n);

@@ -15,18 +15,19 @@
 #include "absl/strings/str_split.h"
 #include "common/command_line.h"
 #include "common/format_bytes.h"
+#include "common/status_macros.h"
 #include "model/demo_model.h"
+#include "model/table_sizing.h"
 #include "model_store/import_spec.h"
 #include "model_store/model_loader.h"
 #include "model_store/snapshot_store.h"
-#include "common/status_macros.h"
-#include "model/table_sizing.h"
 
 ABSL_FLAG(std::string, store, "var/store", "Store directory (a RocksDB database).");
 ABSL_FLAG(uint64_t, users, 100000, "demo: number of users.");
 ABSL_FLAG(uint64_t, items, 10000, "demo: number of items.");
 ABSL_FLAG(uint32_t, d, 32, "demo: embedding dimension.");
-ABSL_FLAG(std::string, kind, "memcom", "demo: table kind: full, hash, qr, memcom or memcom_freq.");
+ABSL_FLAG(std::string, kind, "memcom",
+          absl::StrCat("demo: table kind: ", ranker::TableKindNames(), "."));
 ABSL_FLAG(double, ratio, 16, "demo: embedding compression ratio (full n*d / table parameters).");
 ABSL_FLAG(std::string, hidden, "64,32", "demo: MLP hidden widths, comma-separated.");
 ABSL_FLAG(float, dot_weight, 1.0f, "demo: weight of the e_u . e_i term added to the MLP.");

@@ -3,10 +3,6 @@
 #include <arpa/inet.h>
 #include <grpcpp/server_context.h>
 
-#include <fstream>
-#include <sstream>
-
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"

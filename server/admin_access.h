@@ -9,7 +9,6 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace grpc {
@@ -35,7 +34,6 @@ class AdminAccess {
  private:
   std::string token_;
 };
-
 
 }  // namespace ranker
 

@@ -170,9 +170,13 @@ void ModelManager::StartWatcher(absl::Duration interval) {
     for (;;) {
       {
         MutexLock lock(&watch_mu_);
-        const absl::Time deadline = absl::Now() + interval;
-        while (!poll_requested_ && !stop_watcher_ && absl::Now() < deadline) {
-          watch_cv_.WaitFor(absl::ToChronoNanoseconds(deadline - absl::Now()));
+        // A steady deadline: a wall-clock step must not delay or hasten the next poll.
+        const auto deadline =
+            std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(interval);
+        for (auto now = std::chrono::steady_clock::now();
+             !poll_requested_ && !stop_watcher_ && now < deadline;
+             now = std::chrono::steady_clock::now()) {
+          watch_cv_.WaitFor(deadline - now);
         }
         if (stop_watcher_) return;
         poll_requested_ = false;

@@ -75,7 +75,8 @@ class ModelManager {
   // decides again, so an older good version can be loaded in the same step. Returns the last
   // load attempt (kNoChange if there was none).
   ReloadEvent Poll();
-  // Called after every load attempt and store error, on the polling thread.
+  // Called after every load attempt and store error, on the polling thread while Poll's lock
+  // is held: the listener must not call Poll().
   void SetListener(Listener listener);
 
   // Polls every `interval` on a background thread, and at once after RequestPoll().

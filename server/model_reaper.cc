@@ -1,5 +1,7 @@
 #include "server/model_reaper.h"
 
+#include <chrono>
+
 namespace ranker {
 
 std::shared_ptr<ModelReaper> ModelReaper::Create() {
@@ -68,12 +70,12 @@ size_t ModelReaper::destroyed_inline() const {
 }
 
 bool ModelReaper::WaitForDestroyed(size_t count, absl::Duration timeout) const {
-  const absl::Time deadline = absl::Now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   MutexLock lock(&mu_);
   while (destroyed_on_thread_ < count) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return false;
-    destroyed_.WaitFor(absl::ToChronoNanoseconds(left));
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    destroyed_.WaitFor(deadline - now);
   }
   return true;
 }

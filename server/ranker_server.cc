@@ -53,9 +53,14 @@ absl::Status RankerServer::Start() {
   }
   if (absl::Status status = StartMetrics(); !status.ok()) return status;
   if (absl::Status status = StartListeners(); !status.ok()) return status;
-  health_target_.store(server_.get());
-  SetHealth(manager_->Current() != nullptr);
+  {
+    MutexLock lock(&health_mu_);
+    health_follows_model_ = true;
+  }
+  UpdateHealth();
   manager_->StartWatcher(config_.poll_interval);
+  // Last, so that whoever waits for these lines finds health already set.
+  AnnounceListeners();
   return absl::OkStatus();
 }
 
@@ -70,8 +75,7 @@ absl::Status RankerServer::StartMetrics() {
   }
   for (const auto& collectable : metrics_.collectables())
     exposer_->RegisterCollectable(collectable);
-  const int port = exposer_->GetListeningPorts().empty() ? 0 : exposer_->GetListeningPorts()[0];
-  std::printf("metrics listening on port %d\n", port);
+  metrics_port_ = exposer_->GetListeningPorts().empty() ? 0 : exposer_->GetListeningPorts()[0];
   return absl::OkStatus();
 }
 
@@ -82,8 +86,7 @@ absl::Status RankerServer::StartListeners() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(config_.listen, config_.credentials, &port);
+  builder.AddListeningPort(config_.listen, config_.credentials, &port_);
   builder.RegisterService(ranker_service_.get());
   // Each candidate id costs at most 11 bytes on the wire; leave room for the rest.
   builder.SetMaxReceiveMessageSize(static_cast<int>(
@@ -92,43 +95,47 @@ absl::Status RankerServer::StartListeners() {
   quota.SetMaxThreads(static_cast<int>(std::max<uint32_t>(2, config_.max_threads)));
   builder.SetResourceQuota(quota);
   server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port == 0) {
+  if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config_.listen));
   }
-  int admin_port = 0;
   if (!config_.admin_listen.empty()) {
     grpc::ServerBuilder admin_builder;
-    admin_builder.AddListeningPort(config_.admin_listen, config_.credentials, &admin_port);
+    admin_builder.AddListeningPort(config_.admin_listen, config_.credentials, &admin_port_);
     admin_builder.RegisterService(admin_service_.get());
     admin_server_ = admin_builder.BuildAndStart();
-    if (admin_server_ == nullptr || admin_port == 0) {
+    if (admin_server_ == nullptr || admin_port_ == 0) {
       return absl::UnavailableError(
           absl::StrCat("cannot listen on ", config_.admin_listen, " (admin)"));
     }
   }
-  const std::string host = config_.listen.substr(0, config_.listen.rfind(':'));
-  std::shared_ptr<const Model> current = manager_->Current();
-  LogInfo("ranker-server listening on ", host, ":", port,
-          admin_server_ ? absl::StrCat(", admin on port ", admin_port) : std::string(),
-          ", serving version ", current ? current->version() : 0);
-  // Machine-readable lines for scripts and tests that start the server on port 0.
-  if (admin_server_) std::printf("admin listening on port %d\n", admin_port);
-  std::printf("listening on %s:%d\n", host.c_str(), port);
-  std::fflush(stdout);
   return absl::OkStatus();
 }
 
-// The one reload listener: metrics always, health once the server runs.
-void RankerServer::OnReload(const ReloadEvent& event) {
-  metrics_.OnReload(event, manager_->Loaded(), manager_->Current().get());
-  if (health_target_.load() != nullptr) SetHealth(manager_->Current() != nullptr);
+void RankerServer::AnnounceListeners() const {
+  const std::string host = config_.listen.substr(0, config_.listen.rfind(':'));
+  std::shared_ptr<const Model> current = manager_->Current();
+  LogInfo("ranker-server listening on ", host, ":", port_,
+          admin_server_ ? absl::StrCat(", admin on port ", admin_port_) : std::string(),
+          ", serving version ", current ? current->version() : 0);
+  // Machine-readable lines for scripts and tests that start the server on port 0.
+  if (admin_server_) std::printf("admin listening on port %d\n", admin_port_);
+  if (exposer_) std::printf("metrics listening on port %d\n", metrics_port_);
+  std::printf("listening on %s:%d\n", host.c_str(), port_);
+  std::fflush(stdout);
 }
 
-void RankerServer::SetHealth(bool serving) {
-  grpc::Server* server = health_target_.load();
-  if (server == nullptr) return;
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+// The one reload listener: metrics always, health while the server runs.
+void RankerServer::OnReload(const ReloadEvent& event) {
+  metrics_.OnReload(event, manager_->Loaded(), manager_->Current().get());
+  UpdateHealth();
+}
+
+void RankerServer::UpdateHealth() {
+  MutexLock lock(&health_mu_);
+  if (!health_follows_model_ || server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
+  const bool serving = manager_->Current() != nullptr;
   health->SetServingStatus(serving);
   health->SetServingStatus(v1::Ranker::service_full_name(), serving);
 }
@@ -154,8 +161,15 @@ void RankerServer::Run() {
 void RankerServer::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
-  SetHealth(false);
-  health_target_.store(nullptr);
+  {
+    // From here on a reload cannot set health back to SERVING.
+    MutexLock lock(&health_mu_);
+    health_follows_model_ = false;
+    if (server_ != nullptr && server_->GetHealthCheckService() != nullptr) {
+      server_->GetHealthCheckService()->SetServingStatus(false);
+      server_->GetHealthCheckService()->SetServingStatus(v1::Ranker::service_full_name(), false);
+    }
+  }
   const auto deadline =
       std::chrono::system_clock::now() + absl::ToChronoSeconds(config_.shutdown_grace);
   if (server_) server_->Shutdown(deadline);

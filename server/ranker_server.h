@@ -8,12 +8,12 @@
 #include <grpcpp/grpcpp.h>
 #include <prometheus/exposer.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "server/admin_service.h"
 #include "server/model_manager.h"
 #include "server/ranker_service.h"
@@ -26,7 +26,7 @@ struct ServerConfig {
   std::string listen = "0.0.0.0:50051";
   std::string admin_listen = "127.0.0.1:50052";          // empty: no admin service
   std::string metrics_listen = "0.0.0.0:9464";           // empty: no /metrics
-  std::shared_ptr<grpc::ServerCredentials> credentials;  // both listeners
+  std::shared_ptr<grpc::ServerCredentials> credentials;  // both listeners; never null
   std::string admin_token;                               // empty: remote admin callers are refused
   RankLimits limits;
   ModelManagerOptions manager;
@@ -55,8 +55,10 @@ class RankerServer {
  private:
   absl::Status StartMetrics();
   absl::Status StartListeners();
+  void AnnounceListeners() const;
   void OnReload(const ReloadEvent& event);
-  void SetHealth(bool serving);
+  // Health follows the model once the server runs and until it stops.
+  void UpdateHealth();
   void Shutdown();
 
   const ServerConfig config_;
@@ -67,8 +69,9 @@ class RankerServer {
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> admin_server_;
-  // Set once server_ runs; the reload listener updates health only after that.
-  std::atomic<grpc::Server*> health_target_{nullptr};
+  int port_ = 0, admin_port_ = 0, metrics_port_ = 0;
+  Mutex health_mu_;  // orders health updates from reloads against start and shutdown
+  bool health_follows_model_ ABSL_GUARDED_BY(health_mu_) = false;
   bool stopped_ = false;
 };
 

@@ -101,9 +101,8 @@ void DescribeModel(const Model& model, const LoadedVersion* loaded, v1::ModelInf
   const Manifest& manifest = model.manifest();
   info->set_version(model.version());
   info->set_created_unix_seconds(manifest.created_unix_seconds());
-  for (const Feature& f : model.features()) {
-    const Feature* feature = &f;
-    const TableSpec& spec = feature->table.spec();
+  for (const Feature& feature : model.features()) {
+    const TableSpec& spec = feature.table.spec();
     v1::TableInfo* table = info->add_tables();
     table->set_feature(spec.feature());
     table->set_kind(TableKindName(spec.kind()));
@@ -111,10 +110,10 @@ void DescribeModel(const Model& model, const LoadedVersion* loaded, v1::ModelInf
     table->set_m(spec.m());
     table->set_d(spec.d());
     table->set_hash(HashName(spec));
-    table->set_parameters(feature->table.parameters());
-    table->set_resident_bytes(model.table_resident_bytes(*feature));
+    table->set_parameters(feature.table.parameters());
+    table->set_resident_bytes(model.table_resident_bytes(feature));
     table->set_uncompressed_bytes(spec.n() * spec.d() * sizeof(float));
-    table->set_has_id_map(!feature->ids.dense());
+    table->set_has_id_map(!feature.ids.dense());
   }
   for (uint32_t width : model.scorer().widths()) info->add_mlp_widths(width);
   info->set_dot_weight(model.scorer().dot_weight());

@@ -21,7 +21,7 @@ ABSL_FLAG(std::string, data, "",
           "train: interaction log (u.data, ratings.csv or user,item[,...] CSV).");
 ABSL_FLAG(std::string, format, "auto", "train: auto, movielens-tab or csv.");
 ABSL_FLAG(std::string, name, "", "train: dataset name for reports (default: the path).");
-ABSL_FLAG(std::string, kind, "memcom", "Table kind: full, hash, qr, memcom or memcom_freq.");
+ABSL_FLAG(std::string, kind, "memcom", absl::StrCat("Table kind: ", ranker::TableKindNames(), "."));
 ABSL_FLAG(double, ratio, 16, "Embedding compression ratio (full n*d / table parameters).");
 ABSL_FLAG(uint32_t, d, 64, "Embedding dimension.");
 ABSL_FLAG(std::string, hidden, "64,32", "MLP hidden widths.");

@@ -1,6 +1,5 @@
 #include "trainer/table_gradients.h"
 
-#include <algorithm>
 #include <cstring>
 
 #include "model/id_hash.h"
@@ -95,9 +94,8 @@ constexpr TableGradientKind Make(TableKind kind) {
 }
 
 constexpr TableGradientKind kKinds[] = {
-    Make<Full>(snapshot::FULL),     Make<Hash>(snapshot::HASH),
-    Make<Qr>(snapshot::QR),         Make<Memcom>(snapshot::MEMCOM),
-    Make<Memcom>(snapshot::MEMCOM_FREQ),
+    Make<Full>(snapshot::FULL),     Make<Hash>(snapshot::HASH),          Make<Qr>(snapshot::QR),
+    Make<Memcom>(snapshot::MEMCOM), Make<Memcom>(snapshot::MEMCOM_FREQ),
 };
 
 }  // namespace

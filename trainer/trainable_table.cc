@@ -15,7 +15,11 @@ namespace {
 
 ParamTensor MakeParam(std::string name, size_t rows, size_t width, float mean, float stddev,
                       std::mt19937_64& rng) {
-  ParamTensor p{std::move(name), rows, width, mean, std::vector<float>(rows * width),
+  ParamTensor p{std::move(name),
+                rows,
+                width,
+                mean,
+                std::vector<float>(rows * width),
                 std::vector<float>(rows * width, 0.0f)};
   std::normal_distribution<float> normal(mean, stddev);
   for (float& v : p.values) v = stddev > 0 ? normal(rng) : mean;
@@ -70,8 +74,8 @@ void TableGradient::Clear() {
 }
 
 absl::StatusOr<TrainableTable> TrainableTable::Create(const TableSpec& spec,
-                                                     const std::vector<uint32_t>& frequencies,
-                                                     uint64_t seed, float init_scale) {
+                                                      const std::vector<uint32_t>& frequencies,
+                                                      uint64_t seed, float init_scale) {
   RETURN_IF_ERROR(CheckTableSpec(spec));
   TrainableTable table;
   table.spec_ = spec;

@@ -86,9 +86,9 @@ class TrainableTable {
   TableSpec spec_;
   const TableLayout* layout_ = nullptr;
   const TableGradientKind* kind_ = nullptr;
-  std::vector<ParamTensor> params_;     // the layout's parameter tensors, in order
-  std::vector<uint64_t> subset_ids_;    // the layout's entity subset, sorted (if it has one)
-  std::vector<int32_t> subset_slot_;    // per entity: position in subset_ids_ or -1
+  std::vector<ParamTensor> params_;   // the layout's parameter tensors, in order
+  std::vector<uint64_t> subset_ids_;  // the layout's entity subset, sorted (if it has one)
+  std::vector<int32_t> subset_slot_;  // per entity: position in subset_ids_ or -1
 };
 
 }  // namespace ranker

@@ -100,7 +100,7 @@ std::string DescribeOptions(const TrainOptions& o) {
                       " scorer=", ScorerModeName(o.scorer), " max_epochs=", o.max_epochs,
                       " patience=", o.patience, " batch=", o.batch, " negatives=", o.negatives,
                       " embedding_lr=", o.embedding_lr, " scorer_lr=", o.scorer_lr,
-                      " weight_decay=", o.weight_decay, " seed=", o.seed);
+                      " weight_decay=", o.weight_decay, " seed=", o.seed, " threads=", o.threads);
 }
 
 absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,

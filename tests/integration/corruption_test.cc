@@ -62,25 +62,30 @@ std::vector<Corruption> Corruptions() {
     };
   };
   return {
-      {"flipped byte in a chunk", grpc::StatusCode::DATA_LOSS, chunk("item/shared", ChunkDamage::kFlipByte)},
-      {"truncated chunk", grpc::StatusCode::DATA_LOSS, chunk("user/weight", ChunkDamage::kTruncate)},
+      {"flipped byte in a chunk", grpc::StatusCode::DATA_LOSS,
+       chunk("item/shared", ChunkDamage::kFlipByte)},
+      {"truncated chunk", grpc::StatusCode::DATA_LOSS,
+       chunk("user/weight", ChunkDamage::kTruncate)},
       {"missing chunk", grpc::StatusCode::DATA_LOSS, chunk("mlp/0/weight", ChunkDamage::kDelete)},
       {"table with n = 2^62", grpc::StatusCode::FAILED_PRECONDITION,
        EditManifest([](snapshot::Manifest* m) { m->mutable_tables(0)->set_n(kHuge); })},
-      {"tensor shape 2^62 x d, byte size unchanged", grpc::StatusCode::RESOURCE_EXHAUSTED, EditManifest([](snapshot::Manifest* m) {
-         FindTensor(m, "user/weight")->set_shape(0, kHuge);
-       })},
-      {"tensor shape and byte size both 2^62-sized", grpc::StatusCode::RESOURCE_EXHAUSTED, EditManifest([](snapshot::Manifest* m) {
+      {"tensor shape 2^62 x d, byte size unchanged", grpc::StatusCode::RESOURCE_EXHAUSTED,
+       EditManifest(
+           [](snapshot::Manifest* m) { FindTensor(m, "user/weight")->set_shape(0, kHuge); })},
+      {"tensor shape and byte size both 2^62-sized", grpc::StatusCode::RESOURCE_EXHAUSTED,
+       EditManifest([](snapshot::Manifest* m) {
          snapshot::TensorSpec* t = FindTensor(m, "user/weight");
          t->set_shape(0, kHuge);
          t->set_byte_size(kHuge * 4);
        })},
-      {"shape whose product overflows 64 bits", grpc::StatusCode::RESOURCE_EXHAUSTED, EditManifest([](snapshot::Manifest* m) {
+      {"shape whose product overflows 64 bits", grpc::StatusCode::RESOURCE_EXHAUSTED,
+       EditManifest([](snapshot::Manifest* m) {
          snapshot::TensorSpec* t = FindTensor(m, "item/shared");
          t->set_shape(0, kHuge);
          t->set_shape(1, 1 << 10);
        })},
-      {"byte size doubled with a matching shape", grpc::StatusCode::DATA_LOSS, EditManifest([](snapshot::Manifest* m) {
+      {"byte size doubled with a matching shape", grpc::StatusCode::DATA_LOSS,
+       EditManifest([](snapshot::Manifest* m) {
          snapshot::TensorSpec* t = FindTensor(m, "item/weight");
          t->set_shape(0, t->shape(0) * 2);
          t->set_byte_size(t->byte_size() * 2);
@@ -91,7 +96,8 @@ std::vector<Corruption> Corruptions() {
       {"unknown dtype", grpc::StatusCode::DATA_LOSS, EditManifest([](snapshot::Manifest* m) {
          FindTensor(m, "user/shared")->set_dtype(static_cast<snapshot::DType>(99));
        })},
-      {"scorer widths that disagree with the tensors", grpc::StatusCode::FAILED_PRECONDITION, EditManifest([](snapshot::Manifest* m) {
+      {"scorer widths that disagree with the tensors", grpc::StatusCode::FAILED_PRECONDITION,
+       EditManifest([](snapshot::Manifest* m) {
          m->mutable_scorer()->set_widths(0, m->scorer().widths(0) + 1);
        })},
       {"missing tensor entry", grpc::StatusCode::FAILED_PRECONDITION,

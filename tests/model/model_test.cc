@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <functional>
 #include <cmath>
+#include <functional>
 #include <random>
 
 #include "model/demo_model.h"
@@ -239,7 +239,10 @@ TEST(ModelTest, CreateRefusesEveryInconsistentSnapshotWithFailedPrecondition) {
       {"missing tensor", snapshot::MEMCOM, [](Snapshot* s) { s->tensors.erase("item/weight"); },
        "tensor 'item/weight' is missing"},
       {"misshapen mlp", snapshot::MEMCOM,
-       [](Snapshot* s) { s->tensors["mlp/1/weight"].shape = {12, 25}; }, "mlp/1/weight"},
+       [](Snapshot* s) {
+         s->tensors["mlp/1/weight"].shape = {12, 25};
+       },
+       "mlp/1/weight"},
       {"wrong dtype", snapshot::MEMCOM,
        [](Snapshot* s) { s->tensors["user/shared"].dtype = snapshot::UINT64; }, "user/shared"},
       {"extra tensor", snapshot::MEMCOM,

@@ -57,8 +57,7 @@ TEST_P(LayoutTest, ParametersMatchTensorShapesAndSizingHitsTargets) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllKinds, LayoutTest,
-                         ::testing::ValuesIn(testing::AllTableKindsInProto()),
+INSTANTIATE_TEST_SUITE_P(AllKinds, LayoutTest, ::testing::ValuesIn(testing::AllTableKindsInProto()),
                          [](const ::testing::TestParamInfo<TableKind>& param) {
                            return TableKindName(param.param);
                          });
@@ -77,8 +76,48 @@ TEST(LayoutTest, ShapesFollowTheSpec) {
             (std::vector<uint64_t>{3, 4}));
   EXPECT_EQ(TensorShape({"x", TensorRole::kParameter, Extent::kN, false, 0}, spec),
             (std::vector<uint64_t>{10}));
-  EXPECT_EQ(TensorDType({"x", TensorRole::kEntitySubset, Extent::kN, false, 0}),
-            snapshot::UINT64);
+  EXPECT_EQ(TensorDType({"x", TensorRole::kEntitySubset, Extent::kN, false, 0}), snapshot::UINT64);
+}
+
+// The sizing rules as they were before the layouts existed (values from the earlier
+// model_store/table_sizing.cc, recomputed independently): moving them must change no table.
+TEST(LayoutTest, SizingKeepsItsEarlierResults) {
+  struct Case {
+    TableKind kind;
+    uint64_t n;
+    uint32_t d;
+    double ratio;
+    bool clamp;
+    uint64_t m, dedicated;
+  };
+  const Case cases[] = {
+      {snapshot::FULL, 100000, 64, 4, false, 100000, 0},
+      {snapshot::HASH, 100000, 64, 4, false, 25000, 0},
+      {snapshot::HASH, 100000, 64, 16, false, 6250, 0},
+      {snapshot::HASH, 943, 64, 16, false, 59, 0},
+      {snapshot::QR, 100000, 64, 4, false, 24996, 0},
+      {snapshot::QR, 100000, 64, 16, false, 6234, 0},
+      {snapshot::QR, 1000, 8, 40, true, 32, 0},
+      {snapshot::MEMCOM, 100000, 64, 4, false, 23438, 0},
+      {snapshot::MEMCOM, 100000, 64, 16, false, 4688, 0},
+      {snapshot::MEMCOM, 1682, 64, 16, false, 79, 0},
+      {snapshot::MEMCOM, 1000, 32, 40, true, 1, 0},
+      {snapshot::MEMCOM_FREQ, 100000, 64, 4, false, 11719, 11363},
+      {snapshot::MEMCOM_FREQ, 100000, 64, 16, false, 2345, 2272},
+      {snapshot::MEMCOM_FREQ, 1000, 32, 40, true, 1, 0},
+  };
+  for (const Case& c : cases) {
+    auto spec = SizeTable("t", c.kind, c.n, c.d, c.ratio, c.clamp);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_EQ(spec->m(), c.m) << TableKindName(c.kind) << " n=" << c.n << " ratio=" << c.ratio;
+    EXPECT_EQ(spec->dedicated(), c.dedicated) << TableKindName(c.kind) << " n=" << c.n;
+  }
+  EXPECT_EQ(SizeTable("t", snapshot::MEMCOM, 1000, 32, 40).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SizeTable("t", snapshot::MEMCOM_FREQ, 1000, 32, 40).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SizeTable("t", snapshot::QR, 1000, 8, 40).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(LayoutTest, UnknownNamesListTheKinds) {

@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "model/demo_model.h"
-#include "model_store/import_spec.h"
 #include "model/model.h"
+#include "model_store/import_spec.h"
 #include "model_store/npy.h"
 #include "tests/support/test_util.h"
 

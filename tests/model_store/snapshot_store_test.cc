@@ -1,5 +1,4 @@
 #include "model_store/snapshot_store.h"
-#include "model_store/tensor_specs.h"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +8,7 @@
 
 #include "model/demo_model.h"
 #include "model_store/model_loader.h"
+#include "model_store/tensor_specs.h"
 #include "rocksdb/db.h"
 #include "tests/support/store_damage.h"
 #include "tests/support/test_util.h"

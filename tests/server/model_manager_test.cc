@@ -99,7 +99,7 @@ TEST_F(ModelManagerTest, PinnedRequestKeepsItsModelAcrossASwapAndReaperFreesIt) 
   EXPECT_EQ(manager->Get(1).status().code(), absl::StatusCode::kNotFound);
   const size_t destroyed = manager->reaper().destroyed_on_reaper_thread();
   EXPECT_EQ(destroyed, 0u);  // version 1 is alive while pinned
-  pinned.reset();  // the last reference: destruction is handed to the reaper thread
+  pinned.reset();            // the last reference: destruction is handed to the reaper thread
   EXPECT_TRUE(manager->reaper().WaitForDestroyed(1, absl::Seconds(30)));
   EXPECT_EQ(manager->reaper().destroyed_inline(), 0u);
 }
@@ -157,9 +157,15 @@ TEST(ModelReaperTest, LastReferenceDropIsDestroyedOnTheReaperThread) {
   Snapshot s = *MakeDemoSnapshot(options);
   auto model = reaper->Adopt(*Model::Create(s.manifest, std::move(s.tensors)));
   EXPECT_EQ(reaper->destroyed_on_reaper_thread(), 0u);
-  model.reset();   // this (test) thread drops the last reference...
-  reaper->Stop();  // ...and Stop drains the queue on the reaper thread
-  EXPECT_EQ(reaper->destroyed_on_reaper_thread(), 1u);
+  model.reset();  // this (test) thread drops the last reference; the reaper thread frees it
+  EXPECT_TRUE(reaper->WaitForDestroyed(1, absl::Seconds(30)));
+  EXPECT_FALSE(reaper->WaitForDestroyed(2, absl::Milliseconds(10)));  // nothing else queued
+  // A second model retired just before Stop is still destroyed on the reaper thread: Stop
+  // drains the queue.
+  Snapshot s1 = *MakeDemoSnapshot(options);
+  reaper->Adopt(*Model::Create(s1.manifest, std::move(s1.tensors))).reset();
+  reaper->Stop();
+  EXPECT_EQ(reaper->destroyed_on_reaper_thread(), 2u);
   EXPECT_EQ(reaper->destroyed_inline(), 0u);
   // After Stop there is no thread left: destruction happens inline.
   Snapshot s2 = *MakeDemoSnapshot(options);

@@ -69,7 +69,8 @@ TEST_P(TableGradientTest, MatchesFiniteDifferences) {
   const TableSpec item_spec = *SizeTable("item", GetParam(), n_items, kD, 1.5, /*clamp=*/true);
   std::vector<uint32_t> freq(n_items);
   for (uint32_t i = 0; i < n_items; ++i) freq[i] = (i * 7) % 5;
-  TrainableTable users = *TrainableTable::Create(user_spec, std::vector<uint32_t>(n_users, 1), 11, 0.5f);
+  TrainableTable users =
+      *TrainableTable::Create(user_spec, std::vector<uint32_t>(n_users, 1), 11, 0.5f);
   TrainableTable items = *TrainableTable::Create(item_spec, freq, 12, 0.5f);
   // Spread MEmCom weights away from 1 so their gradient is not a special case.
   for (TrainableTable* t : {&users, &items}) {

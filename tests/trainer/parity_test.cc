@@ -108,15 +108,15 @@ TEST_P(ParityTest, ServedModelScoresExactlyAsTrained) {
   RecordProperty("worst_relative_error", absl::StrFormat("%.3g", worst));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllKindsAndModes, ParityTest,
-    ::testing::Combine(::testing::ValuesIn(testing::AllTableKindsInProto()),
-                       ::testing::Values(ScorerMode::kMlpDot, ScorerMode::kMlp, ScorerMode::kDot)),
-    [](const ::testing::TestParamInfo<Param>& param) {
-      std::string mode = ScorerModeName(std::get<1>(param.param));
-      if (mode == "mlp+dot") mode = "mlp_dot";
-      return TableKindName(std::get<0>(param.param)) + "_" + mode;
-    });
+INSTANTIATE_TEST_SUITE_P(AllKindsAndModes, ParityTest,
+                         ::testing::Combine(::testing::ValuesIn(testing::AllTableKindsInProto()),
+                                            ::testing::Values(ScorerMode::kMlpDot, ScorerMode::kMlp,
+                                                              ScorerMode::kDot)),
+                         [](const ::testing::TestParamInfo<Param>& param) {
+                           std::string mode = ScorerModeName(std::get<1>(param.param));
+                           if (mode == "mlp+dot") mode = "mlp_dot";
+                           return TableKindName(std::get<0>(param.param)) + "_" + mode;
+                         });
 
 }  // namespace
 }  // namespace ranker
