@@ -93,36 +93,50 @@ TEST(PublisherKillTest, SigkillAtRandomPointsNeverExposesAPartialVersion) {
 
   // One uncut publish, with the server and load running, measures when the publisher starts
   // writing (it prints "publishing to" once it holds the store) and when it is done. Even kills
-  // fall anywhere in [0, 1.2 x run]; odd kills inside the writing, the part that matters most.
+  // fall anywhere in [0, 1.2 x that run]. Odd kills aim at the writing itself: they wait for
+  // "publishing to", then kill at a random point of the writing time, an estimate that shrinks
+  // whenever an aimed kill finds the publish already done (one calibration run is no guide to
+  // later ones: under a sanitizer the first run is far slower than the rest).
   const auto start = std::chrono::steady_clock::now();
-  const auto ms_since_start = [&start] {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+  const auto ms_since = [](std::chrono::steady_clock::time_point from) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - from)
         .count();
+  };
+  const auto wait_for_writing = [](Subprocess& publisher, double limit_ms) {
+    const auto begin = std::chrono::steady_clock::now();
+    while (publisher.Stdout().find("publishing to") == std::string::npos &&
+           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+                   .count() < limit_ms) {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
   };
   double writing_from_ms = 0;
   {
     Subprocess publisher(PublisherArgs(store, 2));
-    while (publisher.Stdout().find("publishing to") == std::string::npos &&
-           ms_since_start() < 60000) {
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
-    }
-    writing_from_ms = ms_since_start();
+    wait_for_writing(publisher, 60000);
+    writing_from_ms = ms_since(start);
     ASSERT_EQ(publisher.Wait(absl::Seconds(120)), 0) << publisher.Stderr();
   }
-  const double run_ms = ms_since_start();
+  const double run_ms = ms_since(start);
+  double writing_estimate_ms = std::max(1.0, run_ms - writing_from_ms);
 
   std::mt19937 random(kSeed);
   std::uniform_real_distribution<double> anywhere_ms(0.0, 1.2 * run_ms);
-  std::uniform_real_distribution<double> writing_ms(writing_from_ms, run_ms);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
   uint64_t latest_before = 2;
   int killed_before_commit = 0, killed_while_writing = 0, killed_after_commit = 0,
       finished_before_kill = 0;
   for (int i = 0; i < kKills; ++i) {
-    const double delay = i % 2 == 0 ? anywhere_ms(random) : writing_ms(random);
-    const auto launched = std::chrono::steady_clock::now();
+    const bool aimed = i % 2 == 1;
     Subprocess publisher(PublisherArgs(store, 100 + i));
-    std::this_thread::sleep_until(launched +
-                                  std::chrono::microseconds(static_cast<int64_t>(delay * 1000)));
+    double delay = 0;
+    if (aimed) {
+      wait_for_writing(publisher, 60000);
+      delay = unit(random) * writing_estimate_ms;
+    } else {
+      delay = anywhere_ms(random);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(delay * 1000)));
     publisher.Signal(SIGKILL);
     const int exit_code = publisher.Wait(absl::Seconds(60));
     ASSERT_TRUE(exit_code == 0 || exit_code == 128 + SIGKILL)
@@ -140,6 +154,7 @@ TEST(PublisherKillTest, SigkillAtRandomPointsNeverExposesAPartialVersion) {
                             << " unloadable: " << model.status();
     if (exit_code == 0) {
       ++finished_before_kill;
+      if (aimed) writing_estimate_ms *= 0.8;
       EXPECT_EQ(**latest, latest_before + 1);
     } else if (**latest > latest_before) {
       ++killed_after_commit;
@@ -151,11 +166,11 @@ TEST(PublisherKillTest, SigkillAtRandomPointsNeverExposesAPartialVersion) {
     latest_before = **latest;
   }
   std::printf(
-      "%d SIGKILLs over a %.0f ms publish (writing from %.0f ms): %d before the commit (%d of "
-      "them while writing to the store), %d after it, %d publishes finished first; latest is "
-      "version %lu\n",
-      kKills, run_ms, writing_from_ms, killed_before_commit, killed_while_writing,
-      killed_after_commit, finished_before_kill, latest_before);
+      "%d SIGKILLs over a %.0f ms publish (writing from %.0f ms; aimed kills' writing estimate "
+      "ended at %.0f ms): %d before the commit (%d of them while writing to the store), %d after "
+      "it, %d publishes finished first; latest is version %lu\n",
+      kKills, run_ms, writing_from_ms, writing_estimate_ms, killed_before_commit,
+      killed_while_writing, killed_after_commit, finished_before_kill, latest_before);
   // Half the delays aim at the writing; a good share of kills must land there.
   EXPECT_GE(killed_while_writing, kKills / 5);
 
