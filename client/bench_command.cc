@@ -49,7 +49,8 @@ client::BenchReport MakeReport(const LoadGeneratorOptions& load, const LoadResul
 
 void PrintReport(const client::BenchReport& report) {
   const client::LatencyMicros& us = report.latency_us();
-  std::printf("%.0f calls in %.1f s: %.0f calls/s\n", report.calls(), report.seconds(), report.qps());
+  std::printf("%.0f calls in %.1f s: %.0f calls/s\n", report.calls(), report.seconds(),
+              report.qps());
   std::printf("latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", us.p50(),
               us.p90(), us.p99(), us.p999(), us.max());
   double errors = 0;

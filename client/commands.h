@@ -28,6 +28,9 @@ struct RankCommand {
   uint64_t user = 0;
   uint32_t k = 10;
   std::string candidates;  // comma-separated ids; empty = the whole catalogue
+  std::string history;     // comma-separated item ids, oldest first (history models)
+  std::string exclude;     // comma-separated item ids never returned
+  bool include_seen = false;
   uint64_t model_version = 0;
   uint32_t repeat = 1;  // > 1: print latency percentiles of the repeated call
 };

@@ -15,12 +15,13 @@ namespace ranker {
 namespace {
 
 void PrintModelInfo(const v1::ModelInfo& info) {
-  std::printf("model version %lu (created %s, loaded in %.3f s)\n", info.version(),
-              FormatUnixSeconds(info.created_unix_seconds()).c_str(), info.load_seconds());
-  std::printf("%-6s %-11s %12s %12s %5s %-10s %12s %12s %8s\n", "TABLE", "KIND", "N", "M", "D",
+  std::printf("model version %lu (created %s, loaded in %.3f s), user mode %s\n", info.version(),
+              FormatUnixSeconds(info.created_unix_seconds()).c_str(), info.load_seconds(),
+              info.user_mode().c_str());
+  std::printf("%-7s %-11s %12s %12s %5s %-10s %12s %12s %8s\n", "TABLE", "KIND", "N", "M", "D",
               "HASH", "RESIDENT", "FULL-FP32", "RATIO");
   for (const v1::TableInfo& t : info.tables()) {
-    std::printf("%-6s %-11s %12lu %12lu %5u %-10s %12s %12s %7.2fx\n", t.feature().c_str(),
+    std::printf("%-7s %-11s %12lu %12lu %5u %-10s %12s %12s %7.2fx\n", t.feature().c_str(),
                 t.kind().c_str(), t.n(), t.m(), t.d(), t.hash().c_str(),
                 FormatBytes(t.resident_bytes()).c_str(),
                 FormatBytes(t.uncompressed_bytes()).c_str(),
@@ -37,6 +38,10 @@ void PrintModelInfo(const v1::ModelInfo& info) {
               info.resident_bytes() ? static_cast<double>(info.uncompressed_bytes()) /
                                           static_cast<double>(info.resident_bytes())
                                     : 0.0);
+  if (info.ratio_vs_full_id_model() > 0) {
+    std::printf("vs the full user-ID model of the same data: %.2fx smaller\n",
+                info.ratio_vs_full_id_model());
+  }
   std::vector<std::string> keys;
   for (const auto& entry : info.producer()) keys.push_back(entry.first);
   std::sort(keys.begin(), keys.end());

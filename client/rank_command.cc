@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -29,6 +30,20 @@ void PrintRanking(const v1::RankRequest& request, const v1::RankResponse& respon
               response.unknown_ids() > 0
                   ? absl::StrCat(", ", response.unknown_ids(), " unknown ids (fallback)").c_str()
                   : "");
+  switch (response.history_source()) {
+    case v1::HISTORY_SOURCE_REQUEST:
+    case v1::HISTORY_SOURCE_STORED:
+      std::printf(
+          "user vector pooled from %u history items (%s)%s\n", response.history_length(),
+          response.history_source() == v1::HISTORY_SOURCE_REQUEST ? "from the request" : "stored",
+          response.unknown_history_ids() > 0
+              ? absl::StrCat(", ", response.unknown_history_ids(), " unknown ids ignored").c_str()
+              : "");
+      break;
+    default:
+      break;
+  }
+  if (response.popularity()) std::printf("no usable history: ranked by popularity\n");
   std::printf("%5s %20s %14s\n", "RANK", "ITEM", "SCORE");
   int rank = 0;
   for (const v1::ScoredItem& item : response.items()) {
@@ -43,15 +58,25 @@ int RunRank(const CallOptions& call, const RankCommand& command) {
   request.set_user_id(command.user);
   request.set_k(command.k);
   request.set_model_version(command.model_version);
-  for (absl::string_view part : absl::StrSplit(command.candidates, ',', absl::SkipWhitespace())) {
-    uint64_t id = 0;
-    if (!absl::SimpleAtoi(part, &id)) {
-      std::fprintf(stderr, "ranker-client: --candidates: '%s' is not an id\n",
-                   std::string(part).c_str());
-      return 2;
+  using IdList = google::protobuf::RepeatedField<uint64_t>;
+  for (auto [flag, text, ids] :
+       {std::tuple<const char*, const std::string*, IdList*>{"--candidates", &command.candidates,
+                                                             request.mutable_candidate_ids()},
+        std::tuple<const char*, const std::string*, IdList*>{"--history", &command.history,
+                                                             request.mutable_history_ids()},
+        std::tuple<const char*, const std::string*, IdList*>{"--exclude", &command.exclude,
+                                                             request.mutable_exclude_ids()}}) {
+    for (absl::string_view part : absl::StrSplit(*text, ',', absl::SkipWhitespace())) {
+      uint64_t id = 0;
+      if (!absl::SimpleAtoi(part, &id)) {
+        std::fprintf(stderr, "ranker-client: %s: '%s' is not an id\n", flag,
+                     std::string(part).c_str());
+        return 2;
+      }
+      ids->Add(id);
     }
-    request.add_candidate_ids(id);
   }
+  request.set_include_seen(command.include_seen);
   auto stub = v1::Ranker::NewStub(Connect(call, call.target));
   grpc::ClientContext context;
   SetDeadline(call, &context);

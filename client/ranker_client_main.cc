@@ -16,6 +16,10 @@ ABSL_FLAG(uint64_t, user, 0, "rank: user id.");
 ABSL_FLAG(uint32_t, k, 10, "rank: number of items to return.");
 ABSL_FLAG(std::string, candidates, "",
           "rank: comma-separated candidate item ids; empty ranks the whole catalogue.");
+ABSL_FLAG(std::string, history, "",
+          "rank: comma-separated item ids the user saw, oldest first (history models only).");
+ABSL_FLAG(std::string, exclude, "", "rank: comma-separated item ids never to return.");
+ABSL_FLAG(bool, include_seen, false, "rank: history models may return items of the history.");
 ABSL_FLAG(uint64_t, model_version, 0, "rank, info: pin a loaded model version (0 = current).");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline for each call.");
 ABSL_FLAG(bool, json, false, "Print the response as JSON.");
@@ -54,7 +58,8 @@ constexpr char kUsage[] = R"(ranker-client: talk to a ranker-server.
 Usage: ranker-client COMMAND [--target HOST:PORT] [flags]
 
 Commands:
-  rank     top-k items for a user:  rank --user 42 --k 10 [--candidates 1,2,3]
+  rank     top-k items for a user:  rank --user 42 --k 10 [--candidates 1,2,3] [--exclude 7]
+           history models: rank --history 5,9,12 (the items the user saw, oldest first)
   bench    closed-loop load: bench --concurrency 8 --duration 10s --candidates_per_request 100
            [--rpc rank|empty] [--json]; prints QPS, latency percentiles, errors by code
   info     the served model: version, tables (kind, n, m, d), bytes, compression
@@ -107,9 +112,16 @@ int Run(const std::vector<char*>& args) {
   }
   const std::string command = args[1];
   if (command == "rank") {
-    return RunRank(
-        call, {absl::GetFlag(FLAGS_user), absl::GetFlag(FLAGS_k), absl::GetFlag(FLAGS_candidates),
-               absl::GetFlag(FLAGS_model_version), absl::GetFlag(FLAGS_repeat)});
+    RankCommand rank;
+    rank.user = absl::GetFlag(FLAGS_user);
+    rank.k = absl::GetFlag(FLAGS_k);
+    rank.candidates = absl::GetFlag(FLAGS_candidates);
+    rank.history = absl::GetFlag(FLAGS_history);
+    rank.exclude = absl::GetFlag(FLAGS_exclude);
+    rank.include_seen = absl::GetFlag(FLAGS_include_seen);
+    rank.model_version = absl::GetFlag(FLAGS_model_version);
+    rank.repeat = absl::GetFlag(FLAGS_repeat);
+    return RunRank(call, rank);
   }
   if (command == "info") return RunInfo(call, absl::GetFlag(FLAGS_model_version));
   if (command == "health") return RunHealth(call, absl::GetFlag(FLAGS_service));

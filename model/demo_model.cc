@@ -68,13 +68,19 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
   Snapshot snapshot;
   Manifest& manifest = snapshot.manifest;
   uint64_t seed = options.seed * 1000;
-  for (const auto& [feature, n] : {std::pair<std::string, uint64_t>{"user", options.users},
-                                   std::pair<std::string, uint64_t>{"item", options.items}}) {
+  const bool history = options.user_mode == snapshot::USER_MODE_HISTORY;
+  manifest.set_user_mode(options.user_mode);
+  // History models have no user table: the user is pooled from "item_in" (same ids as "item").
+  const std::pair<std::string, uint64_t> user_source =
+      history ? std::pair<std::string, uint64_t>{"item_in", options.items}
+              : std::pair<std::string, uint64_t>{"user", options.users};
+  for (const auto& [feature, n] :
+       {user_source, std::pair<std::string, uint64_t>{"item", options.items}}) {
     ASSIGN_OR_RETURN(TableSpec spec, SizeTable(feature, options.kind, n, options.d, options.ratio,
                                                options.clamp_ratio));
     spec.set_hash(options.hash);
     spec.set_hash_seed(options.hash == snapshot::MIX ? options.seed : 0);
-    if (feature == "item" && options.sparse_item_ids) {
+    if (feature != "user" && options.sparse_item_ids) {
       spec.set_has_id_map(true);
       std::vector<uint64_t> ids(n);
       for (uint64_t i = 0; i < n; ++i) ids[i] = 7 * i + 3;
@@ -82,6 +88,14 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
     }
     RETURN_IF_ERROR(AddTable(spec, seed += 10, snapshot.tensors));
     *manifest.add_tables() = spec;
+  }
+  if (history) {
+    // Demo popularity: item index i has weight 1 / (i + 1), so low indices are popular.
+    manifest.set_users(options.users);
+    ASSIGN_OR_RETURN(Tensor popularity, MakeFloatTensor({options.items}));
+    auto values = popularity.bytes.as<float>();
+    for (size_t i = 0; i < values.size(); ++i) values[i] = 1.0f / static_cast<float>(i + 1);
+    snapshot.tensors["popularity"] = std::move(popularity);
   }
   snapshot::ScorerSpec* scorer = manifest.mutable_scorer();
   std::vector<uint32_t> widths = {3 * options.d};
@@ -98,11 +112,11 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
   }
   auto& producer = *manifest.mutable_producer();
   producer["tool"] = "ranker-store demo";
-  producer["options"] =
-      absl::StrCat("users=", options.users, " items=", options.items, " d=", options.d,
-                   " kind=", TableKindName(options.kind), " ratio=", options.ratio,
-                   " hidden=", absl::StrJoin(options.hidden, ","),
-                   " dot_weight=", options.dot_weight, " seed=", options.seed);
+  producer["options"] = absl::StrCat(
+      history ? "user_mode=history " : "", "users=", options.users, " items=", options.items,
+      " d=", options.d, " kind=", TableKindName(options.kind), " ratio=", options.ratio,
+      " hidden=", absl::StrJoin(options.hidden, ","), " dot_weight=", options.dot_weight,
+      " seed=", options.seed);
   return snapshot;
 }
 

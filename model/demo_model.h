@@ -24,6 +24,9 @@ struct DemoModelOptions {
   // Item ids on the wire are sparse (id = 7 * index + 3) and the snapshot carries an id map.
   bool sparse_item_ids = false;
   uint64_t seed = 42;
+  // USER_MODE_HISTORY: tables "item_in" and "item" (both `kind` at `ratio`) and a popularity
+  // prior; `users` is recorded for the comparison with a user-ID model.
+  snapshot::UserMode user_mode = snapshot::USER_MODE_ID;
 };
 
 absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "model/take_tensor.h"
 
 namespace ranker {
 namespace {
@@ -44,12 +45,26 @@ absl::StatusOr<std::unique_ptr<const Model>> Model::Create(Manifest manifest, Te
     ASSIGN_OR_RETURN(EmbeddingTable table, EmbeddingTable::Create(spec, tensors));
     model->features_.push_back(Feature{spec.feature(), std::move(ids), std::move(table)});
   }
-  ASSIGN_OR_RETURN(model->user_, FeatureIndex(model->features_, "user"));
-  ASSIGN_OR_RETURN(model->item_, FeatureIndex(model->features_, "item"));
-  const uint32_t d = model->user().table.dim();
-  if (model->item().table.dim() != d) {
+  const bool history = manifest.user_mode() == snapshot::USER_MODE_HISTORY;
+  if (!history && manifest.user_mode() != snapshot::USER_MODE_ID) {
     return absl::FailedPreconditionError(
-        absl::StrCat("user d=", d, " differs from item d=", model->item().table.dim()));
+        absl::StrCat("unknown user mode ", static_cast<int>(manifest.user_mode())));
+  }
+  const char* user_source = history ? "item_in" : "user";
+  size_t user_table = 0;
+  ASSIGN_OR_RETURN(user_table, FeatureIndex(model->features_, user_source));
+  (history ? model->item_in_ : model->user_) = user_table;
+  ASSIGN_OR_RETURN(model->item_, FeatureIndex(model->features_, "item"));
+  const uint32_t d = model->features_[user_table].table.dim();
+  for (const Feature& feature : model->features_) {
+    if (feature.table.dim() != d) {
+      return absl::FailedPreconditionError(absl::StrCat(user_source, " d=", d, " differs from ",
+                                                        feature.name, " d=", feature.table.dim()));
+    }
+  }
+  if (history) {
+    ASSIGN_OR_RETURN(model->popularity_, TakeTensor(tensors, "popularity", snapshot::FLOAT32,
+                                                    {model->item().table.size()}));
   }
   ASSIGN_OR_RETURN(model->scorer_, RankNetScorer::Create(manifest.scorer(), d, tensors));
   if (!tensors.empty()) {
@@ -61,74 +76,6 @@ absl::StatusOr<std::unique_ptr<const Model>> Model::Create(Manifest manifest, Te
   }
   model->manifest_ = std::move(manifest);
   return std::unique_ptr<const Model>(std::move(model));
-}
-
-void Model::EmbedUser(uint64_t user_id, float* out) const {
-  std::optional<uint64_t> index = user().ids.ToIndex(user_id);
-  if (index) {
-    user().table.Embed(*index, out);
-  } else {
-    user().table.EmbedUnknown(user_id, out);
-  }
-}
-
-void Model::EmbedItem(uint64_t item_id, float* out) const {
-  std::optional<uint64_t> index = item().ids.ToIndex(item_id);
-  if (index) {
-    item().table.Embed(*index, out);
-  } else {
-    item().table.EmbedUnknown(item_id, out);
-  }
-}
-
-void Model::ScoreBlock(size_t count, RankScratch* scratch) const {
-  item().table.Gather(scratch->indices.data(), scratch->ids.data(), count, scratch->items.data());
-  scorer_.Score(scratch->items.data(), count, scratch->scores.data(), &scratch->scorer);
-  for (size_t r = 0; r < count; ++r) scratch->top_k.Push(scratch->ids[r], scratch->scores[r]);
-}
-
-void Model::Rank(uint64_t user_id, absl::Span<const uint64_t> candidates, size_t k,
-                 RankScratch* scratch, RankResult* result) const {
-  const uint32_t d = user().table.dim();
-  result->unknown_users = user().ids.ToIndex(user_id) ? 0 : 1;
-  result->unknown_items = 0;
-  scratch->user.resize(d);
-  EmbedUser(user_id, scratch->user.data());
-  scorer_.PrepareUser(scratch->user.data(), &scratch->scorer);
-  scratch->top_k.Reset(k);
-  scratch->ids.resize(kBlockSize);
-  scratch->indices.resize(kBlockSize);
-  scratch->items.resize(kBlockSize * d);
-  scratch->scores.resize(kBlockSize);
-
-  if (candidates.empty()) {
-    const uint64_t n = item().table.size();
-    for (uint64_t begin = 0; begin < n; begin += kBlockSize) {
-      const size_t count = std::min<uint64_t>(kBlockSize, n - begin);
-      for (size_t r = 0; r < count; ++r) {
-        scratch->indices[r] = begin + r;
-        scratch->ids[r] = item().ids.ToId(begin + r);
-      }
-      ScoreBlock(count, scratch);
-    }
-  } else {
-    std::vector<uint64_t>& unique = scratch->unique_ids;
-    unique.assign(candidates.begin(), candidates.end());
-    std::sort(unique.begin(), unique.end());
-    unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-    for (size_t begin = 0; begin < unique.size(); begin += kBlockSize) {
-      const size_t count = std::min(kBlockSize, unique.size() - begin);
-      for (size_t r = 0; r < count; ++r) {
-        const uint64_t id = unique[begin + r];
-        const std::optional<uint64_t> index = item().ids.ToIndex(id);
-        scratch->ids[r] = id;
-        scratch->indices[r] = index ? *index : EmbeddingTable::kUnknown;
-        result->unknown_items += index ? 0 : 1;
-      }
-      ScoreBlock(count, scratch);
-    }
-  }
-  scratch->top_k.TakeSorted(&result->items);
 }
 
 size_t Model::table_resident_bytes(const Feature& feature) const {
@@ -143,13 +90,13 @@ const Feature* Model::FindFeature(absl::string_view name) const {
 }
 
 size_t Model::resident_bytes() const {
-  size_t bytes = scorer_.resident_bytes();
+  size_t bytes = scorer_.resident_bytes() + popularity_.size();
   for (const Feature& f : features_) bytes += table_resident_bytes(f);
   return bytes;
 }
 
 size_t Model::uncompressed_bytes() const {
-  size_t bytes = scorer_.resident_bytes();
+  size_t bytes = scorer_.resident_bytes() + popularity_.size();
   for (const Feature& f : features_) {
     bytes += f.ids.resident_bytes() + f.table.size() * f.table.dim() * sizeof(float);
   }

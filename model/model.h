@@ -1,5 +1,7 @@
 // An immutable, verified ranking model: one named feature (id map + embedding table of any kind)
-// per table in the manifest, and the RankNet scorer over the "user" and "item" features. Built once
+// per table in the manifest, and the RankNet scorer. Its user mode says where the user vector
+// comes from: a row of the "user" table (id), or the mean of "item_in" rows over the items in
+// the user's history (history); items are scored with their "item" rows either way. Built once
 // from a snapshot, then shared read-only by every request that pins it (std::shared_ptr<const
 // Model>); all methods are thread-safe.
 #ifndef RANKER_MODEL_MODEL_H_
@@ -21,19 +23,33 @@
 
 namespace ranker {
 
+// One ranking request, in wire ids. Borrowed spans must outlive the Rank call.
+struct RankQuery {
+  uint64_t user_id = 0;                   // id mode: the user's row
+  absl::Span<const uint64_t> history;     // history mode: recent items, oldest first
+  absl::Span<const uint64_t> candidates;  // empty: the whole catalogue; duplicates ignored
+  absl::Span<const uint64_t> exclude;     // never returned
+  bool include_seen = false;              // history mode: history items may be returned
+  size_t k = 10;                          // REQUIRES: k >= 1
+};
+
 // Reusable per-thread buffers for Rank, so the hot path does not allocate once warm.
 struct RankScratch {
   ScorerScratch scorer;
   std::vector<uint64_t> unique_ids;    // sorted, deduplicated candidates
+  std::vector<uint64_t> excluded;      // sorted ids never returned
   std::vector<uint64_t> ids, indices;  // one block: wire ids and dense indices
   AlignedVector<float> user, items, scores;
   TopK top_k;
 };
 
 struct RankResult {
-  std::vector<ScoredId> items;  // best first, ids are wire ids
-  uint32_t unknown_users = 0;   // 0 or 1
-  uint32_t unknown_items = 0;
+  std::vector<ScoredId> items;   // best first, ids are wire ids
+  uint32_t unknown_users = 0;    // id mode: 0 or 1
+  uint32_t unknown_items = 0;    // candidates outside the vocabulary (scored by fallback)
+  uint32_t history_used = 0;     // history mode: known history items pooled
+  uint32_t unknown_history = 0;  // history mode: history ids outside the vocabulary, ignored
+  bool popularity = false;       // history mode, no usable history: ranked by popularity
 };
 
 struct Feature {
@@ -48,7 +64,8 @@ class Model {
   static constexpr size_t kBlockSize = 1024;
 
   // Builds a model from `manifest` and its tensors (consumed): a feature per manifest table
-  // (names unique; "user" and "item" required, of equal d) and the scorer. Checks that every
+  // (names unique; "user" and "item" required in id mode, "item_in" and "item" and the
+  // "popularity" tensor in history mode; all of one d) and the scorer. Checks that every
   // tensor is present with the right dtype and shape, that no tensor is left over, and that
   // every float is finite. Errors are FAILED_PRECONDITION naming the tensor (LoadModel adds
   // the version).
@@ -60,18 +77,35 @@ class Model {
   const std::vector<Feature>& features() const { return features_; }
   // nullptr if the model has no feature `name`.
   const Feature* FindFeature(absl::string_view name) const;
+  snapshot::UserMode user_mode() const { return manifest_.user_mode(); }
+  bool history_mode() const { return user_mode() == snapshot::USER_MODE_HISTORY; }
+  // REQUIRES: !history_mode().
   const Feature& user() const { return features_[user_]; }
+  // REQUIRES: history_mode().
+  const Feature& item_in() const { return features_[item_in_]; }
+  // The scored items (the output table in history mode).
   const Feature& item() const { return features_[item_]; }
   const RankNetScorer& scorer() const { return scorer_; }
+  // History mode: the popularity prior of dense item index i (n floats), else empty.
+  absl::Span<const float> popularity() const { return popularity_.as<float>(); }
 
-  // Ranks `candidates` (wire ids; duplicates ignored) or, when empty, every item, for
-  // `user_id`, keeping the best `k` (highest score, then lower id). REQUIRES: k >= 1.
+  // Ranks the query's candidates or, when none, every item, keeping the best k (highest
+  // score, then lower id) of those not excluded. In history mode, excluded are the query's
+  // exclude ids and, unless include_seen, its history; with no known history item the ranking
+  // is by popularity. In id mode the history is ignored (the server refuses it).
+  void Rank(const RankQuery& query, RankScratch* scratch, RankResult* result) const;
+  // Id mode shorthand: no history, no exclusions.
   void Rank(uint64_t user_id, absl::Span<const uint64_t> candidates, size_t k, RankScratch* scratch,
             RankResult* result) const;
 
   // The embedding of a wire id as Rank uses it (fallback for unknown ids); d floats.
+  // EmbedUser REQUIRES: !history_mode().
   void EmbedUser(uint64_t user_id, float* out) const;
   void EmbedItem(uint64_t item_id, float* out) const;
+  // The mean of the input rows of the known ids in `history` (d floats; zeros if none); sets
+  // `used` and `unknown` to the counts of known and unknown ids. REQUIRES: history_mode().
+  void EmbedHistory(absl::Span<const uint64_t> history, float* out, uint32_t* used,
+                    uint32_t* unknown) const;
 
   // Bytes of every loaded tensor: tables, id maps and scorer.
   size_t resident_bytes() const;
@@ -83,11 +117,17 @@ class Model {
 
  private:
   Model() = default;
-  void ScoreBlock(size_t count, RankScratch* scratch) const;
+  void ScoreBlock(size_t count, bool by_popularity, RankScratch* scratch) const;
+  // EmbedHistory with a caller's d-float row buffer (Rank passes scratch).
+  void PoolHistory(absl::Span<const uint64_t> history, float* out, float* row, uint32_t* used,
+                   uint32_t* unknown) const;
+  // Fills scratch->excluded from the query.
+  void CollectExcluded(const RankQuery& query, RankScratch* scratch) const;
 
   Manifest manifest_;
   std::vector<Feature> features_;
-  size_t user_ = 0, item_ = 0;  // positions in features_
+  size_t user_ = 0, item_in_ = 0, item_ = 0;  // positions in features_
+  AlignedBuffer popularity_;                  // history mode: n of item floats
   RankNetScorer scorer_;
 };
 

@@ -32,6 +32,9 @@ ABSL_FLAG(double, ratio, 16, "demo: embedding compression ratio (full n*d / tabl
 ABSL_FLAG(std::string, hidden, "64,32", "demo: MLP hidden widths, comma-separated.");
 ABSL_FLAG(float, dot_weight, 1.0f, "demo: weight of the e_u . e_i term added to the MLP.");
 ABSL_FLAG(bool, sparse_item_ids, false, "demo: use sparse item ids (7i+3) with an id map.");
+ABSL_FLAG(std::string, user_mode, "id",
+          "demo: id (a user table) or history (users pooled from the items they saw: tables "
+          "item_in and item, and a popularity prior).");
 ABSL_FLAG(uint64_t, seed, 42, "demo: seed; the same flags give the same model.");
 ABSL_FLAG(uint64_t, version, 0, "demo: version to publish (0 = latest + 1).");
 ABSL_FLAG(uint32_t, chunk_kib, 4096, "demo: size of the tensor chunks written to the store, KiB.");
@@ -50,7 +53,8 @@ Usage: ranker-store COMMAND [--store DIR] [flags]
 Commands:
   init              create an empty store
   demo              publish a deterministic synthetic model as a new version
-                    (--users --items --d --kind --ratio --hidden --dot_weight --seed)
+                    (--users --items --d --kind --ratio --hidden --dot_weight --seed
+                    --user_mode id|history)
   list              list versions, newest last, with sizes
   inspect VERSION   print a version's manifest: producer, tables, scorer, tensors
   verify VERSION    load a version completely: chunks, checksums, shapes, finiteness
@@ -111,6 +115,12 @@ absl::Status Demo() {
   demo.dot_weight = absl::GetFlag(FLAGS_dot_weight);
   demo.sparse_item_ids = absl::GetFlag(FLAGS_sparse_item_ids);
   demo.seed = absl::GetFlag(FLAGS_seed);
+  const std::string user_mode = absl::GetFlag(FLAGS_user_mode);
+  if (user_mode != "id" && user_mode != "history") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--user_mode must be id or history, got '", user_mode, "'"));
+  }
+  demo.user_mode = user_mode == "history" ? snapshot::USER_MODE_HISTORY : snapshot::USER_MODE_ID;
 
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(Snapshot snapshot, MakeDemoSnapshot(demo));
@@ -168,8 +178,9 @@ absl::Status List() {
 absl::Status Inspect(uint64_t version) {
   ASSIGN_OR_RETURN(auto store, SnapshotStore::OpenSecondary(absl::GetFlag(FLAGS_store)));
   ASSIGN_OR_RETURN(Manifest manifest, store->ReadManifest(version));
-  std::printf("version %lu, created %s, format %u\n", manifest.version(),
-              FormatTime(manifest.created_unix_seconds()).c_str(), manifest.format_version());
+  std::printf("version %lu, created %s, format %u, user mode %s\n", manifest.version(),
+              FormatTime(manifest.created_unix_seconds()).c_str(), manifest.format_version(),
+              manifest.user_mode() == snapshot::USER_MODE_HISTORY ? "history" : "id");
   std::vector<std::string> keys;
   for (const auto& [key, value] : manifest.producer()) keys.push_back(key);
   std::sort(keys.begin(), keys.end());

@@ -18,7 +18,18 @@ absl::Status SmokeTest(const Model& model) {
   RankScratch scratch;
   RankResult result;
   const size_t k = std::min<size_t>(10, candidates.size());
-  model.Rank(model.user().ids.ToId(0), candidates, k, &scratch, &result);
+  RankQuery query;
+  query.candidates = candidates;
+  query.k = k;
+  // A history model pools the first item's input row; an id model scores the first user.
+  const uint64_t first_item = candidates.empty() ? 0 : candidates.front();
+  if (model.history_mode()) {
+    query.history = absl::MakeConstSpan(&first_item, candidates.empty() ? 0 : 1);
+    query.include_seen = true;
+  } else {
+    query.user_id = model.user().ids.ToId(0);
+  }
+  model.Rank(query, &scratch, &result);
   if (result.items.size() != k) {
     return absl::InternalError(
         absl::StrCat("smoke rank returned ", result.items.size(), " items, expected ", k));

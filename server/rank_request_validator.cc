@@ -15,13 +15,28 @@ absl::Status ValidateRankRequest(const v1::RankRequest& request, const RankLimit
         absl::StrCat(request.candidate_ids_size(),
                      " candidates exceed the server's max_candidates = ", limits.max_candidates));
   }
+  if (static_cast<uint64_t>(request.exclude_ids_size()) > limits.max_candidates) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(request.exclude_ids_size(),
+                     " exclude_ids exceed the server's max_candidates = ", limits.max_candidates));
+  }
+  if (static_cast<uint64_t>(request.history_ids_size()) > limits.max_history_ids) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        request.history_ids_size(),
+        " history_ids exceed the server's max_history_ids = ", limits.max_history_ids));
+  }
   return absl::OkStatus();
 }
 
-absl::Status CheckKnownIds(const v1::RankRequest& request, const Model& model,
-                           UnknownIdPolicy policy) {
+absl::Status CheckRequestFitsModel(const v1::RankRequest& request, const Model& model,
+                                   UnknownIdPolicy policy) {
+  if (!model.history_mode() && request.history_ids_size() > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model version ", model.version(),
+                     " ranks by user id (user_mode=id): history_ids need a history model"));
+  }
   if (policy != UnknownIdPolicy::kReject) return absl::OkStatus();
-  if (!model.user().ids.ToIndex(request.user_id())) {
+  if (!model.history_mode() && !model.user().ids.ToIndex(request.user_id())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "user_id ", request.user_id(), " is unknown to model version ", model.version()));
   }

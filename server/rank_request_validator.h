@@ -18,18 +18,21 @@ enum class UnknownIdPolicy {
 
 struct RankLimits {
   uint32_t max_k = 1000;
-  uint32_t max_candidates = 10000;
+  uint32_t max_candidates = 10000;  // also bounds exclude_ids
+  uint32_t max_history_ids = 1000;
   UnknownIdPolicy unknown_ids = UnknownIdPolicy::kFallback;
   // Rank calls scoring at once; more get RESOURCE_EXHAUSTED at once rather than a queue that
   // grows without bound while every call misses its deadline.
   uint32_t max_concurrent = 32;
 };
 
-// Limits that do not depend on the model: k and the candidate count.
+// Limits that do not depend on the model: k and the candidate, exclude and history counts.
 absl::Status ValidateRankRequest(const v1::RankRequest& request, const RankLimits& limits);
-// Under kReject, every id must be in `model`'s vocabulary.
-absl::Status CheckKnownIds(const v1::RankRequest& request, const Model& model,
-                           UnknownIdPolicy policy);
+// What depends on the model: history ids need a history model; under kReject, the user (id
+// models) and every candidate must be in `model`'s vocabulary. Unknown history ids are never
+// refused (they are counted and ignored).
+absl::Status CheckRequestFitsModel(const v1::RankRequest& request, const Model& model,
+                                   UnknownIdPolicy policy);
 
 }  // namespace ranker
 

@@ -88,9 +88,11 @@ absl::Status RankerServer::StartListeners() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.listen, config_.credentials, &port_);
   builder.RegisterService(ranker_service_.get());
-  // Each candidate id costs at most 11 bytes on the wire; leave room for the rest.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(
-      std::min<uint64_t>(INT32_MAX, uint64_t{config_.limits.max_candidates} * 11 + 4096)));
+  // Each id (candidates, exclusions, history) costs at most 11 bytes on the wire; leave room
+  // for the rest.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(
+      INT32_MAX,
+      (2 * uint64_t{config_.limits.max_candidates} + config_.limits.max_history_ids) * 11 + 4096)));
   grpc::ResourceQuota quota("ranker");
   quota.SetMaxThreads(static_cast<int>(std::max<uint32_t>(2, config_.max_threads)));
   builder.SetResourceQuota(quota);

@@ -35,16 +35,30 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
                                    const v1::RankRequest& request, v1::RankResponse* response) {
   RETURN_IF_ERROR(ValidateRankRequest(request, limits_));
   ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, manager_->Get(request.model_version()));
-  RETURN_IF_ERROR(CheckKnownIds(request, *model, limits_.unknown_ids));
+  RETURN_IF_ERROR(CheckRequestFitsModel(request, *model, limits_.unknown_ids));
   if (deadline < std::chrono::system_clock::now()) {
     return absl::DeadlineExceededError("deadline passed before scoring");
   }
   ThreadScratch& scratch = LocalScratch();
-  absl::Span<const uint64_t> candidates(request.candidate_ids().data(),
-                                        request.candidate_ids_size());
-  model->Rank(request.user_id(), candidates, request.k(), &scratch.rank, &scratch.result);
+  RankQuery query;
+  query.user_id = request.user_id();
+  query.candidates =
+      absl::MakeConstSpan(request.candidate_ids().data(), request.candidate_ids_size());
+  query.history = absl::MakeConstSpan(request.history_ids().data(), request.history_ids_size());
+  query.exclude = absl::MakeConstSpan(request.exclude_ids().data(), request.exclude_ids_size());
+  query.include_seen = request.include_seen();
+  query.k = request.k();
+  const absl::Span<const uint64_t> candidates = query.candidates;
+  model->Rank(query, &scratch.rank, &scratch.result);
   response->set_model_version(model->version());
   response->set_unknown_ids(scratch.result.unknown_users + scratch.result.unknown_items);
+  if (model->history_mode()) {
+    response->set_history_source(request.history_ids_size() > 0 ? v1::HISTORY_SOURCE_REQUEST
+                                                                : v1::HISTORY_SOURCE_NONE);
+    response->set_history_length(scratch.result.history_used);
+    response->set_unknown_history_ids(scratch.result.unknown_history);
+    response->set_popularity(scratch.result.popularity);
+  }
   auto* items = response->mutable_items();
   items->Reserve(static_cast<int>(scratch.result.items.size()));
   for (const ScoredId& scored : scratch.result.items) {
@@ -101,6 +115,15 @@ void DescribeModel(const Model& model, const LoadedVersion* loaded, v1::ModelInf
   const Manifest& manifest = model.manifest();
   info->set_version(model.version());
   info->set_created_unix_seconds(manifest.created_unix_seconds());
+  info->set_user_mode(model.history_mode() ? "history" : "id");
+  if (model.history_mode() && manifest.users() > 0) {
+    // The user-ID model of the same data: full fp32 user and item tables, the same MLP.
+    const double id_model_bytes =
+        static_cast<double>(manifest.users() + model.item().table.size()) *
+            model.item().table.dim() * sizeof(float) +
+        static_cast<double>(model.scorer().resident_bytes());
+    info->set_ratio_vs_full_id_model(id_model_bytes / static_cast<double>(model.resident_bytes()));
+  }
   for (const Feature& feature : model.features()) {
     const TableSpec& spec = feature.table.spec();
     v1::TableInfo* table = info->add_tables();

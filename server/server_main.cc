@@ -17,7 +17,9 @@ ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC address for the Ranker ser
 ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052",
           "gRPC address for the admin service (reload, list versions); empty disables it.");
 ABSL_FLAG(uint32_t, max_k, 1000, "Largest k a request may ask for.");
-ABSL_FLAG(uint32_t, max_candidates, 10000, "Most candidate ids one request may carry.");
+ABSL_FLAG(uint32_t, max_candidates, 10000,
+          "Most candidate ids (and, separately, exclude ids) one request may carry.");
+ABSL_FLAG(uint32_t, max_history_ids, 1000, "Most history ids one request may carry.");
 ABSL_FLAG(uint32_t, max_concurrent_ranks, 32,
           "Rank calls scored at once; calls beyond get RESOURCE_EXHAUSTED at once (no queue).");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS (with --tls_key).");
@@ -68,6 +70,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.limits.max_k = absl::GetFlag(FLAGS_max_k);
   config.limits.max_candidates = absl::GetFlag(FLAGS_max_candidates);
+  config.limits.max_history_ids = absl::GetFlag(FLAGS_max_history_ids);
   config.limits.max_concurrent = std::max<uint32_t>(1, absl::GetFlag(FLAGS_max_concurrent_ranks));
   const std::string unknown = absl::GetFlag(FLAGS_unknown_ids);
   if (unknown != "fallback" && unknown != "reject") {

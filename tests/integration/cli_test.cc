@@ -1,6 +1,7 @@
 // The command-line tools as users run them: output, errors and exit codes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -124,6 +125,57 @@ TEST(ClientCliTest, RankInfoHealthAndErrors) {
   EXPECT_EQ(Client({"rank", target, "--candidates=1,x"}, &out, &err), 2);
   EXPECT_EQ(Client({"health", "--target=127.0.0.1:1", "--timeout=1s"}, &out, &err), 1);
   EXPECT_NE(err.find("UNAVAILABLE"), std::string::npos) << err;
+  // A user-ID model refuses a history.
+  EXPECT_EQ(Client({"rank", target, "--history=1,2"}, &out, &err), 1);
+  EXPECT_NE(err.find("history_ids need a history model"), std::string::npos) << err;
+}
+
+// The ids of a ranking printed by `ranker-client rank`, best first.
+std::vector<uint64_t> RankedIds(const std::string& out) {
+  std::vector<uint64_t> ids;
+  std::regex row(R"(^\s+(\d+)\s+(\d+)\s+(-?[0-9.]+)$)");
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    std::cmatch m;
+    const std::string l(line);
+    if (std::regex_match(l.c_str(), m, row)) ids.push_back(std::stoull(m[2]));
+  }
+  return ids;
+}
+
+TEST(CliTest, HistoryModelRanksFromTheRequestHistoryAndHidesSeenItems) {
+  TempDir dir;
+  RunStoreTool({"demo", "--store=" + dir.Sub("s"), "--user_mode=history", "--users=500",
+                "--items=100", "--d=8", "--hidden=8", "--ratio=4"});
+  RunningServer server(dir.Sub("s"));
+  ASSERT_TRUE(server.ok());
+  const std::string target = "--target=" + server.target();
+  std::string out, err;
+
+  ASSERT_EQ(Client({"info", target}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("user mode history"), std::string::npos) << out;
+  EXPECT_NE(out.find("item_in"), std::string::npos) << out;
+  EXPECT_NE(out.find("vs the full user-ID model of the same data"), std::string::npos) << out;
+
+  // No history: popularity (the demo's falls with the item id), said so.
+  ASSERT_EQ(Client({"rank", target, "--user=42", "--k=3"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("ranked by popularity"), std::string::npos) << out;
+  EXPECT_EQ(RankedIds(out), (std::vector<uint64_t>{0, 1, 2})) << out;
+
+  // A history: pooled, and its items (and the excluded ones) are not returned.
+  ASSERT_EQ(
+      Client({"rank", target, "--k=100", "--history=5,6,7,999999", "--exclude=8"}, &out, &err), 0)
+      << err;
+  EXPECT_NE(out.find("pooled from 3 history items (from the request), 1 unknown ids ignored"),
+            std::string::npos)
+      << out;
+  std::vector<uint64_t> ids = RankedIds(out);
+  EXPECT_EQ(ids.size(), 96u) << out;
+  for (uint64_t hidden : {5, 6, 7, 8}) {
+    EXPECT_EQ(std::count(ids.begin(), ids.end(), hidden), 0) << hidden;
+  }
+  ASSERT_EQ(Client({"rank", target, "--k=100", "--history=5,6,7", "--include_seen"}, &out, &err), 0)
+      << err;
+  EXPECT_EQ(RankedIds(out).size(), 100u) << out;
 }
 
 }  // namespace

@@ -105,10 +105,11 @@ TEST_F(ServerTest, BadRequestsGetTheRightCodeAndNameTheLimit) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("max_candidates = 100"), std::string::npos);
 
-  // A message far past what max_candidates allows is refused by gRPC before it is parsed
-  // (the receive limit is 11 bytes per allowed id + 4 KiB = 5,196 bytes here).
+  // A message far past what the id limits allow is refused by gRPC before it is parsed (the
+  // receive limit is 11 bytes per allowed candidate, exclude and history id + 4 KiB: (2 x 100
+  // + 1000) x 11 + 4096 = 17,296 bytes here; 4,000 9-byte ids are 36 KB).
   status =
-      CallRank(*stub, Request(1, std::vector<uint64_t>(2000, uint64_t{1} << 60), 5), &response);
+      CallRank(*stub, Request(1, std::vector<uint64_t>(4000, uint64_t{1} << 60), 5), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_NE(status.error_message().find("larger than max"), std::string::npos)
       << status.error_message();

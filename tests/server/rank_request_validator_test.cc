@@ -131,7 +131,7 @@ class RankRequestValidatorTest : public ::testing::Test {
     limits.unknown_ids = c.policy;
     absl::Status status = ValidateRankRequest(request, limits);
     if (!status.ok()) return status;
-    return CheckKnownIds(request, *model_, limits.unknown_ids);
+    return CheckRequestFitsModel(request, *model_, limits.unknown_ids);
   }
 
   static const Model* model_;
@@ -156,8 +156,8 @@ TEST_F(RankRequestValidatorTest, FallbackAcceptsAnyIds) {
   v1::RankRequest request;
   request.set_user_id(kHugeId);
   request.add_candidate_ids(kHugeId);
-  EXPECT_TRUE(CheckKnownIds(request, *model_, kFallback).ok());
-  EXPECT_EQ(CheckKnownIds(request, *model_, kReject).code(), kInvalid);
+  EXPECT_TRUE(CheckRequestFitsModel(request, *model_, kFallback).ok());
+  EXPECT_EQ(CheckRequestFitsModel(request, *model_, kReject).code(), kInvalid);
 }
 
 TEST(RankLimitsTest, DefaultsMatchTheDocumentedLimits) {
@@ -174,6 +174,66 @@ TEST(RankLimitsTest, DefaultsMatchTheDocumentedLimits) {
   request.mutable_candidate_ids()->RemoveLast();
   request.set_k(1001);
   EXPECT_EQ(ValidateRankRequest(request, limits).code(), kInvalid);
+}
+
+}  // namespace
+}  // namespace ranker
+
+namespace ranker {
+namespace {
+
+// History fields: bounded counts; history ids only for history models, where unknown history
+// ids are never refused (counted and ignored) and the user id is not checked.
+TEST(HistoryRequestTest, HistoryIdsNeedAHistoryModelAndRespectTheLimits) {
+  RankLimits limits;
+  limits.max_candidates = 3;
+  limits.max_history_ids = 2;
+  limits.unknown_ids = UnknownIdPolicy::kReject;
+  v1::RankRequest request;
+  request.set_k(1);
+  request.set_user_id(99999);
+  request.add_history_ids(ItemId(0));
+  request.add_history_ids(424242);  // unknown
+  EXPECT_TRUE(ValidateRankRequest(request, limits).ok());
+  request.add_history_ids(ItemId(1));
+  absl::Status status = ValidateRankRequest(request, limits);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("3 history_ids exceed"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("max_history_ids = 2"));
+  request.mutable_history_ids()->RemoveLast();
+  for (int i = 0; i < 4; ++i) request.add_exclude_ids(ItemId(i));
+  status = ValidateRankRequest(request, limits);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("4 exclude_ids exceed"));
+  request.clear_exclude_ids();
+
+  // An id model refuses any history, whatever the unknown-id policy.
+  std::unique_ptr<const Model> id_model = SmallModel();
+  for (UnknownIdPolicy policy : {UnknownIdPolicy::kReject, UnknownIdPolicy::kFallback}) {
+    status = CheckRequestFitsModel(request, *id_model, policy);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(status.message()),
+                HasSubstr("model version 3 ranks by user id (user_mode=id): history_ids need a "
+                          "history model"));
+  }
+
+  // A history model takes it: unknown user and unknown history id are fine under kReject.
+  DemoModelOptions options;
+  options.user_mode = snapshot::USER_MODE_HISTORY;
+  options.users = kUsers;
+  options.items = kItems;
+  options.d = 8;
+  options.hidden = {8};
+  options.ratio = 2;
+  options.sparse_item_ids = true;
+  Snapshot snapshot = *MakeDemoSnapshot(options);
+  auto history_model = Model::Create(snapshot.manifest, std::move(snapshot.tensors));
+  ASSERT_TRUE(history_model.ok()) << history_model.status();
+  EXPECT_TRUE(CheckRequestFitsModel(request, **history_model, UnknownIdPolicy::kReject).ok());
+  // Candidates are still checked under kReject.
+  request.add_candidate_ids(424242);
+  EXPECT_EQ(CheckRequestFitsModel(request, **history_model, UnknownIdPolicy::kReject).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
