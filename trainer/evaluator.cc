@@ -45,12 +45,23 @@ Evaluation EvaluateModel(const Model& model, const Dataset& dataset, const Split
     RankScratch scratch;
     RankResult result;
     std::vector<uint32_t> ranked;
+    std::vector<uint64_t> history;
     for (size_t u = first; u < users; u += step) {
       const UserSplit& s = split.users[u];
       const std::vector<uint32_t>& relevant = Relevant(s, part);
       if (relevant.empty()) continue;
       const std::vector<uint32_t> known = Known(s, part);
-      model.Rank(dataset.user_ids[u], {}, kCutoff + known.size(), &scratch, &result);
+      if (model.history_mode()) {
+        // The user is what they saw: the known items, which the model also excludes.
+        history.clear();
+        for (uint32_t index : known) history.push_back(dataset.item_ids[index]);
+        RankQuery query;
+        query.history = history;
+        query.k = kCutoff;
+        model.Rank(query, &scratch, &result);
+      } else {
+        model.Rank(dataset.user_ids[u], {}, kCutoff + known.size(), &scratch, &result);
+      }
       ranked.clear();
       for (const ScoredId& item : result.items) {
         const uint32_t index = static_cast<uint32_t>(*model.item().ids.ToIndex(item.id));

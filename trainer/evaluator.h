@@ -1,7 +1,8 @@
 // Ranking quality of a model (through Model::Rank, the serving code path) or of the popularity
 // baseline, over the full catalogue minus the items the user is known to have: the training
 // items when scoring validation, training + validation items when scoring test. Every
-// held-out item is relevant. Results are per user, with mean and standard error.
+// held-out item is relevant. Results are per user, with mean and standard error. A history
+// model is given the known items as the user's history.
 #ifndef RANKER_TRAINER_EVALUATOR_H_
 #define RANKER_TRAINER_EVALUATOR_H_
 

@@ -22,7 +22,14 @@ ABSL_FLAG(std::string, data, "",
 ABSL_FLAG(std::string, format, "auto", "train: auto, movielens-tab or csv.");
 ABSL_FLAG(std::string, name, "", "train: dataset name for reports (default: the path).");
 ABSL_FLAG(std::string, kind, "memcom", absl::StrCat("Table kind: ", ranker::TableKindNames(), "."));
-ABSL_FLAG(double, ratio, 16, "Embedding compression ratio (full n*d / table parameters).");
+ABSL_FLAG(double, ratio, 16,
+          "Embedding compression ratio (full n*d / table parameters): both tables of an id "
+          "model, the input table of a history model.");
+ABSL_FLAG(std::string, user_mode, "id",
+          "id (user and item tables) or history (the user is the mean of item_in rows over the "
+          "items they saw; items are scored with item rows).");
+ABSL_FLAG(std::string, output_kind, "full", "History models: kind of the output (item) table.");
+ABSL_FLAG(double, output_ratio, 1, "History models: compression ratio of the output table.");
 ABSL_FLAG(uint32_t, d, 64, "Embedding dimension.");
 ABSL_FLAG(std::string, hidden, "64,32", "MLP hidden widths.");
 ABSL_FLAG(std::string, scorer, "mlp+dot", "mlp+dot, mlp or dot.");
@@ -57,6 +64,7 @@ constexpr char kUsage[] = R"(ranker-train: train and evaluate MEmCom ranking mod
 
 Usage:
   ranker-train train --data PATH [--kind memcom --ratio 16 --d 64 --scorer mlp+dot]
+                     [--user_mode id|history --output_kind full --output_ratio 1]
                      [--seed 1] [--publish STORE]
   ranker-train sweep --datasets ml-100k=PATH,ml-latest-small=PATH [--seeds 3] [--out docs]
 
@@ -79,8 +87,16 @@ absl::StatusOr<std::vector<uint32_t>> ParseWidths(const std::string& text) {
 
 absl::StatusOr<TrainOptions> OptionsFromFlags() {
   TrainOptions o;
+  const std::string user_mode = absl::GetFlag(FLAGS_user_mode);
+  if (user_mode != "id" && user_mode != "history") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--user_mode must be id or history, got '", user_mode, "'"));
+  }
+  o.user_mode = user_mode == "history" ? snapshot::USER_MODE_HISTORY : snapshot::USER_MODE_ID;
   ASSIGN_OR_RETURN(o.kind, ParseTableKind(absl::GetFlag(FLAGS_kind)));
   o.ratio = absl::GetFlag(FLAGS_ratio);
+  ASSIGN_OR_RETURN(o.output_kind, ParseTableKind(absl::GetFlag(FLAGS_output_kind)));
+  o.output_ratio = absl::GetFlag(FLAGS_output_ratio);
   o.d = absl::GetFlag(FLAGS_d);
   ASSIGN_OR_RETURN(o.hidden, ParseWidths(absl::GetFlag(FLAGS_hidden)));
   ASSIGN_OR_RETURN(o.scorer, ParseScorerMode(absl::GetFlag(FLAGS_scorer)));

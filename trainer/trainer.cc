@@ -11,35 +11,38 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "model/table_sizing.h"
+#include "trainer/train_step.h"
 #include "trainer/trainable_table.h"
+#include "trainer/user_encoder.h"
 
 namespace ranker {
 namespace {
 
-// One thread's share of a step: buffers reused across steps.
-struct Worker {
-  AlignedVector<float> users, positives, negatives, d_users, d_users_neg, d_positives, d_negatives;
-  AlignedVector<float> scores_pos, scores_neg, d_scores_pos, d_scores_neg;
-  ScorerCache cache_pos, cache_neg;
-  TableGradient user_grad, item_grad;
-  ScorerGradient scorer_grad;
-  double loss = 0;
-};
-
-struct Pair {
-  uint32_t user, positive, negative;
-};
-
-absl::StatusOr<Snapshot> ExportSnapshot(const Dataset& dataset, const TrainableTable& users,
-                                        const TrainableTable& items, const TrainableScorer& scorer,
+absl::StatusOr<Snapshot> ExportSnapshot(const Dataset& dataset, const Split& split,
+                                        const UserEncoder& users, const TrainableTable& items,
+                                        const TrainableScorer& scorer,
                                         const TrainOptions& options) {
   Snapshot snapshot;
+  const bool history = options.user_mode == snapshot::USER_MODE_HISTORY;
   TableSpec user_spec, item_spec;
-  RETURN_IF_ERROR(users.Export(dataset.user_ids, &snapshot.tensors, &user_spec));
+  RETURN_IF_ERROR(users.table().Export(history ? dataset.item_ids : dataset.user_ids,
+                                       &snapshot.tensors, &user_spec));
   RETURN_IF_ERROR(items.Export(dataset.item_ids, &snapshot.tensors, &item_spec));
   *snapshot.manifest.add_tables() = user_spec;
   *snapshot.manifest.add_tables() = item_spec;
   RETURN_IF_ERROR(scorer.Export(&snapshot.tensors, snapshot.manifest.mutable_scorer()));
+  if (history) {
+    // Users without a history are ranked by training popularity (share of interactions).
+    snapshot.manifest.set_user_mode(snapshot::USER_MODE_HISTORY);
+    snapshot.manifest.set_users(dataset.users());
+    ASSIGN_OR_RETURN(Tensor popularity, MakeFloatTensor({dataset.items()}));
+    const double total = std::max<double>(1.0, static_cast<double>(split.train_interactions));
+    auto values = popularity.bytes.as<float>();
+    for (size_t i = 0; i < values.size(); ++i) {
+      values[i] = static_cast<float>(split.train_item_counts[i] / total);
+    }
+    snapshot.tensors["popularity"] = std::move(popularity);
+  }
   auto& producer = *snapshot.manifest.mutable_producer();
   producer["tool"] = "ranker-train";
   producer["dataset"] = dataset.name;
@@ -47,55 +50,42 @@ absl::StatusOr<Snapshot> ExportSnapshot(const Dataset& dataset, const TrainableT
   return snapshot;
 }
 
-void RunShare(const std::vector<Pair>& pairs, size_t begin, size_t end, double scale,
-              const TrainableTable& user_table, const TrainableTable& item_table,
-              const TrainableScorer& scorer, Worker* w) {
-  const int rows = static_cast<int>(end - begin);
-  w->loss = 0;
-  if (rows <= 0) return;
-  const size_t d = user_table.dim();
-  for (auto* v : {&w->users, &w->positives, &w->negatives, &w->d_users, &w->d_users_neg,
-                  &w->d_positives, &w->d_negatives}) {
-    v->resize(rows * d);
+// The user side: a user table (id mode) or an item_in table pooled over histories.
+absl::StatusOr<std::unique_ptr<UserEncoder>> MakeUserEncoder(const Dataset& dataset,
+                                                             const Split& split,
+                                                             const TrainOptions& options) {
+  if (options.user_mode == snapshot::USER_MODE_HISTORY) {
+    ASSIGN_OR_RETURN(TableSpec spec, SizeTable("item_in", options.kind, dataset.items(), options.d,
+                                               options.ratio, options.clamp_ratio));
+    ASSIGN_OR_RETURN(TrainableTable table,
+                     TrainableTable::Create(spec, split.train_item_counts, options.seed * 7 + 1,
+                                            options.init_scale));
+    return MakeHistoryUserEncoder(std::move(table), &split);
   }
-  for (auto* v : {&w->scores_pos, &w->scores_neg, &w->d_scores_pos, &w->d_scores_neg}) {
-    v->resize(rows);
+  if (options.user_mode != snapshot::USER_MODE_ID) {
+    return absl::InvalidArgumentError("unknown user mode");
   }
-  for (int r = 0; r < rows; ++r) {
-    const Pair& p = pairs[begin + r];
-    user_table.Embed(p.user, w->users.data() + r * d);
-    item_table.Embed(p.positive, w->positives.data() + r * d);
-    item_table.Embed(p.negative, w->negatives.data() + r * d);
+  ASSIGN_OR_RETURN(TableSpec spec, SizeTable("user", options.kind, dataset.users(), options.d,
+                                             options.ratio, options.clamp_ratio));
+  std::vector<uint32_t> user_counts(dataset.users());
+  for (size_t u = 0; u < dataset.users(); ++u) {
+    user_counts[u] = static_cast<uint32_t>(split.users[u].train.size());
   }
-  scorer.Forward(w->users.data(), w->positives.data(), rows, w->scores_pos.data(), &w->cache_pos);
-  scorer.Forward(w->users.data(), w->negatives.data(), rows, w->scores_neg.data(), &w->cache_neg);
-  for (int r = 0; r < rows; ++r) {
-    const double x = static_cast<double>(w->scores_pos[r]) - w->scores_neg[r];
-    // log(1 + exp(-x)), computed stably; dL/dx = -sigmoid(-x).
-    w->loss += x > 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x));
-    const double dx = -1.0 / (1.0 + std::exp(x));
-    w->d_scores_pos[r] = static_cast<float>(dx * scale);
-    w->d_scores_neg[r] = static_cast<float>(-dx * scale);
-  }
-  scorer.Backward(w->users.data(), w->positives.data(), w->cache_pos, w->d_scores_pos.data(),
-                  w->d_users.data(), w->d_positives.data(), &w->scorer_grad);
-  scorer.Backward(w->users.data(), w->negatives.data(), w->cache_neg, w->d_scores_neg.data(),
-                  w->d_users_neg.data(), w->d_negatives.data(), &w->scorer_grad);
-  for (int r = 0; r < rows; ++r) {
-    const Pair& p = pairs[begin + r];
-    float* du = w->d_users.data() + r * d;
-    const float* du_neg = w->d_users_neg.data() + r * d;
-    for (size_t k = 0; k < d; ++k) du[k] += du_neg[k];
-    user_table.Backward(p.user, du, &w->user_grad);
-    item_table.Backward(p.positive, w->d_positives.data() + r * d, &w->item_grad);
-    item_table.Backward(p.negative, w->d_negatives.data() + r * d, &w->item_grad);
-  }
+  ASSIGN_OR_RETURN(
+      TrainableTable table,
+      TrainableTable::Create(spec, user_counts, options.seed * 7 + 1, options.init_scale));
+  return MakeIdUserEncoder(std::move(table));
 }
 
 }  // namespace
 
 std::string DescribeOptions(const TrainOptions& o) {
-  return absl::StrCat("kind=", TableKindName(o.kind), " ratio=", o.ratio, " d=", o.d,
+  const std::string mode =
+      o.user_mode == snapshot::USER_MODE_HISTORY
+          ? absl::StrCat("user_mode=history output_kind=", TableKindName(o.output_kind),
+                         " output_ratio=", o.output_ratio, " ")
+          : std::string();
+  return absl::StrCat(mode, "kind=", TableKindName(o.kind), " ratio=", o.ratio, " d=", o.d,
                       " hidden=", absl::StrJoin(o.hidden, ","),
                       " scorer=", ScorerModeName(o.scorer), " max_epochs=", o.max_epochs,
                       " patience=", o.patience, " batch=", o.batch, " negatives=", o.negatives,
@@ -111,32 +101,30 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
     return absl::InvalidArgumentError(
         "max_epochs, batch, negatives and threads must each be at least 1");
   }
-  ASSIGN_OR_RETURN(TableSpec user_spec, SizeTable("user", options.kind, dataset.users(), options.d,
-                                                  options.ratio, options.clamp_ratio));
-  ASSIGN_OR_RETURN(TableSpec item_spec, SizeTable("item", options.kind, dataset.items(), options.d,
-                                                  options.ratio, options.clamp_ratio));
-  std::vector<uint32_t> user_counts(dataset.users());
-  for (size_t u = 0; u < dataset.users(); ++u) {
-    user_counts[u] = static_cast<uint32_t>(split.users[u].train.size());
-  }
+  const bool history = options.user_mode == snapshot::USER_MODE_HISTORY;
+  ASSIGN_OR_RETURN(std::unique_ptr<UserEncoder> encoder, MakeUserEncoder(dataset, split, options));
+  UserEncoder& users = *encoder;
   ASSIGN_OR_RETURN(
-      TrainableTable users,
-      TrainableTable::Create(user_spec, user_counts, options.seed * 7 + 1, options.init_scale));
+      TableSpec item_spec,
+      SizeTable("item", history ? options.output_kind : options.kind, dataset.items(), options.d,
+                history ? options.output_ratio : options.ratio, options.clamp_ratio));
   ASSIGN_OR_RETURN(TrainableTable items,
                    TrainableTable::Create(item_spec, split.train_item_counts, options.seed * 7 + 2,
                                           options.init_scale));
   TrainableScorer scorer(options.d, options.hidden, options.scorer, options.seed * 7 + 3);
   scorer.set_mlp_frozen(options.scorer == ScorerMode::kMlpDot);
 
-  std::vector<Pair> positives;
+  // A history model learns from users with at least one other training item to pool.
+  std::vector<TrainingPair> positives;
   for (uint32_t u = 0; u < split.users.size(); ++u) {
+    if (history && split.users[u].train.size() < 2) continue;
     for (uint32_t item : split.users[u].train) positives.push_back({u, item, 0});
   }
   if (positives.empty()) return absl::InvalidArgumentError("no training interactions");
   const int threads = options.threads;
-  std::vector<Worker> workers(threads);
-  for (Worker& w : workers) {
-    w.user_grad.Resize(users.params());
+  std::vector<TrainWorker> workers(threads);
+  for (TrainWorker& w : workers) {
+    w.user_grad.Resize(users.table().params());
     w.item_grad.Resize(items.params());
     w.scorer_grad = scorer.MakeGradient();
   }
@@ -145,7 +133,7 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   TrainResult result;
   double best_ndcg = -1;
   int stale = 0;
-  std::vector<Pair> pairs;
+  std::vector<TrainingPair> pairs;
   for (int epoch = 1; epoch <= options.max_epochs; ++epoch) {
     if (stale >= options.patience) {
       if (!scorer.mlp_frozen()) break;
@@ -176,10 +164,10 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
       std::vector<std::thread> helpers;
       const auto share = [&](int t) { return pairs.size() * t / threads; };
       for (int t = 1; t < threads; ++t) {
-        helpers.emplace_back(RunShare, std::cref(pairs), share(t), share(t + 1), scale,
+        helpers.emplace_back(RunTrainShare, std::cref(pairs), share(t), share(t + 1), scale,
                              std::cref(users), std::cref(items), std::cref(scorer), &workers[t]);
       }
-      RunShare(pairs, 0, share(1), scale, users, items, scorer, &workers[0]);
+      RunTrainShare(pairs, 0, share(1), scale, users, items, scorer, &workers[0]);
       for (std::thread& helper : helpers) helper.join();
       for (int t = 1; t < threads; ++t) {
         workers[0].user_grad.Merge(workers[t].user_grad);
@@ -187,14 +175,15 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
         workers[0].scorer_grad.Add(workers[t].scorer_grad);
         workers[t].scorer_grad.Clear();
       }
-      users.ApplyAdagrad(&workers[0].user_grad, options.embedding_lr, options.weight_decay);
+      users.table().ApplyAdagrad(&workers[0].user_grad, options.embedding_lr, options.weight_decay);
       items.ApplyAdagrad(&workers[0].item_grad, options.embedding_lr, options.weight_decay);
       scorer.ApplyAdam(workers[0].scorer_grad, options.scorer_lr);
       workers[0].scorer_grad.Clear();
-      for (const Worker& w : workers) loss += w.loss;
+      for (const TrainWorker& w : workers) loss += w.loss;
       pair_count += pairs.size();
     }
-    ASSIGN_OR_RETURN(Snapshot snapshot, ExportSnapshot(dataset, users, items, scorer, options));
+    ASSIGN_OR_RETURN(Snapshot snapshot,
+                     ExportSnapshot(dataset, split, users, items, scorer, options));
     ASSIGN_OR_RETURN(TensorMap copy, CopyTensors(snapshot.tensors));
     ASSIGN_OR_RETURN(std::unique_ptr<const Model> model,
                      Model::Create(snapshot.manifest, std::move(copy)));

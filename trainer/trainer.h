@@ -1,4 +1,5 @@
-// Trains user and item tables of any kind with the RankNet scorer from interaction logs:
+// Trains a user-ID model (user and item tables) or a history model (item_in and item tables: the
+// user vector is pooled from the items they saw), tables of any kind, with the RankNet scorer:
 // RankNet pairwise loss log(1 + exp(-(s_pos - s_neg))) over each training interaction and
 // `negatives` items sampled uniformly from those the user has not interacted with; Adagrad for
 // the (sparse) tables, Adam for the scorer; early stopping on validation nDCG@10, which is
@@ -30,8 +31,14 @@
 namespace ranker {
 
 struct TrainOptions {
+  // id: user and item tables. history: the user is the mean of item_in rows over their
+  // training items (minus the pair's positive), items are scored with item rows.
+  snapshot::UserMode user_mode = snapshot::USER_MODE_ID;
   TableKind kind = snapshot::MEMCOM;
-  double ratio = 16;         // embedding compression for both tables (ignored for full)
+  double ratio = 16;  // id: both tables; history: the input table (ignored for full)
+  // History mode: the output (scored) item table.
+  TableKind output_kind = snapshot::FULL;
+  double output_ratio = 1;
   bool clamp_ratio = false;  // a ratio the kind cannot reach gives its most compressed tables
   uint32_t d = 64;
   std::vector<uint32_t> hidden = {64, 32};

@@ -3,12 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <random>
 
 #include "model/table_sizing.h"
 #include "tests/support/table_kinds.h"
+#include "trainer/train_step.h"
 #include "trainer/trainable_scorer.h"
 #include "trainer/trainable_table.h"
+#include "trainer/user_encoder.h"
 
 namespace ranker {
 namespace {
@@ -177,6 +180,70 @@ INSTANTIATE_TEST_SUITE_P(AllModes, ScorerGradientTest,
                            return param.param == ScorerMode::kMlpDot ? std::string("MlpDot")
                                   : param.param == ScorerMode::kMlp  ? std::string("Mlp")
                                                                      : std::string("Dot");
+                         });
+
+// The history path, through the trainer's own step (RunTrainShare): dL/d(item_in parameters)
+// for a user vector pooled from the user's training items minus the positive, including pairs
+// that share one pooled vector (the negatives of one positive).
+class HistoryGradientTest : public ::testing::TestWithParam<TableKind> {};
+
+TEST_P(HistoryGradientTest, MatchesFiniteDifferences) {
+  const uint32_t n_items = 9;
+  Split split;
+  split.users.resize(3);
+  split.users[0].train = {0, 2, 5, 7};
+  split.users[1].train = {1, 3};
+  split.users[2].train = {2, 4, 6, 8};
+  split.train_item_counts.assign(n_items, 1);
+  const TableSpec in_spec = *SizeTable("item_in", GetParam(), n_items, kD, 1.5, /*clamp=*/true);
+  const TableSpec out_spec = *SizeTable("item", snapshot::FULL, n_items, kD, 1);
+  TrainableTable items_in = *TrainableTable::Create(in_spec, split.train_item_counts, 21, 0.5f);
+  std::mt19937 rng(4);
+  for (ParamTensor& p : items_in.params()) {
+    if (p.anchor != 0) {
+      for (float& v : p.values) v += std::uniform_real_distribution<float>(-0.5, 0.5)(rng);
+    }
+  }
+  std::unique_ptr<UserEncoder> users = MakeHistoryUserEncoder(std::move(items_in), &split);
+  TrainableTable items = *TrainableTable::Create(out_spec, {}, 22, 0.5f);
+  TrainableScorer scorer(kD, {5, 3}, ScorerMode::kMlpDot, 23);
+  for (size_t i = 0; i < scorer.weights().back().size(); ++i) {
+    scorer.weights().back()[i] = 0.8f * std::sin(2.0f + static_cast<float>(i));
+  }
+  const std::vector<TrainingPair> pairs = {{0, 2, 1}, {0, 2, 3}, {0, 7, 4}, {1, 3, 0},
+                                           {2, 6, 1}, {2, 6, 5}, {2, 4, 0}};
+  const auto loss = [&](TableGradient* grad) {
+    TrainWorker worker;
+    worker.user_grad.Resize(users->table().params());
+    worker.item_grad.Resize(items.params());
+    worker.scorer_grad = scorer.MakeGradient();
+    RunTrainShare(pairs, 0, pairs.size(), 1.0, *users, items, scorer, &worker);
+    if (grad != nullptr) grad->Merge(worker.user_grad);
+    return worker.loss;
+  };
+  TableGradient grad;
+  grad.Resize(users->table().params());
+  loss(&grad);
+  const double eps = 2e-3;
+  for (size_t t = 0; t < users->table().params().size(); ++t) {
+    std::vector<float>& values = users->table().params()[t].values;
+    for (size_t i = 0; i < values.size(); ++i) {
+      const float saved = values[i];
+      values[i] = saved + eps;
+      const double up = loss(nullptr);
+      values[i] = saved - eps;
+      const double down = loss(nullptr);
+      values[i] = saved;
+      ExpectClose(grad.Get(t, i), (up - down) / (2 * eps),
+                  users->table().params()[t].name + "[" + std::to_string(i) + "]");
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, HistoryGradientTest,
+                         ::testing::ValuesIn(testing::AllTableKindsInProto()),
+                         [](const ::testing::TestParamInfo<TableKind>& param) {
+                           return TableKindName(param.param);
                          });
 
 }  // namespace

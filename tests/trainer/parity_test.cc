@@ -15,6 +15,7 @@
 #include "trainer/table_gradients.h"
 #include "trainer/trainable_scorer.h"
 #include "trainer/trainable_table.h"
+#include "trainer/user_encoder.h"
 
 namespace ranker {
 namespace {
@@ -120,6 +121,99 @@ INSTANTIATE_TEST_SUITE_P(AllKindsAndModes, ParityTest,
                            std::string mode = ScorerModeName(std::get<1>(param.param));
                            if (mode == "mlp+dot") mode = "mlp_dot";
                            return TableKindName(std::get<0>(param.param)) + "_" + mode;
+                         });
+
+// History models: the trainer's pooled user vector (UserEncoder) and scores against the served
+// Model given the same history, for every input kind (output table memcom, items MIX-hashed).
+class HistoryParityTest : public ::testing::TestWithParam<TableKind> {};
+
+TEST_P(HistoryParityTest, ServedHistoryModelScoresExactlyAsTrained) {
+  Split split;
+  split.users.resize(3);
+  split.users[0].train = {0, 3, 4, 9, 20, 40};
+  split.users[1].train = {7};
+  split.users[2].train = {1, 2, 5, 6, 8, 10, 11, 12, 30, 39};
+  split.train_item_counts.assign(kItems, 0);
+  for (const UserSplit& user : split.users) {
+    for (uint32_t item : user.train) ++split.train_item_counts[item];
+  }
+  const TableSpec in_spec = *SizeTable("item_in", GetParam(), kItems, kD, 2, /*clamp=*/true);
+  TableSpec out_spec = *SizeTable("item", snapshot::MEMCOM, kItems, kD, 2, /*clamp=*/true);
+  out_spec.set_hash(snapshot::MIX);
+  out_spec.set_hash_seed(99);
+  auto items_in = TrainableTable::Create(in_spec, split.train_item_counts, 1, 0.3f);
+  auto items = TrainableTable::Create(out_spec, split.train_item_counts, 2, 0.3f);
+  ASSERT_TRUE(items_in.ok() && items.ok()) << items_in.status() << items.status();
+  std::mt19937 rng(9);
+  Perturb(items_in->params(), rng);
+  Perturb(items->params(), rng);
+  std::unique_ptr<UserEncoder> users = MakeHistoryUserEncoder(*std::move(items_in), &split);
+  TrainableScorer scorer(kD, {12, 6}, ScorerMode::kMlpDot, 3);
+  std::normal_distribution<float> normal(0.0f, 0.3f);
+  for (size_t l = 0; l < scorer.weights().size(); ++l) {
+    for (float& w : scorer.weights()[l]) w += normal(rng);
+  }
+  scorer.alpha() = 0.7f;
+
+  std::vector<uint64_t> item_ids(kItems);
+  for (uint32_t i = 0; i < kItems; ++i) item_ids[i] = 5 * i + 2;
+  Snapshot snapshot;
+  TableSpec exported_in, exported_out;
+  ASSERT_TRUE(users->table().Export(item_ids, &snapshot.tensors, &exported_in).ok());
+  ASSERT_TRUE(items->Export(item_ids, &snapshot.tensors, &exported_out).ok());
+  *snapshot.manifest.add_tables() = exported_in;
+  *snapshot.manifest.add_tables() = exported_out;
+  snapshot.manifest.set_user_mode(snapshot::USER_MODE_HISTORY);
+  ASSERT_TRUE(scorer.Export(&snapshot.tensors, snapshot.manifest.mutable_scorer()).ok());
+  snapshot.tensors["popularity"] = *MakeFloatTensor({kItems});
+  auto model = Model::Create(snapshot.manifest, std::move(snapshot.tensors));
+  ASSERT_TRUE(model.ok()) << model.status();
+
+  std::vector<float> user_rows(kItems * kD), item_rows(kItems * kD), scores(kItems);
+  for (uint32_t i = 0; i < kItems; ++i) items->Embed(i, &item_rows[i * kD]);
+  RankScratch scratch;
+  RankResult result;
+  ScorerCache cache;
+  for (uint32_t u = 0; u < split.users.size(); ++u) {
+    // The positive is an item outside the history, so the trainer pools all of it, as the
+    // server does.
+    const TrainingPair pair{u, 35, 0};  // item 35 is in no history
+    for (uint32_t i = 0; i < kItems; ++i) users->Encode(pair, &user_rows[i * kD]);
+    scorer.Forward(user_rows.data(), item_rows.data(), kItems, scores.data(), &cache);
+    std::vector<uint64_t> history;
+    for (uint32_t item : split.users[u].train) history.push_back(item_ids[item]);
+    RankQuery query;
+    query.history = history;
+    query.include_seen = true;
+    query.k = kItems;
+    std::vector<float> served_user(kD);
+    uint32_t used = 0, unknown = 0;
+    (*model)->EmbedHistory(history, served_user.data(), &used, &unknown);
+    ASSERT_EQ(std::vector<float>(user_rows.begin(), user_rows.begin() + kD), served_user)
+        << "user " << u;
+    std::vector<float> served_item(kD);
+    for (uint32_t i = 0; i < kItems; ++i) {
+      (*model)->EmbedItem(item_ids[i], served_item.data());
+      ASSERT_EQ(std::vector<float>(item_rows.begin() + i * kD, item_rows.begin() + (i + 1) * kD),
+                served_item)
+          << "item " << i;
+    }
+    (*model)->Rank(query, &scratch, &result);
+    ASSERT_EQ(result.history_used, history.size());
+    ASSERT_EQ(result.items.size(), kItems);
+    for (const ScoredId& got : result.items) {
+      const uint32_t i = static_cast<uint32_t>((got.id - 2) / 5);
+      const double want = scores[i];
+      ASSERT_LE(std::abs(got.score - want) / std::max(1.0, std::abs(want)), 1e-6)
+          << "user " << u << " item " << i << ": served " << got.score << ", trained " << want;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, HistoryParityTest,
+                         ::testing::ValuesIn(testing::AllTableKindsInProto()),
+                         [](const ::testing::TestParamInfo<TableKind>& param) {
+                           return TableKindName(param.param);
                          });
 
 }  // namespace

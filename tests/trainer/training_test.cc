@@ -2,6 +2,7 @@
 // published snapshot must score exactly as the trained model, and the sweep must run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -123,6 +124,54 @@ TEST(TrainingTest, PublishedModelScoresExactlyAsTrained) {
   const Evaluation a = EvaluateModel(*result->model, data, split, HeldOut::kTest);
   const Evaluation b = EvaluateModel(**loaded, data, split, HeldOut::kTest);
   EXPECT_EQ(a.per_user_ndcg, b.per_user_ndcg);
+}
+
+// A history model learns the planted clusters from what users saw (no user table at all), is
+// published and served with the same scores, and ranks users without history by popularity.
+TEST(TrainingTest, HistoryModelLearnsFromWhatUsersSawAndServesAsTrained) {
+  const Dataset data = PlantedDataset();
+  const Split split = SplitPerUser(data);
+  const Evaluation popularity = EvaluatePopularity(split, HeldOut::kTest);
+  TrainOptions options = SmallOptions(snapshot::MEMCOM);
+  options.user_mode = snapshot::USER_MODE_HISTORY;
+  options.output_kind = snapshot::FULL;
+  auto result = Train(data, split, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->model->history_mode());
+  EXPECT_EQ(result->model->FindFeature("user"), nullptr);
+  ASSERT_NE(result->model->FindFeature("item_in"), nullptr);
+  const Evaluation test = EvaluateModel(*result->model, data, split, HeldOut::kTest);
+  EXPECT_GT(test.ndcg.mean, 2 * popularity.ndcg.mean)
+      << "history " << test.ndcg.mean << " vs popularity " << popularity.ndcg.mean;
+  EXPECT_EQ(result->snapshot.manifest.users(), data.users());
+
+  TempDir dir;
+  StoreOptions create;
+  create.create_if_missing = true;
+  {
+    auto store = SnapshotStore::OpenPrimary(dir.Sub("store"), create);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Publish(result->snapshot).ok());
+  }
+  auto store = SnapshotStore::OpenSecondary(dir.Sub("store"));
+  ASSERT_TRUE(store.ok());
+  auto loaded = LoadModel(**store, 1);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const Evaluation served = EvaluateModel(**loaded, data, split, HeldOut::kTest);
+  EXPECT_EQ(test.per_user_ndcg, served.per_user_ndcg);
+
+  // No history: the training popularity, most interacted item first.
+  RankScratch scratch;
+  RankResult ranked;
+  RankQuery query;
+  query.k = 1;
+  (*loaded)->Rank(query, &scratch, &ranked);
+  EXPECT_TRUE(ranked.popularity);
+  const auto most_popular =
+      std::max_element(split.train_item_counts.begin(), split.train_item_counts.end()) -
+      split.train_item_counts.begin();
+  ASSERT_EQ(ranked.items.size(), 1u);
+  EXPECT_EQ(ranked.items[0].id, data.item_ids[most_popular]);
 }
 
 TEST(TrainingTest, SmokeSweepWritesReportCsvAndPlot) {
