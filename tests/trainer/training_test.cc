@@ -43,6 +43,22 @@ Dataset PlantedDataset() {
   return MakeDataset("planted", raw, true);
 }
 
+// Publishes `snapshot` as version 1 of a new store at `path` and loads it back as the server
+// would (through a secondary instance).
+absl::StatusOr<std::unique_ptr<const Model>> PublishAndLoad(Snapshot& snapshot,
+                                                            const std::string& path) {
+  StoreOptions create;
+  create.create_if_missing = true;
+  {
+    auto store = SnapshotStore::OpenPrimary(path, create);
+    if (!store.ok()) return store.status();
+    if (auto version = (*store)->Publish(snapshot); !version.ok()) return version.status();
+  }
+  auto store = SnapshotStore::OpenSecondary(path);
+  if (!store.ok()) return store.status();
+  return LoadModel(**store, 1);
+}
+
 TrainOptions SmallOptions(TableKind kind) {
   TrainOptions o;
   o.kind = kind;
@@ -97,16 +113,7 @@ TEST(TrainingTest, PublishedModelScoresExactlyAsTrained) {
   auto result = Train(data, split, options);
   ASSERT_TRUE(result.ok()) << result.status();
   TempDir dir;
-  StoreOptions create;
-  create.create_if_missing = true;
-  {
-    auto store = SnapshotStore::OpenPrimary(dir.Sub("store"), create);
-    ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->Publish(result->snapshot).ok());
-  }
-  auto store = SnapshotStore::OpenSecondary(dir.Sub("store"));
-  ASSERT_TRUE(store.ok());
-  auto loaded = LoadModel(**store, 1);
+  auto loaded = PublishAndLoad(result->snapshot, dir.Sub("store"));
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_TRUE((*loaded)->user().ids.ToIndex(1000).has_value());  // the dataset's own ids
   RankScratch scratch;
@@ -146,16 +153,7 @@ TEST(TrainingTest, HistoryModelLearnsFromWhatUsersSawAndServesAsTrained) {
   EXPECT_EQ(result->snapshot.manifest.users(), data.users());
 
   TempDir dir;
-  StoreOptions create;
-  create.create_if_missing = true;
-  {
-    auto store = SnapshotStore::OpenPrimary(dir.Sub("store"), create);
-    ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->Publish(result->snapshot).ok());
-  }
-  auto store = SnapshotStore::OpenSecondary(dir.Sub("store"));
-  ASSERT_TRUE(store.ok());
-  auto loaded = LoadModel(**store, 1);
+  auto loaded = PublishAndLoad(result->snapshot, dir.Sub("store"));
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   const Evaluation served = EvaluateModel(**loaded, data, split, HeldOut::kTest);
   EXPECT_EQ(test.per_user_ndcg, served.per_user_ndcg);
