@@ -64,6 +64,26 @@ void FillUniform(uint64_t seed, float scale, float* out, size_t count) {
   }
 }
 
+std::vector<UserHistory> MakeDemoHistories(const DemoModelOptions& options, uint64_t users) {
+  std::vector<UserHistory> histories;
+  histories.reserve(users);
+  const uint64_t seed = options.seed * 1000 + 7;
+  for (uint64_t user = 0; user < users; ++user) {
+    UserHistory history{user, {}};
+    const uint64_t length = 5 + HashId(snapshot::MIX, seed, user) % 26;
+    for (uint64_t j = 0; j < length; ++j) {
+      const uint64_t bits = HashId(snapshot::MIX, seed + 1 + j, user);
+      const double unit = static_cast<double>(bits >> 11) / static_cast<double>(1ull << 53);
+      // unit^2 puts half of the picks in the first quarter of the catalogue.
+      const uint64_t index =
+          static_cast<uint64_t>(unit * unit * static_cast<double>(options.items));
+      history.items.push_back(options.sparse_item_ids ? 7 * index + 3 : index);
+    }
+    histories.push_back(std::move(history));
+  }
+  return histories;
+}
+
 absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
   Snapshot snapshot;
   Manifest& manifest = snapshot.manifest;

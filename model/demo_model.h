@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/user_history.h"
 #include "model/snapshot.h"
 
 namespace ranker {
@@ -30,6 +31,10 @@ struct DemoModelOptions {
 };
 
 absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options);
+
+// Stored histories to go with a demo history model: users 0 .. users-1 (users <= options.users)
+// each get 5-30 item ids (wire ids, skewed towards popular, low indices), deterministically.
+std::vector<UserHistory> MakeDemoHistories(const DemoModelOptions& options, uint64_t users);
 
 // Fills `out` with uniform values in [-scale, scale), deterministically from `seed`.
 void FillUniform(uint64_t seed, float scale, float* out, size_t count);

@@ -30,7 +30,9 @@ struct RankQuery {
   absl::Span<const uint64_t> candidates;  // empty: the whole catalogue; duplicates ignored
   absl::Span<const uint64_t> exclude;     // never returned
   bool include_seen = false;              // history mode: history items may be returned
-  size_t k = 10;                          // REQUIRES: k >= 1
+  size_t max_history = 0;  // history mode: pool only the newest this many (0 = all); the
+                           // older ones are still excluded
+  size_t k = 10;           // REQUIRES: k >= 1
 };
 
 // Reusable per-thread buffers for Rank, so the hot path does not allocate once warm.

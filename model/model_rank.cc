@@ -100,7 +100,11 @@ void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* resul
   scratch->user.resize(d);
   scratch->items.resize(kBlockSize * d);
   if (history_mode()) {
-    PoolHistory(query.history, scratch->user.data(), scratch->items.data(), &result->history_used,
+    absl::Span<const uint64_t> pooled = query.history;
+    if (query.max_history > 0 && pooled.size() > query.max_history) {
+      pooled.remove_prefix(pooled.size() - query.max_history);
+    }
+    PoolHistory(pooled, scratch->user.data(), scratch->items.data(), &result->history_used,
                 &result->unknown_history);
     result->popularity = result->history_used == 0;
   } else {

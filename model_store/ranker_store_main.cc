@@ -18,9 +18,12 @@
 #include "common/status_macros.h"
 #include "model/demo_model.h"
 #include "model/table_sizing.h"
+#include "model_store/history_store.h"
 #include "model_store/import_spec.h"
 #include "model_store/model_loader.h"
 #include "model_store/snapshot_store.h"
+#include "trainer/interactions.h"
+#include "trainer/user_histories.h"
 
 ABSL_FLAG(std::string, store, "var/store", "Store directory (a RocksDB database).");
 ABSL_FLAG(uint64_t, users, 100000, "demo: number of users.");
@@ -39,6 +42,13 @@ ABSL_FLAG(uint64_t, seed, 42, "demo: seed; the same flags give the same model.")
 ABSL_FLAG(uint64_t, version, 0, "demo: version to publish (0 = latest + 1).");
 ABSL_FLAG(uint32_t, chunk_kib, 4096, "demo: size of the tensor chunks written to the store, KiB.");
 ABSL_FLAG(std::string, spec, "", "import: the description file (see model_store/import_spec.h).");
+ABSL_FLAG(std::string, format, "auto",
+          "history import: log format: auto (u.data by name, else CSV), movielens, csv.");
+ABSL_FLAG(uint32_t, history_cap, 200,
+          "history import / demo: most items kept per user (the newest distinct ones).");
+ABSL_FLAG(uint64_t, history_users, 0,
+          "demo --user_mode history: users given a stored history (0 = every user, at most "
+          "100000).");
 ABSL_FLAG(uint32_t, keep, 3, "gc: number of newest versions to keep (>= 1).");
 ABSL_FLAG(bool, crash_before_commit, false,
           "testing: write all chunks, then exit(3) before the final batch (a killed publisher).");
@@ -61,8 +71,17 @@ Commands:
   gc                remove all but the newest --keep versions, and orphan chunks
   import            publish tables trained elsewhere: --spec FILE names .npy tensors (fp32 or
                     uint64, C order) and the tables and scorer they form; shapes are checked
+  history import FILE   append users' items from an interaction log (MovieLens u.data or
+                    CSV user,item[,rating[,timestamp]]; --format) to the stored histories,
+                    in time order, keeping each user's newest --history_cap distinct items
+  history show USER     print a user's stored history, oldest first
+  history stats         users with a stored history and their bytes on disk
 
-Read-only commands (list, inspect, verify) open the store as a RocksDB secondary, so they
+Stored histories are what a history model pools for Rank(user_id) when the request carries
+no history_ids. They are not versioned with models; a running server sees appended ones
+within its --poll_interval.
+
+Read-only commands (list, inspect, verify, history show|stats) open the store as a RocksDB secondary, so they
 work while a server or publisher has it open.)";
 
 std::string FormatTime(int64_t unix_seconds) {
@@ -151,7 +170,73 @@ absl::Status Demo() {
   std::printf("published version %lu to %s: %s in %zu tensors, embedding ratio %.2fx, %.2f s\n",
               version, store->path().c_str(), FormatBytes(ManifestBytes(snapshot.manifest)).c_str(),
               snapshot.tensors.size(), static_cast<double>(full_params) / table_params, seconds);
+  if (demo.user_mode == snapshot::USER_MODE_HISTORY) {
+    store.reset();  // one primary per store at a time
+    const uint64_t wanted = absl::GetFlag(FLAGS_history_users);
+    const uint64_t users = std::min<uint64_t>(wanted == 0 ? demo.users : wanted,
+                                              std::min<uint64_t>(demo.users, 100000));
+    ASSIGN_OR_RETURN(auto histories, HistoryStore::OpenWriter(absl::GetFlag(FLAGS_store)));
+    ASSIGN_OR_RETURN(AppendStats stats, histories->Append(MakeDemoHistories(demo, users),
+                                                          absl::GetFlag(FLAGS_history_cap)));
+    std::printf("stored demo histories of %lu users (%lu item ids)\n", users, stats.items_read);
+  }
   return absl::OkStatus();
+}
+
+absl::Status ImportHistories(const std::string& path) {
+  ASSIGN_OR_RETURN(LogFormat format, ParseLogFormat(absl::GetFlag(FLAGS_format)));
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(Dataset log, ReadInteractions(path, format));
+  StoreOptions store_options;
+  store_options.create_if_missing = true;
+  ASSIGN_OR_RETURN(auto store, HistoryStore::OpenWriter(absl::GetFlag(FLAGS_store), store_options));
+  ASSIGN_OR_RETURN(AppendStats stats,
+                   store->Append(UserHistoriesOf(log), absl::GetFlag(FLAGS_history_cap)));
+  ASSIGN_OR_RETURN(HistoryStats totals, store->Stats());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "appended %lu interactions to the histories of %lu users (%lu new) in %s, %.2f s; the "
+      "store holds about %lu users' histories in %s\n",
+      stats.items_read, stats.users, stats.new_users, store->path().c_str(), seconds, totals.users,
+      FormatBytes(totals.table_bytes).c_str());
+  return absl::OkStatus();
+}
+
+absl::Status ShowHistory(uint64_t user_id) {
+  ASSIGN_OR_RETURN(auto store, HistoryStore::OpenReader(absl::GetFlag(FLAGS_store)));
+  std::vector<uint64_t> items;
+  RETURN_IF_ERROR(store->Read(user_id, &items));
+  if (items.empty()) {
+    std::printf("user %lu: no stored history\n", user_id);
+    return absl::OkStatus();
+  }
+  std::printf("user %lu: %zu items, oldest first\n%s\n", user_id, items.size(),
+              absl::StrJoin(items, ",").c_str());
+  return absl::OkStatus();
+}
+
+absl::Status HistoryStatsCommand() {
+  ASSIGN_OR_RETURN(auto store, HistoryStore::OpenReader(absl::GetFlag(FLAGS_store)));
+  ASSIGN_OR_RETURN(HistoryStats stats, store->Stats());
+  std::printf("about %lu users with a stored history, %s of table files\n", stats.users,
+              FormatBytes(stats.table_bytes).c_str());
+  return absl::OkStatus();
+}
+
+absl::Status History(const std::vector<char*>& args) {
+  const std::string sub = args.size() > 2 ? args[2] : "";
+  if (sub == "stats" && args.size() == 3) return HistoryStatsCommand();
+  if (sub == "import" && args.size() == 4) return ImportHistories(args[3]);
+  uint64_t user_id = 0;
+  if (sub == "show" && args.size() == 4) {
+    if (!absl::SimpleAtoi(args[3], &user_id)) {
+      return absl::InvalidArgumentError(absl::StrCat("history show: bad USER '", args[3], "'"));
+    }
+    return ShowHistory(user_id);
+  }
+  return absl::InvalidArgumentError(
+      "usage: ranker-store history import FILE | show USER | stats (see --help)");
 }
 
 absl::Status List() {
@@ -249,6 +334,7 @@ absl::Status Import() {
 absl::Status Run(const std::vector<char*>& args) {
   if (args.size() < 2) return absl::InvalidArgumentError("no command given (see --help)");
   const std::string command = args[1];
+  if (command == "history") return History(args);
   const bool takes_version = command == "inspect" || command == "verify";
   if (!takes_version && args.size() > 2) {
     return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", args[2], "'"));

@@ -1,11 +1,8 @@
 // Opening a store, catching up and reading versions; writing is in snapshot_store_write.cc.
 #include "model_store/snapshot_store.h"
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <ctime>
-#include <filesystem>
 #include <limits>
 
 #include "absl/strings/cord.h"
@@ -14,161 +11,41 @@
 #include "model_store/crc32c.h"
 #include "model_store/rocks_status.h"
 #include "model_store/store_keys.h"
-#include "model_store/store_path.h"
 #include "rocksdb/db.h"
-#include "rocksdb/options.h"
-#include "rocksdb/table.h"
 
 namespace ranker {
-namespace fs = std::filesystem;
 namespace keys = store_keys;
-
-namespace {
-
-rocksdb::ColumnFamilyOptions TensorColumnFamilyOptions() {
-  // Tensor bytes are incompressible floats and are read once per load, so: no compression and
-  // reads that bypass the block cache (see ReadTensor).
-  rocksdb::ColumnFamilyOptions options;
-  options.compression = rocksdb::kNoCompression;
-  options.write_buffer_size = 64 << 20;
-  rocksdb::BlockBasedTableOptions table;
-  table.block_size = 1 << 20;
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  return options;
-}
-
-bool IsEmptyDirectory(const fs::path& path) {
-  std::error_code ec;
-  return fs::is_directory(path, ec) && fs::directory_iterator(path, ec) == fs::directory_iterator();
-}
-
-}  // namespace
 
 bool IsMissingChunk(const absl::Status& status) {
   return status.GetPayload(kMissingChunkPayload).has_value();
 }
 
-SnapshotStore::SnapshotStore(std::string path, std::string secondary_dir)
-    : path_(std::move(path)), secondary_dir_(std::move(secondary_dir)) {}
+SnapshotStore::SnapshotStore(std::unique_ptr<StoreDb> store_db)
+    : store_db_(std::move(store_db)),
+      db_(store_db_->db()),
+      default_cf_(store_db_->default_family()),
+      tensor_cf_(store_db_->tensor_family()) {}
 
-SnapshotStore::~SnapshotStore() {
-  if (db_ != nullptr) {
-    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
-    db_->Close();
-    db_.reset();
-  }
-  if (!secondary_dir_.empty()) {
-    std::error_code ec;
-    fs::remove_all(secondary_dir_, ec);
-  }
-}
+SnapshotStore::~SnapshotStore() = default;
 
 absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::OpenPrimary(
     const std::string& path, const StoreOptions& options) {
-  return Open(path, options, /*secondary=*/false);
+  return Open(path, options, StoreDb::Role::kPrimary);
 }
 
 absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::OpenSecondary(
     const std::string& path, const StoreOptions& options) {
-  return Open(path, options, /*secondary=*/true);
+  return Open(path, options, StoreDb::Role::kSecondary);
 }
 
 absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::string& path,
                                                                    const StoreOptions& options,
-                                                                   bool secondary) {
-  std::error_code ec;
-  const bool exists = fs::exists(path, ec);
-  const bool is_rocksdb = exists && fs::exists(fs::path(path) / "CURRENT", ec);
-  const bool creating = !secondary && options.create_if_missing && !is_rocksdb;
-  if (!exists && !creating) {
-    return absl::NotFoundError(absl::StrCat("store directory '", path, "' does not exist"));
-  }
-  if (exists && !is_rocksdb && !(creating && IsEmptyDirectory(path))) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("'", path, "' is not a ranker store (no RocksDB database there)",
-                     creating ? " and is not empty, so none is created" : ""));
-  }
-  RETURN_IF_ERROR(CheckConfinedToStore(path));
-  if (creating) {
-    fs::create_directories(path, ec);
-    if (ec) return absl::InternalError(absl::StrCat("cannot create '", path, "': ", ec.message()));
-  }
-
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = creating;
-  db_options.create_missing_column_families = !secondary;
-  db_options.max_open_files = -1;  // required by secondary instances; cheap for a small store
-  db_options.keep_log_file_num = 4;
-  // A failed write (e.g. a full disk) fails the publish at once; RocksDB's background retry
-  // (once a second, forever) would only delay the publisher's exit, and makes no publish
-  // succeed that Publish already reported as failed.
-  db_options.max_bgerror_resume_count = 0;
-  if (options.env != nullptr) db_options.env = options.env;
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {keys::kTensorColumnFamily, TensorColumnFamilyOptions()}};
-
-  std::string secondary_dir;
-  rocksdb::DB* raw_db = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::Status status;
-  if (secondary) {
-    std::vector<std::string> existing;
-    RETURN_IF_ERROR(FromRocks(rocksdb::DB::ListColumnFamilies(db_options, path, &existing),
-                              absl::StrCat("cannot read store '", path, "'")));
-    if (std::find(existing.begin(), existing.end(), keys::kTensorColumnFamily) == existing.end()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("'", path, "' is a RocksDB database but not a ranker store"));
-    }
-    const char* tmp = getenv("TMPDIR");
-    std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/ranker-secondary-XXXXXX");
-    if (mkdtemp(pattern.data()) == nullptr) {
-      return absl::InternalError(absl::StrCat("cannot create a directory like ", pattern));
-    }
-    secondary_dir = pattern;
-    status =
-        rocksdb::DB::OpenAsSecondary(db_options, path, secondary_dir, families, &handles, &raw_db);
-  } else {
-    status = rocksdb::DB::Open(db_options, path, families, &handles, &raw_db);
-  }
-  std::unique_ptr<SnapshotStore> store(new SnapshotStore(path, secondary_dir));
-  if (!status.ok()) {
-    return FromRocks(status, absl::StrCat("cannot open store '", path, "'"));
-  }
-  store->db_.reset(raw_db);
-  store->handles_ = handles;
-  store->default_cf_ = handles[0];
-  store->tensor_cf_ = handles[1];
-  RETURN_IF_ERROR(store->CheckFormat(/*initialise=*/creating));
-  return store;
+                                                                   StoreDb::Role role) {
+  ASSIGN_OR_RETURN(std::unique_ptr<StoreDb> store_db, StoreDb::Open(path, options, role));
+  return std::unique_ptr<SnapshotStore>(new SnapshotStore(std::move(store_db)));
 }
 
-absl::Status SnapshotStore::CheckFormat(bool initialise) {
-  std::string format;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_cf_, keys::kFormatKey, &format);
-  if (s.IsNotFound() && initialise) {
-    rocksdb::WriteOptions sync;
-    sync.sync = true;
-    return FromRocks(db_->Put(sync, default_cf_, keys::kFormatKey, keys::kStoreFormat),
-                     "cannot initialise store");
-  }
-  if (s.IsNotFound()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("'", path_, "' is a RocksDB database but not a ranker store"));
-  }
-  RETURN_IF_ERROR(FromRocks(s, "cannot read store format"));
-  if (format != keys::kStoreFormat) {
-    return absl::FailedPreconditionError(absl::StrCat("'", path_, "' has store format '", format,
-                                                      "', expected '", keys::kStoreFormat, "'"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SnapshotStore::CatchUp() {
-  if (is_primary()) return absl::OkStatus();
-  return FromRocks(db_->TryCatchUpWithPrimary(), "catching up with the store's primary");
-}
+absl::Status SnapshotStore::CatchUp() { return store_db_->CatchUp(); }
 
 absl::StatusOr<std::vector<uint64_t>> SnapshotStore::ListVersions() const {
   std::vector<uint64_t> versions;

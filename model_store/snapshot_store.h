@@ -23,22 +23,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "model/snapshot.h"
+#include "model_store/store_db.h"
 
 namespace rocksdb {
 class DB;
-class WriteBatch;
 class ColumnFamilyHandle;
-class Env;
 }  // namespace rocksdb
 
 namespace ranker {
-
-struct StoreOptions {
-  // Primary only: create an empty store if `path` does not exist or is empty.
-  bool create_if_missing = false;
-  // For fault-injection tests; not owned. nullptr = the default Env.
-  rocksdb::Env* env = nullptr;
-};
 
 struct PublishOptions {
   // 0 = latest + 1. Otherwise must be greater than every existing version.
@@ -73,8 +65,8 @@ class SnapshotStore {
   SnapshotStore(const SnapshotStore&) = delete;
   SnapshotStore& operator=(const SnapshotStore&) = delete;
 
-  const std::string& path() const { return path_; }
-  bool is_primary() const { return secondary_dir_.empty(); }
+  const std::string& path() const { return store_db_->path(); }
+  bool is_primary() const { return store_db_->is_primary(); }
 
   // Secondary only: replays what the primary wrote since the last call.
   absl::Status CatchUp();
@@ -98,20 +90,16 @@ class SnapshotStore {
   absl::StatusOr<std::vector<uint64_t>> CollectGarbage(size_t keep);
 
  private:
-  SnapshotStore(std::string path, std::string secondary_dir);
+  explicit SnapshotStore(std::unique_ptr<StoreDb> store_db);
   static absl::StatusOr<std::unique_ptr<SnapshotStore>> Open(const std::string& path,
                                                              const StoreOptions& options,
-                                                             bool secondary);
-  absl::Status CheckFormat(bool initialise);
-  // Writes `batch` without the WAL and flushes both column families (see the .cc for why).
-  absl::Status CommitThroughTableFiles(rocksdb::WriteBatch* batch, absl::string_view what);
+                                                             StoreDb::Role role);
 
-  std::string path_;
-  std::string secondary_dir_;  // empty for the primary
-  std::unique_ptr<rocksdb::DB> db_;
-  rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* tensor_cf_ = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<StoreDb> store_db_;
+  // Borrowed from store_db_, named for the code that reads and writes versions.
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* default_cf_;
+  rocksdb::ColumnFamilyHandle* tensor_cf_;
 };
 
 }  // namespace ranker

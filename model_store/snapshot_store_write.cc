@@ -72,23 +72,9 @@ absl::StatusOr<uint64_t> SnapshotStore::Publish(Snapshot& snapshot, const Publis
   rocksdb::WriteBatch batch;
   batch.Put(default_cf_, keys::ManifestKey(version), manifest.SerializeAsString());
   batch.Put(default_cf_, keys::kLatestKey, keys::EncodeVersion(version));
-  RETURN_IF_ERROR(CommitThroughTableFiles(&batch, absl::StrCat("committing version ", version)));
+  RETURN_IF_ERROR(store_db_->CommitThroughTableFiles(&batch, {tensor_cf_, default_cf_},
+                                                     absl::StrCat("committing version ", version)));
   return version;
-}
-
-absl::Status SnapshotStore::CommitThroughTableFiles(rocksdb::WriteBatch* batch,
-                                                    absl::string_view what) {
-  // Readers are secondaries. A secondary replays the WAL and the MANIFEST separately, and
-  // RocksDB 7.8 secondaries were seen to apply a WAL record (the manifest key) before the
-  // MANIFEST edit that adds the flushed table file holding its chunks. So nothing goes through
-  // the WAL: the batch is written to the memtable and flushed, and readers learn of it from
-  // MANIFEST edits, which they apply in order: chunks' file first, then this batch's file.
-  rocksdb::WriteOptions no_wal;
-  no_wal.disableWAL = true;
-  RETURN_IF_ERROR(FromRocks(db_->Write(no_wal, batch), what));
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
-  return FromRocks(db_->Flush(flush, {tensor_cf_, default_cf_}), what);
 }
 
 absl::StatusOr<std::vector<uint64_t>> SnapshotStore::CollectGarbage(size_t keep) {
@@ -113,7 +99,8 @@ absl::StatusOr<std::vector<uint64_t>> SnapshotStore::CollectGarbage(size_t keep)
     begin = keys::TensorRangeEnd(version);
   }
   delete_range(absl::StrCat(keys::kTensorPrefix, std::string(9, '\xff')));
-  RETURN_IF_ERROR(CommitThroughTableFiles(&batch, "garbage collection"));
+  RETURN_IF_ERROR(
+      store_db_->CommitThroughTableFiles(&batch, {tensor_cf_, default_cf_}, "garbage collection"));
   RETURN_IF_ERROR(
       FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), tensor_cf_, nullptr, nullptr),
                 "compacting after garbage collection"));

@@ -3,6 +3,7 @@
 //   latest                          -> u64 version of the newest complete snapshot
 //   manifest/<u64 version>          -> serialized snapshot.Manifest          (default CF)
 //   tensor/<u64 version>/<name>/<u32 chunk> -> raw tensor bytes             ("tensors" CF)
+//   <u64 user id>                   -> little-endian u64 item ids, oldest first ("history" CF)
 #ifndef RANKER_MODEL_STORE_STORE_KEYS_H_
 #define RANKER_MODEL_STORE_STORE_KEYS_H_
 
@@ -20,6 +21,7 @@ inline constexpr char kLatestKey[] = "latest";
 inline constexpr char kManifestPrefix[] = "manifest/";
 inline constexpr char kTensorPrefix[] = "tensor/";
 inline constexpr char kTensorColumnFamily[] = "tensors";
+inline constexpr char kHistoryColumnFamily[] = "history";
 
 std::string EncodeVersion(uint64_t version);
 std::optional<uint64_t> DecodeVersion(absl::string_view bytes);
@@ -28,6 +30,9 @@ std::string ManifestKey(uint64_t version);
 // Returns the version of a manifest key, or nullopt if `key` is not one.
 std::optional<uint64_t> ParseManifestKey(absl::string_view key);
 std::string TensorChunkKey(uint64_t version, absl::string_view name, uint32_t chunk);
+// History keys sort by user id.
+std::string HistoryKey(uint64_t user_id);
+std::optional<uint64_t> ParseHistoryKey(absl::string_view key);
 // [begin, end) covering every tensor chunk of `version`.
 std::string TensorRangeBegin(uint64_t version);
 std::string TensorRangeEnd(uint64_t version);

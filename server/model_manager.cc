@@ -193,6 +193,7 @@ void ModelManager::StartWatcher(absl::Duration interval) {
         poll_requested_ = false;
       }
       Poll();
+      if (options_.after_poll) options_.after_poll();
     }
   });
 }

@@ -38,6 +38,9 @@ struct ModelManagerOptions {
   size_t keep_versions = 1;
   ReloadPolicy policy = ReloadPolicy::kAvailabilityPreserving;
   LoadOptions load;
+  // Runs on the watcher thread after each of its polls, holding no lock: what else follows
+  // the store (the stored histories) catches up on the same schedule.
+  std::function<void()> after_poll;
 };
 
 // What one Poll() did.

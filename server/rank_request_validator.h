@@ -20,6 +20,8 @@ struct RankLimits {
   uint32_t max_k = 1000;
   uint32_t max_candidates = 10000;  // also bounds exclude_ids
   uint32_t max_history_ids = 1000;
+  // History models pool the newest this many history items (0 = all); all are excluded.
+  uint32_t max_history = 200;
   UnknownIdPolicy unknown_ids = UnknownIdPolicy::kFallback;
   // Rank calls scoring at once; more get RESOURCE_EXHAUSTED at once rather than a queue that
   // grows without bound while every call misses its deadline.

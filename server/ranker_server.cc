@@ -44,7 +44,20 @@ absl::Status RankerServer::Start() {
     return absl::Status(store.status().code(),
                         absl::StrCat("cannot open the store: ", store.status().ToString()));
   }
-  manager_ = std::make_unique<ModelManager>(*std::move(store), config_.manager);
+  histories_ = std::make_unique<StoredHistories>(config_.store_path, config_.history_cache_bytes);
+  if (absl::Status status = histories_->Refresh(); !status.ok()) {
+    LogWarning("no stored histories yet (retried at every poll): ", status.message());
+  }
+  ModelManagerOptions manager_options = config_.manager;
+  manager_options.after_poll = [histories = histories_.get()] {
+    if (absl::Status status = histories->Refresh(); !status.ok()) {
+      // Not yet there is normal for a store without histories; anything else is worth a line.
+      if (status.code() != absl::StatusCode::kFailedPrecondition) {
+        LogWarning("stored histories: ", status.ToString());
+      }
+    }
+  };
+  manager_ = std::make_unique<ModelManager>(*std::move(store), manager_options);
   manager_->SetListener([this](const ReloadEvent& event) { OnReload(event); });
   manager_->Poll();  // serve the newest loadable version from the first call, if there is one
   if (manager_->Current() == nullptr) {
@@ -80,7 +93,8 @@ absl::Status RankerServer::StartMetrics() {
 }
 
 absl::Status RankerServer::StartListeners() {
-  ranker_service_ = std::make_unique<RankerService>(manager_.get(), config_.limits, &metrics_);
+  ranker_service_ =
+      std::make_unique<RankerService>(manager_.get(), config_.limits, &metrics_, histories_.get());
   admin_service_ =
       std::make_unique<AdminService>(manager_.get(), &metrics_, AdminAccess(config_.admin_token));
   grpc::EnableDefaultHealthCheckService(true);

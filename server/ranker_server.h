@@ -18,6 +18,7 @@
 #include "server/model_manager.h"
 #include "server/ranker_service.h"
 #include "server/server_metrics.h"
+#include "server/stored_histories.h"
 
 namespace ranker {
 
@@ -30,6 +31,7 @@ struct ServerConfig {
   std::string admin_token;                               // empty: remote admin callers are refused
   RankLimits limits;
   ModelManagerOptions manager;
+  size_t history_cache_bytes = size_t{64} << 20;  // block cache of the stored histories
   uint32_t max_threads = 64;
   absl::Duration poll_interval = absl::Seconds(5);
   absl::Duration shutdown_grace = absl::Seconds(10);
@@ -63,6 +65,7 @@ class RankerServer {
 
   const ServerConfig config_;
   ServerMetrics metrics_;
+  std::unique_ptr<StoredHistories> histories_;
   std::unique_ptr<ModelManager> manager_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<RankerService> ranker_service_;

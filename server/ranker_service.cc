@@ -18,6 +18,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 struct ThreadScratch {
   RankScratch rank;
   RankResult result;
+  std::vector<uint64_t> stored_history;
 };
 
 ThreadScratch& LocalScratch() {
@@ -28,8 +29,8 @@ ThreadScratch& LocalScratch() {
 }  // namespace
 
 RankerService::RankerService(const ModelManager* manager, RankLimits limits,
-                             RequestObserver* observer)
-    : manager_(manager), limits_(limits), observer_(observer) {}
+                             RequestObserver* observer, const StoredHistories* histories)
+    : manager_(manager), limits_(limits), observer_(observer), histories_(histories) {}
 
 absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadline,
                                    const v1::RankRequest& request, v1::RankResponse* response) {
@@ -45,6 +46,19 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
   query.candidates =
       absl::MakeConstSpan(request.candidate_ids().data(), request.candidate_ids_size());
   query.history = absl::MakeConstSpan(request.history_ids().data(), request.history_ids_size());
+  query.max_history = limits_.max_history;
+  v1::HistorySource history_source = v1::HISTORY_SOURCE_REQUEST;
+  if (model->history_mode() && query.history.empty()) {
+    history_source = v1::HISTORY_SOURCE_NONE;
+    if (histories_ != nullptr) {
+      const HistoryLookup lookup = histories_->Read(request.user_id(), &scratch.stored_history);
+      observer_->OnHistoryLookup(lookup);
+      if (lookup == HistoryLookup::kFound) {
+        history_source = v1::HISTORY_SOURCE_STORED;
+        query.history = scratch.stored_history;
+      }
+    }
+  }
   query.exclude = absl::MakeConstSpan(request.exclude_ids().data(), request.exclude_ids_size());
   query.include_seen = request.include_seen();
   query.k = request.k();
@@ -53,8 +67,7 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
   response->set_model_version(model->version());
   response->set_unknown_ids(scratch.result.unknown_users + scratch.result.unknown_items);
   if (model->history_mode()) {
-    response->set_history_source(request.history_ids_size() > 0 ? v1::HISTORY_SOURCE_REQUEST
-                                                                : v1::HISTORY_SOURCE_NONE);
+    response->set_history_source(history_source);
     response->set_history_length(scratch.result.history_used);
     response->set_unknown_history_ids(scratch.result.unknown_history);
     response->set_popularity(scratch.result.popularity);

@@ -11,13 +11,16 @@
 #include "server/model_manager.h"
 #include "server/rank_request_validator.h"
 #include "server/request_observer.h"
+#include "server/stored_histories.h"
 
 namespace ranker {
 
 class RankerService final : public v1::Ranker::Service {
  public:
-  // `manager` and `observer` must outlive the service.
-  RankerService(const ModelManager* manager, RankLimits limits, RequestObserver* observer);
+  // `manager`, `observer` and `histories` must outlive the service. Without `histories`
+  // (nullptr), history models rank requests without history ids by popularity.
+  RankerService(const ModelManager* manager, RankLimits limits, RequestObserver* observer,
+                const StoredHistories* histories = nullptr);
 
   grpc::Status Rank(grpc::ServerContext* context, const v1::RankRequest* request,
                     v1::RankResponse* response) override;
@@ -36,6 +39,7 @@ class RankerService final : public v1::Ranker::Service {
   const ModelManager* manager_;
   const RankLimits limits_;
   RequestObserver* observer_;
+  const StoredHistories* histories_;
   std::atomic<uint32_t> ranks_in_flight_{0};
 };
 

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "server/stored_histories.h"
+
 namespace ranker {
 
 enum class RpcMethod { kRank, kGetModelInfo, kReload, kListLoadedVersions };
@@ -17,12 +19,15 @@ class RequestObserver {
   virtual ~RequestObserver() = default;
   virtual void OnRequest(RpcMethod method, grpc::StatusCode code, double seconds) = 0;
   virtual void OnRank(size_t candidates, uint32_t unknown_users, uint32_t unknown_items) = 0;
+  // A history-model request without history ids looked the user's history up in the store.
+  virtual void OnHistoryLookup(HistoryLookup result) = 0;
 };
 
 class NullRequestObserver final : public RequestObserver {
  public:
   void OnRequest(RpcMethod, grpc::StatusCode, double) override {}
   void OnRank(size_t, uint32_t, uint32_t) override {}
+  void OnHistoryLookup(HistoryLookup) override {}
 };
 
 }  // namespace ranker

@@ -20,6 +20,11 @@ ABSL_FLAG(uint32_t, max_k, 1000, "Largest k a request may ask for.");
 ABSL_FLAG(uint32_t, max_candidates, 10000,
           "Most candidate ids (and, separately, exclude ids) one request may carry.");
 ABSL_FLAG(uint32_t, max_history_ids, 1000, "Most history ids one request may carry.");
+ABSL_FLAG(uint32_t, max_history, 200,
+          "History models pool the user's newest this many items (request or stored; 0 = all). "
+          "Older ones are still excluded from the results.");
+ABSL_FLAG(uint32_t, history_cache_mb, 64,
+          "Block cache for the stored user histories read per request, MiB.");
 ABSL_FLAG(uint32_t, max_concurrent_ranks, 32,
           "Rank calls scored at once; calls beyond get RESOURCE_EXHAUSTED at once (no queue).");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS (with --tls_key).");
@@ -71,6 +76,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.limits.max_k = absl::GetFlag(FLAGS_max_k);
   config.limits.max_candidates = absl::GetFlag(FLAGS_max_candidates);
   config.limits.max_history_ids = absl::GetFlag(FLAGS_max_history_ids);
+  config.limits.max_history = absl::GetFlag(FLAGS_max_history);
+  config.history_cache_bytes = size_t{absl::GetFlag(FLAGS_history_cache_mb)} << 20;
   config.limits.max_concurrent = std::max<uint32_t>(1, absl::GetFlag(FLAGS_max_concurrent_ranks));
   const std::string unknown = absl::GetFlag(FLAGS_unknown_ids);
   if (unknown != "fallback" && unknown != "reject") {

@@ -57,6 +57,16 @@ ServerMetrics::ServerMetrics()
       "Time to load, verify and warm up a model version (successful or not).",
       AtomicHistogramFamily::ExponentialBounds(0.001, 2, 512));
 
+  auto& history_lookups =
+      prometheus::BuildCounter()
+          .Name("ranker_history_lookups_total")
+          .Help("Stored-history reads for history-model requests without history ids, by result.")
+          .Register(*registry_);
+  for (int r = 0; r < kHistoryLookupCount; ++r) {
+    history_lookups_[r] =
+        &history_lookups.Add({{"result", HistoryLookupName(static_cast<HistoryLookup>(r))}});
+  }
+
   auto& unknown = prometheus::BuildCounter()
                       .Name("ranker_unknown_ids_total")
                       .Help("Ids outside the model's vocabulary, scored with the fallback row.")
@@ -119,6 +129,11 @@ void ServerMetrics::OnRank(size_t candidates, uint32_t unknown_users, uint32_t u
   candidates_->child(0).Observe(static_cast<double>(candidates));
   if (unknown_users > 0) unknown_users_->Increment(unknown_users);
   if (unknown_items > 0) unknown_items_->Increment(unknown_items);
+}
+
+void ServerMetrics::OnHistoryLookup(HistoryLookup result) {
+  const int r = static_cast<int>(result);
+  if (r >= 0 && r < kHistoryLookupCount) history_lookups_[r]->Increment();
 }
 
 void ServerMetrics::OnReload(const ReloadEvent& event, const std::vector<LoadedVersion>& loaded,

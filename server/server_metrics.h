@@ -6,6 +6,8 @@
 //   ranker_request_duration_seconds{method}       histogram, 25 us .. ~1 s
 //   ranker_rank_candidates                        histogram of items scored per Rank
 //   ranker_unknown_ids_total{table}               counter (user, item)
+//   ranker_history_lookups_total{result}          counter: stored-history reads by history
+//                                                 models (found, absent, unavailable, error)
 //   ranker_model_version                          gauge, the current version (0 = none)
 //   ranker_model_loaded_timestamp_seconds         gauge, when the current version was loaded
 //   ranker_model_reloads_total{result}            counter: success, failure, store_error
@@ -50,6 +52,7 @@ class ServerMetrics final : public RequestObserver {
 
   void OnRequest(RpcMethod method, grpc::StatusCode code, double seconds) override;
   void OnRank(size_t candidates, uint32_t unknown_users, uint32_t unknown_items) override;
+  void OnHistoryLookup(HistoryLookup result) override;
   // After each reload attempt: counts it and refreshes the model gauges from `loaded`.
   void OnReload(const ReloadEvent& event, const std::vector<LoadedVersion>& loaded,
                 const Model* current);
@@ -64,6 +67,7 @@ class ServerMetrics final : public RequestObserver {
   std::array<std::array<prometheus::Counter*, kCodes>, kMethods> requests_{};
   prometheus::Counter* unknown_users_;
   prometheus::Counter* unknown_items_;
+  std::array<prometheus::Counter*, kHistoryLookupCount> history_lookups_{};
   prometheus::Gauge* model_version_;
   prometheus::Gauge* loaded_timestamp_;
   prometheus::Counter* reload_success_;

@@ -12,10 +12,12 @@
 #include "common/command_line.h"
 #include "common/status_macros.h"
 #include "model/table_sizing.h"
+#include "model_store/history_store.h"
 #include "model_store/snapshot_store.h"
 #include "trainer/sweep.h"
 #include "trainer/sweep_method.h"
 #include "trainer/trainer.h"
+#include "trainer/user_histories.h"
 
 ABSL_FLAG(std::string, data, "",
           "train: interaction log (u.data, ratings.csv or user,item[,...] CSV).");
@@ -48,6 +50,10 @@ ABSL_FLAG(int, threads, 2,
           "Threads that split each training batch; results depend on the seed and the thread "
           "count.");
 ABSL_FLAG(std::string, publish, "", "train: publish the trained model to this store.");
+ABSL_FLAG(bool, publish_histories, true,
+          "train --publish, history models: first append every user's items from --data (the "
+          "whole log, in time order, newest 200 distinct kept) to the store's histories, so "
+          "Rank(user_id) works without history ids.");
 ABSL_FLAG(std::string, datasets, "",
           "sweep: NAME=PATH,... e.g. ml-100k=../shared/data/ml-100k/u.data");
 ABSL_FLAG(std::string, ratios, "4,16,64", "sweep: compression ratios.");
@@ -152,6 +158,16 @@ absl::Status TrainCommand() {
     producer["train_seconds"] = absl::StrCat(result.train_seconds);
     StoreOptions create;
     create.create_if_missing = true;
+    if (options.user_mode == snapshot::USER_MODE_HISTORY &&
+        absl::GetFlag(FLAGS_publish_histories)) {
+      // Before the model, so that the version that needs them finds them when it goes live.
+      ASSIGN_OR_RETURN(auto histories,
+                       HistoryStore::OpenWriter(absl::GetFlag(FLAGS_publish), create));
+      ASSIGN_OR_RETURN(AppendStats stats,
+                       histories->Append(UserHistoriesOf(dataset), kDefaultHistoryCap));
+      std::printf("stored the histories of %lu users (%lu interactions) in %s\n", stats.users,
+                  stats.items_read, histories->path().c_str());
+    }
     ASSIGN_OR_RETURN(auto store, SnapshotStore::OpenPrimary(absl::GetFlag(FLAGS_publish), create));
     ASSIGN_OR_RETURN(uint64_t version, store->Publish(result.snapshot));
     std::printf("published version %lu to %s\n", version, store->path().c_str());

@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tests/support/server_fixture.h"
 #include "tests/support/store_damage.h"
@@ -146,7 +148,7 @@ TEST(CliTest, HistoryModelRanksFromTheRequestHistoryAndHidesSeenItems) {
   TempDir dir;
   RunStoreTool({"demo", "--store=" + dir.Sub("s"), "--user_mode=history", "--users=500",
                 "--items=100", "--d=8", "--hidden=8", "--ratio=4"});
-  RunningServer server(dir.Sub("s"));
+  RunningServer server(dir.Sub("s"), {"--poll_interval=200ms"});
   ASSERT_TRUE(server.ok());
   const std::string target = "--target=" + server.target();
   std::string out, err;
@@ -156,10 +158,47 @@ TEST(CliTest, HistoryModelRanksFromTheRequestHistoryAndHidesSeenItems) {
   EXPECT_NE(out.find("item_in"), std::string::npos) << out;
   EXPECT_NE(out.find("vs the full user-ID model of the same data"), std::string::npos) << out;
 
+  // The demo stored histories for its users: rank --user pools the stored one and hides it.
+  ASSERT_EQ(Store({"history", "show", "42", "--store=" + dir.Sub("s")}, &out, &err), 0) << err;
+  std::smatch shown;
+  ASSERT_TRUE(
+      std::regex_search(out, shown, std::regex("user 42: (\\d+) items, oldest first\n(.*)")))
+      << out;
+  const std::string stored_count = shown[1].str();
+  std::vector<uint64_t> stored;
+  for (absl::string_view id : absl::StrSplit(shown[2].str(), ',')) {
+    stored.push_back(std::stoull(std::string(id)));
+  }
+  ASSERT_EQ(Client({"rank", target, "--user=42", "--k=100"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find(absl::StrCat("pooled from ", stored_count, " history items (stored)")),
+            std::string::npos)
+      << out;
+  std::vector<uint64_t> ranked = RankedIds(out);
+  for (uint64_t seen : stored) EXPECT_EQ(std::count(ranked.begin(), ranked.end(), seen), 0);
+  EXPECT_EQ(ranked.size(), 100 - stored.size()) << out;
+
   // No history: popularity (the demo's falls with the item id), said so.
-  ASSERT_EQ(Client({"rank", target, "--user=42", "--k=3"}, &out, &err), 0) << err;
+  ASSERT_EQ(Client({"rank", target, "--user=100000", "--k=3"}, &out, &err), 0) << err;
   EXPECT_NE(out.find("ranked by popularity"), std::string::npos) << out;
   EXPECT_EQ(RankedIds(out), (std::vector<uint64_t>{0, 1, 2})) << out;
+
+  // A history imported while the server runs is used within its poll interval.
+  std::ofstream(dir.Sub("log.csv")) << "user,item,rating,timestamp\n100000,50,5,2\n100000,40,5,1\n";
+  ASSERT_EQ(Store({"history", "import", dir.Sub("log.csv"), "--store=" + dir.Sub("s")}, &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("appended 2 interactions to the histories of 1 users (1 new)"),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(Store({"history", "show", "100000", "--store=" + dir.Sub("s")}, &out, &err), 0);
+  EXPECT_NE(out.find("user 100000: 2 items, oldest first\n40,50"), std::string::npos) << out;
+  bool stored_seen = false;
+  for (int attempt = 0; attempt < 100 && !stored_seen; ++attempt) {
+    ASSERT_EQ(Client({"rank", target, "--user=100000", "--k=3"}, &out, &err), 0) << err;
+    stored_seen = out.find("pooled from 2 history items (stored)") != std::string::npos;
+    if (!stored_seen) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(stored_seen) << out;
 
   // A history: pooled, and its items (and the excluded ones) are not returned.
   ASSERT_EQ(

@@ -16,6 +16,7 @@ class CountingObserver final : public RequestObserver {
  public:
   void OnRequest(RpcMethod, grpc::StatusCode code, double) override { ++codes[code]; }
   void OnRank(size_t, uint32_t, uint32_t) override { ++scored; }
+  void OnHistoryLookup(HistoryLookup) override {}
   std::map<grpc::StatusCode, int> codes;
   int scored = 0;
 };

@@ -9,15 +9,18 @@
 namespace ranker::testing {
 namespace {
 
-// Runs `edit` on the store's RocksDB (default and tensor column families) and closes it.
+// Runs `edit` on the store's RocksDB (default and tensor column families) and closes it. The
+// history family is opened too (RocksDB requires every family), and created if missing.
 absl::Status EditRawStore(
     const std::string& store_path,
     const std::function<rocksdb::Status(rocksdb::DB*, rocksdb::ColumnFamilyHandle* meta,
                                         rocksdb::ColumnFamilyHandle* tensors)>& edit) {
   rocksdb::DBOptions options;
+  options.create_missing_column_families = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {store_keys::kTensorColumnFamily, rocksdb::ColumnFamilyOptions()}};
+      {store_keys::kTensorColumnFamily, rocksdb::ColumnFamilyOptions()},
+      {store_keys::kHistoryColumnFamily, rocksdb::ColumnFamilyOptions()}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, store_path, families, &handles, &raw);

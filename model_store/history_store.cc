@@ -1,0 +1,161 @@
+#include "model_store/history_store.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "model_store/rocks_status.h"
+#include "model_store/store_keys.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+
+namespace ranker {
+namespace keys = store_keys;
+
+namespace {
+
+// Bounds a batch's memory; each batch costs one flush (one small table file).
+constexpr size_t kBatchBytes = size_t{32} << 20;
+
+}  // namespace
+
+std::string EncodeHistory(const std::vector<uint64_t>& items) {
+  std::string out(items.size() * sizeof(uint64_t), '\0');
+  for (size_t i = 0; i < items.size(); ++i) {
+    for (size_t b = 0; b < sizeof(uint64_t); ++b) {
+      out[i * sizeof(uint64_t) + b] = static_cast<char>((items[i] >> (8 * b)) & 0xFF);
+    }
+  }
+  return out;
+}
+
+bool DecodeHistory(const char* data, size_t size, std::vector<uint64_t>* items) {
+  items->clear();
+  if (size % sizeof(uint64_t) != 0) return false;
+  items->resize(size / sizeof(uint64_t));
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < items->size(); ++i) {
+    uint64_t value = 0;
+    for (size_t b = 0; b < sizeof(uint64_t); ++b) {
+      value |= uint64_t{bytes[i * sizeof(uint64_t) + b]} << (8 * b);
+    }
+    (*items)[i] = value;
+  }
+  return true;
+}
+
+std::vector<uint64_t> MergeHistory(const std::vector<uint64_t>& stored,
+                                   const std::vector<uint64_t>& added, size_t cap) {
+  // Walk newest to oldest, keeping each item's latest occurrence, until `cap` are kept.
+  std::vector<uint64_t> newest_first;
+  absl::flat_hash_set<uint64_t> kept;
+  const auto take = [&](const std::vector<uint64_t>& items) {
+    for (auto it = items.rbegin(); it != items.rend() && newest_first.size() < cap; ++it) {
+      if (kept.insert(*it).second) newest_first.push_back(*it);
+    }
+  };
+  take(added);
+  take(stored);
+  return std::vector<uint64_t>(newest_first.rbegin(), newest_first.rend());
+}
+
+absl::StatusOr<std::unique_ptr<HistoryStore>> HistoryStore::OpenWriter(
+    const std::string& path, const StoreOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<StoreDb> store_db,
+                   StoreDb::Open(path, options, StoreDb::Role::kPrimary));
+  return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(store_db)));
+}
+
+absl::StatusOr<std::unique_ptr<HistoryStore>> HistoryStore::OpenReader(const std::string& path,
+                                                                       size_t cache_bytes) {
+  ASSIGN_OR_RETURN(std::unique_ptr<StoreDb> store_db,
+                   StoreDb::Open(path, StoreOptions(), StoreDb::Role::kSecondary,
+                                 StoreDb::Families::kHistoryOnly, cache_bytes));
+  if (store_db->history_family() == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store '", path,
+        "' has no stored histories yet (no history column family; it is added the next time "
+        "the store is opened read-write, e.g. by `ranker-store history import`)"));
+  }
+  return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(store_db)));
+}
+
+absl::StatusOr<AppendStats> HistoryStore::Append(const std::vector<UserHistory>& histories,
+                                                 size_t cap) {
+  if (!store_db_->is_primary()) {
+    return absl::FailedPreconditionError("appending histories needs the primary store");
+  }
+  if (cap == 0) return absl::InvalidArgumentError("the history cap must be >= 1");
+  // One merge per user even when the input names a user many times, in key order.
+  absl::flat_hash_map<uint64_t, std::vector<uint64_t>> by_user;
+  AppendStats stats;
+  for (const UserHistory& history : histories) {
+    std::vector<uint64_t>& items = by_user[history.user_id];
+    items.insert(items.end(), history.items.begin(), history.items.end());
+    stats.items_read += history.items.size();
+  }
+  std::vector<uint64_t> users;
+  users.reserve(by_user.size());
+  for (const auto& [user, items] : by_user) users.push_back(user);
+  std::sort(users.begin(), users.end());
+
+  rocksdb::DB* db = store_db_->db();
+  rocksdb::ColumnFamilyHandle* family = store_db_->history_family();
+  rocksdb::WriteBatch batch;
+  const auto commit = [&]() -> absl::Status {
+    if (batch.Count() == 0) return absl::OkStatus();
+    RETURN_IF_ERROR(store_db_->CommitThroughTableFiles(&batch, {family}, "appending histories"));
+    batch.Clear();
+    return absl::OkStatus();
+  };
+  std::string value;
+  std::vector<uint64_t> stored;
+  for (uint64_t user : users) {
+    const std::string key = keys::HistoryKey(user);
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), family, key, &value);
+    if (s.IsNotFound()) {
+      stored.clear();
+      ++stats.new_users;
+    } else {
+      RETURN_IF_ERROR(FromRocks(s, absl::StrCat("reading the history of user ", user)));
+      if (!DecodeHistory(value.data(), value.size(), &stored)) {
+        return absl::DataLossError(absl::StrCat("the stored history of user ", user, " is ",
+                                                value.size(), " bytes, not whole 8-byte ids"));
+      }
+    }
+    batch.Put(family, key, EncodeHistory(MergeHistory(stored, by_user[user], cap)));
+    ++stats.users;
+    if (batch.GetDataSize() >= kBatchBytes) RETURN_IF_ERROR(commit());
+  }
+  RETURN_IF_ERROR(commit());
+  return stats;
+}
+
+absl::Status HistoryStore::Read(uint64_t user_id, std::vector<uint64_t>* items) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = store_db_->db()->Get(rocksdb::ReadOptions(), store_db_->history_family(),
+                                           keys::HistoryKey(user_id), &value);
+  if (s.IsNotFound()) {
+    items->clear();
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(FromRocks(s, absl::StrCat("reading the history of user ", user_id)));
+  if (!DecodeHistory(value.data(), value.size(), items)) {
+    return absl::DataLossError(absl::StrCat("the stored history of user ", user_id, " is ",
+                                            value.size(), " bytes, not whole 8-byte ids"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<HistoryStats> HistoryStore::Stats() const {
+  HistoryStats stats;
+  rocksdb::DB* db = store_db_->db();
+  db->GetIntProperty(store_db_->history_family(), "rocksdb.estimate-num-keys", &stats.users);
+  db->GetIntProperty(store_db_->history_family(), "rocksdb.total-sst-files-size",
+                     &stats.table_bytes);
+  return stats;
+}
+
+}  // namespace ranker

@@ -1,0 +1,82 @@
+// Stored user histories: the store's "history" column family (store_keys.h), so that
+// Rank(user_id) works for history models without the caller sending the history.
+//
+// Histories are user data with their own lifecycle, so they are not versioned with models:
+// one value per user, the distinct items they interacted with, oldest first, at most `cap`
+// (an item seen again moves to the end). Appending the same log twice therefore changes
+// nothing. A writer is the store's primary (one process at a time, as for publishing);
+// readers are secondaries that see appended histories after their next CatchUp().
+//
+// Thread safety: Read may run concurrently with itself and with CatchUp.
+#ifndef RANKER_MODEL_STORE_HISTORY_STORE_H_
+#define RANKER_MODEL_STORE_HISTORY_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/user_history.h"
+#include "model_store/store_db.h"
+
+namespace ranker {
+
+inline constexpr size_t kDefaultHistoryCap = 200;
+
+struct AppendStats {
+  uint64_t users = 0;       // users whose history was written
+  uint64_t new_users = 0;   // of those, users with no history before
+  uint64_t items_read = 0;  // item ids given
+};
+
+struct HistoryStats {
+  uint64_t users = 0;        // RocksDB's estimate of the number of keys
+  uint64_t table_bytes = 0;  // on-disk bytes of the family's table files
+};
+
+class HistoryStore {
+ public:
+  // The primary, for appending. Creates the store when options.create_if_missing.
+  static absl::StatusOr<std::unique_ptr<HistoryStore>> OpenWriter(const std::string& path,
+                                                                  const StoreOptions& options = {});
+  // A secondary with a block cache of `cache_bytes` (0 = RocksDB's default) for the history
+  // family. FAILED_PRECONDITION if the store has no history family yet: a store last written
+  // by an older version gains one the next time any current tool opens it read-write.
+  static absl::StatusOr<std::unique_ptr<HistoryStore>> OpenReader(const std::string& path,
+                                                                  size_t cache_bytes = 0);
+
+  const std::string& path() const { return store_db_->path(); }
+
+  // Writer only. Merges each user's `items` after what is stored, keeping the newest `cap`
+  // distinct items (cap >= 1). Commits in batches, each flushed to table files; a writer that
+  // dies part-way leaves whole users appended or not, and appending again is harmless.
+  absl::StatusOr<AppendStats> Append(const std::vector<UserHistory>& histories, size_t cap);
+
+  // Replaces *items with `user_id`'s stored history, oldest first (empty when none).
+  // DATA_LOSS if the stored value is malformed.
+  absl::Status Read(uint64_t user_id, std::vector<uint64_t>* items) const;
+
+  absl::Status CatchUp() { return store_db_->CatchUp(); }
+  absl::StatusOr<HistoryStats> Stats() const;
+
+ private:
+  explicit HistoryStore(std::unique_ptr<StoreDb> store_db) : store_db_(std::move(store_db)) {}
+
+  std::unique_ptr<StoreDb> store_db_;
+};
+
+// The stored value of a history, and back: little-endian u64 ids. Decode fails (false) when
+// the value is not a whole number of ids.
+std::string EncodeHistory(const std::vector<uint64_t>& items);
+bool DecodeHistory(const char* data, size_t size, std::vector<uint64_t>* items);
+
+// Appends `added` to `stored` (both oldest first), keeping the newest `cap` distinct items in
+// order of their latest occurrence.
+std::vector<uint64_t> MergeHistory(const std::vector<uint64_t>& stored,
+                                   const std::vector<uint64_t>& added, size_t cap);
+
+}  // namespace ranker
+
+#endif  // RANKER_MODEL_STORE_HISTORY_STORE_H_

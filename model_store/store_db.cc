@@ -1,0 +1,202 @@
+#include "model_store/store_db.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "model_store/rocks_status.h"
+#include "model_store/store_keys.h"
+#include "model_store/store_path.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace ranker {
+namespace fs = std::filesystem;
+namespace keys = store_keys;
+
+namespace {
+
+rocksdb::ColumnFamilyOptions TensorColumnFamilyOptions() {
+  // Tensor bytes are incompressible floats and are read once per load, so: no compression and
+  // reads that bypass the block cache (see SnapshotStore::ReadTensor).
+  rocksdb::ColumnFamilyOptions options;
+  options.compression = rocksdb::kNoCompression;
+  options.write_buffer_size = 64 << 20;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_size = 1 << 20;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+rocksdb::ColumnFamilyOptions HistoryColumnFamilyOptions(size_t cache_bytes) {
+  // Served by point lookups on the request path: a bloom filter skips table files that lack
+  // the user, and index and filter blocks live in the bounded cache with the data blocks.
+  rocksdb::ColumnFamilyOptions options;
+  options.write_buffer_size = 64 << 20;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  if (cache_bytes > 0) table.block_cache = rocksdb::NewLRUCache(cache_bytes);
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+bool IsEmptyDirectory(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec) && fs::directory_iterator(path, ec) == fs::directory_iterator();
+}
+
+bool Contains(const std::vector<std::string>& names, absl::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
+StoreDb::StoreDb(std::string path, std::string secondary_dir)
+    : path_(std::move(path)), secondary_dir_(std::move(secondary_dir)) {}
+
+StoreDb::~StoreDb() {
+  if (db_ != nullptr) {
+    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+    db_->Close();
+    db_.reset();
+  }
+  if (!secondary_dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(secondary_dir_, ec);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& path,
+                                                       const StoreOptions& options, Role role,
+                                                       Families families,
+                                                       size_t history_cache_bytes) {
+  const bool secondary = role == Role::kSecondary;
+  std::error_code ec;
+  const bool exists = fs::exists(path, ec);
+  const bool is_rocksdb = exists && fs::exists(fs::path(path) / "CURRENT", ec);
+  const bool creating = !secondary && options.create_if_missing && !is_rocksdb;
+  if (!exists && !creating) {
+    return absl::NotFoundError(absl::StrCat("store directory '", path, "' does not exist"));
+  }
+  if (exists && !is_rocksdb && !(creating && IsEmptyDirectory(path))) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path, "' is not a ranker store (no RocksDB database there)",
+                     creating ? " and is not empty, so none is created" : ""));
+  }
+  RETURN_IF_ERROR(CheckConfinedToStore(path));
+  if (creating) {
+    fs::create_directories(path, ec);
+    if (ec) return absl::InternalError(absl::StrCat("cannot create '", path, "': ", ec.message()));
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = creating;
+  db_options.create_missing_column_families = !secondary;
+  db_options.max_open_files = -1;  // required by secondary instances; cheap for a small store
+  db_options.keep_log_file_num = 4;
+  // A failed write (e.g. a full disk) fails the publish at once; RocksDB's background retry
+  // (once a second, forever) would only delay the publisher's exit, and makes no publish
+  // succeed that Publish already reported as failed.
+  db_options.max_bgerror_resume_count = 0;
+  if (options.env != nullptr) db_options.env = options.env;
+
+  const bool with_tensors = !secondary || families == Families::kAll;
+  bool with_history = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}};
+  if (with_tensors) descriptors.push_back({keys::kTensorColumnFamily, TensorColumnFamilyOptions()});
+
+  std::string secondary_dir;
+  if (secondary) {
+    std::vector<std::string> existing;
+    RETURN_IF_ERROR(FromRocks(rocksdb::DB::ListColumnFamilies(db_options, path, &existing),
+                              absl::StrCat("cannot read store '", path, "'")));
+    if (!Contains(existing, keys::kTensorColumnFamily)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("'", path, "' is a RocksDB database but not a ranker store"));
+    }
+    // A store last opened read-write by an older version has no history family; only its
+    // primary can add one (secondaries ignore families created after they open).
+    with_history = Contains(existing, keys::kHistoryColumnFamily);
+    const char* tmp = getenv("TMPDIR");
+    std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/ranker-secondary-XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return absl::InternalError(absl::StrCat("cannot create a directory like ", pattern));
+    }
+    secondary_dir = pattern;
+  }
+  if (with_history) {
+    descriptors.push_back(
+        {keys::kHistoryColumnFamily, HistoryColumnFamilyOptions(history_cache_bytes)});
+  }
+
+  rocksdb::DB* raw_db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status status =
+      secondary ? rocksdb::DB::OpenAsSecondary(db_options, path, secondary_dir, descriptors,
+                                               &handles, &raw_db)
+                : rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw_db);
+  std::unique_ptr<StoreDb> store(new StoreDb(path, secondary_dir));
+  if (!status.ok()) return FromRocks(status, absl::StrCat("cannot open store '", path, "'"));
+  store->db_.reset(raw_db);
+  store->handles_ = handles;
+  size_t next = 0;
+  store->default_cf_ = handles[next++];
+  if (with_tensors) store->tensor_cf_ = handles[next++];
+  if (with_history) store->history_cf_ = handles[next++];
+  RETURN_IF_ERROR(store->CheckFormat(/*initialise=*/creating));
+  return store;
+}
+
+absl::Status StoreDb::CheckFormat(bool initialise) {
+  std::string format;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_cf_, keys::kFormatKey, &format);
+  if (s.IsNotFound() && initialise) {
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    return FromRocks(db_->Put(sync, default_cf_, keys::kFormatKey, keys::kStoreFormat),
+                     "cannot initialise store");
+  }
+  if (s.IsNotFound()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path_, "' is a RocksDB database but not a ranker store"));
+  }
+  RETURN_IF_ERROR(FromRocks(s, "cannot read store format"));
+  if (format != keys::kStoreFormat) {
+    return absl::FailedPreconditionError(absl::StrCat("'", path_, "' has store format '", format,
+                                                      "', expected '", keys::kStoreFormat, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StoreDb::CatchUp() {
+  if (is_primary()) return absl::OkStatus();
+  return FromRocks(db_->TryCatchUpWithPrimary(), "catching up with the store's primary");
+}
+
+absl::Status StoreDb::CommitThroughTableFiles(
+    rocksdb::WriteBatch* batch, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
+    absl::string_view what) {
+  // Readers are secondaries. A secondary replays the WAL and the MANIFEST separately, and
+  // RocksDB 7.8 secondaries were seen to apply a WAL record (the manifest key) before the
+  // MANIFEST edit that adds the flushed table file holding its chunks. So nothing goes through
+  // the WAL: the batch is written to the memtable and flushed, and readers learn of it from
+  // MANIFEST edits, which they apply in order.
+  rocksdb::WriteOptions no_wal;
+  no_wal.disableWAL = true;
+  RETURN_IF_ERROR(FromRocks(db_->Write(no_wal, batch), what));
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  return FromRocks(db_->Flush(flush, families), what);
+}
+
+}  // namespace ranker

@@ -1,0 +1,87 @@
+// The RocksDB database under a ranker store: its column families and their options, opening
+// it as the primary or as a secondary, the format check, and the commit that readers see in
+// order. SnapshotStore (versioned models) and HistoryStore (user histories) each hold one.
+//
+// Column families: "default" (format, latest, manifests), "tensors" (tensor chunks) and
+// "history" (user histories). A primary creates any that are missing, so a store made by an
+// older version gains "history" the next time a current tool opens it read-write.
+#ifndef RANKER_MODEL_STORE_STORE_DB_H_
+#define RANKER_MODEL_STORE_STORE_DB_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace rocksdb {
+class DB;
+class WriteBatch;
+class ColumnFamilyHandle;
+class Env;
+}  // namespace rocksdb
+
+namespace ranker {
+
+struct StoreOptions {
+  // Primary only: create an empty store if `path` does not exist or is empty.
+  bool create_if_missing = false;
+  // For fault-injection tests; not owned. nullptr = the default Env.
+  rocksdb::Env* env = nullptr;
+};
+
+class StoreDb {
+ public:
+  enum class Role { kPrimary, kSecondary };
+  // What a secondary opens (a primary always opens every family).
+  enum class Families { kAll, kHistoryOnly };
+
+  // Fails if `path` is missing (unless a primary may create it), is not a RocksDB directory,
+  // or is a RocksDB that is not a ranker store. A secondary's private state lives in a
+  // temporary directory removed on destruction. `history_cache_bytes` bounds the block cache
+  // of the history family (0 = RocksDB's default).
+  static absl::StatusOr<std::unique_ptr<StoreDb>> Open(const std::string& path,
+                                                       const StoreOptions& options, Role role,
+                                                       Families families = Families::kAll,
+                                                       size_t history_cache_bytes = 0);
+  ~StoreDb();
+  StoreDb(const StoreDb&) = delete;
+  StoreDb& operator=(const StoreDb&) = delete;
+
+  const std::string& path() const { return path_; }
+  bool is_primary() const { return secondary_dir_.empty(); }
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* default_family() const { return default_cf_; }
+  // nullptr when opened with Families::kHistoryOnly.
+  rocksdb::ColumnFamilyHandle* tensor_family() const { return tensor_cf_; }
+  // nullptr only for a secondary of a store that has no history family yet.
+  rocksdb::ColumnFamilyHandle* history_family() const { return history_cf_; }
+
+  // Secondary only (OK for a primary): replays what the primary wrote since the last call.
+  // RocksDB allows reads on other threads meanwhile (its stress test does both at once).
+  absl::Status CatchUp();
+
+  // Writes `batch` without the WAL and flushes `families`, so secondaries learn of it only
+  // from MANIFEST edits, which they apply in order (see snapshot_store_write.cc for why).
+  absl::Status CommitThroughTableFiles(rocksdb::WriteBatch* batch,
+                                       const std::vector<rocksdb::ColumnFamilyHandle*>& families,
+                                       absl::string_view what);
+
+ private:
+  StoreDb(std::string path, std::string secondary_dir);
+  absl::Status CheckFormat(bool initialise);
+
+  std::string path_;
+  std::string secondary_dir_;  // empty for the primary
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* tensor_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* history_cf_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+}  // namespace ranker
+
+#endif  // RANKER_MODEL_STORE_STORE_DB_H_

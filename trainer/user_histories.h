@@ -1,0 +1,21 @@
+// The per-user histories an interaction log implies, in wire (raw) ids: what
+// `ranker-store history import` and `ranker-train --publish` write to a store's history
+// family, and what a history model pools at serving time.
+#ifndef RANKER_TRAINER_USER_HISTORIES_H_
+#define RANKER_TRAINER_USER_HISTORIES_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "common/user_history.h"
+#include "trainer/interactions.h"
+
+namespace ranker {
+
+// One entry per user with interactions, ascending user id; items in time order. Ties, and logs
+// without timestamps, fall back to ascending item id (a Dataset does not keep the log's order).
+std::vector<UserHistory> UserHistoriesOf(const Dataset& dataset);
+
+}  // namespace ranker
+
+#endif  // RANKER_TRAINER_USER_HISTORIES_H_
