@@ -21,7 +21,11 @@ double MillisSince(std::chrono::steady_clock::time_point start) {
 }
 
 void PrintRanking(const v1::RankRequest& request, const v1::RankResponse& response, double ms) {
-  std::printf("user %lu: top %d of %s, model version %lu, %.2f ms%s\n", request.user_id(),
+  // A request that carries a history is about that history, whatever user id it names.
+  const std::string who = request.history_ids().empty()
+                              ? absl::StrCat("user ", request.user_id())
+                              : absl::StrCat("a history of ", request.history_ids_size(), " ids");
+  std::printf("%s: top %d of %s, model version %lu, %.2f ms%s\n", who.c_str(),
               response.items_size(),
               request.candidate_ids().empty()
                   ? "the catalogue"
