@@ -47,8 +47,8 @@ ABSL_FLAG(std::string, format, "auto",
 ABSL_FLAG(uint32_t, history_cap, 200,
           "history import / demo: most items kept per user (the newest distinct ones).");
 ABSL_FLAG(uint64_t, history_users, 0,
-          "demo --user_mode history: users given a stored history (0 = every user, at most "
-          "100000).");
+          "demo --user_mode history: users 0..N-1 given a stored history of 5-30 items (0 = "
+          "min(--users, 100000)).");
 ABSL_FLAG(uint32_t, keep, 3, "gc: number of newest versions to keep (>= 1).");
 ABSL_FLAG(bool, crash_before_commit, false,
           "testing: write all chunks, then exit(3) before the final batch (a killed publisher).");
@@ -173,8 +173,8 @@ absl::Status Demo() {
   if (demo.user_mode == snapshot::USER_MODE_HISTORY) {
     store.reset();  // one primary per store at a time
     const uint64_t wanted = absl::GetFlag(FLAGS_history_users);
-    const uint64_t users = std::min<uint64_t>(wanted == 0 ? demo.users : wanted,
-                                              std::min<uint64_t>(demo.users, 100000));
+    const uint64_t users = wanted == 0 ? std::min<uint64_t>(demo.users, 100000)
+                                       : std::min<uint64_t>(wanted, demo.users);
     ASSIGN_OR_RETURN(auto histories, HistoryStore::OpenWriter(absl::GetFlag(FLAGS_store)));
     ASSIGN_OR_RETURN(AppendStats stats, histories->Append(MakeDemoHistories(demo, users),
                                                           absl::GetFlag(FLAGS_history_cap)));
