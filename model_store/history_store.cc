@@ -18,7 +18,9 @@ namespace {
 
 // Bounds a batch's memory; each batch costs one flush (one small table file).
 constexpr size_t kBatchBytes = size_t{32} << 20;
-
+// Writers are short-lived tools, whose background compactions may not finish before they
+// exit; past this many level-0 files (each a file every lookup may probe) Append compacts.
+constexpr uint64_t kMaxLevel0Files = 4;
 }  // namespace
 
 std::string EncodeHistory(const std::vector<uint64_t>& items) {
@@ -47,17 +49,20 @@ bool DecodeHistory(const char* data, size_t size, std::vector<uint64_t>* items) 
 }
 
 std::vector<uint64_t> MergeHistory(const std::vector<uint64_t>& stored,
-                                   const std::vector<uint64_t>& added, size_t cap) {
+                                   const std::vector<uint64_t>& added, size_t cap,
+                                   AppendMode mode) {
   // Walk newest to oldest, keeping each item's latest occurrence, until `cap` are kept.
+  // Under kAddMissing the stored items are claimed first, so `added` cannot move them.
   std::vector<uint64_t> newest_first;
   absl::flat_hash_set<uint64_t> kept;
-  const auto take = [&](const std::vector<uint64_t>& items) {
-    for (auto it = items.rbegin(); it != items.rend() && newest_first.size() < cap; ++it) {
-      if (kept.insert(*it).second) newest_first.push_back(*it);
-    }
-  };
-  take(added);
-  take(stored);
+  const bool keep_stored_places = mode == AppendMode::kAddMissing;
+  if (keep_stored_places) kept.insert(stored.begin(), stored.end());
+  for (auto it = added.rbegin(); it != added.rend() && newest_first.size() < cap; ++it) {
+    if (kept.insert(*it).second) newest_first.push_back(*it);
+  }
+  for (auto it = stored.rbegin(); it != stored.rend() && newest_first.size() < cap; ++it) {
+    if (keep_stored_places || kept.insert(*it).second) newest_first.push_back(*it);
+  }
   return std::vector<uint64_t>(newest_first.rbegin(), newest_first.rend());
 }
 
@@ -72,18 +77,12 @@ absl::StatusOr<std::unique_ptr<HistoryStore>> HistoryStore::OpenReader(const std
                                                                        size_t cache_bytes) {
   ASSIGN_OR_RETURN(std::unique_ptr<StoreDb> store_db,
                    StoreDb::Open(path, StoreOptions(), StoreDb::Role::kSecondary,
-                                 StoreDb::Families::kHistoryOnly, cache_bytes));
-  if (store_db->history_family() == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store '", path,
-        "' has no stored histories yet (no history column family; it is added the next time "
-        "the store is opened read-write, e.g. by `ranker-store history import`)"));
-  }
+                                 StoreDb::Families::kHistories, cache_bytes));
   return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(store_db)));
 }
 
 absl::StatusOr<AppendStats> HistoryStore::Append(const std::vector<UserHistory>& histories,
-                                                 size_t cap) {
+                                                 size_t cap, AppendMode mode) {
   if (!store_db_->is_primary()) {
     return absl::FailedPreconditionError("appending histories needs the primary store");
   }
@@ -92,6 +91,7 @@ absl::StatusOr<AppendStats> HistoryStore::Append(const std::vector<UserHistory>&
   absl::flat_hash_map<uint64_t, std::vector<uint64_t>> by_user;
   AppendStats stats;
   for (const UserHistory& history : histories) {
+    if (history.items.empty()) continue;
     std::vector<uint64_t>& items = by_user[history.user_id];
     items.insert(items.end(), history.items.begin(), history.items.end());
     stats.items_read += history.items.size();
@@ -121,15 +121,23 @@ absl::StatusOr<AppendStats> HistoryStore::Append(const std::vector<UserHistory>&
     } else {
       RETURN_IF_ERROR(FromRocks(s, absl::StrCat("reading the history of user ", user)));
       if (!DecodeHistory(value.data(), value.size(), &stored)) {
-        return absl::DataLossError(absl::StrCat("the stored history of user ", user, " is ",
-                                                value.size(), " bytes, not whole 8-byte ids"));
+        // Unusable for serving anyway: the new items are all that can be kept.
+        stored.clear();
+        ++stats.replaced_malformed;
       }
     }
-    batch.Put(family, key, EncodeHistory(MergeHistory(stored, by_user[user], cap)));
+    batch.Put(family, key, EncodeHistory(MergeHistory(stored, by_user[user], cap, mode)));
     ++stats.users;
     if (batch.GetDataSize() >= kBatchBytes) RETURN_IF_ERROR(commit());
   }
   RETURN_IF_ERROR(commit());
+  uint64_t level0_files = 0;
+  if (db->GetIntProperty(family, "rocksdb.num-files-at-level0", &level0_files) &&
+      level0_files > kMaxLevel0Files) {
+    RETURN_IF_ERROR(
+        FromRocks(db->CompactRange(rocksdb::CompactRangeOptions(), family, nullptr, nullptr),
+                  "compacting the histories"));
+  }
   return stats;
 }
 

@@ -2,10 +2,13 @@
 // Rank(user_id) works for history models without the caller sending the history.
 //
 // Histories are user data with their own lifecycle, so they are not versioned with models:
-// one value per user, the distinct items they interacted with, oldest first, at most `cap`
-// (an item seen again moves to the end). Appending the same log twice therefore changes
-// nothing. A writer is the store's primary (one process at a time, as for publishing);
-// readers are secondaries that see appended histories after their next CatchUp().
+// one value per user, the distinct items they interacted with, oldest first, at most `cap`.
+// New interactions (kInteractions) move an item seen again to the end; a log that may repeat
+// what is stored, such as the whole training log at every publish (kAddMissing), only adds
+// items not stored yet, so it never pushes newer items back. Either way, appending the same
+// items twice in a row changes nothing. A writer is the store's primary (one process at a
+// time, as for publishing); readers are secondaries that see appended histories after their
+// next CatchUp().
 //
 // Thread safety: Read may run concurrently with itself and with CatchUp.
 #ifndef RANKER_MODEL_STORE_HISTORY_STORE_H_
@@ -23,12 +26,16 @@
 
 namespace ranker {
 
-inline constexpr size_t kDefaultHistoryCap = 200;
+enum class AppendMode {
+  kInteractions,  // the items are new interactions: one already stored moves to the end
+  kAddMissing,    // the items may repeat stored ones: only items not stored are added
+};
 
 struct AppendStats {
-  uint64_t users = 0;       // users whose history was written
-  uint64_t new_users = 0;   // of those, users with no history before
-  uint64_t items_read = 0;  // item ids given
+  uint64_t users = 0;               // users whose history was written
+  uint64_t new_users = 0;           // of those, users with no history before
+  uint64_t items_read = 0;          // item ids given
+  uint64_t replaced_malformed = 0;  // stored values that did not decode, overwritten
 };
 
 struct HistoryStats {
@@ -47,18 +54,22 @@ class HistoryStore {
   static absl::StatusOr<std::unique_ptr<HistoryStore>> OpenReader(const std::string& path,
                                                                   size_t cache_bytes = 0);
 
-  const std::string& path() const { return store_db_->path(); }
-
-  // Writer only. Merges each user's `items` after what is stored, keeping the newest `cap`
-  // distinct items (cap >= 1). Commits in batches, each flushed to table files; a writer that
-  // dies part-way leaves whole users appended or not, and appending again is harmless.
-  absl::StatusOr<AppendStats> Append(const std::vector<UserHistory>& histories, size_t cap);
+  const std::string& path() const {
+    return store_db_->path();
+  }  // Writer only. Merges each user's `items` after what is stored (see AppendMode), keeping the
+  // newest `cap` distinct items (cap >= 1); users without items are skipped. A stored value
+  // that does not decode is replaced by the new items (and counted). Commits in batches, each
+  // flushed to table files, and compacts the family when small imports have left many files;
+  // a writer that dies part-way leaves whole users appended or not.
+  absl::StatusOr<AppendStats> Append(const std::vector<UserHistory>& histories, size_t cap,
+                                     AppendMode mode = AppendMode::kInteractions);
 
   // Replaces *items with `user_id`'s stored history, oldest first (empty when none).
   // DATA_LOSS if the stored value is malformed.
-  absl::Status Read(uint64_t user_id, std::vector<uint64_t>* items) const;
-
+  absl::Status Read(uint64_t user_id, std::vector<uint64_t>* items)
+      const;  // Reader only (OK for the writer): sees what writers committed since the last call.
   absl::Status CatchUp() { return store_db_->CatchUp(); }
+  // Approximate: RocksDB's key estimate counts overwritten values until they are compacted.
   absl::StatusOr<HistoryStats> Stats() const;
 
  private:
@@ -72,10 +83,12 @@ class HistoryStore {
 std::string EncodeHistory(const std::vector<uint64_t>& items);
 bool DecodeHistory(const char* data, size_t size, std::vector<uint64_t>* items);
 
-// Appends `added` to `stored` (both oldest first), keeping the newest `cap` distinct items in
-// order of their latest occurrence.
+// Appends `added` to `stored` (both oldest first), keeping the newest `cap` distinct items:
+// kInteractions orders them by their latest occurrence, kAddMissing keeps stored items where
+// they are and adds the others in order of their latest occurrence in `added`.
 std::vector<uint64_t> MergeHistory(const std::vector<uint64_t>& stored,
-                                   const std::vector<uint64_t>& added, size_t cap);
+                                   const std::vector<uint64_t>& added, size_t cap,
+                                   AppendMode mode = AppendMode::kInteractions);
 
 }  // namespace ranker
 

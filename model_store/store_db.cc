@@ -108,9 +108,8 @@ absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& path,
   // succeed that Publish already reported as failed.
   db_options.max_bgerror_resume_count = 0;
   if (options.env != nullptr) db_options.env = options.env;
-
-  const bool with_tensors = !secondary || families == Families::kAll;
-  bool with_history = true;
+  const bool with_tensors = !secondary || families == Families::kModels;
+  const bool with_history = !secondary || families == Families::kHistories;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}};
   if (with_tensors) descriptors.push_back({keys::kTensorColumnFamily, TensorColumnFamilyOptions()});
@@ -123,10 +122,14 @@ absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& path,
     if (!Contains(existing, keys::kTensorColumnFamily)) {
       return absl::FailedPreconditionError(
           absl::StrCat("'", path, "' is a RocksDB database but not a ranker store"));
-    }
-    // A store last opened read-write by an older version has no history family; only its
+    }  // A store last opened read-write by an older version has no history family; only a
     // primary can add one (secondaries ignore families created after they open).
-    with_history = Contains(existing, keys::kHistoryColumnFamily);
+    if (with_history && !Contains(existing, keys::kHistoryColumnFamily)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "store '", path,
+          "' has no stored histories yet (no history column family; it is added the next "
+          "time the store is opened read-write, e.g. by `ranker-store history import`)"));
+    }
     const char* tmp = getenv("TMPDIR");
     std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/ranker-secondary-XXXXXX");
     if (mkdtemp(pattern.data()) == nullptr) {

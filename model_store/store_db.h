@@ -34,17 +34,22 @@ struct StoreOptions {
 
 class StoreDb {
  public:
-  enum class Role { kPrimary, kSecondary };
-  // What a secondary opens (a primary always opens every family).
-  enum class Families { kAll, kHistoryOnly };
-
-  // Fails if `path` is missing (unless a primary may create it), is not a RocksDB directory,
-  // or is a RocksDB that is not a ranker store. A secondary's private state lives in a
-  // temporary directory removed on destruction. `history_cache_bytes` bounds the block cache
-  // of the history family (0 = RocksDB's default).
+  enum class Role {
+    kPrimary,
+    kSecondary
+  };  // What a secondary opens (a primary always opens every family): each reader only the
+  // families it reads, so a model reader does not follow history writes, nor the reverse.
+  enum class Families {
+    kModels,
+    kHistories
+  };  // Fails if `path` is missing (unless a primary may create it), is not a RocksDB directory,
+  // or is a RocksDB that is not a ranker store; a kHistories secondary of a store without a
+  // history family (one last written by an older version) is FAILED_PRECONDITION. A secondary's
+  // private state lives in a temporary directory removed on destruction. `history_cache_bytes`
+  // bounds the block cache of the history family (0 = RocksDB's default).
   static absl::StatusOr<std::unique_ptr<StoreDb>> Open(const std::string& path,
                                                        const StoreOptions& options, Role role,
-                                                       Families families = Families::kAll,
+                                                       Families families = Families::kModels,
                                                        size_t history_cache_bytes = 0);
   ~StoreDb();
   StoreDb(const StoreDb&) = delete;
@@ -53,10 +58,11 @@ class StoreDb {
   const std::string& path() const { return path_; }
   bool is_primary() const { return secondary_dir_.empty(); }
   rocksdb::DB* db() const { return db_.get(); }
-  rocksdb::ColumnFamilyHandle* default_family() const { return default_cf_; }
-  // nullptr when opened with Families::kHistoryOnly.
+  rocksdb::ColumnFamilyHandle* default_family() const {
+    return default_cf_;
+  }  // nullptr for a secondary opened for kHistories.
   rocksdb::ColumnFamilyHandle* tensor_family() const { return tensor_cf_; }
-  // nullptr only for a secondary of a store that has no history family yet.
+  // nullptr for a secondary opened for kModels.
   rocksdb::ColumnFamilyHandle* history_family() const { return history_cf_; }
 
   // Secondary only (OK for a primary): replays what the primary wrote since the last call.

@@ -98,6 +98,7 @@ void ModelManager::Unload(const std::vector<uint64_t>& versions) {
 
 ReloadEvent ModelManager::Poll() {
   MutexLock poll_lock(&poll_mu_);
+  if (options_.before_poll) options_.before_poll();
   ReloadEvent last;
   absl::Status status = store_->CatchUp();
   absl::StatusOr<std::vector<uint64_t>> available =
@@ -193,7 +194,6 @@ void ModelManager::StartWatcher(absl::Duration interval) {
         poll_requested_ = false;
       }
       Poll();
-      if (options_.after_poll) options_.after_poll();
     }
   });
 }

@@ -49,7 +49,7 @@ absl::Status RankerServer::Start() {
     LogWarning("no stored histories yet (retried at every poll): ", status.message());
   }
   ModelManagerOptions manager_options = config_.manager;
-  manager_options.after_poll = [histories = histories_.get()] {
+  manager_options.before_poll = [histories = histories_.get()] {
     if (absl::Status status = histories->Refresh(); !status.ok()) {
       // Not yet there is normal for a store without histories; anything else is worth a line.
       if (status.code() != absl::StatusCode::kFailedPrecondition) {

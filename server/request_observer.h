@@ -8,8 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "server/stored_histories.h"
-
+#include "server/history_lookup.h"
 namespace ranker {
 
 enum class RpcMethod { kRank, kGetModelInfo, kReload, kListLoadedVersions };

@@ -24,7 +24,8 @@ ABSL_FLAG(uint32_t, max_history, 200,
           "History models pool the user's newest this many items (request or stored; 0 = all). "
           "Older ones are still excluded from the results.");
 ABSL_FLAG(uint32_t, history_cache_mb, 64,
-          "Block cache for the stored user histories read per request, MiB.");
+          "Block cache for the stored user histories read per request, MiB (0 = RocksDB's "
+          "default, 8 MiB).");
 ABSL_FLAG(uint32_t, max_concurrent_ranks, 32,
           "Rank calls scored at once; calls beyond get RESOURCE_EXHAUSTED at once (no queue).");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS (with --tls_key).");

@@ -10,6 +10,12 @@ namespace {
 constexpr int kLoggedErrors = 10;
 std::atomic<int> logged_errors{0};
 
+bool ShouldLogError() {
+  // Checked first so that the count stops growing (and cannot wrap) once the quota is used.
+  return logged_errors.load(std::memory_order_relaxed) < kLoggedErrors &&
+         logged_errors.fetch_add(1, std::memory_order_relaxed) < kLoggedErrors;
+}
+
 }  // namespace
 
 const char* HistoryLookupName(HistoryLookup lookup) {
@@ -36,7 +42,7 @@ HistoryLookup StoredHistories::Read(uint64_t user_id, std::vector<uint64_t>* ite
   const absl::Status status = reader->Read(user_id, items);
   if (!status.ok()) {
     items->clear();
-    if (logged_errors.fetch_add(1, std::memory_order_relaxed) < kLoggedErrors) {
+    if (ShouldLogError()) {
       LogError("stored history of user ", user_id,
                " unusable, ranking without it: ", status.ToString());
     }

@@ -16,17 +16,8 @@
 #include "absl/status/status.h"
 #include "common/mutex.h"
 #include "model_store/history_store.h"
-
+#include "server/history_lookup.h"
 namespace ranker {
-
-enum class HistoryLookup {
-  kFound,        // the user has a stored history
-  kAbsent,       // no stored history for the user
-  kUnavailable,  // the store has no history family (yet)
-  kError,        // the read failed or the value is malformed (logged)
-};
-inline constexpr int kHistoryLookupCount = 4;
-const char* HistoryLookupName(HistoryLookup lookup);
 
 class StoredHistories {
  public:

@@ -52,8 +52,11 @@ ABSL_FLAG(int, threads, 2,
 ABSL_FLAG(std::string, publish, "", "train: publish the trained model to this store.");
 ABSL_FLAG(bool, publish_histories, true,
           "train --publish, history models: first append every user's items from --data (the "
-          "whole log, in time order, newest 200 distinct kept) to the store's histories, so "
-          "Rank(user_id) works without history ids.");
+          "whole log, in time order; items already stored keep their place) to the store's "
+          "histories, so Rank(user_id) works without history ids.");
+ABSL_FLAG(uint32_t, history_cap, 200,
+          "train --publish: most items kept per user in the stored histories (the newest "
+          "distinct ones); use the same cap as `ranker-store history import`.");
 ABSL_FLAG(std::string, datasets, "",
           "sweep: NAME=PATH,... e.g. ml-100k=../shared/data/ml-100k/u.data");
 ABSL_FLAG(std::string, ratios, "4,16,64", "sweep: compression ratios.");
@@ -164,7 +167,8 @@ absl::Status TrainCommand() {
       ASSIGN_OR_RETURN(auto histories,
                        HistoryStore::OpenWriter(absl::GetFlag(FLAGS_publish), create));
       ASSIGN_OR_RETURN(AppendStats stats,
-                       histories->Append(UserHistoriesOf(dataset), kDefaultHistoryCap));
+                       histories->Append(UserHistoriesOf(dataset), absl::GetFlag(FLAGS_history_cap),
+                                         AppendMode::kAddMissing));
       std::printf("stored the histories of %lu users (%lu interactions) in %s\n", stats.users,
                   stats.items_read, histories->path().c_str());
     }

@@ -71,8 +71,14 @@ TEST(TrainPublishTest, AHistoryModelIsPublishedWithItsHistoriesAndServedByUserId
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(served) << out;
-  EXPECT_NE(out.find("pooled from 10 history items (stored)"), std::string::npos) << out;
-  // The ten items user 7 saw are hidden; what is left of the catalogue is other groups' items.
+  EXPECT_NE(out.find("pooled from 10 history items (stored)"), std::string::npos)
+      << out;  // The ten items user 7 saw are hidden; what is left of the catalogue is other
+               // groups' items.
+  int rows = 0;
+  for (size_t at = out.find("\n    "); at != std::string::npos; at = out.find("\n    ", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, 5) << out;
   for (int item = 130; item < 140; ++item) {
     EXPECT_EQ(out.find(" " + std::to_string(item) + " "), std::string::npos) << item << out;
   }

@@ -19,10 +19,19 @@ TEST(MergeHistoryTest, KeepsTheNewestDistinctItemsInOrderOfTheirLatestOccurrence
   EXPECT_EQ(MergeHistory({1, 2, 3}, {4, 2}, 10), (Items{1, 3, 4, 2}));
   EXPECT_EQ(MergeHistory({1, 2, 3}, {4, 2}, 2), (Items{4, 2}));
   EXPECT_EQ(MergeHistory({}, {5, 5, 6, 5}, 10), (Items{6, 5}));
-  EXPECT_EQ(MergeHistory({7, 8}, {}, 1), (Items{8}));
-  // Appending the same items again changes nothing.
+  EXPECT_EQ(MergeHistory({7, 8}, {}, 1),
+            (Items{8}));  // Appending the same items again changes nothing.
   const Items once = MergeHistory({1, 2, 3}, {3, 9, 1}, 4);
   EXPECT_EQ(MergeHistory(once, {3, 9, 1}, 4), once);
+}
+
+TEST(MergeHistoryTest, AddMissingLeavesStoredItemsInPlace) {
+  // A training log repeating items 1 and 2 must not push the newer 3 back.
+  EXPECT_EQ(MergeHistory({1, 2, 3}, {1, 2, 4}, 10, AppendMode::kAddMissing), (Items{1, 2, 3, 4}));
+  EXPECT_EQ(MergeHistory({1, 2, 3}, {1, 2, 4}, 2, AppendMode::kAddMissing), (Items{3, 4}));
+  EXPECT_EQ(MergeHistory({}, {5, 6, 5}, 10, AppendMode::kAddMissing), (Items{6, 5}));
+  const Items once = MergeHistory({7}, {1, 2}, 10, AppendMode::kAddMissing);
+  EXPECT_EQ(MergeHistory(once, {1, 2}, 10, AppendMode::kAddMissing), once);
 }
 
 TEST(HistoryEncodingTest, RoundTripsAndRefusesPartialIds) {
@@ -65,6 +74,10 @@ TEST_F(HistoryStoreTest, AppendsMergesAndCapsPerUser) {
   EXPECT_EQ(items, (Items{10}));
   ASSERT_TRUE(writer->Read(99, &items).ok());
   EXPECT_TRUE(items.empty());
+  // A user without items is not written at all.
+  stats = writer->Append({{50, {}}}, 3);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->users, 0u);
   EXPECT_EQ(writer->Append({{1, {1}}}, 0).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -91,7 +104,7 @@ TEST_F(HistoryStoreTest, AReaderSeesAppendsAfterCatchingUpAndSharesTheStoreWithM
   EXPECT_GT(stats->table_bytes, 0u);
 }
 
-TEST_F(HistoryStoreTest, AMalformedValueIsDataLossForItsUserOnly) {
+TEST_F(HistoryStoreTest, AMalformedValueIsDataLossForItsUserOnlyAndTheNextAppendReplacesIt) {
   {
     auto store_db = StoreDb::Open(path(), {.create_if_missing = true}, StoreDb::Role::kPrimary);
     ASSERT_TRUE(store_db.ok()) << store_db.status();
@@ -107,9 +120,13 @@ TEST_F(HistoryStoreTest, AMalformedValueIsDataLossForItsUserOnly) {
   const absl::Status status = writer->Read(4, &items);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(status.message().find("user 4"), std::string::npos) << status;
-  EXPECT_EQ(writer->Append({{4, {1}}}, 10).status().code(), absl::StatusCode::kDataLoss);
   ASSERT_TRUE(writer->Read(5, &items).ok());
   EXPECT_EQ(items, (Items{1}));
+  auto stats = writer->Append({{4, {8, 9}}}, 10);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->replaced_malformed, 1u);
+  ASSERT_TRUE(writer->Read(4, &items).ok());
+  EXPECT_EQ(items, (Items{8, 9}));
 }
 
 TEST_F(HistoryStoreTest, AStoreFromBeforeHistoriesGainsTheFamilyAtItsNextReadWriteOpen) {

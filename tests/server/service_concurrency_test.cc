@@ -8,12 +8,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "server/model_manager.h"
 #include "server/ranker_service.h"
 #include "server/server_metrics.h"
+#include "server/stored_histories.h"
 #include "tests/support/test_util.h"
 
 namespace ranker {
@@ -125,6 +127,85 @@ TEST(ServiceConcurrencyTest, CallersReloadsAndMetricsRunTogetherWithoutRaces) {
   EXPECT_EQ(failures.load(), 0) << first_error;
   EXPECT_EQ(went_backwards.load(), 0);
   EXPECT_LE(manager.Loaded().size(), 2u);
+}
+
+// Stored histories are read by request threads while the watcher catches their reader up and a
+// separate process appends to them: every call succeeds, stored users are ranked by their
+// history, and a user added meanwhile is seen.
+TEST(ServiceConcurrencyTest, StoredHistoriesAreReadWhileAppendedAndCaughtUp) {
+  TempDir dir;
+  const std::string path = dir.Sub("store");
+  std::string out, err;
+  ASSERT_EQ(testing::RunCommand({"/usr/bin/env", "TSAN_OPTIONS=report_bugs=0",
+                                 testing::BinaryPath("model_store/ranker-store"), "demo",
+                                 "--store=" + path, "--user_mode=history", "--users=400",
+                                 "--items=300", "--d=8", "--hidden=8", "--ratio=4"},
+                                &out, &err),
+            0)
+      << err;
+  StoredHistories histories(path, 1 << 20);
+  ASSERT_TRUE(histories.Refresh().ok());
+  auto store = SnapshotStore::OpenSecondary(path);
+  ASSERT_TRUE(store.ok());
+  ModelManagerOptions manager_options;
+  manager_options.before_poll = [&histories] { (void)histories.Refresh(); };
+  ModelManager manager(*std::move(store), manager_options);
+  manager.Poll();
+  manager.StartWatcher(absl::Milliseconds(5));
+  ServerMetrics metrics;
+  RankLimits limits;
+  limits.max_concurrent = 64;
+  RankerService ranker(&manager, limits, &metrics, &histories);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, not_stored{0}, calls{0};
+  std::atomic<bool> new_user_seen{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t i = 0; !stop; ++i) {
+        v1::RankRequest request;
+        const bool probe_new_user = i % 5 == 0;
+        request.set_user_id(probe_new_user ? 5000 : (i * 7 + t) % 400);
+        request.set_k(5);
+        v1::RankResponse response;
+        grpc::ServerContext context;
+        if (!ranker.Rank(&context, &request, &response).ok()) ++failures;
+        const bool stored = response.history_source() == v1::HISTORY_SOURCE_STORED;
+        if (probe_new_user) {
+          if (stored) new_user_seen = true;
+        } else if (!stored) {
+          ++not_stored;
+        }
+        ++calls;
+      }
+    });
+  }
+  for (int round = 0; round < 3; ++round) {
+    const std::string log = dir.Sub("log" + std::to_string(round) + ".csv");
+    std::ofstream(log) << "user,item\n5000," << (10 + round) << "\n7," << (20 + round) << "\n";
+    ASSERT_EQ(testing::RunCommand({"/usr/bin/env", "TSAN_OPTIONS=report_bugs=0",
+                                   testing::BinaryPath("model_store/ranker-store"), "history",
+                                   "import", log, "--store=" + path},
+                                  &out, &err),
+              0)
+        << err;
+  }
+  for (int i = 0; i < 200 && !new_user_seen; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stop = true;
+  for (auto& thread : threads) thread.join();
+  manager.StopWatcher();
+  manager.Poll();  // catches the histories up with every import
+
+  EXPECT_GT(calls.load(), 0);
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(not_stored.load(), 0);
+  EXPECT_TRUE(new_user_seen.load());
+  std::vector<uint64_t> items;
+  ASSERT_EQ(histories.Read(5000, &items), HistoryLookup::kFound);
+  EXPECT_EQ(items, (std::vector<uint64_t>{10, 11, 12}));
 }
 
 }  // namespace

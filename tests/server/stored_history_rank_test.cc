@@ -6,6 +6,9 @@
 
 #include "model/demo_model.h"
 #include "model_store/history_store.h"
+#include "model_store/store_db.h"
+#include "model_store/store_keys.h"
+#include "rocksdb/db.h"
 #include "server/ranker_service.h"
 #include "server/stored_histories.h"
 #include "tests/support/test_util.h"
@@ -142,6 +145,26 @@ TEST_F(StoredHistoryRankTest, OnlyTheNewestMaxHistoryItemsArePooledButAllAreExcl
   v1::RankRequest by_hand = Request(77, {20, 21, 22, 23, 24, 25, 26, 27, 28, 29});
   for (uint64_t id = 0; id < 20; ++id) by_hand.add_exclude_ids(id);
   EXPECT_EQ(Ids(Rank(by_hand)), Ids(response));
+}
+
+TEST_F(StoredHistoryRankTest, ADamagedStoredHistoryCostsTheUserTheirHistoryNotTheRequest) {
+  {
+    auto store_db = StoreDb::Open(path(), {}, StoreDb::Role::kPrimary);
+    ASSERT_TRUE(store_db.ok()) << store_db.status();
+    ASSERT_TRUE((*store_db)
+                    ->db()
+                    ->Put(rocksdb::WriteOptions(), (*store_db)->history_family(),
+                          store_keys::HistoryKey(11), "not whole ids")
+                    .ok());
+    ASSERT_TRUE((*store_db)->db()->Flush({}, (*store_db)->history_family()).ok());
+  }
+  ASSERT_TRUE(histories_->Refresh().ok());
+  const v1::RankResponse response = Rank(Request(11));
+  EXPECT_EQ(response.history_source(), v1::HISTORY_SOURCE_NONE);
+  EXPECT_TRUE(response.popularity());
+  EXPECT_EQ(response.items_size(), 60);
+  EXPECT_EQ(observer_.lookups[HistoryLookup::kError], 1);
+  EXPECT_EQ(Rank(Request(5)).history_source(), v1::HISTORY_SOURCE_STORED);  // others unaffected
 }
 
 TEST_F(StoredHistoryRankTest, AppendedHistoriesAreUsedAfterTheNextRefresh) {
