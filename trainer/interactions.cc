@@ -116,6 +116,12 @@ absl::StatusOr<Dataset> ReadInteractions(const std::string& path, LogFormat form
     raw.push_back({static_cast<double>(user), static_cast<double>(item), rating, timestamp});
   }
   if (raw.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": no interactions"));
+  if (!has_timestamps) {
+    // The log's own order is the only time there is: number the lines, so that a repeated
+    // pair keeps its last line and per-user histories come out in file order. The split
+    // ignores these (it shuffles logs without timestamps).
+    for (size_t i = 0; i < raw.size(); ++i) raw[i][3] = static_cast<double>(i);
+  }
   return MakeDataset(name.empty() ? path : name, std::move(raw), has_timestamps);
 }
 

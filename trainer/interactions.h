@@ -40,7 +40,8 @@ enum class LogFormat {
 absl::StatusOr<LogFormat> ParseLogFormat(const std::string& name);
 
 // Reads a log. A malformed line is INVALID_ARGUMENT "FILE:LINE: reason". Duplicate
-// (user, item) pairs are kept once (the latest).
+// (user, item) pairs are kept once (the latest). In a log without timestamps, each
+// interaction's timestamp is its position in the file (has_timestamps stays false).
 absl::StatusOr<Dataset> ReadInteractions(const std::string& path, LogFormat format,
                                          const std::string& name = "");
 

@@ -12,8 +12,8 @@
 
 namespace ranker {
 
-// One entry per user with interactions, ascending user id; items in time order. Ties, and logs
-// without timestamps, fall back to ascending item id (a Dataset does not keep the log's order).
+// One entry per user with interactions, ascending user id; items in time order (for a log
+// read without timestamps, its line order: see ReadInteractions), ties by ascending item id.
 std::vector<UserHistory> UserHistoriesOf(const Dataset& dataset);
 
 }  // namespace ranker
