@@ -33,10 +33,10 @@ TEST(SweepMethodTest, NamesRoundTrip) {
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_EQ(*parsed, method) << names.back();
   }
-  EXPECT_THAT(names,
-              ElementsAre("popularity", "dot", "full", "hash", "qr", "memcom", "memcom_freq"));
+  EXPECT_THAT(names, ElementsAre("popularity", "dot", "full", "hash", "qr", "memcom", "memcom_freq",
+                                 "memcom2"));
   EXPECT_EQ(SweepMethodNames(DefaultSweepMethods()),
-            "full,dot,hash,qr,memcom,memcom_freq,history:full+full,history:memcom@4+full,"
+            "full,dot,hash,qr,memcom,memcom_freq,memcom2,history:full+full,history:memcom@4+full,"
             "history:memcom@16+full,history:memcom@64+full,history:hash@16+full,"
             "history:qr@16+full,history:memcom@16+memcom@16,history:tied:memcom@8,"
             "history:memcom@16+memcom_freq@16,history:memcom@32+memcom@10.67");
@@ -62,7 +62,7 @@ TEST(SweepMethodTest, UnknownNameListsTheValidOnes) {
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(parsed.status().message(), HasSubstr("'bogus'"));
     EXPECT_THAT(parsed.status().message(),
-                HasSubstr("popularity,dot,full,hash,qr,memcom,memcom_freq"));
+                HasSubstr("popularity,dot,full,hash,qr,memcom,memcom_freq,memcom2"));
   }
 }
 
