@@ -98,14 +98,19 @@ absl::StatusOr<SweepMethod> ParseHistoryMethod(absl::string_view name) {
   if (!absl::ConsumePrefix(&rest, "history:")) {
     return absl::InvalidArgumentError("not a history method");
   }
+  const bool int8 = absl::ConsumeSuffix(&rest, ":int8");
   if (absl::ConsumePrefix(&rest, "tied:")) {
     ASSIGN_OR_RETURN(auto table, ParseTableName(rest));
-    return TiedHistoryMethod(table.first, table.second);
+    SweepMethod method = TiedHistoryMethod(table.first, table.second);
+    method.int8 = int8;
+    return method;
   }
   std::pair<absl::string_view, absl::string_view> sides = absl::StrSplit(rest, '+');
   ASSIGN_OR_RETURN(auto input, ParseTableName(sides.first));
   ASSIGN_OR_RETURN(auto output, ParseTableName(sides.second));
-  return HistoryMethod(input.first, input.second, output.first, output.second);
+  SweepMethod method = HistoryMethod(input.first, input.second, output.first, output.second);
+  method.int8 = int8;
+  return method;
 }
 
 }  // namespace
@@ -113,10 +118,13 @@ absl::StatusOr<SweepMethod> ParseHistoryMethod(absl::string_view name) {
 std::string SweepMethodName(const SweepMethod& method) {
   if (method.popularity) return "popularity";
   if (method.dot_only) return "dot";
-  if (method.tied) return absl::StrCat("history:tied:", TableName(method.kind, method.ratio));
+  const char* int8 = method.int8 ? ":int8" : "";
+  if (method.tied) {
+    return absl::StrCat("history:tied:", TableName(method.kind, method.ratio), int8);
+  }
   if (method.history) {
     return absl::StrCat("history:", TableName(method.kind, method.ratio), "+",
-                        TableName(method.output_kind, method.output_ratio));
+                        TableName(method.output_kind, method.output_ratio), int8);
   }
   return TableKindName(method.kind);
 }

@@ -25,6 +25,7 @@ struct SweepMethod {
   TableKind output_kind = snapshot::FULL;
   double output_ratio = 1;
   bool tied = false;  // one item table (kind at ratio) is both input and output
+  bool int8 = false;  // history: rows rounded to int8 with a per-row scale (TrainOptions)
 
   // Compressed user-ID methods are trained once per target ratio; the others once.
   bool compressed() const { return !popularity && !history && kind != snapshot::FULL; }
@@ -52,7 +53,8 @@ std::vector<SweepMethod> DefaultSweepMethods();
 std::vector<SweepMethod> DefaultHistoryMethods();
 
 // "memcom" for user-ID methods; "history:IN+OUT" for history models, IN and OUT being a kind
-// with "@RATIO" unless full (e.g. "history:memcom@16+full"), or "history:tied:KIND@RATIO".
+// with "@RATIO" unless full (e.g. "history:memcom@16+full"), or "history:tied:KIND@RATIO";
+// ":int8" at the end for int8 rows.
 std::string SweepMethodName(const SweepMethod& method);
 // Comma-separated names, e.g. "full,dot,hash".
 std::string SweepMethodNames(const std::vector<SweepMethod>& methods);

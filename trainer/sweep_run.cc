@@ -53,6 +53,7 @@ absl::StatusOr<ConfigResult> TrainConfig(const SweepOptions& options, const Data
     train.output_kind = config.method.output_kind;
     train.output_ratio = config.method.output_ratio;
     train.tied = config.method.tied;
+    train.int8_rows = config.method.int8;
   } else {
     train.user_mode = snapshot::USER_MODE_ID;
   }
@@ -146,10 +147,11 @@ std::string ConfigLabel(const SweepMethod& method, double target_ratio) {
     return kind == snapshot::FULL ? TableKindName(kind)
                                   : absl::StrCat(TableKindName(kind), " ", ratio, "x");
   };
-  if (method.tied) return absl::StrCat("tied ", table(method.kind, method.ratio));
+  const char* int8 = method.int8 ? ", int8 rows" : "";
+  if (method.tied) return absl::StrCat("tied ", table(method.kind, method.ratio), int8);
   if (method.history) {
     return absl::StrCat(table(method.kind, method.ratio), " / ",
-                        table(method.output_kind, method.output_ratio));
+                        table(method.output_kind, method.output_ratio), int8);
   }
   if (!method.compressed()) return SweepMethodName(method);
   return absl::StrCat(SweepMethodName(method), " ", target_ratio, "x");

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "model/table_sizing.h"
+#include "trainer/int8_rows.h"
 #include "trainer/train_step.h"
 #include "trainer/trainable_table.h"
 #include "trainer/user_encoder.h"
@@ -32,6 +33,11 @@ absl::StatusOr<Snapshot> ExportSnapshot(const Dataset& dataset, const Split& spl
   }
   RETURN_IF_ERROR(items.Export(dataset.item_ids, &snapshot.tensors, &item_spec));
   *snapshot.manifest.add_tables() = item_spec;
+  if (options.int8_rows) {
+    for (const TableSpec& spec : snapshot.manifest.tables()) {
+      RETURN_IF_ERROR(QuantizeTableInt8(spec, &snapshot.tensors));
+    }
+  }
   RETURN_IF_ERROR(scorer.Export(&snapshot.tensors, snapshot.manifest.mutable_scorer()));
   if (history) {
     // Users without a history are ranked by training popularity (share of interactions).
@@ -82,22 +88,32 @@ absl::StatusOr<std::unique_ptr<UserEncoder>> MakeUserEncoder(const Dataset& data
   return MakeIdUserEncoder(std::move(table));
 }
 
-double TableRatio(const Feature& feature) {
-  const double params = static_cast<double>(feature.table.parameters());
-  return params > 0 ? static_cast<double>(feature.table.size()) * feature.table.dim() / params : 0;
+// A table's size in floats: its parameters, or its int8 bytes / 4.
+double TableFloats(const Feature& feature, bool int8_rows) {
+  const TableSpec& spec = feature.table.spec();
+  return int8_rows ? static_cast<double>(Int8TableBytes(spec)) / sizeof(float)
+                   : static_cast<double>(feature.table.parameters());
 }
 
-void SetRatios(const Dataset& dataset, TrainResult* result) {
+double TableRatio(const Feature& feature, bool int8_rows) {
+  const double floats = TableFloats(feature, int8_rows);
+  return floats > 0 ? static_cast<double>(feature.table.size()) * feature.table.dim() / floats : 0;
+}
+
+void SetRatios(const Dataset& dataset, bool int8_rows, TrainResult* result) {
   const Model& model = *result->model;
-  result->compression_ratio = model.compression_ratio();
-  result->input_ratio = TableRatio(model.history_mode() ? model.item_in() : model.user());
-  result->output_ratio = TableRatio(model.item());
+  double full = 0, compressed = 0;
+  for (const Feature& feature : model.features()) {
+    full += static_cast<double>(feature.table.size()) * feature.table.dim();
+    compressed += TableFloats(feature, int8_rows);
+  }
+  result->compression_ratio = compressed > 0 ? full / compressed : 0;
+  result->input_ratio =
+      TableRatio(model.history_mode() ? model.item_in() : model.user(), int8_rows);
+  result->output_ratio = TableRatio(model.item(), int8_rows);
   const double d = model.item().table.dim();
   const double scorer = static_cast<double>(model.scorer().resident_bytes()) / sizeof(float);
-  double served = scorer + static_cast<double>(model.popularity().size());
-  for (const Feature& feature : model.features()) {
-    served += static_cast<double>(feature.table.parameters());
-  }
+  double served = scorer + static_cast<double>(model.popularity().size()) + compressed;
   const double id_model = static_cast<double>(dataset.users() + dataset.items()) * d + scorer;
   result->ratio_vs_full_id_model = id_model / served;
 }
@@ -118,7 +134,8 @@ std::string DescribeOptions(const TrainOptions& o) {
                       " scorer=", ScorerModeName(o.scorer), " max_epochs=", o.max_epochs,
                       " patience=", o.patience, " batch=", o.batch, " negatives=", o.negatives,
                       " embedding_lr=", o.embedding_lr, " scorer_lr=", o.scorer_lr,
-                      " weight_decay=", o.weight_decay, " seed=", o.seed, " threads=", o.threads);
+                      " weight_decay=", o.weight_decay, " seed=", o.seed, " threads=", o.threads,
+                      o.int8_rows ? " int8_rows" : "");
 }
 
 absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
@@ -249,7 +266,7 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   }
   result.train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  SetRatios(dataset, &result);
+  SetRatios(dataset, options.int8_rows, &result);
   for (const Feature& feature : result.model->features()) {
     result.table_bytes += result.model->table_resident_bytes(feature);
   }

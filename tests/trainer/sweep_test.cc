@@ -72,6 +72,11 @@ TEST(SweepMethodTest, HistoryNamesParseAndBadOnesSayWhy) {
   EXPECT_EQ(*tied, TiedHistoryMethod(snapshot::QR, 4));
   EXPECT_EQ(ConfigLabel(*tied, 4), "tied qr 4x");
   EXPECT_EQ(ConfigLabel(HistoryMethod(snapshot::MEMCOM, 16), 16), "memcom 16x / full");
+  auto int8 = ParseSweepMethod("history:memcom@4+memcom@4:int8");
+  ASSERT_TRUE(int8.ok()) << int8.status();
+  EXPECT_TRUE(int8->int8);
+  EXPECT_EQ(SweepMethodName(*int8), "history:memcom@4+memcom@4:int8");
+  EXPECT_EQ(ConfigLabel(*int8, 4), "memcom 4x / memcom 4x, int8 rows");
   for (const char* bad : {"history:full@2+full", "history:memcom+full", "history:memcom@16",
                           "history:bogus@4+full", "history:memcom@0.5+full"}) {
     auto parsed = ParseSweepMethod(bad);
