@@ -61,6 +61,9 @@ ABSL_FLAG(std::string, methods, ranker::SweepMethodNames(ranker::DefaultSweepMet
           "sweep: methods besides popularity, which is always run (full and dot are "
           "uncompressed; dot is the dot product alone).");
 ABSL_FLAG(int, seeds, 3, "sweep: seeds per configuration.");
+ABSL_FLAG(std::string, history_weight_decays, "1e-4",
+          "sweep: weight decays history models try on seed 1's validation split (one value: no "
+          "search).");
 ABSL_FLAG(std::string, out, "docs", "sweep: directory for results.md, results.csv, results.png.");
 
 namespace ranker {
@@ -189,6 +192,13 @@ absl::Status SweepCommand() {
   sweep.seeds = absl::GetFlag(FLAGS_seeds);
   sweep.out_dir = absl::GetFlag(FLAGS_out);
   ASSIGN_OR_RETURN(sweep.base, OptionsFromFlags());
+  sweep.history_weight_decay_grid.clear();
+  for (absl::string_view w :
+       absl::StrSplit(absl::GetFlag(FLAGS_history_weight_decays), ',', absl::SkipEmpty())) {
+    float wd = 0;
+    if (!absl::SimpleAtof(w, &wd)) return absl::InvalidArgumentError("bad --history_weight_decays");
+    sweep.history_weight_decay_grid.push_back(wd);
+  }
   // A weight decay the user chose is not overridden by the search.
   if (absl::GetFlag(FLAGS_weight_decay).has_value()) {
     sweep.weight_decay_grid.clear();

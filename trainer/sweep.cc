@@ -27,6 +27,11 @@ std::string SweepCommand(const SweepOptions& options) {
       "build/trainer/ranker-train sweep --datasets ", absl::StrJoin(datasets, ","), " --methods ",
       SweepMethodNames(options.methods), " --seeds ", options.seeds, " --ratios ",
       absl::StrJoin(options.ratios, ","), " --threads ", options.base.threads);
+  if (options.history_weight_decay_grid != SweepOptions().history_weight_decay_grid &&
+      !options.history_weight_decay_grid.empty()) {
+    absl::StrAppend(&command, " --history_weight_decays ",
+                    absl::StrJoin(options.history_weight_decay_grid, ","));
+  }
   if (options.base.max_history != kDefaultMaxHistory) {
     absl::StrAppend(&command, " --max_history ", options.base.max_history);
   }
