@@ -254,12 +254,14 @@ std::vector<GoalResult> HistoryGoals(const DatasetResult& r) {
       if (!WholeModelCompressed(a.method)) continue;
       const RelativeLoss l = Loss(*full, a);
       const bool met = l.loss < 15;
+      // The tables' ratio as built differs a little between sets, so it is in the text, not
+      // in `what`, which the summary matches across sets.
       goals.push_back(
-          {4,
-           absl::StrCat(ConfigLabel(a.method, a.target_ratio), " (tables ",
-                        absl::StrFormat("%.1fx", HistoryTablesRatio(a)), ")"),
-           absl::StrFormat("relative nDCG@10 loss %.1f%% (95%% CI %.1f%% to %.1f%%): %s", l.loss,
-                           l.low, l.high, met ? "**met** (< 15%)" : "not met (>= 15%)"),
+          {4, ConfigLabel(a.method, a.target_ratio),
+           absl::StrFormat(
+               "tables %.1fx, relative nDCG@10 loss %.1f%% (95%% CI %.1f%% to %.1f%%): %s",
+               HistoryTablesRatio(a), l.loss, l.low, l.high,
+               met ? "**met** (< 15%)" : "not met (>= 15%)"),
            met});
     }
   }

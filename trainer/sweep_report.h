@@ -34,7 +34,7 @@ std::string ReportMarkdown(const SweepOptions& options, const std::vector<Datase
 // Issue 12's goals on one dataset's history rows (those whose rows are missing are left out).
 struct GoalResult {
   int goal;          // 1 to 4
-  std::string what;  // e.g. "memcom vs hash at 16x input"
+  std::string what;  // e.g. "memcom vs hash at 16x input"; the same on every set
   std::string text;  // the numbers and the verdict
   bool met = false;
   bool worse = false;  // goal 3: memcom worse by > 2 SE
