@@ -22,6 +22,14 @@ inline uint64_t SharedRow(const snapshot::TableSpec& spec, uint64_t id) {
   return HashId(spec.hash(), spec.hash_seed(), id) % spec.m();
 }
 
+// The second row of `id` (memcom2): (id / m) mod m for the identity hash, so ids below m^2
+// never share both rows; otherwise a mix seeded differently from the first row's.
+// REQUIRES: spec.m() >= 1.
+inline uint64_t SecondRow(const snapshot::TableSpec& spec, uint64_t id) {
+  if (spec.hash() != snapshot::MIX) return (id / spec.m()) % spec.m();
+  return HashId(snapshot::MIX, spec.hash_seed() ^ 0x9e3779b97f4a7c15ULL, id) % spec.m();
+}
+
 }  // namespace ranker
 
 #endif  // RANKER_MODEL_ID_HASH_H_

@@ -50,11 +50,13 @@ absl::StatusOr<std::unique_ptr<const Model>> Model::Create(Manifest manifest, Te
     return absl::FailedPreconditionError(
         absl::StrCat("unknown user mode ", static_cast<int>(manifest.user_mode())));
   }
-  const char* user_source = history ? "item_in" : "user";
+  ASSIGN_OR_RETURN(model->item_, FeatureIndex(model->features_, "item"));
+  // A history model without an item_in table has tied tables: item rows are pooled too.
+  const bool tied = history && model->FindFeature("item_in") == nullptr;
+  const char* user_source = !history ? "user" : tied ? "item" : "item_in";
   size_t user_table = 0;
   ASSIGN_OR_RETURN(user_table, FeatureIndex(model->features_, user_source));
   (history ? model->item_in_ : model->user_) = user_table;
-  ASSIGN_OR_RETURN(model->item_, FeatureIndex(model->features_, "item"));
   const uint32_t d = model->features_[user_table].table.dim();
   for (const Feature& feature : model->features_) {
     if (feature.table.dim() != d) {

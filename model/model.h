@@ -66,8 +66,9 @@ class Model {
   static constexpr size_t kBlockSize = 1024;
 
   // Builds a model from `manifest` and its tensors (consumed): a feature per manifest table
-  // (names unique; "user" and "item" required in id mode, "item_in" and "item" and the
-  // "popularity" tensor in history mode; all of one d) and the scorer. Checks that every
+  // (names unique; "user" and "item" required in id mode, "item" and the "popularity" tensor
+  // in history mode, where "item" is also the input table when there is no "item_in": tied
+  // tables; all of one d) and the scorer. Checks that every
   // tensor is present with the right dtype and shape, that no tensor is left over, and that
   // every float is finite. Errors are FAILED_PRECONDITION naming the tensor (LoadModel adds
   // the version).
@@ -83,7 +84,7 @@ class Model {
   bool history_mode() const { return user_mode() == snapshot::USER_MODE_HISTORY; }
   // REQUIRES: !history_mode().
   const Feature& user() const { return features_[user_]; }
-  // REQUIRES: history_mode().
+  // REQUIRES: history_mode(). The item feature itself when the tables are tied.
   const Feature& item_in() const { return features_[item_in_]; }
   // The scored items (the output table in history mode).
   const Feature& item() const { return features_[item_]; }

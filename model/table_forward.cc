@@ -1,6 +1,7 @@
 #include "model/table_forward.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "model/id_hash.h"
@@ -59,6 +60,24 @@ struct MemcomFreq {
   }
 };
 
+struct Memcom2 {
+  static void Embed(const TableTensors& t, uint64_t i, float* out) {
+    const uint32_t d = t.spec->d();
+    const float* a = t.floats(0) + SharedRow(*t.spec, i) * d;
+    const float* b = t.floats(2) + SecondRow(*t.spec, i) * d;
+    const float wa = t.floats(1)[i], wb = t.floats(3)[i];
+    // An explicit fma: contraction left to the compiler would differ between the trainer's,
+    // the server's and the tests' copies of this sum, and they must agree bit for bit.
+    for (uint32_t k = 0; k < d; ++k) out[k] = std::fma(b[k], wb, a[k] * wa);
+  }
+  static void EmbedUnknown(const TableTensors& t, uint64_t id, float* out) {
+    const uint32_t d = t.spec->d();
+    const float* a = t.floats(0) + SharedRow(*t.spec, id) * d;
+    const float* b = t.floats(2) + SecondRow(*t.spec, id) * d;
+    for (uint32_t k = 0; k < d; ++k) out[k] = a[k] + b[k];
+  }
+};
+
 struct Qr {
   static void Embed(const TableTensors& t, uint64_t i, float* out) {
     const uint32_t d = t.spec->d();
@@ -92,6 +111,7 @@ constexpr TableForward kForwards[] = {
     {snapshot::QR, Gather<Qr>},
     {snapshot::MEMCOM, Gather<Memcom>},
     {snapshot::MEMCOM_FREQ, Gather<MemcomFreq>},
+    {snapshot::MEMCOM2, Gather<Memcom2>},
 };
 
 }  // namespace

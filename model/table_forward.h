@@ -7,6 +7,8 @@
 //   memcom  S[h(i) mod m] * w[i]         unknown ids: S[h(id) mod m] (weight 1)
 //   memcom_freq  D[p] * w[i] if i is the p-th of the K dedicated (most frequent) entities,
 //           else S[h(i) mod m] * w[i]    unknown ids: S[h(id) mod m]
+//   memcom2 S[h(i) mod m] * w[i] + S2[h2(i) mod m] * w2[i]
+//                                        unknown ids: S[h(id) mod m] + S2[h2(id) mod m]
 #ifndef RANKER_MODEL_TABLE_FORWARD_H_
 #define RANKER_MODEL_TABLE_FORWARD_H_
 

@@ -48,6 +48,25 @@ absl::Status SizeMemcom(double budget, bool clamp, TableSpec* spec) {
   return absl::OkStatus();
 }
 
+// ---- memcom2: S[h(i) mod m] * w[i] + S2[h2(i) mod m] * w2[i] ---------------------------------
+constexpr TensorLayout kMemcom2Tensors[] = {{"shared", kParam, Extent::kM, true, 0.0f},
+                                            {"weight", kParam, Extent::kN, false, 1.0f},
+                                            {"shared2", kParam, Extent::kM, true, 0.0f},
+                                            {"weight2", kParam, Extent::kN, false, 1.0f}};
+
+absl::Status SizeMemcom2(double budget, bool clamp, TableSpec* spec) {
+  // 2 m d + 2 n parameters.
+  double m = (budget - 2.0 * static_cast<double>(spec->n())) / (2.0 * spec->d());
+  if (m < 0.5 && clamp) m = 1;
+  if (m < 0.5) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "memcom2 cannot reach ratio ", static_cast<double>(spec->n()) * spec->d() / budget,
+        " with d=", spec->d(), ": its two per-entity weights alone cap the ratio below d/2"));
+  }
+  spec->set_m(std::llround(m));
+  return absl::OkStatus();
+}
+
 // ---- memcom_freq: D[p] * w[i] for the K most frequent entities, else as memcom -------------
 constexpr TensorLayout kMemcomFreqTensors[] = {
     {"shared", kParam, Extent::kM, true, 0.0f},
@@ -106,6 +125,7 @@ constexpr TableLayout kLayouts[] = {
     {snapshot::QR, "qr", kQrTensors, SizeQr, nullptr},
     {snapshot::MEMCOM, "memcom", kMemcomTensors, SizeMemcom, nullptr},
     {snapshot::MEMCOM_FREQ, "memcom_freq", kMemcomFreqTensors, SizeMemcomFreq, CheckMemcomFreq},
+    {snapshot::MEMCOM2, "memcom2", kMemcom2Tensors, SizeMemcom2, nullptr},
 };
 
 }  // namespace

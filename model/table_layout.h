@@ -56,10 +56,11 @@ absl::Span<const TableLayout> AllTableLayouts();
 // nullptr if `kind` has no layout.
 const TableLayout* FindTableLayout(TableKind kind);
 
-// "full", "hash", "qr", "memcom", "memcom_freq" <-> TableKind; errors list the valid names.
+// "full", "hash", "qr", "memcom", "memcom_freq", "memcom2" <-> TableKind; errors list the
+// valid names.
 absl::StatusOr<TableKind> ParseTableKind(absl::string_view name);
 std::string TableKindName(TableKind kind);
-// "full, hash, qr, memcom or memcom_freq", for help texts.
+// "full, hash, qr, memcom, memcom_freq or memcom2", for help texts.
 std::string TableKindNames();
 
 // True if the kind's size depends on m (all but full): m and a compression ratio mean something.

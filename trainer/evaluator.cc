@@ -37,7 +37,7 @@ Evaluation Collect(const std::vector<double>& ndcg, const std::vector<double>& r
 }  // namespace
 
 Evaluation EvaluateModel(const Model& model, const Dataset& dataset, const Split& split,
-                         HeldOut part, int threads) {
+                         HeldOut part, int threads, size_t max_history) {
   const size_t users = split.users.size();
   std::vector<double> ndcg(users, 0), recall(users, 0);
   std::vector<char> counted(users, 0);
@@ -45,18 +45,23 @@ Evaluation EvaluateModel(const Model& model, const Dataset& dataset, const Split
     RankScratch scratch;
     RankResult result;
     std::vector<uint32_t> ranked;
-    std::vector<uint64_t> history;
+    std::vector<uint64_t> history, exclude;
     for (size_t u = first; u < users; u += step) {
       const UserSplit& s = split.users[u];
       const std::vector<uint32_t>& relevant = Relevant(s, part);
       if (relevant.empty()) continue;
       const std::vector<uint32_t> known = Known(s, part);
       if (model.history_mode()) {
-        // The user is what they saw: the known items, which the model also excludes.
+        // The user is what they saw most recently; everything they saw is excluded.
         history.clear();
-        for (uint32_t index : known) history.push_back(dataset.item_ids[index]);
+        for (uint32_t index : RecentHistory(s, part == HeldOut::kTest, max_history)) {
+          history.push_back(dataset.item_ids[index]);
+        }
+        exclude.clear();
+        for (uint32_t index : known) exclude.push_back(dataset.item_ids[index]);
         RankQuery query;
         query.history = history;
+        query.exclude = exclude;
         query.k = kCutoff;
         model.Rank(query, &scratch, &result);
       } else {

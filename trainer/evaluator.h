@@ -2,7 +2,8 @@
 // baseline, over the full catalogue minus the items the user is known to have: the training
 // items when scoring validation, training + validation items when scoring test. Every
 // held-out item is relevant. Results are per user, with mean and standard error. A history
-// model is given the known items as the user's history.
+// model is given the user's most recent `max_history` known items (0: all) as the history,
+// oldest first (RecentHistory), and every known item is excluded.
 #ifndef RANKER_TRAINER_EVALUATOR_H_
 #define RANKER_TRAINER_EVALUATOR_H_
 
@@ -27,7 +28,7 @@ constexpr size_t kCutoff = 10;
 
 // Uses `threads` threads (results do not depend on it).
 Evaluation EvaluateModel(const Model& model, const Dataset& dataset, const Split& split,
-                         HeldOut part, int threads = 2);
+                         HeldOut part, int threads = 2, size_t max_history = kDefaultMaxHistory);
 Evaluation EvaluatePopularity(const Split& split, HeldOut part);
 
 }  // namespace ranker

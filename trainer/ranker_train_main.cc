@@ -32,6 +32,12 @@ ABSL_FLAG(std::string, user_mode, "id",
           "items they saw; items are scored with item rows).");
 ABSL_FLAG(std::string, output_kind, "full", "History models: kind of the output (item) table.");
 ABSL_FLAG(double, output_ratio, 1, "History models: compression ratio of the output table.");
+ABSL_FLAG(bool, tied, false,
+          "History models: one item table (--kind at --ratio) is both the input and the output "
+          "table; --output_kind and --output_ratio are ignored.");
+ABSL_FLAG(uint64_t, max_history, ranker::kDefaultMaxHistory,
+          "History models: pool each user's most recent this many items (0: all), in training "
+          "and evaluation.");
 ABSL_FLAG(uint32_t, d, 64, "Embedding dimension.");
 ABSL_FLAG(std::string, hidden, "64,32", "MLP hidden widths.");
 ABSL_FLAG(std::string, scorer, "mlp+dot", "mlp+dot, mlp or dot.");
@@ -64,6 +70,9 @@ ABSL_FLAG(std::string, methods, ranker::SweepMethodNames(ranker::DefaultSweepMet
           "sweep: methods besides popularity, which is always run (full and dot are "
           "uncompressed; dot is the dot product alone).");
 ABSL_FLAG(int, seeds, 3, "sweep: seeds per configuration.");
+ABSL_FLAG(std::string, history_weight_decays, "1e-4",
+          "sweep: weight decays history models try on seed 1's validation split (one value: no "
+          "search).");
 ABSL_FLAG(std::string, out, "docs", "sweep: directory for results.md, results.csv, results.png.");
 
 namespace ranker {
@@ -106,6 +115,8 @@ absl::StatusOr<TrainOptions> OptionsFromFlags() {
   o.ratio = absl::GetFlag(FLAGS_ratio);
   ASSIGN_OR_RETURN(o.output_kind, ParseTableKind(absl::GetFlag(FLAGS_output_kind)));
   o.output_ratio = absl::GetFlag(FLAGS_output_ratio);
+  o.tied = absl::GetFlag(FLAGS_tied);
+  o.max_history = absl::GetFlag(FLAGS_max_history);
   o.d = absl::GetFlag(FLAGS_d);
   ASSIGN_OR_RETURN(o.hidden, ParseWidths(absl::GetFlag(FLAGS_hidden)));
   ASSIGN_OR_RETURN(o.scorer, ParseScorerMode(absl::GetFlag(FLAGS_scorer)));
@@ -142,7 +153,8 @@ absl::Status TrainCommand() {
                                   r.epoch, r.mlp_trained ? "mlp" : "", r.loss, r.validation_ndcg,
                                   r.best ? " *" : "", r.seconds);
                    }));
-  const Evaluation test = EvaluateModel(*result.model, dataset, split, HeldOut::kTest);
+  const Evaluation test = EvaluateModel(*result.model, dataset, split, HeldOut::kTest,
+                                        options.threads, options.max_history);
   const Evaluation popularity = EvaluatePopularity(split, HeldOut::kTest);
   std::printf("%s %s ratio %.2fx (%lu table bytes), best epoch %d, %.1f s\n", dataset.name.c_str(),
               TableKindName(options.kind).c_str(), result.compression_ratio, result.table_bytes,
@@ -200,10 +212,18 @@ absl::Status SweepCommand() {
   sweep.seeds = absl::GetFlag(FLAGS_seeds);
   sweep.out_dir = absl::GetFlag(FLAGS_out);
   ASSIGN_OR_RETURN(sweep.base, OptionsFromFlags());
+  sweep.history_weight_decay_grid.clear();
+  for (absl::string_view w :
+       absl::StrSplit(absl::GetFlag(FLAGS_history_weight_decays), ',', absl::SkipEmpty())) {
+    float wd = 0;
+    if (!absl::SimpleAtof(w, &wd)) return absl::InvalidArgumentError("bad --history_weight_decays");
+    sweep.history_weight_decay_grid.push_back(wd);
+  }
   // A weight decay the user chose is not overridden by the search.
   if (absl::GetFlag(FLAGS_weight_decay).has_value()) {
     sweep.weight_decay_grid.clear();
     sweep.dot_weight_decay_grid.clear();
+    sweep.history_weight_decay_grid.clear();
   }
   return RunSweep(sweep);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <random>
 
 namespace ranker {
@@ -32,11 +33,25 @@ Split SplitPerUser(const Dataset& dataset, const SplitOptions& options) {
     for (size_t i = 0; i < n; ++i) {
       (i < train ? s.train : i < train + validation ? s.validation : s.test).push_back(xs[i].item);
     }
+    s.train_in_time = s.train;
+    s.validation_in_time = s.validation;
     for (auto* part : {&s.train, &s.validation, &s.test}) std::sort(part->begin(), part->end());
     for (uint32_t item : s.train) ++split.train_item_counts[item];
     split.train_interactions += s.train.size();
   }
   return split;
+}
+
+std::vector<uint32_t> RecentHistory(const UserSplit& user, bool with_validation,
+                                    size_t max_history) {
+  std::vector<uint32_t> history = user.train_in_time;
+  if (with_validation) {
+    history.insert(history.end(), user.validation_in_time.begin(), user.validation_in_time.end());
+  }
+  if (max_history > 0 && history.size() > max_history) {
+    history.erase(history.begin(), history.end() - static_cast<ptrdiff_t>(max_history));
+  }
+  return history;
 }
 
 }  // namespace ranker

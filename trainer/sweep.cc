@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -25,10 +27,28 @@ std::string SweepCommand(const SweepOptions& options) {
       "build/trainer/ranker-train sweep --datasets ", absl::StrJoin(datasets, ","), " --methods ",
       SweepMethodNames(options.methods), " --seeds ", options.seeds, " --ratios ",
       absl::StrJoin(options.ratios, ","), " --threads ", options.base.threads);
-  if (options.weight_decay_grid.empty() && options.dot_weight_decay_grid.empty()) {
+  if (options.history_weight_decay_grid != SweepOptions().history_weight_decay_grid &&
+      !options.history_weight_decay_grid.empty()) {
+    absl::StrAppend(&command, " --history_weight_decays ",
+                    absl::StrJoin(options.history_weight_decay_grid, ","));
+  }
+  if (options.base.max_history != kDefaultMaxHistory) {
+    absl::StrAppend(&command, " --max_history ", options.base.max_history);
+  }
+  if (options.weight_decay_grid.empty() && options.dot_weight_decay_grid.empty() &&
+      options.history_weight_decay_grid.empty()) {
     absl::StrAppendFormat(&command, " --weight_decay %g", options.base.weight_decay);
   }
   return absl::StrCat(command, " --out ", options.out_dir);
+}
+
+// The hand-written findings in `path`, or "" when there are none.
+std::string ReadFindings(const std::string& path) {
+  std::ifstream in(path);
+  if (!in.is_open()) return "";
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace
@@ -45,9 +65,10 @@ absl::Status RunSweep(const SweepOptions& options) {
   ASSIGN_OR_RETURN(const std::vector<DatasetResult> results, RunGrid(options, dir + "results.csv"));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  RETURN_IF_ERROR(WriteTextFile(
-      dir + "results.md",
-      ReportMarkdown(options, results, ThisMachine(), seconds, SweepCommand(options))));
+  RETURN_IF_ERROR(
+      WriteTextFile(dir + "results.md",
+                    ReportMarkdown(options, results, ThisMachine(), seconds, SweepCommand(options),
+                                   ReadFindings(dir + "results_findings.md"))));
   RETURN_IF_ERROR(WriteTextFile(dir + "results.gp", PlotScript(results)));
   // The numbers are in results.md and results.csv already; a missing gnuplot costs only the
   // picture, which the user can still draw from results.gp.

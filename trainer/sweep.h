@@ -1,6 +1,9 @@
-// The comparison the trainer issue asks for: popularity, uncompressed (MLP+dot and plain dot)
-// and every compressed kind at each ratio, over several seeds per dataset; writes
-// results.md (table), results.csv (every run) and results.png (nDCG@10 vs ratio, gnuplot).
+// The comparison the trainer issues ask for: popularity, user-ID models (uncompressed MLP+dot
+// and plain dot, every compressed kind at each ratio) and history models (each with its own
+// input and output tables), over several seeds per dataset; writes results.md (tables, paired
+// comparisons, issue 12's goals), results.csv (every run) and results.png (gnuplot).
+// results.md includes `results_findings.md` from out_dir, when present, at the top of the
+// history part: hand-written prose about the numbers survives a re-run.
 #ifndef RANKER_TRAINER_SWEEP_H_
 #define RANKER_TRAINER_SWEEP_H_
 
@@ -26,6 +29,9 @@ struct SweepOptions {
   // An empty grid means no search: every run uses base.weight_decay.
   std::vector<float> weight_decay_grid = {1e-4f, 1e-3f};
   std::vector<float> dot_weight_decay_grid = {1e-5f, 1e-4f};
+  // History models: one value by default (no search), to keep the sweep's time down; 1e-4 is
+  // what the search chose for the full user-ID models on both MovieLens sets.
+  std::vector<float> history_weight_decay_grid = {1e-4f};
   TrainOptions base;  // kind, ratio, scorer, seed and (when searched) weight_decay set per run
 };
 

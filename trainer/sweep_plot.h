@@ -1,4 +1,5 @@
-// results.gp (nDCG@10 against compression ratio, one panel per dataset) and running gnuplot on
+// results.gp (nDCG@10 against compression ratio, one panel per dataset, and a second row of
+// panels for history models when there are any) and running gnuplot on
 // it in out_dir without a shell. Errors name the path or program; RunPlot forks, so call it
 // when no other thread is changing the process (the sweep's trainers have finished).
 #ifndef RANKER_TRAINER_SWEEP_PLOT_H_

@@ -25,8 +25,21 @@ MachineInfo ThisMachine();
 // e.g. "AMD EPYC 7B13, 2 hardware threads, 7.8 GiB memory, Debian GNU/Linux 12 (bookworm)".
 std::string DescribeMachine(const MachineInfo& machine);
 
+// `findings` (markdown, may be empty) opens the history part, which is written only when some
+// result has history rows.
 std::string ReportMarkdown(const SweepOptions& options, const std::vector<DatasetResult>& results,
-                           const MachineInfo& machine, double seconds, const std::string& command);
+                           const MachineInfo& machine, double seconds, const std::string& command,
+                           const std::string& findings = "");
+
+// Issue 12's goals on one dataset's history rows (those whose rows are missing are left out).
+struct GoalResult {
+  int goal;          // 1 to 4
+  std::string what;  // e.g. "memcom vs hash at 16x input"; the same on every set
+  std::string text;  // the numbers and the verdict
+  bool met = false;
+  bool worse = false;  // goal 3: memcom worse by > 2 SE
+};
+std::vector<GoalResult> HistoryGoals(const DatasetResult& result);
 
 }  // namespace ranker
 

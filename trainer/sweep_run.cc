@@ -15,7 +15,8 @@ namespace {
 
 constexpr char kCsvHeader[] =
     "dataset,method,target_ratio,ratio,table_bytes,weight_decay,seed,validation_ndcg,test_ndcg,"
-    "test_ndcg_se,test_recall,test_recall_se,train_seconds\n";
+    "test_ndcg_se,test_recall,test_recall_se,train_seconds,input_ratio,output_ratio,"
+    "ratio_vs_full_id_model\n";
 
 absl::Status FileError(absl::string_view what, const std::string& path) {
   const int error = errno;
@@ -46,6 +47,16 @@ absl::StatusOr<ConfigResult> TrainConfig(const SweepOptions& options, const Data
   train.ratio = config.target_ratio;
   train.kind = config.method.kind;
   train.scorer = config.method.dot_only ? ScorerMode::kDot : options.base.scorer;
+  if (config.method.history) {
+    train.user_mode = snapshot::USER_MODE_HISTORY;
+    train.ratio = config.method.ratio;
+    train.output_kind = config.method.output_kind;
+    train.output_ratio = config.method.output_ratio;
+    train.tied = config.method.tied;
+    train.int8_rows = config.method.int8;
+  } else {
+    train.user_mode = snapshot::USER_MODE_ID;
+  }
   const std::vector<float> grid = WeightDecayGrid(options, config.method);
   for (int s = 1; s <= options.seeds; ++s) {
     train.seed = static_cast<uint64_t>(s);
@@ -62,15 +73,20 @@ absl::StatusOr<ConfigResult> TrainConfig(const SweepOptions& options, const Data
         best = std::move(result);
       }
     }
-    const Evaluation test = EvaluateModel(*best->model, dataset, splits[s - 1], HeldOut::kTest);
+    const Evaluation test = EvaluateModel(*best->model, dataset, splits[s - 1], HeldOut::kTest,
+                                          train.threads, train.max_history);
     config.actual_ratio = best->compression_ratio;
     config.table_bytes = best->table_bytes;
+    config.input_ratio = best->input_ratio;
+    config.output_ratio = best->output_ratio;
+    config.ratio_vs_full_id_model = best->ratio_vs_full_id_model;
     AddSeed(test, best->train_seconds, &config.metrics);
     RETURN_IF_ERROR(csv->Append(absl::StrFormat(
-        "%s,%s,%g,%.3f,%d,%g,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f\n", dataset.name,
+        "%s,%s,%g,%.3f,%d,%g,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f,%.3f,%.3f,%.3f\n", dataset.name,
         SweepMethodName(config.method), config.target_ratio, best->compression_ratio,
         best->table_bytes, config.weight_decay, s, best->validation.ndcg.mean, test.ndcg.mean,
-        test.ndcg.stderr_, test.recall.mean, test.recall.stderr_, best->train_seconds)));
+        test.ndcg.stderr_, test.recall.mean, test.recall.stderr_, best->train_seconds,
+        best->input_ratio, best->output_ratio, best->ratio_vs_full_id_model)));
   }
   FinishSeeds(&config.metrics);
   std::fprintf(stderr, "[%s] %-16s test nDCG@10 %.4f +- %.4f (ratio %.2fx)\n", dataset.name.c_str(),
@@ -103,7 +119,10 @@ absl::StatusOr<DatasetResult> SweepDataset(const SweepOptions& options, const st
   out.rows.push_back(std::move(popularity));
   for (const SweepMethod& method : options.methods) {
     if (method.popularity) continue;
-    for (double ratio : method.compressed() ? options.ratios : std::vector<double>{1}) {
+    const std::vector<double> ratios = method.compressed() ? options.ratios
+                                       : method.history    ? std::vector<double>{method.ratio}
+                                                           : std::vector<double>{1};
+    for (double ratio : ratios) {
       ConfigResult config;
       config.method = method;
       config.target_ratio = ratio;
@@ -124,13 +143,24 @@ const ConfigResult* DatasetResult::Find(const SweepMethod& method, double ratio)
 }
 
 std::string ConfigLabel(const SweepMethod& method, double target_ratio) {
+  const auto table = [](TableKind kind, double ratio) {
+    return kind == snapshot::FULL ? TableKindName(kind)
+                                  : absl::StrCat(TableKindName(kind), " ", ratio, "x");
+  };
+  const char* int8 = method.int8 ? ", int8 rows" : "";
+  if (method.tied) return absl::StrCat("tied ", table(method.kind, method.ratio), int8);
+  if (method.history) {
+    return absl::StrCat(table(method.kind, method.ratio), " / ",
+                        table(method.output_kind, method.output_ratio), int8);
+  }
   if (!method.compressed()) return SweepMethodName(method);
   return absl::StrCat(SweepMethodName(method), " ", target_ratio, "x");
 }
 
 std::vector<float> WeightDecayGrid(const SweepOptions& options, const SweepMethod& method) {
-  const std::vector<float>& grid =
-      method.dot_only ? options.dot_weight_decay_grid : options.weight_decay_grid;
+  const std::vector<float>& grid = method.dot_only  ? options.dot_weight_decay_grid
+                                   : method.history ? options.history_weight_decay_grid
+                                                    : options.weight_decay_grid;
   return grid.empty() ? std::vector<float>{options.base.weight_decay} : grid;
 }
 

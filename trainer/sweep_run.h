@@ -17,12 +17,16 @@
 
 namespace ranker {
 
-// One configuration: a method at one target ratio (1 for uncompressed methods).
+// One configuration: a method at one target ratio (1 for uncompressed methods; a history
+// method's input ratio).
 struct ConfigResult {
   SweepMethod method;
   double target_ratio = 1;
   double actual_ratio = 1;  // as built (clamped where the kind cannot reach the target)
   uint64_t table_bytes = 0;
+  // As built, per table (user or item_in, and item; tied: the one table twice) and the served
+  // model against the full user-ID model of the same data (TrainResult).
+  double input_ratio = 0, output_ratio = 0, ratio_vs_full_id_model = 0;
   float weight_decay = 0;  // the one every seed used
   SeedMetrics metrics;     // test split
 };
@@ -35,11 +39,12 @@ struct DatasetResult {
   const ConfigResult* Find(const SweepMethod& method, double ratio = 1) const;
 };
 
-// "memcom 16x", or the method's name for uncompressed methods.
+// "memcom 16x", or the method's name for uncompressed methods; history methods as "memcom 16x /
+// full" (input / output) or "tied memcom 8x".
 std::string ConfigLabel(const SweepMethod& method, double target_ratio);
 
-// The weight decays a configuration of `method` tries: options' grid, or base.weight_decay
-// alone when that grid is empty.
+// The weight decays a configuration of `method` tries: options' grid for its family (dot,
+// history, the others), or base.weight_decay alone when that grid is empty.
 std::vector<float> WeightDecayGrid(const SweepOptions& options, const SweepMethod& method);
 
 // Writes results.csv at `csv_path` (its header first).

@@ -1,5 +1,6 @@
 #include "trainer/table_gradients.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "model/id_hash.h"
@@ -67,6 +68,34 @@ struct Memcom {
   }
 };
 
+// e = S[h(i)] * w[i] + S2[h2(i)] * w2[i]: tensors shared, weight, shared2, weight2.
+struct Memcom2 {
+  static void Embed(const TrainableTable& t, uint32_t i, float* out) {
+    const float* a = RowOf(t, 0, SharedRow(t.spec(), i));
+    const float* b = RowOf(t, 2, SecondRow(t.spec(), i));
+    const float wa = t.params()[1].values[i], wb = t.params()[3].values[i];
+    // std::fma exactly as the serving forward (model/table_forward.cc) computes it.
+    for (uint32_t k = 0; k < t.dim(); ++k) out[k] = std::fma(b[k], wb, a[k] * wa);
+  }
+  static void Backward(const TrainableTable& t, uint32_t i, const float* g, TableGradient* grad) {
+    const uint64_t row_a = SharedRow(t.spec(), i), row_b = SecondRow(t.spec(), i);
+    const float* a = RowOf(t, 0, row_a);
+    const float* b = RowOf(t, 2, row_b);
+    const float wa = t.params()[1].values[i], wb = t.params()[3].values[i];
+    float* d_a = grad->Row(0, row_a);
+    float* d_b = grad->Row(2, row_b);
+    float d_wa = 0, d_wb = 0;
+    for (uint32_t k = 0; k < t.dim(); ++k) {
+      d_a[k] += wa * g[k];
+      d_b[k] += wb * g[k];
+      d_wa += a[k] * g[k];
+      d_wb += b[k] * g[k];
+    }
+    grad->Row(1, i)[0] += d_wa;
+    grad->Row(3, i)[0] += d_wb;
+  }
+};
+
 // e = Q[i / m] * R[i mod m]: remainder is tensor 0, quotient tensor 1.
 struct Qr {
   static void Embed(const TrainableTable& t, uint32_t i, float* out) {
@@ -94,8 +123,12 @@ constexpr TableGradientKind Make(TableKind kind) {
 }
 
 constexpr TableGradientKind kKinds[] = {
-    Make<Full>(snapshot::FULL),     Make<Hash>(snapshot::HASH),          Make<Qr>(snapshot::QR),
-    Make<Memcom>(snapshot::MEMCOM), Make<Memcom>(snapshot::MEMCOM_FREQ),
+    Make<Full>(snapshot::FULL),
+    Make<Hash>(snapshot::HASH),
+    Make<Qr>(snapshot::QR),
+    Make<Memcom>(snapshot::MEMCOM),
+    Make<Memcom>(snapshot::MEMCOM_FREQ),
+    Make<Memcom2>(snapshot::MEMCOM2),
 };
 
 }  // namespace

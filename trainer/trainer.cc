@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "model/table_sizing.h"
+#include "trainer/int8_rows.h"
 #include "trainer/train_step.h"
 #include "trainer/trainable_table.h"
 #include "trainer/user_encoder.h"
@@ -25,11 +26,18 @@ absl::StatusOr<Snapshot> ExportSnapshot(const Dataset& dataset, const Split& spl
   Snapshot snapshot;
   const bool history = options.user_mode == snapshot::USER_MODE_HISTORY;
   TableSpec user_spec, item_spec;
-  RETURN_IF_ERROR(users.table().Export(history ? dataset.item_ids : dataset.user_ids,
-                                       &snapshot.tensors, &user_spec));
+  if (!users.tied()) {  // tied: the item table is the input table too
+    RETURN_IF_ERROR(users.table().Export(history ? dataset.item_ids : dataset.user_ids,
+                                         &snapshot.tensors, &user_spec));
+    *snapshot.manifest.add_tables() = user_spec;
+  }
   RETURN_IF_ERROR(items.Export(dataset.item_ids, &snapshot.tensors, &item_spec));
-  *snapshot.manifest.add_tables() = user_spec;
   *snapshot.manifest.add_tables() = item_spec;
+  if (options.int8_rows) {
+    for (const TableSpec& spec : snapshot.manifest.tables()) {
+      RETURN_IF_ERROR(QuantizeTableInt8(spec, &snapshot.tensors));
+    }
+  }
   RETURN_IF_ERROR(scorer.Export(&snapshot.tensors, snapshot.manifest.mutable_scorer()));
   if (history) {
     // Users without a history are ranked by training popularity (share of interactions).
@@ -50,17 +58,20 @@ absl::StatusOr<Snapshot> ExportSnapshot(const Dataset& dataset, const Split& spl
   return snapshot;
 }
 
-// The user side: a user table (id mode) or an item_in table pooled over histories.
+// The user side: a user table (id mode), an item_in table pooled over histories, or (tied)
+// `items` pooled over histories.
 absl::StatusOr<std::unique_ptr<UserEncoder>> MakeUserEncoder(const Dataset& dataset,
                                                              const Split& split,
-                                                             const TrainOptions& options) {
+                                                             const TrainOptions& options,
+                                                             TrainableTable* items) {
   if (options.user_mode == snapshot::USER_MODE_HISTORY) {
+    if (options.tied) return MakeTiedHistoryUserEncoder(items, split, options.max_history);
     ASSIGN_OR_RETURN(TableSpec spec, SizeTable("item_in", options.kind, dataset.items(), options.d,
                                                options.ratio, options.clamp_ratio));
     ASSIGN_OR_RETURN(TrainableTable table,
                      TrainableTable::Create(spec, split.train_item_counts, options.seed * 7 + 1,
                                             options.init_scale));
-    return MakeHistoryUserEncoder(std::move(table), &split);
+    return MakeHistoryUserEncoder(std::move(table), split, options.max_history);
   }
   if (options.user_mode != snapshot::USER_MODE_ID) {
     return absl::InvalidArgumentError("unknown user mode");
@@ -77,20 +88,54 @@ absl::StatusOr<std::unique_ptr<UserEncoder>> MakeUserEncoder(const Dataset& data
   return MakeIdUserEncoder(std::move(table));
 }
 
+// A table's size in floats: its parameters, or its int8 bytes / 4.
+double TableFloats(const Feature& feature, bool int8_rows) {
+  const TableSpec& spec = feature.table.spec();
+  return int8_rows ? static_cast<double>(Int8TableBytes(spec)) / sizeof(float)
+                   : static_cast<double>(feature.table.parameters());
+}
+
+double TableRatio(const Feature& feature, bool int8_rows) {
+  const double floats = TableFloats(feature, int8_rows);
+  return floats > 0 ? static_cast<double>(feature.table.size()) * feature.table.dim() / floats : 0;
+}
+
+void SetRatios(const Dataset& dataset, bool int8_rows, TrainResult* result) {
+  const Model& model = *result->model;
+  double full = 0, compressed = 0;
+  for (const Feature& feature : model.features()) {
+    full += static_cast<double>(feature.table.size()) * feature.table.dim();
+    compressed += TableFloats(feature, int8_rows);
+  }
+  result->compression_ratio = compressed > 0 ? full / compressed : 0;
+  result->input_ratio =
+      TableRatio(model.history_mode() ? model.item_in() : model.user(), int8_rows);
+  result->output_ratio = TableRatio(model.item(), int8_rows);
+  const double d = model.item().table.dim();
+  const double scorer = static_cast<double>(model.scorer().resident_bytes()) / sizeof(float);
+  double served = scorer + static_cast<double>(model.popularity().size()) + compressed;
+  const double id_model = static_cast<double>(dataset.users() + dataset.items()) * d + scorer;
+  result->ratio_vs_full_id_model = id_model / served;
+}
+
 }  // namespace
 
 std::string DescribeOptions(const TrainOptions& o) {
   const std::string mode =
       o.user_mode == snapshot::USER_MODE_HISTORY
-          ? absl::StrCat("user_mode=history output_kind=", TableKindName(o.output_kind),
-                         " output_ratio=", o.output_ratio, " ")
+          ? absl::StrCat("user_mode=history ",
+                         o.tied ? std::string("tied ")
+                                : absl::StrCat("output_kind=", TableKindName(o.output_kind),
+                                               " output_ratio=", o.output_ratio, " "),
+                         "max_history=", o.max_history, " ")
           : std::string();
   return absl::StrCat(mode, "kind=", TableKindName(o.kind), " ratio=", o.ratio, " d=", o.d,
                       " hidden=", absl::StrJoin(o.hidden, ","),
                       " scorer=", ScorerModeName(o.scorer), " max_epochs=", o.max_epochs,
                       " patience=", o.patience, " batch=", o.batch, " negatives=", o.negatives,
                       " embedding_lr=", o.embedding_lr, " scorer_lr=", o.scorer_lr,
-                      " weight_decay=", o.weight_decay, " seed=", o.seed, " threads=", o.threads);
+                      " weight_decay=", o.weight_decay, " seed=", o.seed, " threads=", o.threads,
+                      o.int8_rows ? " int8_rows" : "");
 }
 
 absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
@@ -102,15 +147,17 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
         "max_epochs, batch, negatives and threads must each be at least 1");
   }
   const bool history = options.user_mode == snapshot::USER_MODE_HISTORY;
-  ASSIGN_OR_RETURN(std::unique_ptr<UserEncoder> encoder, MakeUserEncoder(dataset, split, options));
-  UserEncoder& users = *encoder;
+  const bool own_output = history && !options.tied;
   ASSIGN_OR_RETURN(
       TableSpec item_spec,
-      SizeTable("item", history ? options.output_kind : options.kind, dataset.items(), options.d,
-                history ? options.output_ratio : options.ratio, options.clamp_ratio));
+      SizeTable("item", own_output ? options.output_kind : options.kind, dataset.items(), options.d,
+                own_output ? options.output_ratio : options.ratio, options.clamp_ratio));
   ASSIGN_OR_RETURN(TrainableTable items,
                    TrainableTable::Create(item_spec, split.train_item_counts, options.seed * 7 + 2,
                                           options.init_scale));
+  ASSIGN_OR_RETURN(std::unique_ptr<UserEncoder> encoder,
+                   MakeUserEncoder(dataset, split, options, &items));
+  UserEncoder& users = *encoder;
   TrainableScorer scorer(options.d, options.hidden, options.scorer, options.seed * 7 + 3);
   scorer.set_mlp_frozen(options.scorer == ScorerMode::kMlpDot);
 
@@ -175,7 +222,13 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
         workers[0].scorer_grad.Add(workers[t].scorer_grad);
         workers[t].scorer_grad.Clear();
       }
-      users.table().ApplyAdagrad(&workers[0].user_grad, options.embedding_lr, options.weight_decay);
+      if (users.tied()) {
+        // One table: its gradient is the sum of the input side's and the output side's.
+        workers[0].item_grad.Merge(workers[0].user_grad);
+      } else {
+        users.table().ApplyAdagrad(&workers[0].user_grad, options.embedding_lr,
+                                   options.weight_decay);
+      }
       items.ApplyAdagrad(&workers[0].item_grad, options.embedding_lr, options.weight_decay);
       scorer.ApplyAdam(workers[0].scorer_grad, options.scorer_lr);
       workers[0].scorer_grad.Clear();
@@ -187,7 +240,8 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
     ASSIGN_OR_RETURN(TensorMap copy, CopyTensors(snapshot.tensors));
     ASSIGN_OR_RETURN(std::unique_ptr<const Model> model,
                      Model::Create(snapshot.manifest, std::move(copy)));
-    Evaluation validation = EvaluateModel(*model, dataset, split, HeldOut::kValidation, threads);
+    Evaluation validation =
+        EvaluateModel(*model, dataset, split, HeldOut::kValidation, threads, options.max_history);
     const bool best = validation.ndcg.mean > best_ndcg;
     if (best) {
       best_ndcg = validation.ndcg.mean;
@@ -212,7 +266,7 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   }
   result.train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  result.compression_ratio = result.model->compression_ratio();
+  SetRatios(dataset, options.int8_rows, &result);
   for (const Feature& feature : result.model->features()) {
     result.table_bytes += result.model->table_resident_bytes(feature);
   }

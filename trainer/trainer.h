@@ -39,6 +39,16 @@ struct TrainOptions {
   // History mode: the output (scored) item table.
   TableKind output_kind = snapshot::FULL;
   double output_ratio = 1;
+  // History mode: one item table (of `kind` at `ratio`) is both the input and the output
+  // table; output_kind and output_ratio are ignored. The snapshot has no item_in table.
+  bool tied = false;
+  // History mode: users are pooled over their most recent max_history items (0: all), in
+  // training and in evaluation.
+  size_t max_history = kDefaultMaxHistory;
+  // Every d-wide row of both tables is rounded to int8 with a per-row scale at each export
+  // (trainer/int8_rows.h): the model is evaluated, selected and published as int8 rows would
+  // decode, and its ratios count int8 bytes. Training itself stays in float.
+  bool int8_rows = false;
   bool clamp_ratio = false;  // a ratio the kind cannot reach gives its most compressed tables
   uint32_t d = 64;
   std::vector<uint32_t> hidden = {64, 32};
@@ -72,6 +82,13 @@ struct TrainResult {
   double train_seconds = 0;
   double compression_ratio = 0;  // exact, both tables
   uint64_t table_bytes = 0;      // as served: tables and id maps
+  // Per table, n*d / parameters (bytes of n x d floats / int8 bytes with int8_rows): the user
+  // side's (user or item_in; for tied tables the one item table) and the item table's.
+  double input_ratio = 0, output_ratio = 0;
+  // Parameters of the full user-ID model of the same data (users x d and items x d tables and
+  // the same scorer) over the served model's (tables, scorer and, for history models, the
+  // popularity prior): what a user saves by switching to this model.
+  double ratio_vs_full_id_model = 0;
 };
 
 absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,

@@ -1,6 +1,7 @@
 #include "trainer/user_encoder.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 namespace ranker {
@@ -23,35 +24,45 @@ class IdUserEncoder final : public UserEncoder {
 
 class HistoryUserEncoder final : public UserEncoder {
  public:
-  HistoryUserEncoder(TrainableTable items_in, const Split* split)
-      : items_in_(std::move(items_in)), split_(split) {}
-  TrainableTable& table() override { return items_in_; }
-  const TrainableTable& table() const override { return items_in_; }
+  // Owns `own` unless `borrowed` is given (tied tables).
+  HistoryUserEncoder(std::optional<TrainableTable> own, TrainableTable* borrowed,
+                     const Split& split, size_t max_history)
+      : own_(std::move(own)), table_(borrowed != nullptr ? borrowed : &*own_) {
+    histories_.reserve(split.users.size());
+    for (const UserSplit& user : split.users) {
+      histories_.push_back(RecentHistory(user, /*with_validation=*/false, max_history));
+    }
+  }
+  TrainableTable& table() override { return *table_; }
+  const TrainableTable& table() const override { return *table_; }
   void Encode(const TrainingPair& pair, float* out) const override {
     thread_local std::vector<float> row;
-    row.resize(items_in_.dim());
-    PoolRows(items_in_, split_->users[pair.user].train, pair.positive, out, row.data());
+    row.resize(table_->dim());
+    PoolRows(*table_, histories_[pair.user], pair.positive, out, row.data());
   }
   void Backward(const TrainingPair& pair, const float* d_user, TableGradient* grad) const override {
-    const std::vector<uint32_t>& items = split_->users[pair.user].train;
+    const std::vector<uint32_t>& items = histories_[pair.user];
+    // Items are distinct within a user's log, so the positive is in the history at most once.
     const uint32_t pooled = static_cast<uint32_t>(items.size()) -
-                            (std::binary_search(items.begin(), items.end(), pair.positive) ? 1 : 0);
+                            (std::find(items.begin(), items.end(), pair.positive) != items.end());
     if (pooled == 0) return;
     // u = (1/count) sum_j E[j], so dL/dE[j] = dL/du / count for every pooled j.
-    const uint32_t d = items_in_.dim();
+    const uint32_t d = table_->dim();
     thread_local std::vector<float> share;
     share.resize(d);
     const float scale = 1.0f / static_cast<float>(pooled);
     for (uint32_t k = 0; k < d; ++k) share[k] = d_user[k] * scale;
     for (uint32_t item : items) {
-      if (item != pair.positive) items_in_.Backward(item, share.data(), grad);
+      if (item != pair.positive) table_->Backward(item, share.data(), grad);
     }
   }
   bool uses_positive() const override { return true; }
+  bool tied() const override { return own_ == std::nullopt; }
 
  private:
-  TrainableTable items_in_;
-  const Split* split_;
+  std::optional<TrainableTable> own_;
+  TrainableTable* table_;
+  std::vector<std::vector<uint32_t>> histories_;  // per user, oldest first
 };
 
 }  // namespace
@@ -77,8 +88,14 @@ std::unique_ptr<UserEncoder> MakeIdUserEncoder(TrainableTable users) {
   return std::make_unique<IdUserEncoder>(std::move(users));
 }
 
-std::unique_ptr<UserEncoder> MakeHistoryUserEncoder(TrainableTable items_in, const Split* split) {
-  return std::make_unique<HistoryUserEncoder>(std::move(items_in), split);
+std::unique_ptr<UserEncoder> MakeHistoryUserEncoder(TrainableTable items_in, const Split& split,
+                                                    size_t max_history) {
+  return std::make_unique<HistoryUserEncoder>(std::move(items_in), nullptr, split, max_history);
+}
+
+std::unique_ptr<UserEncoder> MakeTiedHistoryUserEncoder(TrainableTable* items, const Split& split,
+                                                        size_t max_history) {
+  return std::make_unique<HistoryUserEncoder>(std::nullopt, items, split, max_history);
 }
 
 }  // namespace ranker

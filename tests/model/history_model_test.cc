@@ -156,14 +156,14 @@ TEST(HistoryModelTest, CreateRefusesIncompleteHistorySnapshots) {
        "tensor 'popularity' is missing"},
       {"misshapen popularity",
        [](Snapshot* s) { s->tensors["popularity"] = *MakeFloatTensor({3}); }, "popularity"},
-      {"no input table",
+      {"no output table",
        [](Snapshot* s) {
-         s->manifest.mutable_tables()->DeleteSubrange(0, 1);
-         for (const char* name : {"item_in/shared", "item_in/weight", "item_in/id_map"}) {
+         s->manifest.mutable_tables()->DeleteSubrange(1, 1);
+         for (const char* name : {"item/shared", "item/weight", "item/id_map"}) {
            s->tensors.erase(name);
          }
        },
-       "manifest has no 'item_in' table"},
+       "manifest has no 'item' table"},
       {"unknown user mode",
        [](Snapshot* s) { s->manifest.set_user_mode(static_cast<snapshot::UserMode>(7)); },
        "unknown user mode 7"},
@@ -176,6 +176,33 @@ TEST(HistoryModelTest, CreateRefusesIncompleteHistorySnapshots) {
         << c.name << ": " << model.status();
     EXPECT_THAT(std::string(model.status().message()), ::testing::HasSubstr(c.message)) << c.name;
   }
+}
+
+// Tied tables: a history snapshot with no item_in table pools the item table's rows.
+TEST(HistoryModelTest, WithoutAnInputTableTheItemTableIsBoth) {
+  Snapshot s = *MakeDemoSnapshot(HistoryOptions(snapshot::MEMCOM));
+  ASSERT_EQ(s.manifest.tables(0).feature(), "item_in");
+  s.manifest.mutable_tables()->DeleteSubrange(0, 1);
+  for (const char* name : {"item_in/shared", "item_in/weight", "item_in/id_map"}) {
+    s.tensors.erase(name);
+  }
+  auto created = Model::Create(s.manifest, std::move(s.tensors));
+  ASSERT_TRUE(created.ok()) << created.status();
+  const Model& model = **created;
+  EXPECT_EQ(model.features().size(), 1u);
+  EXPECT_EQ(&model.item_in(), &model.item());
+  const std::vector<uint64_t> history = {WireId(3), WireId(8), WireId(1)};
+  const uint32_t d = model.item().table.dim();
+  std::vector<float> want(d, 0), row(d), got(d);
+  for (uint64_t id : history) {
+    model.EmbedItem(id, row.data());
+    for (uint32_t k = 0; k < d; ++k) want[k] += row[k];
+  }
+  for (float& v : want) v *= 1.0f / static_cast<float>(history.size());
+  uint32_t used = 0, unknown = 0;
+  model.EmbedHistory(history, got.data(), &used, &unknown);
+  EXPECT_EQ(used, history.size());
+  for (uint32_t k = 0; k < d; ++k) EXPECT_FLOAT_EQ(got[k], want[k]) << k;
 }
 
 TEST(HistoryModelTest, IdModelsIgnoreHistoryButHonourExclusions) {

@@ -67,6 +67,15 @@ std::vector<float> NaiveEmbedding(const Snapshot& s, const TableSpec& spec, uint
         e[k] = base * Floats(s, f + "/weight")[i];
         break;
       }
+      case snapshot::MEMCOM2: {
+        const uint64_t h2 =
+            spec.hash() == snapshot::MIX
+                ? HashId(snapshot::MIX, spec.hash_seed() ^ 0x9e3779b97f4a7c15ULL, i) % m
+                : (i / m) % m;
+        e[k] = std::fma(Floats(s, f + "/shared2")[h2 * d + k], Floats(s, f + "/weight2")[i],
+                        Floats(s, f + "/shared")[h * d + k] * Floats(s, f + "/weight")[i]);
+        break;
+      }
       case snapshot::QR:
         e[k] = Floats(s, f + "/quotient")[(i / m) * d + k] *
                Floats(s, f + "/remainder")[(i % m) * d + k];

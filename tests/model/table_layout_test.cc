@@ -98,6 +98,9 @@ TEST(LayoutTest, SizingKeepsItsEarlierResults) {
       {snapshot::MEMCOM_FREQ, 100000, 64, 4, false, 11719, 11363},
       {snapshot::MEMCOM_FREQ, 100000, 64, 16, false, 2345, 2272},
       {snapshot::MEMCOM_FREQ, 1000, 32, 40, true, 1, 0},
+      {snapshot::MEMCOM2, 100000, 64, 16, false, 1563, 0},
+      {snapshot::MEMCOM2, 1682, 64, 16, false, 26, 0},
+      {snapshot::MEMCOM2, 1000, 32, 20, true, 1, 0},
   };
   for (const Case& c : cases) {
     auto spec = SizeTable("t", c.kind, c.n, c.d, c.ratio, c.clamp);
@@ -108,6 +111,8 @@ TEST(LayoutTest, SizingKeepsItsEarlierResults) {
   EXPECT_EQ(SizeTable("t", snapshot::MEMCOM, 1000, 32, 40).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(SizeTable("t", snapshot::MEMCOM_FREQ, 1000, 32, 40).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SizeTable("t", snapshot::MEMCOM2, 1000, 32, 20).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(SizeTable("t", snapshot::QR, 1000, 8, 40).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -126,6 +131,7 @@ TEST(LayoutTest, ParametersAreThoseTheReadmeStates) {
       {snapshot::QR, ((n + m - 1) / m + m) * d},
       {snapshot::MEMCOM, m * d + n},
       {snapshot::MEMCOM_FREQ, m * d + n + k * (d + 2)},
+      {snapshot::MEMCOM2, 2 * m * d + 2 * n},
   };
   for (const auto& c : cases) {
     TableSpec spec;
@@ -141,7 +147,7 @@ TEST(LayoutTest, ParametersAreThoseTheReadmeStates) {
 TEST(LayoutTest, UnknownNamesListTheKinds) {
   auto kind = ParseTableKind("bloom");
   EXPECT_EQ(kind.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(kind.status().message().find("full, hash, qr, memcom or memcom_freq"),
+  EXPECT_NE(kind.status().message().find("full, hash, qr, memcom, memcom_freq or memcom2"),
             std::string::npos)
       << kind.status();
 }

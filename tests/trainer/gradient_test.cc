@@ -2,6 +2,7 @@
 // differences of the RankNet loss.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
@@ -194,6 +195,7 @@ TEST_P(HistoryGradientTest, MatchesFiniteDifferences) {
   split.users[0].train = {0, 2, 5, 7};
   split.users[1].train = {1, 3};
   split.users[2].train = {2, 4, 6, 8};
+  for (UserSplit& user : split.users) user.train_in_time = user.train;
   split.train_item_counts.assign(n_items, 1);
   const TableSpec in_spec = *SizeTable("item_in", GetParam(), n_items, kD, 1.5, /*clamp=*/true);
   const TableSpec out_spec = *SizeTable("item", snapshot::FULL, n_items, kD, 1);
@@ -204,7 +206,7 @@ TEST_P(HistoryGradientTest, MatchesFiniteDifferences) {
       for (float& v : p.values) v += std::uniform_real_distribution<float>(-0.5, 0.5)(rng);
     }
   }
-  std::unique_ptr<UserEncoder> users = MakeHistoryUserEncoder(std::move(items_in), &split);
+  std::unique_ptr<UserEncoder> users = MakeHistoryUserEncoder(std::move(items_in), split);
   TrainableTable items = *TrainableTable::Create(out_spec, {}, 22, 0.5f);
   TrainableScorer scorer(kD, {5, 3}, ScorerMode::kMlpDot, 23);
   for (size_t i = 0; i < scorer.weights().back().size(); ++i) {
@@ -241,6 +243,78 @@ TEST_P(HistoryGradientTest, MatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, HistoryGradientTest,
+                         ::testing::ValuesIn(testing::AllTableKindsInProto()),
+                         [](const ::testing::TestParamInfo<TableKind>& param) {
+                           return TableKindName(param.param);
+                         });
+
+// Tied tables: one item table is pooled for the user and scores the items, so its gradient is
+// the sum of both sides'. Histories are capped at the 3 most recent training items (user 2's
+// oldest, 2, is left out of the pooled rows).
+class TiedHistoryGradientTest : public ::testing::TestWithParam<TableKind> {};
+
+TEST_P(TiedHistoryGradientTest, MatchesFiniteDifferences) {
+  const uint32_t n_items = 9;
+  Split split;
+  split.users.resize(3);
+  split.users[0].train_in_time = {7, 0, 5, 2};
+  split.users[1].train_in_time = {3, 1};
+  split.users[2].train_in_time = {2, 8, 6, 4};
+  for (UserSplit& user : split.users) {
+    user.train = user.train_in_time;
+    std::sort(user.train.begin(), user.train.end());
+  }
+  split.train_item_counts.assign(n_items, 1);
+  const TableSpec spec = *SizeTable("item", GetParam(), n_items, kD, 1.5, /*clamp=*/true);
+  TrainableTable items = *TrainableTable::Create(spec, split.train_item_counts, 31, 0.5f);
+  std::mt19937 rng(5);
+  for (ParamTensor& p : items.params()) {
+    if (p.anchor != 0) {
+      for (float& v : p.values) v += std::uniform_real_distribution<float>(-0.5, 0.5)(rng);
+    }
+  }
+  std::unique_ptr<UserEncoder> users = MakeTiedHistoryUserEncoder(&items, split, 3);
+  ASSERT_TRUE(users->tied());
+  ASSERT_EQ(&users->table(), &items);
+  TrainableScorer scorer(kD, {5, 3}, ScorerMode::kMlpDot, 33);
+  for (size_t i = 0; i < scorer.weights().back().size(); ++i) {
+    scorer.weights().back()[i] = 0.8f * std::sin(1.0f + static_cast<float>(i));
+  }
+  // (2, 2, ...): 2 is outside user 2's window, so all three window rows are pooled.
+  const std::vector<TrainingPair> pairs = {{0, 2, 1}, {0, 2, 3}, {0, 7, 4}, {1, 3, 0},
+                                           {2, 6, 1}, {2, 6, 5}, {2, 2, 0}};
+  const auto loss = [&](TableGradient* grad) {
+    TrainWorker worker;
+    worker.user_grad.Resize(items.params());
+    worker.item_grad.Resize(items.params());
+    worker.scorer_grad = scorer.MakeGradient();
+    RunTrainShare(pairs, 0, pairs.size(), 1.0, *users, items, scorer, &worker);
+    if (grad != nullptr) {
+      grad->Merge(worker.user_grad);
+      grad->Merge(worker.item_grad);
+    }
+    return worker.loss;
+  };
+  TableGradient grad;
+  grad.Resize(items.params());
+  loss(&grad);
+  const double eps = 2e-3;
+  for (size_t t = 0; t < items.params().size(); ++t) {
+    std::vector<float>& values = items.params()[t].values;
+    for (size_t i = 0; i < values.size(); ++i) {
+      const float saved = values[i];
+      values[i] = saved + eps;
+      const double up = loss(nullptr);
+      values[i] = saved - eps;
+      const double down = loss(nullptr);
+      values[i] = saved;
+      ExpectClose(grad.Get(t, i), (up - down) / (2 * eps),
+                  items.params()[t].name + "[" + std::to_string(i) + "]");
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, TiedHistoryGradientTest,
                          ::testing::ValuesIn(testing::AllTableKindsInProto()),
                          [](const ::testing::TestParamInfo<TableKind>& param) {
                            return TableKindName(param.param);

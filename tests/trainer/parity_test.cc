@@ -3,6 +3,7 @@
 // must give the same embeddings and scores, for every table kind x scorer mode.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <tuple>
@@ -134,7 +135,8 @@ TEST_P(HistoryParityTest, ServedHistoryModelScoresExactlyAsTrained) {
   split.users[1].train = {7};
   split.users[2].train = {1, 2, 5, 6, 8, 10, 11, 12, 30, 39};
   split.train_item_counts.assign(kItems, 0);
-  for (const UserSplit& user : split.users) {
+  for (UserSplit& user : split.users) {
+    user.train_in_time = user.train;
     for (uint32_t item : user.train) ++split.train_item_counts[item];
   }
   const TableSpec in_spec = *SizeTable("item_in", GetParam(), kItems, kD, 2, /*clamp=*/true);
@@ -147,7 +149,7 @@ TEST_P(HistoryParityTest, ServedHistoryModelScoresExactlyAsTrained) {
   std::mt19937 rng(9);
   Perturb(items_in->params(), rng);
   Perturb(items->params(), rng);
-  std::unique_ptr<UserEncoder> users = MakeHistoryUserEncoder(*std::move(items_in), &split);
+  std::unique_ptr<UserEncoder> users = MakeHistoryUserEncoder(*std::move(items_in), split);
   TrainableScorer scorer(kD, {12, 6}, ScorerMode::kMlpDot, 3);
   std::normal_distribution<float> normal(0.0f, 0.3f);
   for (size_t l = 0; l < scorer.weights().size(); ++l) {
@@ -211,6 +213,88 @@ TEST_P(HistoryParityTest, ServedHistoryModelScoresExactlyAsTrained) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, HistoryParityTest,
+                         ::testing::ValuesIn(testing::AllTableKindsInProto()),
+                         [](const ::testing::TestParamInfo<TableKind>& param) {
+                           return TableKindName(param.param);
+                         });
+
+// Tied tables: the trainer pools and scores one item table; the exported snapshot has no
+// item_in table and the served Model pools the item rows. Histories in time order (not index
+// order), as the trainer keeps them.
+class TiedParityTest : public ::testing::TestWithParam<TableKind> {};
+
+TEST_P(TiedParityTest, ServedTiedModelScoresExactlyAsTrained) {
+  Split split;
+  split.users.resize(2);
+  split.users[0].train_in_time = {40, 3, 9, 0, 20, 4};
+  split.users[1].train_in_time = {12, 30, 1, 2, 39, 5, 8, 11, 10, 6};
+  split.train_item_counts.assign(kItems, 0);
+  for (UserSplit& user : split.users) {
+    user.train = user.train_in_time;
+    std::sort(user.train.begin(), user.train.end());
+    for (uint32_t item : user.train) ++split.train_item_counts[item];
+  }
+  TableSpec spec = *SizeTable("item", GetParam(), kItems, kD, 2, /*clamp=*/true);
+  spec.set_hash(snapshot::MIX);
+  spec.set_hash_seed(7);
+  auto items = TrainableTable::Create(spec, split.train_item_counts, 4, 0.3f);
+  ASSERT_TRUE(items.ok()) << items.status();
+  std::mt19937 rng(11);
+  Perturb(items->params(), rng);
+  std::unique_ptr<UserEncoder> users = MakeTiedHistoryUserEncoder(&*items, split);
+  TrainableScorer scorer(kD, {12, 6}, ScorerMode::kMlpDot, 5);
+  std::normal_distribution<float> normal(0.0f, 0.3f);
+  for (size_t l = 0; l < scorer.weights().size(); ++l) {
+    for (float& w : scorer.weights()[l]) w += normal(rng);
+  }
+  scorer.alpha() = 0.6f;
+
+  std::vector<uint64_t> item_ids(kItems);
+  for (uint32_t i = 0; i < kItems; ++i) item_ids[i] = 3 * i + 1;
+  Snapshot snapshot;
+  TableSpec exported;
+  ASSERT_TRUE(items->Export(item_ids, &snapshot.tensors, &exported).ok());
+  *snapshot.manifest.add_tables() = exported;
+  snapshot.manifest.set_user_mode(snapshot::USER_MODE_HISTORY);
+  ASSERT_TRUE(scorer.Export(&snapshot.tensors, snapshot.manifest.mutable_scorer()).ok());
+  snapshot.tensors["popularity"] = *MakeFloatTensor({kItems});
+  auto model = Model::Create(snapshot.manifest, std::move(snapshot.tensors));
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_EQ(&(*model)->item_in(), &(*model)->item());
+
+  std::vector<float> user_rows(kItems * kD), item_rows(kItems * kD), scores(kItems);
+  for (uint32_t i = 0; i < kItems; ++i) items->Embed(i, &item_rows[i * kD]);
+  RankScratch scratch;
+  RankResult result;
+  ScorerCache cache;
+  for (uint32_t u = 0; u < split.users.size(); ++u) {
+    const TrainingPair pair{u, 35, 0};  // item 35 is in no history: the whole history pooled
+    for (uint32_t i = 0; i < kItems; ++i) users->Encode(pair, &user_rows[i * kD]);
+    scorer.Forward(user_rows.data(), item_rows.data(), kItems, scores.data(), &cache);
+    std::vector<uint64_t> history;
+    for (uint32_t item : split.users[u].train_in_time) history.push_back(item_ids[item]);
+    std::vector<float> served_user(kD);
+    uint32_t used = 0, unknown = 0;
+    (*model)->EmbedHistory(history, served_user.data(), &used, &unknown);
+    ASSERT_EQ(std::vector<float>(user_rows.begin(), user_rows.begin() + kD), served_user)
+        << "user " << u;
+    RankQuery query;
+    query.history = history;
+    query.include_seen = true;
+    query.k = kItems;
+    (*model)->Rank(query, &scratch, &result);
+    ASSERT_EQ(result.history_used, history.size());
+    ASSERT_EQ(result.items.size(), kItems);
+    for (const ScoredId& got : result.items) {
+      const uint32_t i = static_cast<uint32_t>((got.id - 1) / 3);
+      const double want = scores[i];
+      ASSERT_LE(std::abs(got.score - want) / std::max(1.0, std::abs(want)), 1e-6)
+          << "user " << u << " item " << i << ": served " << got.score << ", trained " << want;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, TiedParityTest,
                          ::testing::ValuesIn(testing::AllTableKindsInProto()),
                          [](const ::testing::TestParamInfo<TableKind>& param) {
                            return TableKindName(param.param);

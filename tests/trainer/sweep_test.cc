@@ -33,9 +33,19 @@ TEST(SweepMethodTest, NamesRoundTrip) {
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_EQ(*parsed, method) << names.back();
   }
-  EXPECT_THAT(names,
-              ElementsAre("popularity", "dot", "full", "hash", "qr", "memcom", "memcom_freq"));
-  EXPECT_EQ(SweepMethodNames(DefaultSweepMethods()), "full,dot,hash,qr,memcom,memcom_freq");
+  EXPECT_THAT(names, ElementsAre("popularity", "dot", "full", "hash", "qr", "memcom", "memcom_freq",
+                                 "memcom2"));
+  EXPECT_EQ(SweepMethodNames(DefaultSweepMethods()),
+            "full,dot,hash,qr,memcom,memcom_freq,memcom2,history:full+full,history:memcom@4+full,"
+            "history:memcom@16+full,history:memcom@64+full,history:hash@16+full,"
+            "history:qr@16+full,history:memcom@16+memcom@16,history:tied:memcom@8,"
+            "history:memcom@16+memcom_freq@16,history:memcom@32+memcom@10.67");
+  for (const SweepMethod& method : DefaultHistoryMethods()) {
+    auto parsed = ParseSweepMethod(SweepMethodName(method));
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(*parsed, method) << SweepMethodName(method);
+    EXPECT_FALSE(method.compressed());  // trained once, at its own ratios
+  }
   auto list = ParseSweepMethods("full,,dot,memcom");
   ASSERT_TRUE(list.ok());
   EXPECT_THAT(*list, ElementsAre(TablesMethod(snapshot::FULL), DotMethod(),
@@ -52,7 +62,26 @@ TEST(SweepMethodTest, UnknownNameListsTheValidOnes) {
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(parsed.status().message(), HasSubstr("'bogus'"));
     EXPECT_THAT(parsed.status().message(),
-                HasSubstr("popularity,dot,full,hash,qr,memcom,memcom_freq"));
+                HasSubstr("popularity,dot,full,hash,qr,memcom,memcom_freq,memcom2"));
+  }
+}
+
+TEST(SweepMethodTest, HistoryNamesParseAndBadOnesSayWhy) {
+  auto tied = ParseSweepMethod("history:tied:qr@4");
+  ASSERT_TRUE(tied.ok()) << tied.status();
+  EXPECT_EQ(*tied, TiedHistoryMethod(snapshot::QR, 4));
+  EXPECT_EQ(ConfigLabel(*tied, 4), "tied qr 4x");
+  EXPECT_EQ(ConfigLabel(HistoryMethod(snapshot::MEMCOM, 16), 16), "memcom 16x / full");
+  auto int8 = ParseSweepMethod("history:memcom@4+memcom@4:int8");
+  ASSERT_TRUE(int8.ok()) << int8.status();
+  EXPECT_TRUE(int8->int8);
+  EXPECT_EQ(SweepMethodName(*int8), "history:memcom@4+memcom@4:int8");
+  EXPECT_EQ(ConfigLabel(*int8, 4), "memcom 4x / memcom 4x, int8 rows");
+  for (const char* bad : {"history:full@2+full", "history:memcom+full", "history:memcom@16",
+                          "history:bogus@4+full", "history:memcom@0.5+full"}) {
+    auto parsed = ParseSweepMethod(bad);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(parsed.status().message(), HasSubstr(bad));
   }
 }
 
@@ -125,6 +154,55 @@ TEST(SweepReportTest, NamesThisMachineAndComparisonsPlainly) {
   options.dot_weight_decay_grid.clear();
   EXPECT_THAT(ReportMarkdown(options, {dataset}, machine, 60, "the command"),
               HasSubstr("every run uses the given weight decay 1e-05 (no search)"));
+}
+
+ConfigResult HistoryRow(SweepMethod method, double in, double out, std::vector<double> ndcg) {
+  ConfigResult row = Row(method, method.ratio, std::move(ndcg));
+  row.input_ratio = in;
+  row.output_ratio = out;
+  row.ratio_vs_full_id_model = 3;
+  return row;
+}
+
+TEST(SweepReportTest, HistoryGoalsWithIntervals) {
+  using snapshot::FULL, snapshot::HASH, snapshot::MEMCOM;
+  SweepOptions options;
+  options.ratios = {16};
+  DatasetResult dataset;
+  dataset.name = "tiny";
+  dataset.rows = {Row(PopularityMethod(), 1, {0.1, 0.1, 0.1, 0.1}),
+                  Row(TablesMethod(FULL), 1, {0.3, 0.3, 0.3, 0.3}),
+                  HistoryRow(HistoryMethod(FULL, 1), 1, 1, {0.5, 0.6, 0.5, 0.6}),
+                  HistoryRow(HistoryMethod(MEMCOM, 16), 16, 1, {0.5, 0.6, 0.5, 0.6}),
+                  HistoryRow(HistoryMethod(HASH, 16), 16, 1, {0.4, 0.5, 0.4, 0.5}),
+                  HistoryRow(TiedHistoryMethod(MEMCOM, 8), 8, 8, {0.25, 0.3, 0.25, 0.3})};
+  const std::vector<GoalResult> goals = HistoryGoals(dataset);
+  ASSERT_EQ(goals.size(), 4u);
+  EXPECT_EQ(goals[0].goal, 1);
+  EXPECT_TRUE(goals[0].met);
+  EXPECT_EQ(goals[1].goal, 2);
+  EXPECT_TRUE(goals[1].met);  // no loss at all
+  EXPECT_THAT(goals[1].text, HasSubstr("relative nDCG@10 loss 0.0% (95% CI 0.0% to 0.0%)"));
+  EXPECT_EQ(goals[2].what, "memcom vs hash at 16x input");
+  EXPECT_TRUE(goals[2].met);
+  EXPECT_EQ(goals[3].goal, 4);
+  EXPECT_EQ(goals[3].what, "tied memcom 8x");
+  EXPECT_FALSE(goals[3].met);  // loses half
+  EXPECT_THAT(goals[3].text, HasSubstr("tables 16.0x, relative nDCG@10 loss 50.0%"));
+  const std::string md =
+      ReportMarkdown(options, {dataset}, ThisMachine(), 60, "cmd", "FINDINGS-TEXT\n");
+  EXPECT_THAT(md, HasSubstr("FINDINGS-TEXT"));
+  EXPECT_THAT(md, HasSubstr("- Goal 1, history full / full vs user-ID full: **met** on every set"));
+  EXPECT_THAT(md, HasSubstr("- Goal 4, tied memcom 8x: **not met**\n"));
+  EXPECT_THAT(md, HasSubstr("| tied memcom 8x | 8.00x | (tied) | 16.00x | 3.00x |"));
+  EXPECT_THAT(PlotScript({dataset}), HasSubstr("title 'tiny: history models'"));
+  // A second set whose tables came out at a slightly different ratio still pairs up.
+  DatasetResult other = dataset;
+  other.name = "other";
+  other.rows.back().input_ratio = 8.05;
+  const std::string both = ReportMarkdown(options, {dataset, other}, ThisMachine(), 60, "cmd");
+  EXPECT_THAT(both, Not(HasSubstr("not run")));
+  EXPECT_THAT(both, HasSubstr("  - other: tables 16.1x, relative nDCG@10 loss 50.0%"));
 }
 
 TEST(SweepFilesTest, UnwritableOutputIsAnErrorNamingThePath) {
