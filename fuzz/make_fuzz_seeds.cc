@@ -88,6 +88,17 @@ int main(int argc, char** argv) {
   request(0, {}, 0, 0);
   request(5, {7, 7, 7}, 1, 2);
   request(UINT64_MAX, {UINT64_MAX, 0}, 51, 0);
+  // History requests (the demo's sparse item ids are 7i + 3): seen items, exclusions, unknowns.
+  ranker::v1::RankRequest history;
+  history.set_user_id(7);
+  history.set_k(10);
+  for (uint64_t id : {3, 10, 17, 24, 999, 10}) history.add_history_ids(id);
+  for (uint64_t id : {31, 38}) history.add_exclude_ids(id);
+  Write(corpus + "/rank_request_fuzzer", "history_request_0", history.SerializeAsString());
+  history.set_include_seen(true);
+  history.add_candidate_ids(3);
+  history.add_candidate_ids(45);
+  Write(corpus + "/rank_request_fuzzer", "history_request_1", history.SerializeAsString());
   std::printf("seeds written to %s\n", corpus.c_str());
   return 0;
 }

@@ -27,9 +27,9 @@ ABSL_FLAG(std::string, kind, "memcom", absl::StrCat("Table kind: ", ranker::Tabl
 ABSL_FLAG(double, ratio, 16,
           "Embedding compression ratio (full n*d / table parameters): both tables of an id "
           "model, the input table of a history model.");
-ABSL_FLAG(std::string, user_mode, "id",
-          "id (user and item tables) or history (the user is the mean of item_in rows over the "
-          "items they saw; items are scored with item rows).");
+ABSL_FLAG(std::string, user_mode, "history",
+          "history (the user is the mean of item_in rows over the items they saw; items are "
+          "scored with item rows) or id (user and item tables: the first design, a baseline).");
 ABSL_FLAG(std::string, output_kind, "full", "History models: kind of the output (item) table.");
 ABSL_FLAG(double, output_ratio, 1, "History models: compression ratio of the output table.");
 ABSL_FLAG(bool, tied, false,
@@ -81,8 +81,8 @@ namespace {
 constexpr char kUsage[] = R"(ranker-train: train and evaluate MEmCom ranking models.
 
 Usage:
-  ranker-train train --data PATH [--kind memcom --ratio 16 --d 64 --scorer mlp+dot]
-                     [--user_mode id|history --output_kind full --output_ratio 1]
+  ranker-train train --data PATH [--kind memcom --ratio 16 --d 64 --scorer mlp+dot]                     [--user_mode history|id --output_kind full --output_ratio 1 --tied]
+                     [--max_history 200]
                      [--seed 1] [--publish STORE]
   ranker-train sweep --datasets ml-100k=PATH,ml-latest-small=PATH [--seeds 3] [--out docs]
 
