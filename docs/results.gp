@@ -18,11 +18,14 @@ $d_memcom << EOD
 EOD
 $d_memcom_freq << EOD
 EOD
+$d_memcom2 << EOD
+EOD
 set title 'ml-100k: user-ID models'
 plot $d_hash using 1:2:3 with yerrorlines title 'hash', \
      $d_qr using 1:2:3 with yerrorlines title 'qr', \
      $d_memcom using 1:2:3 with yerrorlines title 'memcom', \
      $d_memcom_freq using 1:2:3 with yerrorlines title 'memcom_freq', \
+     $d_memcom2 using 1:2:3 with yerrorlines title 'memcom2', \
      0.162415 with lines dashtype 2 lc rgb 'black' title 'full (1x)', \
      0.117385 with lines dashtype 3 lc rgb 'gray40' title 'popularity'
 $d_hash << EOD
@@ -34,11 +37,14 @@ $d_memcom << EOD
 EOD
 $d_memcom_freq << EOD
 EOD
+$d_memcom2 << EOD
+EOD
 set title 'ml-latest-small: user-ID models'
 plot $d_hash using 1:2:3 with yerrorlines title 'hash', \
      $d_qr using 1:2:3 with yerrorlines title 'qr', \
      $d_memcom using 1:2:3 with yerrorlines title 'memcom', \
      $d_memcom_freq using 1:2:3 with yerrorlines title 'memcom_freq', \
+     $d_memcom2 using 1:2:3 with yerrorlines title 'memcom2', \
      0.101799 with lines dashtype 2 lc rgb 'black' title 'full (1x)', \
      0.084542 with lines dashtype 3 lc rgb 'gray40' title 'popularity'
 set xrange [0.8:90]
