@@ -28,6 +28,25 @@ using Param = std::tuple<TableKind, ScorerMode>;
 
 // Moves every parameter off its initial value so no kind's term is a special case (weights
 // of exactly 1, a zero MLP output layer).
+// Compares served scores with the trainer's: relative to |score|, absolute below 1 (float sums
+// differ in their last bits). `index_of` maps a wire id to its item index. Returns the worst
+// relative error.
+template <typename IndexOf>
+double ExpectServedScoresAsTrained(const RankResult& result, const std::vector<float>& trained,
+                                   IndexOf index_of, uint32_t user) {
+  EXPECT_EQ(result.items.size(), trained.size());
+  double worst = 0;
+  for (const ScoredId& got : result.items) {
+    const auto i = static_cast<uint32_t>(index_of(got.id));
+    const double want = trained[i];
+    const double error = std::abs(got.score - want) / std::max(1.0, std::abs(want));
+    worst = std::max(worst, error);
+    EXPECT_LE(error, 1e-6) << "user " << user << " item " << i << ": served " << got.score
+                           << ", trained " << want;
+  }
+  return worst;
+}
+
 void Perturb(std::vector<ParamTensor>& params, std::mt19937& rng) {
   std::uniform_real_distribution<float> noise(-0.4f, 0.4f);
   for (ParamTensor& p : params) {
@@ -100,16 +119,8 @@ TEST_P(ParityTest, ServedModelScoresExactlyAsTrained) {
     for (uint32_t i = 0; i < kItems; ++i) users->Embed(u, &user_rows[i * kD]);
     scorer.Forward(user_rows.data(), item_rows.data(), kItems, scores.data(), &cache);
     (*model)->Rank(user_ids[u], {}, kItems, &scratch, &result);
-    ASSERT_EQ(result.items.size(), kItems);
-    for (const ScoredId& got : result.items) {
-      const uint32_t i = static_cast<uint32_t>((got.id - 2) / 5);
-      const double want = scores[i];
-      // Relative to |score|, and absolute below 1 (float sums differ in their last bits).
-      const double error = std::abs(got.score - want) / std::max(1.0, std::abs(want));
-      worst = std::max(worst, error);
-      ASSERT_LE(error, 1e-6) << "user " << u << " item " << i << ": served " << got.score
-                             << ", trained " << want;
-    }
+    worst = std::max(worst, ExpectServedScoresAsTrained(
+                                result, scores, [](uint64_t id) { return (id - 2) / 5; }, u));
   }
   RecordProperty("worst_relative_error", absl::StrFormat("%.3g", worst));
 }
@@ -202,13 +213,8 @@ TEST_P(HistoryParityTest, ServedHistoryModelScoresExactlyAsTrained) {
     }
     (*model)->Rank(query, &scratch, &result);
     ASSERT_EQ(result.history_used, history.size());
-    ASSERT_EQ(result.items.size(), kItems);
-    for (const ScoredId& got : result.items) {
-      const uint32_t i = static_cast<uint32_t>((got.id - 2) / 5);
-      const double want = scores[i];
-      ASSERT_LE(std::abs(got.score - want) / std::max(1.0, std::abs(want)), 1e-6)
-          << "user " << u << " item " << i << ": served " << got.score << ", trained " << want;
-    }
+    ExpectServedScoresAsTrained(
+        result, scores, [](uint64_t id) { return (id - 2) / 5; }, u);
   }
 }
 
@@ -284,13 +290,8 @@ TEST_P(TiedParityTest, ServedTiedModelScoresExactlyAsTrained) {
     query.k = kItems;
     (*model)->Rank(query, &scratch, &result);
     ASSERT_EQ(result.history_used, history.size());
-    ASSERT_EQ(result.items.size(), kItems);
-    for (const ScoredId& got : result.items) {
-      const uint32_t i = static_cast<uint32_t>((got.id - 1) / 3);
-      const double want = scores[i];
-      ASSERT_LE(std::abs(got.score - want) / std::max(1.0, std::abs(want)), 1e-6)
-          << "user " << u << " item " << i << ": served " << got.score << ", trained " << want;
-    }
+    ExpectServedScoresAsTrained(
+        result, scores, [](uint64_t id) { return (id - 1) / 3; }, u);
   }
 }
 
