@@ -55,9 +55,10 @@ uint64_t Publish(const std::string& store_path, uint64_t version, bool corrupt =
 // Clients that call Rank in a loop and record every response's version.
 class LoadClients {
  public:
-  LoadClients(const std::string& target, int threads) {
+  // `seen_` is sized before any thread starts: each thread holds a reference
+  // to its own entry, which a later reallocation would invalidate.
+  LoadClients(const std::string& target, int threads) : seen_(threads) {
     for (int t = 0; t < threads; ++t) {
-      seen_.emplace_back();
       threads_.emplace_back([this, target, t] { Run(target, t); });
     }
   }
