@@ -27,9 +27,10 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
   EmbeddingTable table;
   table.spec_ = spec;
   table.forward_ = FindTableForward(spec.kind());
-  if (table.forward_ == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("table '", spec.feature(), "': kind ", layout.name, " has no forward"));
+  table.dot_ = FindTableDot(spec.kind());
+  if (table.forward_ == nullptr || table.dot_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "table '", spec.feature(), "': kind ", layout.name, " has no forward or retrieval scores"));
   }
   for (size_t t = 0; t < layout.tensors.size(); ++t) {
     const TensorLayout& tensor = layout.tensors[t];
@@ -46,6 +47,8 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
     table.tensors_[t] = *std::move(bytes);
   }
   table.Bind();
+  ASSIGN_OR_RETURN(table.row_index_, BuildDotRowIndex(table.view_));
+  table.Bind();
   return table;
 }
 
@@ -53,9 +56,12 @@ EmbeddingTable& EmbeddingTable::operator=(EmbeddingTable&& other) noexcept {
   if (this == &other) return *this;
   spec_ = std::move(other.spec_);
   tensors_ = std::move(other.tensors_);
+  row_index_ = std::move(other.row_index_);
   forward_ = other.forward_;
+  dot_ = other.dot_;
   Bind();
   other.forward_ = nullptr;
+  other.dot_ = nullptr;
   other.view_ = TableTensors();
   return *this;
 }
@@ -63,11 +69,16 @@ EmbeddingTable& EmbeddingTable::operator=(EmbeddingTable&& other) noexcept {
 void EmbeddingTable::Bind() {
   view_.spec = &spec_;
   for (size_t t = 0; t < kMaxTableTensors; ++t) view_.data[t] = tensors_[t].data();
+  for (size_t r = 0; r < view_.rows.size(); ++r) {
+    const AlignedBuffer& rows = row_index_.rows[r];
+    view_.rows[r] = rows.size() > 0 ? rows.as<uint32_t>().data() : nullptr;
+  }
 }
 
 size_t EmbeddingTable::resident_bytes() const {
   size_t bytes = 0;
   for (const AlignedBuffer& tensor : tensors_) bytes += tensor.size();
+  for (const AlignedBuffer& rows : row_index_.rows) bytes += rows.size();
   return bytes;
 }
 

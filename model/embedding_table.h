@@ -1,6 +1,7 @@
 // One categorical feature's embedding table, of any kind its spec names (the kinds, their
-// tensors and their maths: table_layout.h and table_forward.h). Ids outside [0, n) are
-// unknown and embed by the kind's fallback. Immutable after Create; thread-safe to read.
+// tensors and their maths: table_layout.h and table_forward.h; their retrieval scores without
+// building embeddings: table_dot.h). Ids outside [0, n) are unknown and embed by the kind's
+// fallback. Immutable after Create; thread-safe to read.
 #ifndef RANKER_MODEL_EMBEDDING_TABLE_H_
 #define RANKER_MODEL_EMBEDDING_TABLE_H_
 
@@ -11,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "model/snapshot.h"
+#include "model/table_dot.h"
 #include "model/table_forward.h"
 #include "model/table_layout.h"
 
@@ -34,7 +36,7 @@ class EmbeddingTable {
   const TableSpec& spec() const { return spec_; }
   uint32_t dim() const { return spec_.d(); }
   uint64_t size() const { return spec_.n(); }
-  // Bytes of the table's tensors as loaded.
+  // Bytes of the table's tensors as loaded, and of the retrieval row index derived from them.
   size_t resident_bytes() const;
   // Trainable parameters (floats).
   uint64_t parameters() const;
@@ -49,14 +51,29 @@ class EmbeddingTable {
     forward_->gather(view_, indices, raw_ids, count, out);
   }
 
+  // Retrieval: u . e_i without building e_i (table_dot.h). PrepareDot once per user (it reads
+  // query->user), then any number of DotRange / DotIndices calls.
+  void PrepareDot(DotQuery* query) const { dot_->prepare(view_, query); }
+  // scores[r] = u . Embed(first + r). REQUIRES: first + count <= size().
+  void DotRange(const DotQuery& query, uint64_t first, size_t count, float* scores) const {
+    dot_->score_range(view_, query, first, count, scores);
+  }
+  // scores[r] = u . (row r of Gather(indices, raw_ids)).
+  void DotIndices(const DotQuery& query, const uint64_t* indices, const uint64_t* raw_ids,
+                  size_t count, float* scores) const {
+    dot_->score_indices(view_, query, indices, raw_ids, count, scores);
+  }
+
  private:
   EmbeddingTable() = default;
   void Bind();  // points view_ at spec_ and tensors_
 
   TableSpec spec_;
   std::array<AlignedBuffer, kMaxTableTensors> tensors_;  // in the layout's order
+  DotRowIndex row_index_;
   TableTensors view_;
   const TableForward* forward_ = nullptr;
+  const TableDot* dot_ = nullptr;
 };
 
 }  // namespace ranker

@@ -33,6 +33,11 @@ struct RankQuery {
   size_t max_history = 0;  // history mode: pool only the newest this many (0 = all); the
                            // older ones are still excluded
   size_t k = 10;           // REQUIRES: k >= 1
+  // Two stages when the candidates (the whole catalogue when none are given) number more than
+  // this: retrieval keeps the best retrieve_n by the dot-product term u . e_i alone, computed in
+  // the compressed domain (table_dot.h), and the scorer ranks only those. 0: one stage, the
+  // scorer over every candidate.
+  size_t retrieve_n = 0;
 };
 
 // Reusable per-thread buffers for Rank, so the hot path does not allocate once warm.
@@ -43,15 +48,23 @@ struct RankScratch {
   std::vector<uint64_t> ids, indices;  // one block: wire ids and dense indices
   AlignedVector<float> user, items, scores;
   TopK top_k;
+  // Retrieval (two stages): the user's projections, the kept (key, dot score) pairs, and the
+  // candidates' dense indices.
+  DotQuery dot;
+  TopK retrieval;
+  std::vector<ScoredId> retrieved;
+  std::vector<uint64_t> candidate_indices;
 };
 
 struct RankResult {
-  std::vector<ScoredId> items;   // best first, ids are wire ids
-  uint32_t unknown_users = 0;    // id mode: 0 or 1
-  uint32_t unknown_items = 0;    // candidates outside the vocabulary (scored by fallback)
-  uint32_t history_used = 0;     // history mode: known history items pooled
-  uint32_t unknown_history = 0;  // history mode: history ids outside the vocabulary, ignored
-  bool popularity = false;       // history mode, no usable history: ranked by popularity
+  std::vector<ScoredId> items;    // best first, ids are wire ids
+  uint32_t unknown_users = 0;     // id mode: 0 or 1
+  uint32_t unknown_items = 0;     // candidates outside the vocabulary (scored by fallback)
+  uint32_t history_used = 0;      // history mode: known history items pooled
+  uint32_t unknown_history = 0;   // history mode: history ids outside the vocabulary, ignored
+  bool popularity = false;        // history mode, no usable history: ranked by popularity
+  uint64_t retrieval_scored = 0;  // two stages: items retrieval scored (0: it did not run)
+  uint32_t ranked = 0;            // items the scorer scored (0: ranked by popularity)
 };
 
 struct Feature {
@@ -95,7 +108,9 @@ class Model {
   // Ranks the query's candidates or, when none, every item, keeping the best k (highest
   // score, then lower id) of those not excluded. In history mode, excluded are the query's
   // exclude ids and, unless include_seen, its history; with no known history item the ranking
-  // is by popularity. In id mode the history is ignored (the server refuses it).
+  // is by popularity. In id mode the history is ignored (the server refuses it). With
+  // query.retrieve_n, the scorer ranks only the best retrieve_n by the dot-product term (the
+  // same ranking as one stage when that keeps every candidate not excluded).
   void Rank(const RankQuery& query, RankScratch* scratch, RankResult* result) const;
   // Id mode shorthand: no history, no exclusions.
   void Rank(uint64_t user_id, absl::Span<const uint64_t> candidates, size_t k, RankScratch* scratch,
@@ -126,6 +141,14 @@ class Model {
                    uint32_t* unknown) const;
   // Fills scratch->excluded from the query.
   void CollectExcluded(const RankQuery& query, RankScratch* scratch) const;
+  // Retrieval (model_retrieve.cc): the best query.retrieve_n by u . e_i, not excluded, into
+  // scratch->retrieved in increasing key order; keys are dense indices of the whole catalogue,
+  // or positions in scratch->unique_ids (whose dense indices are scratch->candidate_indices).
+  void RetrieveFromCatalogue(const RankQuery& query, RankScratch* scratch,
+                             RankResult* result) const;
+  void RetrieveFromCandidates(const RankQuery& query, RankScratch* scratch,
+                              RankResult* result) const;
+  bool IsExcluded(const RankScratch& scratch, uint64_t id) const;
 
   Manifest manifest_;
   std::vector<Feature> features_;

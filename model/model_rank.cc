@@ -1,5 +1,7 @@
 // Model::Rank and the embeddings it uses: the hot path. Items are scored in blocks of
-// kBlockSize with the scorer's batched GEMMs; excluded ids are dropped before scoring.
+// kBlockSize with the scorer's batched GEMMs; excluded ids are dropped before scoring. With
+// two stages, only the items retrieval kept (model_retrieve.cc) reach the scorer, in the same
+// id order as one stage, so a retrieval that keeps everything ranks exactly as one stage.
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -97,6 +99,8 @@ void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* resul
   result->history_used = 0;
   result->unknown_history = 0;
   result->popularity = false;
+  result->retrieval_scored = 0;
+  result->ranked = 0;
   scratch->user.resize(d);
   scratch->items.resize(kBlockSize * d);
   if (history_mode()) {
@@ -114,10 +118,6 @@ void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* resul
   const bool by_popularity = result->popularity;
   if (!by_popularity) scorer_.PrepareUser(scratch->user.data(), &scratch->scorer);
   CollectExcluded(query, scratch);
-  const std::vector<uint64_t>& excluded = scratch->excluded;
-  const auto is_excluded = [&excluded](uint64_t id) {
-    return !excluded.empty() && std::binary_search(excluded.begin(), excluded.end(), id);
-  };
   scratch->top_k.Reset(query.k);
   scratch->ids.resize(kBlockSize);
   scratch->indices.resize(kBlockSize);
@@ -126,30 +126,46 @@ void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* resul
 
   size_t count = 0;
   const auto flush = [&] {
-    if (count > 0) ScoreBlock(count, by_popularity, scratch);
+    if (count == 0) return;
+    ScoreBlock(count, by_popularity, scratch);
+    if (!by_popularity) result->ranked += static_cast<uint32_t>(count);
     count = 0;
   };
+  const auto add = [&](uint64_t id, uint64_t index) {
+    scratch->ids[count] = id;
+    scratch->indices[count] = index;
+    if (++count == kBlockSize) flush();
+  };
+  // Popularity is already as cheap as retrieval: it never runs two stages.
+  const bool retrieve = !by_popularity && query.retrieve_n > 0;
   if (query.candidates.empty()) {
     const uint64_t n = item().table.size();
-    for (uint64_t index = 0; index < n; ++index) {
-      const uint64_t id = item().ids.ToId(index);
-      if (is_excluded(id)) continue;
-      scratch->indices[count] = index;
-      scratch->ids[count] = id;
-      if (++count == kBlockSize) flush();
+    if (retrieve && n > query.retrieve_n) {
+      RetrieveFromCatalogue(query, scratch, result);
+      for (const ScoredId& kept : scratch->retrieved) add(item().ids.ToId(kept.id), kept.id);
+    } else {
+      for (uint64_t index = 0; index < n; ++index) {
+        const uint64_t id = item().ids.ToId(index);
+        if (!IsExcluded(*scratch, id)) add(id, index);
+      }
     }
   } else {
     std::vector<uint64_t>& unique = scratch->unique_ids;
     unique.assign(query.candidates.begin(), query.candidates.end());
     std::sort(unique.begin(), unique.end());
     unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-    for (uint64_t id : unique) {
-      if (is_excluded(id)) continue;
-      const std::optional<uint64_t> index = item().ids.ToIndex(id);
-      scratch->ids[count] = id;
-      scratch->indices[count] = index ? *index : EmbeddingTable::kUnknown;
-      result->unknown_items += index ? 0 : 1;
-      if (++count == kBlockSize) flush();
+    if (retrieve && unique.size() > query.retrieve_n) {
+      RetrieveFromCandidates(query, scratch, result);
+      for (const ScoredId& kept : scratch->retrieved) {
+        add(unique[kept.id], scratch->candidate_indices[kept.id]);
+      }
+    } else {
+      for (uint64_t id : unique) {
+        if (IsExcluded(*scratch, id)) continue;
+        const std::optional<uint64_t> index = item().ids.ToIndex(id);
+        result->unknown_items += index ? 0 : 1;
+        add(id, index ? *index : EmbeddingTable::kUnknown);
+      }
     }
   }
   flush();

@@ -29,6 +29,8 @@ inline constexpr uint64_t kUnknownIndex = std::numeric_limits<uint64_t>::max();
 struct TableTensors {
   const TableSpec* spec = nullptr;
   std::array<const void*, kMaxTableTensors> data{};
+  // Derived at load for retrieval (table_dot.h): per-entity row numbers; nullptr when unused.
+  std::array<const uint32_t*, 2> rows{};
 
   const float* floats(size_t tensor) const { return static_cast<const float*>(data[tensor]); }
   const uint64_t* ids(size_t tensor) const { return static_cast<const uint64_t*>(data[tensor]); }

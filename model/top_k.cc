@@ -31,4 +31,11 @@ void TopK::TakeSorted(std::vector<ScoredId>* out) {
   heap_.clear();
 }
 
+void TopK::TakeInIdOrder(std::vector<ScoredId>* out) {
+  std::sort(heap_.begin(), heap_.end(),
+            [](const ScoredId& a, const ScoredId& b) { return a.id < b.id; });
+  out->assign(heap_.begin(), heap_.end());
+  heap_.clear();
+}
+
 }  // namespace ranker

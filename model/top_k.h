@@ -25,8 +25,14 @@ class TopK {
  public:
   void Reset(size_t k);
   void Push(uint64_t id, float score);
+  // True once k pairs are kept: a pair that does not rank before the worst kept is dropped.
+  bool full() const { return heap_.size() == k_; }
+  // The worst kept score. REQUIRES: full() and k >= 1.
+  float worst_score() const { return heap_.front().score; }
   // The kept pairs, best first. Leaves the selector empty.
   void TakeSorted(std::vector<ScoredId>* out);
+  // The kept pairs in increasing id order. Leaves the selector empty.
+  void TakeInIdOrder(std::vector<ScoredId>* out);
 
  private:
   size_t k_ = 0;

@@ -1,0 +1,87 @@
+// Retrieval, the first of two stages: every candidate (or the whole catalogue) scored by the
+// dot-product term u . e_i in the compressed domain (table_dot.h), a block of kBlockSize at a
+// time, keeping the best retrieve_n in a bounded heap. Keys are pushed in increasing order, so
+// an item that only ties the worst kept score can never enter: a score must beat it strictly,
+// and a block whose best score does not is skipped without looking at its items.
+#include <algorithm>
+#include <limits>
+#include <optional>
+
+#include "model/model.h"
+
+namespace ranker {
+namespace {
+
+// Pushes (first_key + r, scores[r]) for each r < count that can enter `best` and whose wire id
+// id_of(r) is not excluded.
+template <typename IdOf, typename Excluded>
+void KeepBest(uint64_t first_key, const float* scores, size_t count, IdOf id_of, Excluded excluded,
+              TopK* best) {
+  if (best->full()) {
+    float highest = -std::numeric_limits<float>::infinity();
+    for (size_t r = 0; r < count; ++r) highest = scores[r] > highest ? scores[r] : highest;
+    if (!(highest > best->worst_score())) return;
+  }
+  for (size_t r = 0; r < count; ++r) {
+    // Also drops NaN once full; before that, Push ranks NaN last.
+    if (best->full() && !(scores[r] > best->worst_score())) continue;
+    if (excluded(id_of(r))) continue;
+    best->Push(first_key + r, scores[r]);
+  }
+}
+
+}  // namespace
+
+bool Model::IsExcluded(const RankScratch& scratch, uint64_t id) const {
+  const std::vector<uint64_t>& excluded = scratch.excluded;
+  return !excluded.empty() && std::binary_search(excluded.begin(), excluded.end(), id);
+}
+
+void Model::RetrieveFromCatalogue(const RankQuery& query, RankScratch* scratch,
+                                  RankResult* result) const {
+  const EmbeddingTable& table = item().table;
+  const IdMap& ids = item().ids;
+  const uint64_t n = table.size();
+  scratch->dot.user = scratch->user.data();
+  table.PrepareDot(&scratch->dot);
+  scratch->retrieval.Reset(query.retrieve_n);
+  float* scores = scratch->scores.data();
+  for (uint64_t first = 0; first < n; first += kBlockSize) {
+    const size_t count = static_cast<size_t>(std::min<uint64_t>(kBlockSize, n - first));
+    table.DotRange(scratch->dot, first, count, scores);
+    KeepBest(
+        first, scores, count, [&](size_t r) { return ids.ToId(first + r); },
+        [&](uint64_t id) { return IsExcluded(*scratch, id); }, &scratch->retrieval);
+  }
+  result->retrieval_scored = n;
+  scratch->retrieval.TakeInIdOrder(&scratch->retrieved);
+}
+
+void Model::RetrieveFromCandidates(const RankQuery& query, RankScratch* scratch,
+                                   RankResult* result) const {
+  const EmbeddingTable& table = item().table;
+  const std::vector<uint64_t>& unique = scratch->unique_ids;
+  std::vector<uint64_t>& indices = scratch->candidate_indices;
+  indices.resize(unique.size());
+  for (size_t c = 0; c < unique.size(); ++c) {
+    const std::optional<uint64_t> index = item().ids.ToIndex(unique[c]);
+    indices[c] = index ? *index : EmbeddingTable::kUnknown;
+    // Counted as one stage counts them: unknown candidates that were not excluded.
+    if (!index && !IsExcluded(*scratch, unique[c])) ++result->unknown_items;
+  }
+  scratch->dot.user = scratch->user.data();
+  table.PrepareDot(&scratch->dot);
+  scratch->retrieval.Reset(query.retrieve_n);
+  float* scores = scratch->scores.data();
+  for (size_t first = 0; first < unique.size(); first += kBlockSize) {
+    const size_t count = std::min<size_t>(kBlockSize, unique.size() - first);
+    table.DotIndices(scratch->dot, indices.data() + first, unique.data() + first, count, scores);
+    KeepBest(
+        first, scores, count, [&](size_t r) { return unique[first + r]; },
+        [&](uint64_t id) { return IsExcluded(*scratch, id); }, &scratch->retrieval);
+  }
+  result->retrieval_scored = unique.size();
+  scratch->retrieval.TakeInIdOrder(&scratch->retrieved);
+}
+
+}  // namespace ranker

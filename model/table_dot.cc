@@ -1,0 +1,298 @@
+#include "model/table_dot.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "model/id_hash.h"
+
+namespace ranker {
+namespace {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMatrixMap = Eigen::Map<const RowMatrix>;
+using ConstVectorMap = Eigen::Map<const Eigen::VectorXf>;
+using VectorMap = Eigen::Map<Eigen::VectorXf>;
+
+// out[r] = rows[r] . v for `count` consecutive rows of a row-major [*, d] matrix.
+inline void Gemv(const float* rows, size_t count, uint32_t d, const float* v, float* out) {
+  VectorMap(out, static_cast<Eigen::Index>(count)).noalias() =
+      ConstMatrixMap(rows, static_cast<Eigen::Index>(count), d) * ConstVectorMap(v, d);
+}
+
+inline float Dot(const float* a, const float* b, uint32_t d) {
+  float sum = 0;
+  for (uint32_t k = 0; k < d; ++k) sum += a[k] * b[k];
+  return sum;
+}
+
+// Projects the user through `count` rows of a row-major [count, d] matrix into `out`.
+inline void Project(const float* matrix, uint64_t count, const DotQuery& query, uint32_t d,
+                    float* out) {
+  Gemv(matrix, count, d, query.user, out);
+}
+
+// Calls run(offset, row, length) for the runs of items first + offset .. + length whose
+// identity-hashed rows (i mod m) are consecutive: row, row + 1, ...; i / m is constant in a run.
+template <typename Run>
+inline void ForEachRun(uint64_t first, size_t count, uint64_t m, Run run) {
+  uint64_t row = first % m;
+  size_t offset = 0;
+  while (offset < count) {
+    const size_t length = static_cast<size_t>(std::min<uint64_t>(count - offset, m - row));
+    run(offset, row, length);
+    offset += length;
+    row = 0;
+  }
+}
+
+// The shared row of dense index i: the load-time index when there is one, else i mod m.
+inline uint64_t RowOf(const TableTensors& t, size_t which, uint64_t i) {
+  return t.rows[which] != nullptr ? t.rows[which][i]
+                                  : (which == 0 ? i % t.spec->m() : SecondRow(*t.spec, i));
+}
+
+struct Full {
+  static void Prepare(const TableTensors&, DotQuery*) {}
+  static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
+                         float* scores) {
+    const uint32_t d = t.spec->d();
+    Gemv(t.floats(0) + first * d, count, d, q.user, scores);
+  }
+  static float Score(const TableTensors& t, const DotQuery& q, uint64_t i) {
+    return Dot(t.floats(0) + i * t.spec->d(), q.user, t.spec->d());
+  }
+  static float ScoreUnknown(const TableTensors&, const DotQuery&, uint64_t) { return 0.0f; }
+};
+
+// t = S u; hash: t[h(i)], memcom: w[i] * t[h(i)].
+template <bool kWeighted>
+struct SharedRows {
+  static void Prepare(const TableTensors& t, DotQuery* q) {
+    q->projected.resize(t.spec->m());
+    Project(t.floats(0), t.spec->m(), *q, t.spec->d(), q->projected.data());
+  }
+  static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
+                         float* scores) {
+    const float* projected = q.projected.data();
+    const float* w = kWeighted ? t.floats(1) + first : nullptr;
+    if (const uint32_t* rows = t.rows[0]; rows != nullptr) {
+      rows += first;
+      for (size_t r = 0; r < count; ++r) {
+        scores[r] = kWeighted ? w[r] * projected[rows[r]] : projected[rows[r]];
+      }
+      return;
+    }
+    ForEachRun(first, count, t.spec->m(), [&](size_t offset, uint64_t row, size_t length) {
+      const float* run = projected + row;
+      float* out = scores + offset;
+      if (!kWeighted) {
+        std::memcpy(out, run, length * sizeof(float));
+        return;
+      }
+      const float* weights = w + offset;
+      for (size_t j = 0; j < length; ++j) out[j] = weights[j] * run[j];
+    });
+  }
+  static float Score(const TableTensors& t, const DotQuery& q, uint64_t i) {
+    const float shared = q.projected[RowOf(t, 0, i)];
+    return kWeighted ? t.floats(1)[i] * shared : shared;
+  }
+  static float ScoreUnknown(const TableTensors& t, const DotQuery& q, uint64_t id) {
+    return q.projected[SharedRow(*t.spec, id)];
+  }
+};
+
+// t = [S u; D u]; w[i] * t[slot(i)], the slot from the row index (always built).
+struct MemcomFreq {
+  static void Prepare(const TableTensors& t, DotQuery* q) {
+    const uint64_t m = t.spec->m(), dedicated = t.spec->dedicated();
+    q->projected.resize(m + dedicated);
+    Project(t.floats(0), m, *q, t.spec->d(), q->projected.data());
+    Project(t.floats(2), dedicated, *q, t.spec->d(), q->projected.data() + m);
+  }
+  static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
+                         float* scores) {
+    const float* projected = q.projected.data();
+    const float* w = t.floats(1) + first;
+    const uint32_t* slots = t.rows[0] + first;
+    for (size_t r = 0; r < count; ++r) scores[r] = w[r] * projected[slots[r]];
+  }
+  static float Score(const TableTensors& t, const DotQuery& q, uint64_t i) {
+    return t.floats(1)[i] * q.projected[t.rows[0][i]];
+  }
+  static float ScoreUnknown(const TableTensors& t, const DotQuery& q, uint64_t id) {
+    return q.projected[SharedRow(*t.spec, id)];
+  }
+};
+
+// t = S u, t2 = S2 u; w[i] * t[h(i)] + w2[i] * t2[h2(i)].
+struct Memcom2 {
+  static void Prepare(const TableTensors& t, DotQuery* q) {
+    const uint64_t m = t.spec->m();
+    q->projected.resize(2 * m);
+    Project(t.floats(0), m, *q, t.spec->d(), q->projected.data());
+    Project(t.floats(2), m, *q, t.spec->d(), q->projected.data() + m);
+  }
+  static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
+                         float* scores) {
+    const uint64_t m = t.spec->m();
+    const float* projected = q.projected.data();
+    const float* projected2 = projected + m;
+    const float* w = t.floats(1) + first;
+    const float* w2 = t.floats(3) + first;
+    if (t.rows[0] != nullptr) {
+      const uint32_t* rows = t.rows[0] + first;
+      const uint32_t* rows2 = t.rows[1] + first;
+      for (size_t r = 0; r < count; ++r) {
+        scores[r] = w[r] * projected[rows[r]] + w2[r] * projected2[rows2[r]];
+      }
+      return;
+    }
+    ForEachRun(first, count, m, [&](size_t offset, uint64_t row, size_t length) {
+      const float second = projected2[SecondRow(*t.spec, first + offset)];
+      const float* run = projected + row;
+      for (size_t j = 0; j < length; ++j) {
+        scores[offset + j] = w[offset + j] * run[j] + w2[offset + j] * second;
+      }
+    });
+  }
+  static float Score(const TableTensors& t, const DotQuery& q, uint64_t i) {
+    const uint64_t m = t.spec->m();
+    return t.floats(1)[i] * q.projected[RowOf(t, 0, i)] +
+           t.floats(3)[i] * q.projected[m + RowOf(t, 1, i)];
+  }
+  static float ScoreUnknown(const TableTensors& t, const DotQuery& q, uint64_t id) {
+    return q.projected[SharedRow(*t.spec, id)] + q.projected[t.spec->m() + SecondRow(*t.spec, id)];
+  }
+};
+
+// v_q = u * Q[q] for every quotient row q; R[i mod m] . v_{i / m}: per run, a GEMV over the
+// run's remainder rows.
+struct Qr {
+  static uint64_t QuotientRows(const TableSpec& spec) {
+    return (spec.n() + spec.m() - 1) / spec.m();
+  }
+  static void Prepare(const TableTensors& t, DotQuery* q) {
+    const uint32_t d = t.spec->d();
+    const uint64_t quotients = QuotientRows(*t.spec);
+    q->projected.resize(quotients * d);
+    const float* quotient = t.floats(1);
+    for (uint64_t row = 0; row < quotients; ++row) {
+      for (uint32_t k = 0; k < d; ++k) {
+        q->projected[row * d + k] = q->user[k] * quotient[row * d + k];
+      }
+    }
+  }
+  static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
+                         float* scores) {
+    const uint32_t d = t.spec->d();
+    const uint64_t m = t.spec->m();
+    ForEachRun(first, count, m, [&](size_t offset, uint64_t row, size_t length) {
+      const uint64_t quotient = (first + offset) / m;
+      Gemv(t.floats(0) + row * d, length, d, q.projected.data() + quotient * d, scores + offset);
+    });
+  }
+  static float Score(const TableTensors& t, const DotQuery& q, uint64_t i) {
+    const uint32_t d = t.spec->d();
+    const uint64_t m = t.spec->m();
+    return Dot(t.floats(0) + (i % m) * d, q.projected.data() + (i / m) * d, d);
+  }
+  static float ScoreUnknown(const TableTensors& t, const DotQuery& q, uint64_t id) {
+    const uint32_t d = t.spec->d();
+    return Dot(t.floats(0) + SharedRow(*t.spec, id) * d, q.user, d);
+  }
+};
+
+template <typename Kind>
+void Prepare(const TableTensors& t, DotQuery* q) {
+  Kind::Prepare(t, q);
+}
+
+template <typename Kind>
+void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
+                float* scores) {
+  Kind::ScoreRange(t, q, first, count, scores);
+}
+
+template <typename Kind>
+void ScoreIndices(const TableTensors& t, const DotQuery& q, const uint64_t* indices,
+                  const uint64_t* raw_ids, size_t count, float* scores) {
+  for (size_t r = 0; r < count; ++r) {
+    scores[r] = indices[r] == kUnknownIndex ? Kind::ScoreUnknown(t, q, raw_ids[r])
+                                            : Kind::Score(t, q, indices[r]);
+  }
+}
+
+template <typename Kind>
+constexpr TableDot Declare(TableKind kind) {
+  return {kind, Prepare<Kind>, ScoreRange<Kind>, ScoreIndices<Kind>};
+}
+
+constexpr TableDot kDots[] = {
+    Declare<Full>(snapshot::FULL),
+    Declare<SharedRows<false>>(snapshot::HASH),
+    Declare<Qr>(snapshot::QR),
+    Declare<SharedRows<true>>(snapshot::MEMCOM),
+    Declare<MemcomFreq>(snapshot::MEMCOM_FREQ),
+    Declare<Memcom2>(snapshot::MEMCOM2),
+};
+
+// rows[i] = row(i) for every entity, as uint32.
+template <typename RowFn>
+absl::StatusOr<AlignedBuffer> BuildRows(uint64_t n, RowFn row) {
+  absl::StatusOr<AlignedBuffer> buffer = AlignedBuffer::Allocate(n * sizeof(uint32_t));
+  if (!buffer.ok()) return buffer.status();
+  absl::Span<uint32_t> rows = buffer->as<uint32_t>();
+  for (uint64_t i = 0; i < n; ++i) rows[i] = static_cast<uint32_t>(row(i));
+  return buffer;
+}
+
+}  // namespace
+
+absl::StatusOr<DotRowIndex> BuildDotRowIndex(const TableTensors& tensors) {
+  const TableSpec& spec = *tensors.spec;
+  DotRowIndex index;
+  const bool mixed = spec.hash() == snapshot::MIX;
+  const TableKind kind = spec.kind();
+  const bool slots = kind == snapshot::MEMCOM_FREQ;
+  const bool shared =
+      mixed && (kind == snapshot::HASH || kind == snapshot::MEMCOM || kind == snapshot::MEMCOM2);
+  if (!slots && !shared) return index;
+  if (spec.m() + spec.dedicated() > std::numeric_limits<uint32_t>::max()) {
+    return absl::FailedPreconditionError(absl::StrCat("table '", spec.feature(), "': ", spec.m(),
+                                                      " rows do not fit the retrieval row index"));
+  }
+  absl::StatusOr<AlignedBuffer> rows;
+  if (slots) {
+    // Dedicated entity p (p-th of the sorted dedicated ids) reads slot m + p.
+    const uint64_t* dedicated = tensors.ids(3);
+    const uint64_t count = spec.dedicated();
+    uint64_t next = 0;
+    rows = BuildRows(spec.n(), [&](uint64_t i) {
+      if (next < count && dedicated[next] == i) return spec.m() + next++;
+      return SharedRow(spec, i);
+    });
+  } else {
+    rows = BuildRows(spec.n(), [&](uint64_t i) { return SharedRow(spec, i); });
+  }
+  if (!rows.ok()) return rows.status();
+  index.rows[0] = *std::move(rows);
+  if (kind == snapshot::MEMCOM2) {
+    rows = BuildRows(spec.n(), [&](uint64_t i) { return SecondRow(spec, i); });
+    if (!rows.ok()) return rows.status();
+    index.rows[1] = *std::move(rows);
+  }
+  return index;
+}
+
+const TableDot* FindTableDot(TableKind kind) {
+  for (const TableDot& dot : kDots) {
+    if (dot.kind == kind) return &dot;
+  }
+  return nullptr;
+}
+
+}  // namespace ranker

@@ -1,0 +1,61 @@
+// Retrieval scores u . e_i of a table's entities without building e_i: the compressed-domain
+// form of each kind, one small struct per kind in table_dot.cc. Per request, `prepare` turns the
+// user vector into what the kind's scores read ("projected"), then every score is a few loads:
+//   full         E[i] . u                          (a GEMV over the table: memory-bound)
+//   hash         t[h(i)]                           t = S u    (m floats)
+//   memcom       w[i] * t[h(i)]                    t = S u
+//   memcom_freq  w[i] * t[slot(i)]                 t = [S u; D u]  (slot: shared or dedicated row)
+//   memcom2      w[i] * t[h(i)] + w2[i] * t2[h2(i)]   t = S u, t2 = S2 u
+//   qr           R[i mod m] . (u * Q[i / m])       v_q = u * Q[q] for every quotient row
+// where h(i) is the shared row h(i) mod m. Unknown ids score as their fallback embedding
+// (table_forward.h). The scores equal u . e_i up to float rounding (summation order differs).
+#ifndef RANKER_MODEL_TABLE_DOT_H_
+#define RANKER_MODEL_TABLE_DOT_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "model/aligned_buffer.h"
+#include "model/table_forward.h"
+
+namespace ranker {
+
+// Per-entity row numbers the scores read where computing them per item would cost more than
+// reading them: a mixed hash (a 64-bit mix and a division per item), memcom_freq's slots (a
+// search of the dedicated ids). One uint32 per entity and per hashed row; built at load,
+// counted in the table's resident bytes. Identity-hashed tables need none: i mod m runs.
+struct DotRowIndex {
+  std::array<AlignedBuffer, 2> rows;  // empty buffers when not needed
+};
+
+// Builds the row index a table of `tensors` needs (possibly none). FAILED_PRECONDITION if its
+// rows do not fit in uint32.
+absl::StatusOr<DotRowIndex> BuildDotRowIndex(const TableTensors& tensors);
+
+// One user's retrieval state, reused across requests (grows to the largest table seen).
+struct DotQuery {
+  const float* user = nullptr;     // d floats, borrowed for the request
+  AlignedVector<float> projected;  // the kind's per-user vectors (see above)
+};
+
+struct TableDot {
+  TableKind kind;
+  // Fills query->projected from query->user.
+  void (*prepare)(const TableTensors& tensors, DotQuery* query);
+  // scores[r] = u . e(first + r) for r < count. REQUIRES: first + count <= n.
+  void (*score_range)(const TableTensors& tensors, const DotQuery& query, uint64_t first,
+                      size_t count, float* scores);
+  // scores[r] = u . e(indices[r]), or of the raw id raw_ids[r] where indices[r] is
+  // kUnknownIndex.
+  void (*score_indices)(const TableTensors& tensors, const DotQuery& query, const uint64_t* indices,
+                        const uint64_t* raw_ids, size_t count, float* scores);
+};
+
+// nullptr if `kind` has no retrieval scores.
+const TableDot* FindTableDot(TableKind kind);
+
+}  // namespace ranker
+
+#endif  // RANKER_MODEL_TABLE_DOT_H_
