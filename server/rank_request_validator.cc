@@ -10,6 +10,11 @@ absl::Status ValidateRankRequest(const v1::RankRequest& request, const RankLimit
     return absl::InvalidArgumentError(
         absl::StrCat("k = ", request.k(), " exceeds the server's max_k = ", limits.max_k));
   }
+  if (request.retrieve_n() > limits.max_retrieve_n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("retrieve_n = ", request.retrieve_n(),
+                     " exceeds the server's max_retrieve_n = ", limits.max_retrieve_n));
+  }
   if (static_cast<uint64_t>(request.candidate_ids_size()) > limits.max_candidates) {
     return absl::InvalidArgumentError(
         absl::StrCat(request.candidate_ids_size(),

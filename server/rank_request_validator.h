@@ -22,13 +22,18 @@ struct RankLimits {
   uint32_t max_history_ids = 1000;
   // History models pool the newest this many history items (0 = all); all are excluded.
   uint32_t max_history = 200;
+  // Two stages (RankRequest.retrieve_n): the N of requests that leave it 0 (0 = one stage),
+  // and the largest N a request may ask for.
+  uint32_t retrieve_n = 500;
+  uint32_t max_retrieve_n = 100000;
   UnknownIdPolicy unknown_ids = UnknownIdPolicy::kFallback;
   // Rank calls scoring at once; more get RESOURCE_EXHAUSTED at once rather than a queue that
   // grows without bound while every call misses its deadline.
   uint32_t max_concurrent = 32;
 };
 
-// Limits that do not depend on the model: k and the candidate, exclude and history counts.
+// Limits that do not depend on the model: k, retrieve_n and the candidate, exclude and history
+// counts.
 absl::Status ValidateRankRequest(const v1::RankRequest& request, const RankLimits& limits);
 // What depends on the model: history ids need a history model; under kReject, the user (id
 // models) and every candidate must be in `model`'s vocabulary. Unknown history ids are never

@@ -1,5 +1,6 @@
 #include "server/ranker_service.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -62,10 +63,17 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
   query.exclude = absl::MakeConstSpan(request.exclude_ids().data(), request.exclude_ids_size());
   query.include_seen = request.include_seen();
   query.k = request.k();
-  const absl::Span<const uint64_t> candidates = query.candidates;
+  // Retrieval keeps at least k, so two stages never return fewer items than one.
+  const uint32_t retrieve_n = request.retrieve_n() > 0 ? request.retrieve_n() : limits_.retrieve_n;
+  query.retrieve_n = retrieve_n == 0 ? 0 : std::max<size_t>(retrieve_n, query.k);
   model->Rank(query, &scratch.rank, &scratch.result);
+  const RankResult& result = scratch.result;
   response->set_model_version(model->version());
-  response->set_unknown_ids(scratch.result.unknown_users + scratch.result.unknown_items);
+  response->set_unknown_ids(result.unknown_users + result.unknown_items);
+  v1::RankStages* stages = response->mutable_stages();
+  stages->set_retrieval_scored(result.retrieval_scored);
+  stages->set_ranked(result.ranked);
+  stages->set_retrieve_n(static_cast<uint32_t>(query.retrieve_n));
   if (model->history_mode()) {
     response->set_history_source(history_source);
     response->set_history_length(scratch.result.history_used);
@@ -79,8 +87,15 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
     item->set_item_id(scored.id);
     item->set_score(scored.score);
   }
-  observer_->OnRank(candidates.empty() ? model->item().table.size() : candidates.size(),
-                    scratch.result.unknown_users, scratch.result.unknown_items);
+  RankStats stats;
+  stats.candidates =
+      query.candidates.empty() ? model->item().table.size() : query.candidates.size();
+  stats.retrieval_scored = result.retrieval_scored;
+  stats.ranked = result.ranked;
+  stats.popularity = result.popularity;
+  stats.unknown_users = result.unknown_users;
+  stats.unknown_items = result.unknown_items;
+  observer_->OnRank(stats);
   return absl::OkStatus();
 }
 

@@ -23,6 +23,13 @@ ABSL_FLAG(uint32_t, max_history_ids, 1000, "Most history ids one request may car
 ABSL_FLAG(uint32_t, max_history, 200,
           "History models pool the user's newest this many items (request or stored; 0 = all). "
           "Older ones are still excluded from the results.");
+ABSL_FLAG(uint32_t, retrieve_n, 500,
+          "Two stages when a request's candidates (the whole catalogue when none are given) "
+          "number more than this: retrieval keeps the best N (at least k) by the dot-product "
+          "term, computed in the compressed domain, and the RankNet scorer ranks only those. "
+          "Requests may set their own (RankRequest.retrieve_n). 0: one stage, the scorer over "
+          "every candidate.");
+ABSL_FLAG(uint32_t, max_retrieve_n, 100000, "Largest retrieve_n a request may ask for.");
 ABSL_FLAG(uint32_t, history_cache_mb, 64,
           "Block cache for the stored user histories read per request, MiB (0 = RocksDB's "
           "default, 8 MiB).");
@@ -78,6 +85,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.limits.max_candidates = absl::GetFlag(FLAGS_max_candidates);
   config.limits.max_history_ids = absl::GetFlag(FLAGS_max_history_ids);
   config.limits.max_history = absl::GetFlag(FLAGS_max_history);
+  config.limits.retrieve_n = absl::GetFlag(FLAGS_retrieve_n);
+  config.limits.max_retrieve_n = absl::GetFlag(FLAGS_max_retrieve_n);
   config.history_cache_bytes = size_t{absl::GetFlag(FLAGS_history_cache_mb)} << 20;
   config.limits.max_concurrent = std::max<uint32_t>(1, absl::GetFlag(FLAGS_max_concurrent_ranks));
   const std::string unknown = absl::GetFlag(FLAGS_unknown_ids);

@@ -48,10 +48,25 @@ ServerMetrics::ServerMetrics()
   durations_ = std::make_shared<AtomicHistogramFamily>(
       "ranker_request_duration_seconds", "Time to handle an RPC in the server, by method.",
       AtomicHistogramFamily::ExponentialBounds(25e-6, 2, 1.0), "method", methods);
+  const std::vector<double> item_counts = {1,    10,   20,    50,    100,   200,    500, 1000,
+                                           2000, 5000, 10000, 20000, 50000, 100000, 1e6, 1e7};
   candidates_ = std::make_shared<AtomicHistogramFamily>(
-      "ranker_rank_candidates", "Items scored per Rank call (the catalogue size when none given).",
-      std::vector<double>{1, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000,
-                          100000, 1e6, 1e7});
+      "ranker_rank_candidates",
+      "Candidates per Rank call (the catalogue size when none are given).", item_counts);
+  scored_items_ = std::make_shared<AtomicHistogramFamily>(
+      "ranker_rank_scored_items",
+      "Items the RankNet scorer scored per Rank call (after retrieval when two stages ran).",
+      item_counts);
+  auto& stages = prometheus::BuildCounter()
+                     .Name("ranker_rank_stages_total")
+                     .Help(
+                         "Rank calls by what ranked them: one (the scorer over every "
+                         "candidate), two (retrieval by the dot-product term, then the scorer "
+                         "over the retrieved), popularity.")
+                     .Register(*registry_);
+  one_stage_ = &stages.Add({{"stages", "one"}});
+  two_stages_ = &stages.Add({{"stages", "two"}});
+  popularity_stage_ = &stages.Add({{"stages", "popularity"}});
   reload_durations_ = std::make_shared<AtomicHistogramFamily>(
       "ranker_model_reload_duration_seconds",
       "Time to load, verify and warm up a model version (successful or not).",
@@ -114,7 +129,7 @@ ServerMetrics::ServerMetrics()
 }
 
 std::vector<std::shared_ptr<prometheus::Collectable>> ServerMetrics::collectables() const {
-  return {registry_, durations_, candidates_, reload_durations_, process_};
+  return {registry_, durations_, candidates_, scored_items_, reload_durations_, process_};
 }
 
 void ServerMetrics::OnRequest(RpcMethod method, grpc::StatusCode code, double seconds) {
@@ -125,10 +140,18 @@ void ServerMetrics::OnRequest(RpcMethod method, grpc::StatusCode code, double se
   durations_->child(m).Observe(seconds);
 }
 
-void ServerMetrics::OnRank(size_t candidates, uint32_t unknown_users, uint32_t unknown_items) {
-  candidates_->child(0).Observe(static_cast<double>(candidates));
-  if (unknown_users > 0) unknown_users_->Increment(unknown_users);
-  if (unknown_items > 0) unknown_items_->Increment(unknown_items);
+void ServerMetrics::OnRank(const RankStats& stats) {
+  candidates_->child(0).Observe(static_cast<double>(stats.candidates));
+  scored_items_->child(0).Observe(static_cast<double>(stats.ranked));
+  if (stats.popularity) {
+    popularity_stage_->Increment();
+  } else if (stats.retrieval_scored > 0) {
+    two_stages_->Increment();
+  } else {
+    one_stage_->Increment();
+  }
+  if (stats.unknown_users > 0) unknown_users_->Increment(stats.unknown_users);
+  if (stats.unknown_items > 0) unknown_items_->Increment(stats.unknown_items);
 }
 
 void ServerMetrics::OnHistoryLookup(HistoryLookup result) {

@@ -4,7 +4,12 @@
 //
 //   ranker_requests_total{method,code}            counter
 //   ranker_request_duration_seconds{method}       histogram, 25 us .. ~1 s
-//   ranker_rank_candidates                        histogram of items scored per Rank
+//   ranker_rank_candidates                        histogram of candidates per Rank (the
+//                                                 catalogue size when none are given)
+//   ranker_rank_scored_items                      histogram of items the RankNet scorer
+//                                                 scored per Rank (after retrieval)
+//   ranker_rank_stages_total{stages}              counter: one, two (retrieval, then the
+//                                                 scorer), popularity
 //   ranker_unknown_ids_total{table}               counter (user, item)
 //   ranker_history_lookups_total{result}          counter: stored-history reads by history
 //                                                 models (found, absent, unavailable, error)
@@ -51,7 +56,7 @@ class ServerMetrics final : public RequestObserver {
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const;
 
   void OnRequest(RpcMethod method, grpc::StatusCode code, double seconds) override;
-  void OnRank(size_t candidates, uint32_t unknown_users, uint32_t unknown_items) override;
+  void OnRank(const RankStats& stats) override;
   void OnHistoryLookup(HistoryLookup result) override;
   // After each reload attempt: counts it and refreshes the model gauges from `loaded`.
   void OnReload(const ReloadEvent& event, const std::vector<LoadedVersion>& loaded,
@@ -61,6 +66,7 @@ class ServerMetrics final : public RequestObserver {
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<AtomicHistogramFamily> durations_;
   std::shared_ptr<AtomicHistogramFamily> candidates_;
+  std::shared_ptr<AtomicHistogramFamily> scored_items_;
   std::shared_ptr<AtomicHistogramFamily> reload_durations_;
   std::shared_ptr<ProcessMetrics> process_;
 
@@ -68,6 +74,9 @@ class ServerMetrics final : public RequestObserver {
   prometheus::Counter* unknown_users_;
   prometheus::Counter* unknown_items_;
   std::array<prometheus::Counter*, kHistoryLookupCount> history_lookups_{};
+  prometheus::Counter* one_stage_;
+  prometheus::Counter* two_stages_;
+  prometheus::Counter* popularity_stage_;
   prometheus::Gauge* model_version_;
   prometheus::Gauge* loaded_timestamp_;
   prometheus::Counter* reload_success_;

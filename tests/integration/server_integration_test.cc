@@ -87,6 +87,56 @@ TEST_F(ServerTest, RankMatchesTheModelComputedInProcess) {
   }
 }
 
+// Two stages over real gRPC: the server's --retrieve_n applies to whole-catalogue requests,
+// a request's own retrieve_n overrides it within --max_retrieve_n, the response says which
+// stages ran, the ranking is the in-process model's, and the metrics count the calls.
+TEST_F(ServerTest, TwoStagesRankAsTheModelAndAreReportedAndCounted) {
+  RunningServer server(store_, {"--retrieve_n=50", "--max_retrieve_n=1000"});
+  ASSERT_TRUE(server.ok());
+  auto store = SnapshotStore::OpenSecondary(store_);
+  ASSERT_TRUE(store.ok());
+  auto model = LoadModel(**store, 1);
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto stub = server.Ranker();
+
+  for (uint32_t request_n : {0u, 20u, 1000u}) {
+    SCOPED_TRACE(::testing::Message() << "request retrieve_n " << request_n);
+    v1::RankRequest request = Request(42, {}, 10);
+    request.set_retrieve_n(request_n);
+    v1::RankResponse response;
+    ASSERT_TRUE(CallRank(*stub, request, &response).ok());
+    const size_t n = request_n == 0 ? 50 : request_n;
+    const bool two = n < 300;  // the demo catalogue has 300 items
+    EXPECT_EQ(response.stages().retrieval_scored(), two ? 300u : 0u);
+    EXPECT_EQ(response.stages().ranked(), two ? n : 300u);
+    RankQuery query;
+    query.user_id = 42;
+    query.k = 10;
+    query.retrieve_n = n;
+    RankScratch scratch;
+    RankResult expected;
+    (*model)->Rank(query, &scratch, &expected);
+    ASSERT_EQ(response.items_size(), 10);
+    for (int r = 0; r < response.items_size(); ++r) {
+      EXPECT_EQ(response.items(r).item_id(), expected.items[r].id) << r;
+      EXPECT_FLOAT_EQ(response.items(r).score(), expected.items[r].score) << r;
+    }
+  }
+  v1::RankRequest too_many = Request(42, {}, 10);
+  too_many.set_retrieve_n(1001);
+  v1::RankResponse response;
+  const grpc::Status status = CallRank(*stub, too_many, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("max_retrieve_n = 1000"), std::string::npos)
+      << status.error_message();
+
+  const std::string metrics = server.ScrapeMetrics();
+  EXPECT_EQ(testing::MetricValue(metrics, "ranker_rank_stages_total{stages=\"two\"}"), 2);
+  EXPECT_EQ(testing::MetricValue(metrics, "ranker_rank_stages_total{stages=\"one\"}"), 1);
+  EXPECT_EQ(testing::MetricValue(metrics, "ranker_rank_scored_items_count"), 3);
+  EXPECT_EQ(testing::MetricValue(metrics, "ranker_rank_scored_items_sum"), 50 + 20 + 300);
+}
+
 TEST_F(ServerTest, BadRequestsGetTheRightCodeAndNameTheLimit) {
   RunningServer server(store_, {"--max_k=50", "--max_candidates=100"});
   ASSERT_TRUE(server.ok());

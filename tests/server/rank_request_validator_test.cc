@@ -176,6 +176,24 @@ TEST(RankLimitsTest, DefaultsMatchTheDocumentedLimits) {
   EXPECT_EQ(ValidateRankRequest(request, limits).code(), kInvalid);
 }
 
+TEST(RankLimitsTest, RetrieveNIsBoundedByMaxRetrieveN) {
+  RankLimits limits;
+  EXPECT_EQ(limits.retrieve_n, 500u);
+  EXPECT_EQ(limits.max_retrieve_n, 100000u);
+  limits.max_retrieve_n = 50;
+  v1::RankRequest request;
+  request.set_k(5);
+  for (uint32_t n : {0u, 1u, 50u}) {
+    request.set_retrieve_n(n);
+    EXPECT_TRUE(ValidateRankRequest(request, limits).ok()) << n;
+  }
+  request.set_retrieve_n(51);
+  const absl::Status status = ValidateRankRequest(request, limits);
+  EXPECT_EQ(status.code(), kInvalid);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("retrieve_n = 51 exceeds the server's max_retrieve_n = 50"));
+}
+
 }  // namespace
 }  // namespace ranker
 

@@ -15,10 +15,14 @@ using ::ranker::testing::TempDir;
 class CountingObserver final : public RequestObserver {
  public:
   void OnRequest(RpcMethod, grpc::StatusCode code, double) override { ++codes[code]; }
-  void OnRank(size_t, uint32_t, uint32_t) override { ++scored; }
+  void OnRank(const RankStats& stats) override {
+    ++scored;
+    last = stats;
+  }
   void OnHistoryLookup(HistoryLookup) override {}
   std::map<grpc::StatusCode, int> codes;
   int scored = 0;
+  RankStats last;
 };
 
 class RankerServiceTest : public ::testing::Test {
@@ -92,6 +96,53 @@ TEST_F(RankerServiceTest, InvalidRequestsAreRefusedBeforeScoringAndCounted) {
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(observer_.scored, 0);
   EXPECT_EQ(observer_.codes[grpc::StatusCode::INVALID_ARGUMENT], 3);
+}
+
+// The catalogue (80 items) against retrieve_n: the server default, the request's own, at
+// least k, and one stage when N covers the pool; the response and the observer say which.
+TEST_F(RankerServiceTest, RetrieveNChoosesTheStagesAndTheResponseSaysWhichRan) {
+  RankLimits limits;
+  limits.retrieve_n = 30;
+  RankerService service(manager_.get(), limits, &observer_);
+  const auto future = std::chrono::system_clock::now() + std::chrono::seconds(10);
+  struct Case {
+    uint32_t request_n, k;
+    uint64_t retrieval_scored;
+    uint32_t ranked, retrieve_n;
+  };
+  for (const Case& c : {Case{0, 5, 80, 30, 30}, Case{10, 5, 80, 10, 10}, Case{3, 5, 80, 5, 5},
+                        Case{80, 5, 0, 80, 80}, Case{200, 5, 0, 80, 200}}) {
+    SCOPED_TRACE(::testing::Message() << "request retrieve_n " << c.request_n << " k " << c.k);
+    v1::RankRequest request = Request(c.k);
+    request.set_retrieve_n(c.request_n);
+    v1::RankResponse response;
+    ASSERT_TRUE(service.RankBefore(future, request, &response).ok());
+    EXPECT_EQ(response.items_size(), static_cast<int>(c.k));
+    EXPECT_EQ(response.stages().retrieval_scored(), c.retrieval_scored);
+    EXPECT_EQ(response.stages().ranked(), c.ranked);
+    EXPECT_EQ(response.stages().retrieve_n(), c.retrieve_n);
+    EXPECT_EQ(observer_.last.retrieval_scored, c.retrieval_scored);
+    EXPECT_EQ(observer_.last.ranked, c.ranked);
+    EXPECT_EQ(observer_.last.candidates, 80u);
+  }
+}
+
+TEST_F(RankerServiceTest, ServerRetrieveNZeroRanksEverythingInOneStage) {
+  RankLimits limits;
+  limits.retrieve_n = 0;
+  RankerService service(manager_.get(), limits, &observer_);
+  v1::RankResponse one, two;
+  const auto future = std::chrono::system_clock::now() + std::chrono::seconds(10);
+  ASSERT_TRUE(service.RankBefore(future, Request(10), &one).ok());
+  EXPECT_EQ(one.stages().retrieval_scored(), 0u);
+  EXPECT_EQ(one.stages().ranked(), 80u);
+  EXPECT_EQ(one.stages().retrieve_n(), 0u);
+  // The request can still ask for two stages.
+  v1::RankRequest request = Request(10);
+  request.set_retrieve_n(20);
+  ASSERT_TRUE(service.RankBefore(future, request, &two).ok());
+  EXPECT_EQ(two.stages().retrieval_scored(), 80u);
+  EXPECT_EQ(two.stages().ranked(), 20u);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ using ::ranker::testing::TempDir;
 class LookupCounter final : public RequestObserver {
  public:
   void OnRequest(RpcMethod, grpc::StatusCode, double) override {}
-  void OnRank(size_t, uint32_t, uint32_t) override {}
+  void OnRank(const RankStats&) override {}
   void OnHistoryLookup(HistoryLookup result) override { ++lookups[result]; }
   std::map<HistoryLookup, int> lookups;
 };
