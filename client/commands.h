@@ -32,7 +32,8 @@ struct RankCommand {
   std::string exclude;     // comma-separated item ids never returned
   bool include_seen = false;
   uint64_t model_version = 0;
-  uint32_t repeat = 1;  // > 1: print latency percentiles of the repeated call
+  uint32_t repeat = 1;      // > 1: print latency percentiles of the repeated call
+  uint32_t retrieve_n = 0;  // two stages above this many candidates (0 = server default)
 };
 
 int RunRank(const CallOptions& call, const RankCommand& command);

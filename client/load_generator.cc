@@ -31,6 +31,7 @@ std::vector<v1::RankRequest> MakeRequests(const LoadGeneratorOptions& options, u
   for (v1::RankRequest& request : requests) {
     request.set_user_id(rng() % std::max<uint64_t>(1, options.users));
     request.set_k(options.k);
+    request.set_retrieve_n(options.retrieve_n);
     for (int c = 0; c < options.candidates; ++c) {
       request.add_candidate_ids(rng() % std::max<uint64_t>(1, options.items));
     }

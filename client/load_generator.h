@@ -26,6 +26,7 @@ struct LoadGeneratorOptions {
   absl::Duration warmup = absl::Seconds(1);  // calls made but not recorded
   int candidates = 100;                      // 0 = whole catalogue
   uint32_t k = 10;
+  uint32_t retrieve_n = 0;  // RankRequest.retrieve_n (0 = server default)
   uint64_t users = 100000;
   uint64_t items = 10000;  // candidate ids are drawn from [0, items)
   int channels = 2;

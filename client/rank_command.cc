@@ -48,6 +48,15 @@ void PrintRanking(const v1::RankRequest& request, const v1::RankResponse& respon
       break;
   }
   if (response.popularity()) std::printf("no usable history: ranked by popularity\n");
+  const v1::RankStages& stages = response.stages();
+  if (stages.retrieval_scored() > 0) {
+    std::printf(
+        "two stages: retrieval scored %lu items by the dot product, kept %u (N = %u); "
+        "the scorer ranked those\n",
+        stages.retrieval_scored(), stages.ranked(), stages.retrieve_n());
+  } else if (!response.popularity()) {
+    std::printf("one stage: the scorer ranked all %u items\n", stages.ranked());
+  }
   std::printf("%5s %20s %14s\n", "RANK", "ITEM", "SCORE");
   int rank = 0;
   for (const v1::ScoredItem& item : response.items()) {
@@ -81,6 +90,7 @@ int RunRank(const CallOptions& call, const RankCommand& command) {
     }
   }
   request.set_include_seen(command.include_seen);
+  request.set_retrieve_n(command.retrieve_n);
   auto stub = v1::Ranker::NewStub(Connect(call, call.target));
   grpc::ClientContext context;
   SetDeadline(call, &context);

@@ -20,6 +20,10 @@ ABSL_FLAG(std::string, history, "",
           "rank: comma-separated item ids the user saw, oldest first (history models only).");
 ABSL_FLAG(std::string, exclude, "", "rank: comma-separated item ids never to return.");
 ABSL_FLAG(bool, include_seen, false, "rank: history models may return items of the history.");
+ABSL_FLAG(uint32_t, retrieve_n, 0,
+          "rank, bench: two stages when the candidates (the catalogue when none are given) "
+          "number more than this: retrieval by the dot-product term keeps N, the scorer ranks "
+          "them (0 = the server's --retrieve_n).");
 ABSL_FLAG(uint64_t, model_version, 0, "rank, info: pin a loaded model version (0 = current).");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline for each call.");
 ABSL_FLAG(bool, json, false, "Print the response as JSON.");
@@ -60,6 +64,7 @@ Usage: ranker-client COMMAND [--target HOST:PORT] [flags]
 Commands:
   rank     top-k items for a user:  rank --user 42 --k 10 [--candidates 1,2,3] [--exclude 7]
            history models: rank --history 5,9,12 (the items the user saw, oldest first)
+           [--retrieve_n N]: retrieval keeps N by the dot product, the scorer ranks those
   bench    closed-loop load: bench --concurrency 8 --duration 10s --candidates_per_request 100
            [--rpc rank|empty] [--json]; prints QPS, latency percentiles, errors by code
   info     the served model: version, tables (kind, n, m, d), bytes, compression
@@ -95,6 +100,7 @@ LoadGeneratorOptions LoadFlags() {
   load.deadline = absl::GetFlag(FLAGS_timeout);
   load.users = absl::GetFlag(FLAGS_users);
   load.items = absl::GetFlag(FLAGS_items);
+  load.retrieve_n = absl::GetFlag(FLAGS_retrieve_n);
   return load;
 }
 
@@ -121,6 +127,7 @@ int Run(const std::vector<char*>& args) {
     rank.include_seen = absl::GetFlag(FLAGS_include_seen);
     rank.model_version = absl::GetFlag(FLAGS_model_version);
     rank.repeat = absl::GetFlag(FLAGS_repeat);
+    rank.retrieve_n = absl::GetFlag(FLAGS_retrieve_n);
     return RunRank(call, rank);
   }
   if (command == "info") return RunInfo(call, absl::GetFlag(FLAGS_model_version));

@@ -106,6 +106,14 @@ TEST(ClientCliTest, RankInfoHealthAndErrors) {
   ASSERT_EQ(scores.size(), 10u) << out;
   EXPECT_TRUE(std::is_sorted(scores.rbegin(), scores.rend())) << out;
 
+  EXPECT_NE(out.find("one stage: the scorer ranked all 100 items"), std::string::npos) << out;
+  ASSERT_EQ(Client({"rank", target, "--user=42", "--k=5", "--retrieve_n=30"}, &out, &err), 0)
+      << err;
+  EXPECT_NE(out.find("two stages: retrieval scored 100 items by the dot product, kept 30 (N = "
+                     "30); the scorer ranked those"),
+            std::string::npos)
+      << out;
+
   ASSERT_EQ(
       Client({"rank", target, "--user=1", "--k=2", "--candidates=5,6,7", "--json"}, &out, &err), 0);
   EXPECT_NE(out.find("\"model_version\": \"1\""), std::string::npos) << out;
