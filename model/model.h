@@ -112,6 +112,11 @@ class Model {
   // query.retrieve_n, the scorer ranks only the best retrieve_n by the dot-product term (the
   // same ranking as one stage when that keeps every candidate not excluded).
   void Rank(const RankQuery& query, RankScratch* scratch, RankResult* result) const;
+  // Stage 1 alone: the best max(query.retrieve_n, 1) items by u . e_i among the query's
+  // candidates (or the catalogue) not excluded, best first, with their dot-product scores in
+  // result->items. The user vector and exclusions are Rank's; with no known history item
+  // (history mode) there is no user vector and the result is empty.
+  void Retrieve(const RankQuery& query, RankScratch* scratch, RankResult* result) const;
   // Id mode shorthand: no history, no exclusions.
   void Rank(uint64_t user_id, absl::Span<const uint64_t> candidates, size_t k, RankScratch* scratch,
             RankResult* result) const;
@@ -139,6 +144,11 @@ class Model {
   // EmbedHistory with a caller's d-float row buffer (Rank passes scratch).
   void PoolHistory(absl::Span<const uint64_t> history, float* out, float* row, uint32_t* used,
                    uint32_t* unknown) const;
+  // Resets `result`, fills scratch->user (history pooling or the user row) and, unless ranking
+  // by popularity, folds it into the scorer.
+  void PrepareQueryUser(const RankQuery& query, RankScratch* scratch, RankResult* result) const;
+  // Fills scratch->unique_ids: the query's candidates, sorted and deduplicated.
+  void CollectCandidates(const RankQuery& query, RankScratch* scratch) const;
   // Fills scratch->excluded from the query.
   void CollectExcluded(const RankQuery& query, RankScratch* scratch) const;
   // Retrieval (model_retrieve.cc): the best query.retrieve_n by u . e_i, not excluded, into

@@ -92,7 +92,8 @@ void Model::Rank(uint64_t user_id, absl::Span<const uint64_t> candidates, size_t
   Rank(query, scratch, result);
 }
 
-void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* result) const {
+void Model::PrepareQueryUser(const RankQuery& query, RankScratch* scratch,
+                             RankResult* result) const {
   const uint32_t d = item().table.dim();
   result->unknown_users = 0;
   result->unknown_items = 0;
@@ -103,6 +104,9 @@ void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* resul
   result->ranked = 0;
   scratch->user.resize(d);
   scratch->items.resize(kBlockSize * d);
+  scratch->ids.resize(kBlockSize);
+  scratch->indices.resize(kBlockSize);
+  scratch->scores.resize(kBlockSize);
   if (history_mode()) {
     absl::Span<const uint64_t> pooled = query.history;
     if (query.max_history > 0 && pooled.size() > query.max_history) {
@@ -115,14 +119,21 @@ void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* resul
     result->unknown_users = user().ids.ToIndex(query.user_id) ? 0 : 1;
     EmbedUser(query.user_id, scratch->user.data());
   }
+  if (!result->popularity) scorer_.PrepareUser(scratch->user.data(), &scratch->scorer);
+}
+
+void Model::CollectCandidates(const RankQuery& query, RankScratch* scratch) const {
+  std::vector<uint64_t>& unique = scratch->unique_ids;
+  unique.assign(query.candidates.begin(), query.candidates.end());
+  std::sort(unique.begin(), unique.end());
+  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+}
+
+void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* result) const {
+  PrepareQueryUser(query, scratch, result);
   const bool by_popularity = result->popularity;
-  if (!by_popularity) scorer_.PrepareUser(scratch->user.data(), &scratch->scorer);
   CollectExcluded(query, scratch);
   scratch->top_k.Reset(query.k);
-  scratch->ids.resize(kBlockSize);
-  scratch->indices.resize(kBlockSize);
-  scratch->items.resize(kBlockSize * d);
-  scratch->scores.resize(kBlockSize);
 
   size_t count = 0;
   const auto flush = [&] {
@@ -150,10 +161,8 @@ void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* resul
       }
     }
   } else {
-    std::vector<uint64_t>& unique = scratch->unique_ids;
-    unique.assign(query.candidates.begin(), query.candidates.end());
-    std::sort(unique.begin(), unique.end());
-    unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+    CollectCandidates(query, scratch);
+    const std::vector<uint64_t>& unique = scratch->unique_ids;
     if (retrieve && unique.size() > query.retrieve_n) {
       RetrieveFromCandidates(query, scratch, result);
       for (const ScoredId& kept : scratch->retrieved) {

@@ -84,4 +84,26 @@ void Model::RetrieveFromCandidates(const RankQuery& query, RankScratch* scratch,
   scratch->retrieval.TakeInIdOrder(&scratch->retrieved);
 }
 
+void Model::Retrieve(const RankQuery& query, RankScratch* scratch, RankResult* result) const {
+  PrepareQueryUser(query, scratch, result);
+  result->items.clear();
+  if (result->popularity) return;
+  CollectExcluded(query, scratch);
+  RankQuery kept = query;
+  kept.retrieve_n = std::max<size_t>(query.retrieve_n, 1);
+  if (query.candidates.empty()) {
+    RetrieveFromCatalogue(kept, scratch, result);
+    for (const ScoredId& entry : scratch->retrieved) {
+      result->items.push_back({item().ids.ToId(entry.id), entry.score});
+    }
+  } else {
+    CollectCandidates(query, scratch);
+    RetrieveFromCandidates(kept, scratch, result);
+    for (const ScoredId& entry : scratch->retrieved) {
+      result->items.push_back({scratch->unique_ids[entry.id], entry.score});
+    }
+  }
+  std::sort(result->items.begin(), result->items.end(), RanksBefore);
+}
+
 }  // namespace ranker

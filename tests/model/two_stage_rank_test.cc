@@ -139,6 +139,33 @@ TEST_P(TwoStageTest, WholeCatalogueMatchesTheLongWayReference) {
   }
 }
 
+// Stage 1 alone: the reference's top N by the dot product, best first, with those scores.
+TEST_P(TwoStageTest, RetrieveReturnsTheTopNByTheDotProduct) {
+  const std::vector<float> user = User();
+  std::vector<float> e(user.size());
+  for (size_t n : {1, 37, 1500}) {
+    RankResult result;
+    model_->Retrieve(Query(10, n), &scratch_, &result);
+    const std::map<uint64_t, float> retrieved = Retrieved(Catalogue(), n);
+    ASSERT_EQ(result.items.size(), n);
+    EXPECT_EQ(result.retrieval_scored, kItems);
+    for (size_t r = 0; r < n; ++r) {
+      const ScoredId& item = result.items[r];
+      EXPECT_TRUE(retrieved.count(item.id)) << "rank " << r << " id " << item.id;
+      model_->EmbedItem(item.id, e.data());
+      double dot = 0, magnitude = 0;
+      for (size_t j = 0; j < e.size(); ++j) {
+        dot += double{user[j]} * e[j];
+        magnitude += std::abs(double{user[j]} * e[j]);
+      }
+      EXPECT_NEAR(item.score, dot, 1e-5 * magnitude) << "rank " << r;
+      if (r > 0) {
+        EXPECT_FALSE(RanksBefore(item, result.items[r - 1])) << "rank " << r;
+      }
+    }
+  }
+}
+
 TEST_P(TwoStageTest, GivenCandidatesMatchTheLongWayReference) {
   // Duplicates, unknown ids and excluded ids among them.
   std::vector<uint64_t> candidates = {Id(1), 424242, Id(7), Id(7), 5};
