@@ -3,7 +3,9 @@
 //   BM_Score/<candidates>         RankNet scoring (d=64, MLP 192-128-64-1) of a candidate batch
 //   BM_Gemm/<rows>                a plain Eigen GEMM of the first layer's shape: the compute peak
 //   BM_TopK/<n>                   top-10 selection over n scores
-//   BM_ModelRank/<candidates>     Model::Rank end to end in process, with allocations per call
+//   BM_ModelRank/<candidates>/<retrieve_n>  Model::Rank end to end in process (two stages when
+//                                 retrieve_n > 0), with allocations per call
+// Two stages over a 1,000,000-item catalogue: two_stage_benchmarks.cc.
 // Run: build/benchmarks/ranker_benchmarks [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -17,16 +19,7 @@
 #include "model/model.h"
 #include "model/table_sizing.h"
 #include "model/top_k.h"
-
-// Counts heap allocations so BM_ModelRank can report allocations per Rank call.
-static std::atomic<uint64_t> g_allocations{0};
-void* operator new(size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  std::abort();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "benchmarks/allocation_counter.h"
 
 namespace ranker {
 namespace {
@@ -131,22 +124,34 @@ BENCHMARK(BM_TopK)->Arg(100)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(benchma
 
 void BM_ModelRank(benchmark::State& state) {
   const size_t candidates = static_cast<size_t>(state.range(0));
+  RankQuery query;
+  query.k = 10;
+  query.retrieve_n = static_cast<size_t>(state.range(1));
   static auto model = BuildModel(snapshot::MEMCOM, 100000, 10000, 32, {64, 32});
   std::mt19937_64 rng(4);
   std::vector<uint64_t> ids(candidates);
   for (uint64_t& id : ids) id = rng() % 10000;
   RankScratch scratch;
   RankResult result;
-  model->Rank(1, ids, 10, &scratch, &result);  // warm the scratch buffers
-  const uint64_t before = g_allocations.load();
+  query.candidates = ids;
+  query.user_id = 1;
+  model->Rank(query, &scratch, &result);  // warm the scratch buffers
+  const uint64_t before = AllocationCount();
   for (auto _ : state) {
-    model->Rank(state.iterations() % 100000, ids, 10, &scratch, &result);
+    query.user_id = state.iterations() % 100000;
+    model->Rank(query, &scratch, &result);
     benchmark::DoNotOptimize(result.items.data());
   }
   state.counters["allocs/call"] =
-      static_cast<double>(g_allocations.load() - before) / static_cast<double>(state.iterations());
+      static_cast<double>(AllocationCount() - before) / static_cast<double>(state.iterations());
 }
-BENCHMARK(BM_ModelRank)->Arg(0)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ModelRank)
+    ->Args({0, 0})
+    ->Args({100, 0})
+    ->Args({1000, 0})
+    ->Args({0, 500})
+    ->Args({1000, 100})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace ranker

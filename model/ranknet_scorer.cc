@@ -64,7 +64,10 @@ void RankNetScorer::PrepareUser(const float* user, ScorerScratch* scratch) const
   ConstMatrixMap w1(weight(0), h1, 3 * d);
   ConstVectorMap u(user, d);
   VectorMap user_bias(scratch->user_bias.data(), h1);
-  user_bias.noalias() = w1.leftCols(d) * u + ConstVectorMap(bias(0), h1);
+  // Bias first, then the product accumulated into it: "W u + b" in one expression would make
+  // Eigen allocate a temporary for W u on every request.
+  user_bias = ConstVectorMap(bias(0), h1);
+  user_bias.noalias() += w1.leftCols(d) * u;
   MatrixMap folded(scratch->folded.data(), h1, d);
   folded.noalias() = w1.middleCols(d, d) + w1.rightCols(d) * u.asDiagonal();
 }

@@ -1,0 +1,178 @@
+// Two stages over a 1,000,000-item catalogue (issue 13's targets): history model, d = 64,
+// MLP 192-128-64-1, a user of 20 history items, k = 10, one thread.
+//   BM_Retrieval/<kind>/<N>        stage 1 alone (Model::Retrieve)
+//   BM_TwoStageRank/<kind>/<N>     whole-catalogue Rank: retrieval, then the scorer over N
+//   BM_OneStageRank/<kind>         the same Rank in one stage: the scorer over every item
+// Each reports the memory-traffic bound of its work, measured in this process: the bytes the
+// kind's retrieval reads once (the item table's tensors and row index: S and w for memcom, E
+// for full) at this machine's sequential read rate (best of 5 sums over 1 GiB), plus stage
+// 2's FLOPs at the GEMM rate of its first layer's shape; x_bound = time / bound, and GB/s =
+// retrieval bytes / time. allocs/call counts every heap allocation of a warm call.
+#include <benchmark/benchmark.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "benchmarks/allocation_counter.h"
+#include "model/demo_model.h"
+#include "model/model.h"
+
+namespace ranker {
+namespace {
+
+constexpr uint64_t kItems = 1000000;
+constexpr uint32_t kDim = 64;
+constexpr size_t kHistory = 20;
+const std::vector<uint32_t> kHidden = {128, 64};
+
+double BestSeconds(int repeats, const std::function<void()>& work) {
+  double best = 1e30;
+  for (int r = 0; r < repeats; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    work();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                              .count());
+  }
+  return best;
+}
+
+// Bytes per second of a sequential read of 1 GiB (far beyond the caches).
+double SequentialReadRate() {
+  static const double rate = [] {
+    Eigen::VectorXf data = Eigen::VectorXf::Ones(Eigen::Index{1} << 28);
+    float sink = 0;
+    const double seconds = BestSeconds(5, [&] { sink += data.sum(); });
+    benchmark::DoNotOptimize(sink);
+    return static_cast<double>(data.size()) * sizeof(float) / seconds;
+  }();
+  return rate;
+}
+
+// FLOPs per second of the folded first layer's GEMM, [rows x d] x [d x h1].
+double GemmRate(Eigen::Index rows) {
+  static std::map<Eigen::Index, double> rates;
+  auto [it, inserted] = rates.try_emplace(rows, 0.0);
+  if (inserted) {
+    using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    RowMatrix a = RowMatrix::Random(rows, kDim), w = RowMatrix::Random(kHidden[0], kDim);
+    RowMatrix c(rows, kHidden[0]);
+    const double seconds = BestSeconds(50, [&] { c.noalias() = a * w.transpose(); });
+    benchmark::DoNotOptimize(c.data());
+    it->second = 2.0 * static_cast<double>(rows) * kDim * kHidden[0] / seconds;
+  }
+  return it->second;
+}
+
+// Stage 2's FLOPs per item: the folded layer 1, the other layers, the dot term.
+double ScorerFlopsPerItem() {
+  return 2.0 * (kDim * kHidden[0] + kHidden[0] * kHidden[1] + kHidden[1] + kDim);
+}
+
+const Model& CatalogueModel(TableKind kind) {
+  static std::map<TableKind, std::unique_ptr<const Model>> models;
+  std::unique_ptr<const Model>& model = models[kind];
+  if (model == nullptr) {
+    DemoModelOptions options;
+    options.users = 10000000;
+    options.items = kItems;
+    options.d = kDim;
+    options.kind = kind;
+    options.ratio = 16;
+    options.hidden = kHidden;
+    options.user_mode = snapshot::USER_MODE_HISTORY;
+    Snapshot snapshot = *MakeDemoSnapshot(options);
+    model = *Model::Create(snapshot.manifest, std::move(snapshot.tensors));
+  }
+  return *model;
+}
+
+std::vector<uint64_t> History() {
+  std::vector<uint64_t> history;
+  for (uint64_t i = 0; i < kHistory; ++i) history.push_back((i * 48271 + 11) % kItems);
+  return history;
+}
+
+// Times `call` on warm scratch and reports the bound of `retrieval_bytes` read once plus
+// `scored` items through the scorer.
+template <typename Call>
+void RunAgainstBound(benchmark::State& state, const Model& model, size_t scored, Call call) {
+  RankScratch scratch;
+  RankResult result;
+  call(&scratch, &result);  // warm
+  const double bytes = static_cast<double>(model.item().table.resident_bytes());
+  const double bound_seconds =
+      bytes / SequentialReadRate() +
+      (scored == 0 ? 0.0
+                   : ScorerFlopsPerItem() * static_cast<double>(scored) /
+                         GemmRate(static_cast<Eigen::Index>(std::min<size_t>(scored, 1024))));
+  const uint64_t allocations = AllocationCount();
+  for (auto _ : state) {
+    call(&scratch, &result);
+    benchmark::DoNotOptimize(result.items.data());
+  }
+  const double calls = static_cast<double>(state.iterations());
+  state.counters["allocs/call"] = static_cast<double>(AllocationCount() - allocations) / calls;
+  state.counters["bound_ms"] = bound_seconds * 1e3;
+  state.counters["x_bound"] = benchmark::Counter(calls * bound_seconds,
+                                                 benchmark::Counter::kIsRate |
+                                                     benchmark::Counter::kInvert);
+  state.counters["GB/s"] = benchmark::Counter(bytes * calls * 1e-9, benchmark::Counter::kIsRate);
+  state.counters["read_GB/s"] = SequentialReadRate() * 1e-9;
+  state.SetLabel(TableKindName(model.item().table.spec().kind()));
+}
+
+void BM_Retrieval(benchmark::State& state) {
+  const Model& model = CatalogueModel(static_cast<TableKind>(state.range(0)));
+  const std::vector<uint64_t> history = History();
+  RankQuery query;
+  query.history = history;
+  query.retrieve_n = static_cast<size_t>(state.range(1));
+  RunAgainstBound(state, model, 0, [&](RankScratch* scratch, RankResult* result) {
+    model.Retrieve(query, scratch, result);
+  });
+}
+
+void BM_TwoStageRank(benchmark::State& state) {
+  const Model& model = CatalogueModel(static_cast<TableKind>(state.range(0)));
+  const std::vector<uint64_t> history = History();
+  RankQuery query;
+  query.history = history;
+  query.k = 10;
+  query.retrieve_n = static_cast<size_t>(state.range(1));
+  RunAgainstBound(state, model, query.retrieve_n, [&](RankScratch* scratch, RankResult* result) {
+    model.Rank(query, scratch, result);
+  });
+}
+
+void BM_OneStageRank(benchmark::State& state) {
+  const Model& model = CatalogueModel(static_cast<TableKind>(state.range(0)));
+  const std::vector<uint64_t> history = History();
+  RankQuery query;
+  query.history = history;
+  query.k = 10;
+  RunAgainstBound(state, model, kItems, [&](RankScratch* scratch, RankResult* result) {
+    model.Rank(query, scratch, result);
+  });
+}
+
+BENCHMARK(BM_Retrieval)
+    ->Args({snapshot::MEMCOM, 500})
+    ->Args({snapshot::FULL, 500})
+    ->Args({snapshot::HASH, 500})
+    ->Args({snapshot::QR, 500})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TwoStageRank)
+    ->Args({snapshot::MEMCOM, 100})
+    ->Args({snapshot::MEMCOM, 500})
+    ->Args({snapshot::MEMCOM, 2000})
+    ->Args({snapshot::FULL, 500})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OneStageRank)->Arg(snapshot::MEMCOM)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+}  // namespace ranker
