@@ -15,11 +15,11 @@
 #include <new>
 #include <random>
 
+#include "benchmarks/allocation_counter.h"
 #include "model/demo_model.h"
 #include "model/model.h"
 #include "model/table_sizing.h"
 #include "model/top_k.h"
-#include "benchmarks/allocation_counter.h"
 
 namespace ranker {
 namespace {

@@ -35,8 +35,8 @@ double BestSeconds(int repeats, const std::function<void()>& work) {
   for (int r = 0; r < repeats; ++r) {
     const auto start = std::chrono::steady_clock::now();
     work();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                              .count());
+    best = std::min(
+        best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return best;
 }
@@ -118,9 +118,8 @@ void RunAgainstBound(benchmark::State& state, const Model& model, size_t scored,
   const double calls = static_cast<double>(state.iterations());
   state.counters["allocs/call"] = static_cast<double>(AllocationCount() - allocations) / calls;
   state.counters["bound_ms"] = bound_seconds * 1e3;
-  state.counters["x_bound"] = benchmark::Counter(calls * bound_seconds,
-                                                 benchmark::Counter::kIsRate |
-                                                     benchmark::Counter::kInvert);
+  state.counters["x_bound"] = benchmark::Counter(
+      calls * bound_seconds, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["GB/s"] = benchmark::Counter(bytes * calls * 1e-9, benchmark::Counter::kIsRate);
   state.counters["read_GB/s"] = SequentialReadRate() * 1e-9;
   state.SetLabel(TableKindName(model.item().table.spec().kind()));
