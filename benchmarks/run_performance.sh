@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Produces every figure of docs/performance.md in one run (about 10 minutes, ~6 GB of disk for
+# Produces every figure of docs/performance.md in one run (about 12 minutes, ~6 GB of disk for
 # the scale models). Client and server share this machine's cores, so compare ratios.
 # Usage: benchmarks/run_performance.sh [--skip-scale]
 set -euo pipefail
@@ -37,12 +37,22 @@ for rpc in empty rank empty rank; do
 done
 stop_server
 
-echo "== 3. whole-catalogue Rank over 1,000,000 items (d=64, MLP 192-128-64-1)"
-"$BIN/model_store/ranker-store" demo --store "$WORK/catalogue" --users 1000 --items 1000000 \
-  --d 64 --kind memcom --ratio 16 --hidden 128,64 >/dev/null
-start_server "$WORK/catalogue"
-"$BIN/client/ranker-client" rank --target 127.0.0.1:$PORT --user 7 --k 10 --repeat 20 | head -1
+echo "== 3. whole-catalogue Rank over 1,000,000 items (history model, memcom 16x, d=64, MLP 192-128-64-1)"
+"$BIN/model_store/ranker-store" demo --store "$WORK/catalogue" --user_mode history --users 1000 \
+  --items 1000000 --d 64 --kind memcom --ratio 16 --hidden 128,64 --history_users 1000 >/dev/null
+# --max_retrieve_n 1000000 lets one request ask for one stage (N = the catalogue).
+start_server "$WORK/catalogue" --max_retrieve_n 1000000
+for n in 100 500 2000 1000000; do
+  echo "  retrieve_n $n:"
+  "$BIN/client/ranker-client" rank --target 127.0.0.1:$PORT --user 7 --k 10 --retrieve_n $n \
+    --repeat $([ $n = 1000000 ] && echo 10 || echo 200) | grep -E "calls:|stage" | sed 's/^/    /'
+done
 echo "  server RSS $(rss_mib) MiB, model $(model_bytes) bytes"
+echo "== 3b. bench against the 1,000,000-item model: whole catalogue (two stages, N = 500) vs 100 candidates"
+for per_request in 0 100; do
+  "$BIN/client/ranker-client" bench --target 127.0.0.1:$PORT --rpc rank --concurrency 2 \
+    --duration 10s --candidates_per_request $per_request --users 1000 --k 10 --json --progress=false
+done
 stop_server
 
 if [ "$SKIP_SCALE" = 0 ]; then
