@@ -99,6 +99,16 @@ int main(int argc, char** argv) {
   history.add_candidate_ids(3);
   history.add_candidate_ids(45);
   Write(corpus + "/rank_request_fuzzer", "history_request_1", history.SerializeAsString());
+  // Two stages: a request's own retrieve_n, below k, above the fuzzer's max_retrieve_n.
+  for (uint32_t n : {20u, 3u, 5000u}) {
+    ranker::v1::RankRequest two_stages;
+    two_stages.set_user_id(11);
+    two_stages.set_k(10);
+    two_stages.set_retrieve_n(n);
+    for (uint64_t id : {3, 10, 17}) two_stages.add_exclude_ids(id);
+    Write(corpus + "/rank_request_fuzzer", "two_stages_" + std::to_string(n),
+          two_stages.SerializeAsString());
+  }
   std::printf("seeds written to %s\n", corpus.c_str());
   return 0;
 }

@@ -1,7 +1,9 @@
 // Fuzzes request handling on a loaded model: arbitrary bytes as a RankRequest go through the
 // real RankerService (validation, version pinning, unknown-id policy, scoring, response) over
 // a ModelManager that loaded a demo model from a real store, under both unknown-id policies,
-// and over a history model whose users' histories are read from the store per request.
+// and over a history model whose users' histories are read from the store per request. The
+// server's retrieve_n (50) is below the catalogue (200), so whole-catalogue requests run two
+// stages unless the request asks otherwise.
 #include <grpcpp/server_context.h>
 
 #include <cstddef>
@@ -89,6 +91,8 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   ranker::RankLimits limits;
   limits.max_k = 50;
   limits.max_candidates = 500;
+  limits.retrieve_n = 50;
+  limits.max_retrieve_n = 1000;
   services->fallback =
       std::make_unique<ranker::RankerService>(services->manager.get(), limits, &services->observer);
   limits.unknown_ids = ranker::UnknownIdPolicy::kReject;
@@ -115,6 +119,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (static_cast<uint32_t>(response.items_size()) > request.k()) std::abort();
       for (int i = 1; i < response.items_size(); ++i) {
         if (response.items(i - 1).score() < response.items(i).score()) std::abort();
+      }
+      // Two stages score at most N (at least k) items with the scorer, never fewer than k.
+      const ranker::v1::RankStages& stages = response.stages();
+      if (stages.retrieval_scored() > 0 &&
+          (stages.ranked() > stages.retrieve_n() || stages.retrieve_n() < request.k())) {
+        std::abort();
       }
     } else if (status.error_message().empty()) {
       std::abort();  // every refusal must say why
