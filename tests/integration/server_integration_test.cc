@@ -43,6 +43,17 @@ grpc::health::v1::HealthCheckResponse::ServingStatus Health(const RunningServer&
   return response.status();
 }
 
+// Version 1 of the store, loaded in process as the server loads it; nullptr on failure.
+std::unique_ptr<const Model> LoadVersionOne(const std::string& store_path) {
+  auto store = SnapshotStore::OpenSecondary(store_path);
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!store.ok()) return nullptr;
+  auto model = LoadModel(**store, 1);
+  EXPECT_TRUE(model.ok()) << model.status();
+  if (!model.ok()) return nullptr;
+  return *std::move(model);
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -56,10 +67,8 @@ class ServerTest : public ::testing::Test {
 TEST_F(ServerTest, RankMatchesTheModelComputedInProcess) {
   RunningServer server(store_, {"--max_k=400"});
   ASSERT_TRUE(server.ok());
-  auto store = SnapshotStore::OpenSecondary(store_);
-  ASSERT_TRUE(store.ok());
-  auto model = LoadModel(**store, 1);
-  ASSERT_TRUE(model.ok()) << model.status();
+  const std::unique_ptr<const Model> model = LoadVersionOne(store_);
+  ASSERT_NE(model, nullptr);
   auto stub = server.Ranker();
 
   const std::vector<v1::RankRequest> requests = {
@@ -73,10 +82,9 @@ TEST_F(ServerTest, RankMatchesTheModelComputedInProcess) {
     ASSERT_TRUE(CallRank(*stub, request, &response).ok());
     RankScratch scratch;
     RankResult expected;
-    (*model)->Rank(
-        request.user_id(),
-        absl::MakeConstSpan(request.candidate_ids().data(), request.candidate_ids_size()),
-        request.k(), &scratch, &expected);
+    model->Rank(request.user_id(),
+                absl::MakeConstSpan(request.candidate_ids().data(), request.candidate_ids_size()),
+                request.k(), &scratch, &expected);
     EXPECT_EQ(response.model_version(), 1u);
     EXPECT_EQ(response.unknown_ids(), expected.unknown_users + expected.unknown_items);
     ASSERT_EQ(response.items_size(), static_cast<int>(expected.items.size()));
@@ -93,10 +101,8 @@ TEST_F(ServerTest, RankMatchesTheModelComputedInProcess) {
 TEST_F(ServerTest, TwoStagesRankAsTheModelAndAreReportedAndCounted) {
   RunningServer server(store_, {"--retrieve_n=50", "--max_retrieve_n=1000"});
   ASSERT_TRUE(server.ok());
-  auto store = SnapshotStore::OpenSecondary(store_);
-  ASSERT_TRUE(store.ok());
-  auto model = LoadModel(**store, 1);
-  ASSERT_TRUE(model.ok()) << model.status();
+  const std::unique_ptr<const Model> model = LoadVersionOne(store_);
+  ASSERT_NE(model, nullptr);
   auto stub = server.Ranker();
 
   for (uint32_t request_n : {0u, 20u, 1000u}) {
@@ -115,7 +121,7 @@ TEST_F(ServerTest, TwoStagesRankAsTheModelAndAreReportedAndCounted) {
     query.retrieve_n = n;
     RankScratch scratch;
     RankResult expected;
-    (*model)->Rank(query, &scratch, &expected);
+    model->Rank(query, &scratch, &expected);
     ASSERT_EQ(response.items_size(), 10);
     for (int r = 0; r < response.items_size(); ++r) {
       EXPECT_EQ(response.items(r).item_id(), expected.items[r].id) << r;
