@@ -8,6 +8,8 @@
 #include <cstddef>
 
 extern "C" {
+void* __libc_valloc(size_t size);
+void* __libc_pvalloc(size_t size);
 void* __libc_malloc(size_t size);
 void* __libc_calloc(size_t count, size_t size);
 void* __libc_realloc(void* p, size_t size);
@@ -47,6 +49,14 @@ int posix_memalign(void** out, size_t alignment, size_t size) {
   if (p == nullptr) return ENOMEM;
   *out = p;
   return 0;
+}
+void* valloc(size_t size) {
+  Count();
+  return __libc_valloc(size);
+}
+void* pvalloc(size_t size) {
+  Count();
+  return __libc_pvalloc(size);
 }
 void free(void* p) { __libc_free(p); }
 }

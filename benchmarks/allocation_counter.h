@@ -1,5 +1,6 @@
-// Counts every heap allocation of the benchmark binary (it replaces the global operator new),
-// so benchmarks can report allocations per call of the code they time.
+// Counts every heap allocation of the benchmark binary (it interposes the C allocator, which
+// operator new, aligned buffers and Eigen all use), so benchmarks can report allocations per
+// call of the code they time.
 #ifndef RANKER_BENCHMARKS_ALLOCATION_COUNTER_H_
 #define RANKER_BENCHMARKS_ALLOCATION_COUNTER_H_
 
@@ -7,7 +8,8 @@
 
 namespace ranker {
 
-// Allocations through operator new since the process started.
+// Allocations (malloc, calloc, realloc, memalign, aligned_alloc, posix_memalign, valloc,
+// pvalloc) since the process started.
 uint64_t AllocationCount();
 
 }  // namespace ranker

@@ -47,8 +47,6 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
     table.tensors_[t] = *std::move(bytes);
   }
   table.Bind();
-  ASSIGN_OR_RETURN(table.row_index_, BuildDotRowIndex(table.view_));
-  table.Bind();
   return table;
 }
 
@@ -57,6 +55,7 @@ EmbeddingTable& EmbeddingTable::operator=(EmbeddingTable&& other) noexcept {
   spec_ = std::move(other.spec_);
   tensors_ = std::move(other.tensors_);
   row_index_ = std::move(other.row_index_);
+  retrieval_enabled_ = other.retrieval_enabled_;
   forward_ = other.forward_;
   dot_ = other.dot_;
   Bind();
@@ -64,6 +63,14 @@ EmbeddingTable& EmbeddingTable::operator=(EmbeddingTable&& other) noexcept {
   other.dot_ = nullptr;
   other.view_ = TableTensors();
   return *this;
+}
+
+absl::Status EmbeddingTable::EnableRetrieval() {
+  if (retrieval_enabled_) return absl::OkStatus();
+  ASSIGN_OR_RETURN(row_index_, BuildDotRowIndex(view_));
+  Bind();
+  retrieval_enabled_ = true;
+  return absl::OkStatus();
 }
 
 void EmbeddingTable::Bind() {

@@ -51,8 +51,15 @@ class EmbeddingTable {
     forward_->gather(view_, indices, raw_ids, count, out);
   }
 
-  // Retrieval: u . e_i without building e_i (table_dot.h). PrepareDot once per user (it reads
-  // query->user), then any number of DotRange / DotIndices calls.
+  // Builds what retrieval reads beyond the tensors (the row index of table_dot.h, for mixed
+  // hashes and memcom_freq; counted in resident_bytes). Call once, before any Dot* call;
+  // FAILED_PRECONDITION if the rows do not fit the index.
+  absl::Status EnableRetrieval();
+  bool retrieval_enabled() const { return retrieval_enabled_; }
+
+  // Retrieval: u . e_i without building e_i (table_dot.h). REQUIRES: retrieval_enabled().
+  // PrepareDot once per user, then any number of DotRange / DotIndices calls; query->user must
+  // stay valid until the last of them.
   void PrepareDot(DotQuery* query) const { dot_->prepare(view_, query); }
   // scores[r] = u . Embed(first + r). REQUIRES: first + count <= size().
   void DotRange(const DotQuery& query, uint64_t first, size_t count, float* scores) const {
@@ -71,6 +78,7 @@ class EmbeddingTable {
   TableSpec spec_;
   std::array<AlignedBuffer, kMaxTableTensors> tensors_;  // in the layout's order
   DotRowIndex row_index_;
+  bool retrieval_enabled_ = false;
   TableTensors view_;
   const TableForward* forward_ = nullptr;
   const TableDot* dot_ = nullptr;

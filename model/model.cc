@@ -51,6 +51,8 @@ absl::StatusOr<std::unique_ptr<const Model>> Model::Create(Manifest manifest, Te
         absl::StrCat("unknown user mode ", static_cast<int>(manifest.user_mode())));
   }
   ASSIGN_OR_RETURN(model->item_, FeatureIndex(model->features_, "item"));
+  // Only the scored table is ever retrieved from.
+  RETURN_IF_ERROR(model->features_[model->item_].table.EnableRetrieval());
   // A history model without an item_in table has tied tables: item rows are pooled too.
   const bool tied = history && model->FindFeature("item_in") == nullptr;
   const char* user_source = !history ? "user" : tied ? "item" : "item_in";

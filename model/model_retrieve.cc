@@ -50,7 +50,7 @@ void Model::RetrieveFromCatalogue(const RankQuery& query, RankScratch* scratch,
   const uint64_t n = table.size();
   scratch->dot.user = scratch->user.data();
   table.PrepareDot(&scratch->dot);
-  scratch->retrieval.Reset(query.retrieve_n);
+  scratch->retrieval.Reset(std::min<uint64_t>(query.retrieve_n, n));
   float* scores = scratch->scores.data();
   for (uint64_t first = 0; first < n; first += kBlockSize) {
     const size_t count = static_cast<size_t>(std::min<uint64_t>(kBlockSize, n - first));
@@ -77,7 +77,7 @@ void Model::RetrieveFromCandidates(const RankQuery& query, RankScratch* scratch,
   }
   scratch->dot.user = scratch->user.data();
   table.PrepareDot(&scratch->dot);
-  scratch->retrieval.Reset(query.retrieve_n);
+  scratch->retrieval.Reset(std::min(query.retrieve_n, unique.size()));
   float* scores = scratch->scores.data();
   for (size_t first = 0; first < unique.size(); first += kBlockSize) {
     const size_t count = std::min<size_t>(kBlockSize, unique.size() - first);

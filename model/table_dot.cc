@@ -48,10 +48,11 @@ inline void ForEachRun(uint64_t first, size_t count, uint64_t m, Run run) {
   }
 }
 
-// The shared row of dense index i: the load-time index when there is one, else i mod m.
+// The shared (which = 0) or second row of dense index i: the load-time index when there is
+// one, else computed.
 inline uint64_t RowOf(const TableTensors& t, size_t which, uint64_t i) {
-  return t.rows[which] != nullptr ? t.rows[which][i]
-                                  : (which == 0 ? i % t.spec->m() : SecondRow(*t.spec, i));
+  if (t.rows[which] != nullptr) return t.rows[which][i];
+  return which == 0 ? SharedRow(*t.spec, i) : SecondRow(*t.spec, i);
 }
 
 struct Full {

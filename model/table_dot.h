@@ -36,10 +36,13 @@ absl::StatusOr<DotRowIndex> BuildDotRowIndex(const TableTensors& tensors);
 
 // One user's retrieval state, reused across requests (grows to the largest table seen).
 struct DotQuery {
-  const float* user = nullptr;     // d floats, borrowed for the request
+  // d floats, borrowed: read by prepare and by some kinds' scores (full, qr's unknown ids), so
+  // valid until the last score of the request.
+  const float* user = nullptr;
   AlignedVector<float> projected;  // the kind's per-user vectors (see above)
 };
 
+// The scores read the table's row index where BuildDotRowIndex builds one (tensors.rows).
 struct TableDot {
   TableKind kind;
   // Fills query->projected from query->user.

@@ -87,6 +87,11 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.limits.max_history = absl::GetFlag(FLAGS_max_history);
   config.limits.retrieve_n = absl::GetFlag(FLAGS_retrieve_n);
   config.limits.max_retrieve_n = absl::GetFlag(FLAGS_max_retrieve_n);
+  if (config.limits.retrieve_n > config.limits.max_retrieve_n) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--retrieve_n ", config.limits.retrieve_n, " exceeds --max_retrieve_n ",
+        config.limits.max_retrieve_n, ": requests could not ask for the server's own default"));
+  }
   config.history_cache_bytes = size_t{absl::GetFlag(FLAGS_history_cache_mb)} << 20;
   config.limits.max_concurrent = std::max<uint32_t>(1, absl::GetFlag(FLAGS_max_concurrent_ranks));
   const std::string unknown = absl::GetFlag(FLAGS_unknown_ids);

@@ -37,6 +37,17 @@ void ExpectClose(float got, const LongDot& want, const std::string& where) {
   EXPECT_NEAR(got, want.value, 1e-5 * want.magnitude + 1e-30) << where;
 }
 
+// Bytes of a table's tensors as its layout declares them.
+size_t TensorBytes(const TableSpec& spec) {
+  size_t bytes = 0;
+  for (const TensorLayout& tensor : FindTableLayout(spec.kind())->tensors) {
+    size_t elements = 1;
+    for (uint64_t extent : TensorShape(tensor, spec)) elements *= extent;
+    bytes += elements * (TensorDType(tensor) == snapshot::FLOAT32 ? 4 : 8);
+  }
+  return bytes;
+}
+
 using Param = std::tuple<TableKind, snapshot::HashKind>;
 
 class TableDotTest : public ::testing::TestWithParam<Param> {
@@ -123,12 +134,7 @@ TEST_P(TableDotTest, IndexScoresEqualTheLongWayIncludingUnknownIds) {
 
 TEST_P(TableDotTest, RowIndexIsBuiltOnlyWhereTheRowsAreNotIModM) {
   const TableSpec& spec = table().spec();
-  size_t tensor_bytes = 0;
-  for (const TensorLayout& tensor : FindTableLayout(spec.kind())->tensors) {
-    size_t elements = 1;
-    for (uint64_t extent : TensorShape(tensor, spec)) elements *= extent;
-    tensor_bytes += elements * (TensorDType(tensor) == snapshot::FLOAT32 ? 4 : 8);
-  }
+  const size_t tensor_bytes = TensorBytes(spec);
   const bool mixed_rows =
       spec.hash() == snapshot::MIX && spec.kind() != snapshot::FULL && spec.kind() != snapshot::QR;
   const size_t index_rows = spec.kind() == snapshot::MEMCOM_FREQ ? 1
@@ -136,6 +142,10 @@ TEST_P(TableDotTest, RowIndexIsBuiltOnlyWhereTheRowsAreNotIModM) {
                             : spec.kind() == snapshot::MEMCOM2   ? 2
                                                                  : 1;
   EXPECT_EQ(table().resident_bytes(), tensor_bytes + index_rows * spec.n() * sizeof(uint32_t));
+  // Only the scored table is retrieved from: the user table gets no index.
+  const EmbeddingTable& users = model_->user().table;
+  EXPECT_FALSE(users.retrieval_enabled());
+  EXPECT_EQ(users.resident_bytes(), TensorBytes(users.spec()));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, TableDotTest,

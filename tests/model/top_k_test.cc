@@ -44,5 +44,27 @@ TEST(TopKTest, NanRanksLast) {
   EXPECT_EQ(got[1].id, 2u);
 }
 
+TEST(TopKTest, FullWorstScoreAndIdOrder) {
+  TopK top;
+  top.Reset(3);
+  EXPECT_FALSE(top.full());
+  for (auto [id, score] : {std::pair<uint64_t, float>{9, 0.5f}, {2, 0.9f}, {5, 0.1f}}) {
+    top.Push(id, score);
+  }
+  ASSERT_TRUE(top.full());
+  EXPECT_EQ(top.worst_score(), 0.1f);
+  top.Push(7, 0.7f);  // evicts id 5
+  EXPECT_EQ(top.worst_score(), 0.5f);
+  top.Push(1, 0.5f);  // ties the worst with a lower id: evicts id 9
+  EXPECT_EQ(top.worst_score(), 0.5f);
+  std::vector<ScoredId> kept;
+  top.TakeInIdOrder(&kept);
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_EQ(kept[0].id, 1u);
+  EXPECT_EQ(kept[1].id, 2u);
+  EXPECT_EQ(kept[2].id, 7u);
+  EXPECT_FALSE(top.full());  // taken: empty again
+}
+
 }  // namespace
 }  // namespace ranker

@@ -20,7 +20,7 @@ namespace {
 
 constexpr uint64_t kItems = 3 * Model::kBlockSize + 5;
 
-using Param = std::tuple<TableKind, snapshot::UserMode>;
+using Param = std::tuple<TableKind, snapshot::UserMode, snapshot::HashKind>;
 
 class TwoStageTest : public ::testing::TestWithParam<Param> {
  protected:
@@ -36,7 +36,7 @@ class TwoStageTest : public ::testing::TestWithParam<Param> {
     options.hidden = {24, 8};
     options.dot_weight = 0.7f;
     options.sparse_item_ids = true;  // wire ids 7 i + 3: keys and ids differ
-    options.hash = snapshot::MIX;
+    options.hash = std::get<2>(GetParam());
     Snapshot snapshot = *MakeDemoSnapshot(options);
     auto model = Model::Create(snapshot.manifest, std::move(snapshot.tensors));
     ASSERT_TRUE(model.ok()) << model.status();
@@ -167,8 +167,9 @@ TEST_P(TwoStageTest, RetrieveReturnsTheTopNByTheDotProduct) {
 }
 
 TEST_P(TwoStageTest, GivenCandidatesMatchTheLongWayReference) {
-  // Duplicates, unknown ids and excluded ids among them.
-  std::vector<uint64_t> candidates = {Id(1), 424242, Id(7), Id(7), 5};
+  // Duplicates, unknown ids and excluded ids among them (123456789: unknown and excluded, so
+  // not counted as unknown).
+  std::vector<uint64_t> candidates = {Id(1), 424242, Id(7), Id(7), 5, 123456789};
   for (uint64_t i = 0; i < kItems; i += 3) candidates.push_back(Id(i));
   RankQuery query = Query(20, 64);
   query.candidates = candidates;
@@ -215,10 +216,12 @@ TEST_P(TwoStageTest, RetrieveNAtLeastThePoolRunsOneStage) {
 INSTANTIATE_TEST_SUITE_P(
     AllKinds, TwoStageTest,
     ::testing::Combine(::testing::ValuesIn(testing::AllTableKindsInProto()),
-                       ::testing::Values(snapshot::USER_MODE_ID, snapshot::USER_MODE_HISTORY)),
+                       ::testing::Values(snapshot::USER_MODE_ID, snapshot::USER_MODE_HISTORY),
+                       ::testing::Values(snapshot::IDENTITY, snapshot::MIX)),
     [](const ::testing::TestParamInfo<Param>& param) {
       return TableKindName(std::get<0>(param.param)) +
-             (std::get<1>(param.param) == snapshot::USER_MODE_HISTORY ? "_history" : "_id");
+             (std::get<1>(param.param) == snapshot::USER_MODE_HISTORY ? "_history" : "_id") +
+             (std::get<2>(param.param) == snapshot::MIX ? "_mix" : "_identity");
     });
 
 TEST(TwoStageRankTest, PopularityRankingNeverRetrieves) {
