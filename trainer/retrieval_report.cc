@@ -36,15 +36,17 @@ void AppendSummary(const std::vector<RetrievalDatasetResult>& results, std::stri
     for (const RetrievalDatasetResult& r : results) {
       if (m >= r.models.size()) continue;
       const ModelCurve& c = r.models[m].curve;
-      per_set.push_back(absl::StrCat(r.name, " ", SmallestWithin(r.models[m], false), " [",
+      per_set.push_back(absl::StrCat(r.name, ": ", SmallestWithin(r.models[m], false), " [",
                                      SmallestWithin(r.models[m], true), "], MLP in use in ",
                                      c.mlp_seeds, " of ", c.seed_exhaustive.size(), " seeds"));
     }
     const RetrievalModelResult& model = results[0].models[m];
     absl::StrAppend(md, "- ", RetrievalLabel(model.method, model.ratio), ": N = ", *n, " [",
-                    *strict, "] (", absl::StrJoin(per_set, ", "), ")\n");
+                    *strict, "] (", absl::StrJoin(per_set, "; "), ")\n");
   }
-  absl::StrAppend(md, "- every model above: **N = ", all, "** [", all_strict, "]\n\n");
+  absl::StrAppend(md, "- every model above: **N = ", all, "** [", all_strict,
+                  "]: from it on, every model measured is within ", kWithinPercent,
+                  "% on every set\n\n");
   std::vector<std::string> gains;
   for (const RetrievalDatasetResult& r : results) {
     for (const RetrievalModelResult& model : r.models) {
@@ -63,19 +65,27 @@ void AppendSummary(const std::vector<RetrievalDatasetResult>& results, std::stri
   }
 }
 
+std::string MlpText(const ModelCurve& c) {
+  const size_t seeds = c.seed_exhaustive.size();
+  if (c.mlp_seeds == 0) {
+    return "The served scorer never uses its MLP here: it orders items as stage 1 does, so two "
+           "stages keep its top 10 at any N >= 10 (up to float rounding).";
+  }
+  return absl::StrCat("The served scorer uses its MLP in ", c.mlp_seeds, " of ", seeds,
+                      static_cast<size_t>(c.mlp_seeds) < seeds
+                          ? " seeds (in the others it ranks as the dot product alone)."
+                          : " seeds.");
+}
+
 void AppendModelTable(const RetrievalDatasetResult& r, const RetrievalModelResult& model,
                       std::string* md) {
   const ModelCurve& c = model.curve;
   absl::StrAppendFormat(
       md,
       "#### %s on %s\n\nExhaustive nDCG@10 %.4f ± %.4f (seeds %.4f–%.4f; weight decay %.0e). "
-      "The served scorer uses its MLP in %d of %zu seeds%s.\n\n",
+      "%s\n\n",
       RetrievalLabel(model.method, model.ratio), r.name, c.exhaustive.mean, c.exhaustive.stderr_,
-      Min(c.seed_exhaustive), Max(c.seed_exhaustive), model.weight_decay, c.mlp_seeds,
-      c.seed_exhaustive.size(),
-      static_cast<size_t>(c.mlp_seeds) < c.seed_exhaustive.size()
-          ? " (in the others it ranks as the dot product alone)"
-          : "");
+      Min(c.seed_exhaustive), Max(c.seed_exhaustive), model.weight_decay, MlpText(c));
   absl::StrAppend(md,
                   "| N | nDCG@10, two stages | rel. diff vs exhaustive | recall of the "
                   "exhaustive top 10 in stage 1 |\n",
@@ -135,7 +145,7 @@ std::string RetrievalMarkdown(const RetrievalOptions& options,
       "best validation epoch of two phases, the dot product alone and then the MLP on top "
       "(`trainer/trainer.h`); when that epoch is in the first phase, the served MLP's output "
       "layer is zero, the scorer ranks as the dot product alone, and two stages keep the "
-      "exhaustive top 10 at every N >= 10 by construction.\n\n");
+      "exhaustive top 10 at every N >= 10 by construction (up to float rounding).\n\n");
   if (plot) {
     md += "![two-stage nDCG@10 and recall against N](results_retrieval.png)\n\n";
   }
@@ -150,21 +160,22 @@ std::string RetrievalMarkdown(const RetrievalOptions& options,
 
 std::string RetrievalCsv(const std::vector<RetrievalDatasetResult>& results) {
   std::string csv =
-      "dataset,method,ratio,catalogue,users,seeds,retrieve_n,ndcg_two_stages,ndcg_two_stages_se,"
-      "ndcg_exhaustive,ndcg_exhaustive_se,difference,difference_se,relative_difference_percent,"
-      "relative_difference_se_percent,recall_exhaustive_top10,recall_exhaustive_top10_se\n";
+      "dataset,method,ratio,catalogue,users,seeds,mlp_seeds,retrieve_n,ndcg_two_stages,"
+      "ndcg_two_stages_se,ndcg_exhaustive,ndcg_exhaustive_se,difference,difference_se,"
+      "relative_difference_percent,relative_difference_se_percent,"
+      "recall_exhaustive_top10,recall_exhaustive_top10_se\n";
   for (const RetrievalDatasetResult& r : results) {
     for (const RetrievalModelResult& model : r.models) {
       const ModelCurve& c = model.curve;
       for (const CurvePoint& p : c.points) {
         absl::StrAppendFormat(&csv,
-                              "%s,%s,%g,%zu,%zu,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.4f,%.4f,"
+                              "%s,%s,%g,%zu,%zu,%zu,%d,%zu,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.4f,%.4f,"
                               "%.6f,%.6f\n",
                               r.name, SweepMethodName(model.method), model.ratio, r.items, p.ndcg.n,
-                              c.seed_exhaustive.size(), p.n, p.ndcg.mean, p.ndcg.stderr_,
-                              c.exhaustive.mean, c.exhaustive.stderr_, p.difference.mean,
-                              p.difference.stderr_, p.relative, p.relative_se, p.recall.mean,
-                              p.recall.stderr_);
+                              c.seed_exhaustive.size(), c.mlp_seeds, p.n, p.ndcg.mean,
+                              p.ndcg.stderr_, c.exhaustive.mean, c.exhaustive.stderr_,
+                              p.difference.mean, p.difference.stderr_, p.relative, p.relative_se,
+                              p.recall.mean, p.recall.stderr_);
       }
     }
   }
@@ -177,7 +188,7 @@ std::string RetrievalPlotScript(const std::vector<RetrievalDatasetResult>& resul
       "# Generated by ranker-train retrieval; run: gnuplot results_retrieval.gp\n",
       "set terminal pngcairo size ", 640 * columns, ",900 font 'sans,10'\n",
       "set termoption noenhanced\nset output 'results_retrieval.png'\n", "set multiplot layout 2,",
-      columns, "\nset logscale x 10\nset grid\nset key bottom right font 'sans,8'\n",
+      columns, "\nset logscale x 10\nset grid\nset key font 'sans,8'\n",
       "set xlabel 'N (stage 1 keeps the best N by u . e_i; last point: the catalogue)'\n");
   for (size_t d = 0; d < results.size(); ++d) {
     const RetrievalDatasetResult& r = results[d];
@@ -191,9 +202,10 @@ std::string RetrievalPlotScript(const std::vector<RetrievalDatasetResult>& resul
   }
   // Row 1: nDCG@10, each model's exhaustive level dashed in its colour. Row 2: recall.
   for (int row = 0; row < 2; ++row) {
-    gp += row == 0 ? "set ylabel 'test nDCG@10'\nset autoscale y\n"
+    gp += row == 0 ? "set ylabel 'test nDCG@10'\nset autoscale y\nset key right center\n"
                    : "set ylabel 'recall of the exhaustive top 10 in stage 1'\n"
-                     "set yrange [0:1.05]\n";
+                     "set key bottom right\n"
+                     "set yrange [*:1.02]\n";
     for (size_t d = 0; d < results.size(); ++d) {
       const RetrievalDatasetResult& r = results[d];
       std::vector<std::string> parts;

@@ -188,8 +188,11 @@ TEST(RetrievalReportTest, MarkdownCsvAndPlotScript) {
   EXPECT_THAT(md, HasSubstr("Produced by one command (2 minutes on "));
   EXPECT_THAT(md, HasSubstr("```sh\nthe command\n```"));
   EXPECT_THAT(md, HasSubstr("![two-stage nDCG@10 and recall against N](results_retrieval.png)"));
-  EXPECT_THAT(md, HasSubstr("- history memcom 16x / memcom 16x: N = 100 [100] (tiny 100 [100]"));
-  EXPECT_THAT(md, HasSubstr("- every model above: **N = 100** [100]"));
+  EXPECT_THAT(md,
+              HasSubstr("- history memcom 16x / memcom 16x: N = 100 [100] (tiny: 100 [100], MLP in "
+                        "use in 0 of 1 seeds)\n"));
+  EXPECT_THAT(md, HasSubstr("- every model above: **N = 100** [100]: from it on"));
+  EXPECT_THAT(md, HasSubstr("The served scorer never uses its MLP here"));
   EXPECT_THAT(md, HasSubstr("more than 1% at: tiny, history memcom 16x / memcom 16x, N = 100"));
   EXPECT_THAT(md, HasSubstr("### tiny (3 users, 300 items, 40 interactions)"));
   EXPECT_THAT(md, HasSubstr("| 10 | 0.0000 ± 0.0000 | -5.00% ± 0.00% | 0.500 ± 0.000 |"));
