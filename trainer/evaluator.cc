@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 #include <thread>
+#include <utility>
 
 namespace ranker {
 namespace {
@@ -21,13 +22,16 @@ const std::vector<uint32_t>& Relevant(const UserSplit& s, HeldOut part) {
   return part == HeldOut::kTest ? s.test : s.validation;
 }
 
+// `ranked`: per user, or empty when not kept.
 Evaluation Collect(const std::vector<double>& ndcg, const std::vector<double>& recall,
-                   const std::vector<char>& counted) {
+                   const std::vector<char>& counted,
+                   std::vector<std::vector<uint32_t>> ranked = {}) {
   Evaluation e;
   for (size_t u = 0; u < counted.size(); ++u) {
     if (!counted[u]) continue;
     e.per_user_ndcg.push_back(ndcg[u]);
     e.per_user_recall.push_back(recall[u]);
+    if (!ranked.empty()) e.per_user_ranked.push_back(std::move(ranked[u]));
   }
   e.ndcg = Summarize(e.per_user_ndcg);
   e.recall = Summarize(e.per_user_recall);
@@ -37,10 +41,12 @@ Evaluation Collect(const std::vector<double>& ndcg, const std::vector<double>& r
 }  // namespace
 
 Evaluation EvaluateModel(const Model& model, const Dataset& dataset, const Split& split,
-                         HeldOut part, int threads, size_t max_history) {
+                         HeldOut part, int threads, size_t max_history, size_t retrieve_n,
+                         size_t keep) {
   const size_t users = split.users.size();
   std::vector<double> ndcg(users, 0), recall(users, 0);
   std::vector<char> counted(users, 0);
+  std::vector<std::vector<uint32_t>> kept(keep > 0 ? users : 0);
   const auto work = [&](size_t first, size_t step) {
     RankScratch scratch;
     RankResult result;
@@ -50,40 +56,40 @@ Evaluation EvaluateModel(const Model& model, const Dataset& dataset, const Split
       const UserSplit& s = split.users[u];
       const std::vector<uint32_t>& relevant = Relevant(s, part);
       if (relevant.empty()) continue;
-      const std::vector<uint32_t> known = Known(s, part);
+      RankQuery query;
+      // Excluded in the query rather than filtered afterwards, so that two stages retrieve
+      // from the items that can be recommended (one stage ranks the same either way).
+      exclude.clear();
+      for (uint32_t index : Known(s, part)) exclude.push_back(dataset.item_ids[index]);
+      query.exclude = exclude;
       if (model.history_mode()) {
-        // The user is what they saw most recently; everything they saw is excluded.
+        // The user is what they saw most recently (already excluded: the known items).
         history.clear();
         for (uint32_t index : RecentHistory(s, part == HeldOut::kTest, max_history)) {
           history.push_back(dataset.item_ids[index]);
         }
-        exclude.clear();
-        for (uint32_t index : known) exclude.push_back(dataset.item_ids[index]);
-        RankQuery query;
         query.history = history;
-        query.exclude = exclude;
-        query.k = kCutoff;
-        model.Rank(query, &scratch, &result);
       } else {
-        model.Rank(dataset.user_ids[u], {}, kCutoff + known.size(), &scratch, &result);
+        query.user_id = dataset.user_ids[u];
       }
+      query.k = std::max(keep, kCutoff);
+      query.retrieve_n = retrieve_n;
+      model.Rank(query, &scratch, &result);
       ranked.clear();
       for (const ScoredId& item : result.items) {
-        const uint32_t index = static_cast<uint32_t>(*model.item().ids.ToIndex(item.id));
-        if (std::binary_search(known.begin(), known.end(), index)) continue;
-        ranked.push_back(index);
-        if (ranked.size() == kCutoff) break;
+        ranked.push_back(static_cast<uint32_t>(*model.item().ids.ToIndex(item.id)));
       }
       ndcg[u] = NdcgAtK(ranked, relevant, kCutoff);
       recall[u] = RecallAtK(ranked, relevant, kCutoff);
       counted[u] = 1;
+      if (keep > 0) kept[u] = ranked;
     }
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) pool.emplace_back(work, t, threads);
   work(0, std::max(1, threads));
   for (auto& thread : pool) thread.join();
-  return Collect(ndcg, recall, counted);
+  return Collect(ndcg, recall, counted, std::move(kept));
 }
 
 Evaluation EvaluatePopularity(const Split& split, HeldOut part) {

@@ -14,6 +14,7 @@
 #include "model/table_sizing.h"
 #include "model_store/history_store.h"
 #include "model_store/snapshot_store.h"
+#include "trainer/retrieval.h"
 #include "trainer/sweep.h"
 #include "trainer/sweep_method.h"
 #include "trainer/trainer.h"
@@ -49,8 +50,8 @@ ABSL_FLAG(double, embedding_lr, 0.05, "Adagrad learning rate of the tables.");
 ABSL_FLAG(double, scorer_lr, 0.002, "Adam learning rate of the scorer.");
 // Optional so that the sweep can tell a chosen value from the default.
 ABSL_FLAG(std::optional<double>, weight_decay, std::nullopt,
-          "L2 on touched table rows (train: 1e-5 if not given). sweep: if given, every run uses "
-          "it; otherwise each configuration picks one from a small grid on validation.");
+          "L2 on touched table rows (train: 1e-5 if not given). sweep, retrieval: if given, every "
+          "run uses it; otherwise each configuration picks one from a small grid on validation.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the split, initialisation and sampling.");
 ABSL_FLAG(int, threads, 2,
           "Threads that split each training batch; results depend on the seed and the thread "
@@ -64,16 +65,27 @@ ABSL_FLAG(uint32_t, history_cap, 200,
           "train --publish: most items kept per user in the stored histories (the newest "
           "distinct ones); use the same cap as `ranker-store history import`.");
 ABSL_FLAG(std::string, datasets, "",
-          "sweep: NAME=PATH,... e.g. ml-100k=../shared/data/ml-100k/u.data");
-ABSL_FLAG(std::string, ratios, "4,16,64", "sweep: compression ratios.");
-ABSL_FLAG(std::string, methods, ranker::SweepMethodNames(ranker::DefaultSweepMethods()),
-          "sweep: methods besides popularity, which is always run (full and dot are "
-          "uncompressed; dot is the dot product alone).");
-ABSL_FLAG(int, seeds, 3, "sweep: seeds per configuration.");
+          "sweep, retrieval: NAME=PATH,... e.g. ml-100k=../shared/data/ml-100k/u.data");
+// --ratios and --methods default to the command's own defaults (empty: not given).
+ABSL_FLAG(std::string, ratios, "",
+          "sweep: compression ratios (default 4,16,64). retrieval: those of compressed user-ID "
+          "methods (default 16).");
+ABSL_FLAG(std::string, methods, "",
+          absl::StrCat("sweep: methods besides popularity, which is always run (full and dot are "
+                       "uncompressed; dot is the dot product alone; default ",
+                       ranker::SweepMethodNames(ranker::DefaultSweepMethods()),
+                       "). retrieval: the models measured (default ",
+                       ranker::SweepMethodNames(ranker::DefaultRetrievalMethods()), ")."));
+ABSL_FLAG(int, seeds, 3, "sweep, retrieval: seeds per configuration.");
+ABSL_FLAG(std::string, retrieve_ns, "10,20,50,100,200,500,1000,2000,5000",
+          "retrieval: the Ns stage 1 keeps (positive); each dataset's catalogue size is always "
+          "added as the last N, and Ns at or above it are dropped.");
 ABSL_FLAG(std::string, history_weight_decays, "1e-4",
-          "sweep: weight decays history models try on seed 1's validation split (one value: no "
-          "search).");
-ABSL_FLAG(std::string, out, "docs", "sweep: directory for results.md, results.csv, results.png.");
+          "sweep, retrieval: weight decays history models try on seed 1's validation split (one "
+          "value: no search).");
+ABSL_FLAG(std::string, out, "docs",
+          "sweep: directory for results.md, results.csv, results.png. retrieval: for "
+          "results_retrieval.md, .csv, .gp and .png.");
 
 namespace ranker {
 namespace {
@@ -81,15 +93,28 @@ namespace {
 constexpr char kUsage[] = R"(ranker-train: train and evaluate MEmCom ranking models.
 
 Usage:
-  ranker-train train --data PATH [--kind memcom --ratio 16 --d 64 --scorer mlp+dot]                     [--user_mode history|id --output_kind full --output_ratio 1 --tied]
+  ranker-train train --data PATH [--kind memcom --ratio 16 --d 64 --scorer mlp+dot]
+                     [--user_mode history|id --output_kind full --output_ratio 1 --tied]
                      [--max_history 200]
                      [--seed 1] [--publish STORE]
   ranker-train sweep --datasets ml-100k=PATH,ml-latest-small=PATH [--seeds 3] [--out docs]
+  ranker-train retrieval --datasets ml-100k=PATH,ml-latest-small=PATH [--seeds 3 --threads 2]
+                     [--methods history:memcom@16+full,history:memcom@16+memcom@16,full,memcom]
+                     [--ratios 16] [--retrieve_ns 10,20,50,100,200,500,1000,2000,5000]
+                     [--out docs]
 
 Protocol: per user in time order, the last 20% of interactions are test, the 10% before them
 validation, the rest training. Early stopping and model selection use validation only. nDCG@10
 and Recall@10 rank the full catalogue minus the user's known items, every held-out item
-relevant; means with standard errors over users.)";
+relevant; means with standard errors over users.
+
+retrieval (issue 13): trains each model as the sweep does (same splits, seeds, weight-decay
+search), then ranks the test split exhaustively (the scorer over the whole catalogue) and in
+two stages at every N (stage 1 keeps the best N by the dot-product term u . e_i, stage 2 ranks
+them with the scorer). Writes results_retrieval.md (included by the next `sweep` into
+results.md), .csv and .png: nDCG@10 against N, its paired relative difference to the
+exhaustive ranking, the recall of the exhaustive top 10 inside stage 1's N, and the smallest N
+within 1% on every set.)";
 
 absl::StatusOr<std::vector<uint32_t>> ParseWidths(const std::string& text) {
   std::vector<uint32_t> widths;
@@ -191,48 +216,88 @@ absl::Status TrainCommand() {
   return absl::OkStatus();
 }
 
-absl::Status SweepCommand() {
-  SweepOptions sweep;
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DatasetsFromFlag() {
+  std::vector<std::pair<std::string, std::string>> datasets;
   for (absl::string_view entry :
        absl::StrSplit(absl::GetFlag(FLAGS_datasets), ',', absl::SkipEmpty())) {
     std::vector<std::string> parts = absl::StrSplit(entry, absl::MaxSplits('=', 1));
     if (parts.size() != 2) {
       return absl::InvalidArgumentError(absl::StrCat("--datasets: '", entry, "' is not NAME=PATH"));
     }
-    sweep.datasets.push_back({parts[0], parts[1]});
+    datasets.push_back({parts[0], parts[1]});
   }
-  if (sweep.datasets.empty()) return absl::InvalidArgumentError("--datasets is required");
-  sweep.ratios.clear();
+  if (datasets.empty()) return absl::InvalidArgumentError("--datasets is required");
+  return datasets;
+}
+
+// Keeps `*ratios` (the command's default) when --ratios is empty.
+absl::Status RatiosFromFlag(std::vector<double>* ratios) {
+  if (absl::GetFlag(FLAGS_ratios).empty()) return absl::OkStatus();
+  ratios->clear();
   for (absl::string_view r : absl::StrSplit(absl::GetFlag(FLAGS_ratios), ',', absl::SkipEmpty())) {
     double ratio = 0;
-    if (!absl::SimpleAtod(r, &ratio)) return absl::InvalidArgumentError("bad --ratios");
-    sweep.ratios.push_back(ratio);
+    if (!absl::SimpleAtod(r, &ratio)) {
+      return absl::InvalidArgumentError(absl::StrCat("--ratios: '", r, "' is not a number"));
+    }
+    ratios->push_back(ratio);
   }
-  ASSIGN_OR_RETURN(sweep.methods, ParseSweepMethods(absl::GetFlag(FLAGS_methods)));
-  sweep.seeds = absl::GetFlag(FLAGS_seeds);
-  sweep.out_dir = absl::GetFlag(FLAGS_out);
-  ASSIGN_OR_RETURN(sweep.base, OptionsFromFlags());
-  sweep.history_weight_decay_grid.clear();
+  return absl::OkStatus();
+}
+
+// Keeps `*methods` (the command's default) when --methods is empty.
+absl::Status MethodsFromFlag(std::vector<SweepMethod>* methods) {
+  if (absl::GetFlag(FLAGS_methods).empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(*methods, ParseSweepMethods(absl::GetFlag(FLAGS_methods)));
+  return absl::OkStatus();
+}
+
+// The sweep's training protocol from the flags: methods and ratios are left to the caller.
+absl::Status ProtocolFromFlags(SweepOptions* sweep) {
+  ASSIGN_OR_RETURN(sweep->datasets, DatasetsFromFlag());
+  sweep->seeds = absl::GetFlag(FLAGS_seeds);
+  sweep->out_dir = absl::GetFlag(FLAGS_out);
+  ASSIGN_OR_RETURN(sweep->base, OptionsFromFlags());
+  sweep->history_weight_decay_grid.clear();
   for (absl::string_view w :
        absl::StrSplit(absl::GetFlag(FLAGS_history_weight_decays), ',', absl::SkipEmpty())) {
     float wd = 0;
     if (!absl::SimpleAtof(w, &wd)) return absl::InvalidArgumentError("bad --history_weight_decays");
-    sweep.history_weight_decay_grid.push_back(wd);
+    sweep->history_weight_decay_grid.push_back(wd);
   }
   // A weight decay the user chose is not overridden by the search.
   if (absl::GetFlag(FLAGS_weight_decay).has_value()) {
-    sweep.weight_decay_grid.clear();
-    sweep.dot_weight_decay_grid.clear();
-    sweep.history_weight_decay_grid.clear();
+    sweep->weight_decay_grid.clear();
+    sweep->dot_weight_decay_grid.clear();
+    sweep->history_weight_decay_grid.clear();
   }
+  return absl::OkStatus();
+}
+
+absl::Status SweepCommand() {
+  SweepOptions sweep;
+  RETURN_IF_ERROR(ProtocolFromFlags(&sweep));
+  RETURN_IF_ERROR(RatiosFromFlag(&sweep.ratios));
+  RETURN_IF_ERROR(MethodsFromFlag(&sweep.methods));
   return RunSweep(sweep);
 }
 
+absl::Status RetrievalCommand() {
+  RetrievalOptions options;
+  RETURN_IF_ERROR(ProtocolFromFlags(&options.sweep));
+  RETURN_IF_ERROR(RatiosFromFlag(&options.sweep.ratios));
+  RETURN_IF_ERROR(MethodsFromFlag(&options.sweep.methods));
+  ASSIGN_OR_RETURN(options.retrieve_ns, ParseRetrieveNs(absl::GetFlag(FLAGS_retrieve_ns)));
+  return RunRetrieval(options);
+}
+
 absl::Status Run(const std::vector<char*>& args) {
-  if (args.size() != 2) return absl::InvalidArgumentError("give one command: train or sweep");
+  if (args.size() != 2) {
+    return absl::InvalidArgumentError("give one command: train, sweep or retrieval");
+  }
   const std::string command = args[1];
   if (command == "train") return TrainCommand();
   if (command == "sweep") return SweepCommand();
+  if (command == "retrieval") return RetrievalCommand();
   return absl::InvalidArgumentError(absl::StrCat("unknown command '", command, "'"));
 }
 

@@ -21,29 +21,13 @@ namespace {
 
 // The ranker-train command line that repeats the sweep, for the report.
 std::string SweepCommand(const SweepOptions& options) {
-  std::vector<std::string> datasets;
-  for (const auto& [name, path] : options.datasets) datasets.push_back(name + "=" + path);
-  std::string command = absl::StrCat(
-      "build/trainer/ranker-train sweep --datasets ", absl::StrJoin(datasets, ","), " --methods ",
-      SweepMethodNames(options.methods), " --seeds ", options.seeds, " --ratios ",
-      absl::StrJoin(options.ratios, ","), " --threads ", options.base.threads);
-  if (options.history_weight_decay_grid != SweepOptions().history_weight_decay_grid &&
-      !options.history_weight_decay_grid.empty()) {
-    absl::StrAppend(&command, " --history_weight_decays ",
-                    absl::StrJoin(options.history_weight_decay_grid, ","));
-  }
-  if (options.base.max_history != kDefaultMaxHistory) {
-    absl::StrAppend(&command, " --max_history ", options.base.max_history);
-  }
-  if (options.weight_decay_grid.empty() && options.dot_weight_decay_grid.empty() &&
-      options.history_weight_decay_grid.empty()) {
-    absl::StrAppendFormat(&command, " --weight_decay %g", options.base.weight_decay);
-  }
-  return absl::StrCat(command, " --out ", options.out_dir);
+  return absl::StrCat("build/trainer/ranker-train sweep --datasets ", DatasetsFlag(options),
+                      " --methods ", SweepMethodNames(options.methods), ProtocolFlags(options),
+                      " --out ", options.out_dir);
 }
 
-// The hand-written findings in `path`, or "" when there are none.
-std::string ReadFindings(const std::string& path) {
+// The text of `path`, or "" when there is none (optional parts of the report).
+std::string ReadOptional(const std::string& path) {
   std::ifstream in(path);
   if (!in.is_open()) return "";
   std::stringstream text;
@@ -52,6 +36,31 @@ std::string ReadFindings(const std::string& path) {
 }
 
 }  // namespace
+
+std::string DatasetsFlag(const SweepOptions& options) {
+  std::vector<std::string> datasets;
+  for (const auto& [name, path] : options.datasets) datasets.push_back(name + "=" + path);
+  return absl::StrJoin(datasets, ",");
+}
+
+std::string ProtocolFlags(const SweepOptions& options) {
+  std::string flags =
+      absl::StrCat(" --seeds ", options.seeds, " --ratios ", absl::StrJoin(options.ratios, ","),
+                   " --threads ", options.base.threads);
+  if (options.history_weight_decay_grid != SweepOptions().history_weight_decay_grid &&
+      !options.history_weight_decay_grid.empty()) {
+    absl::StrAppend(&flags, " --history_weight_decays ",
+                    absl::StrJoin(options.history_weight_decay_grid, ","));
+  }
+  if (options.base.max_history != kDefaultMaxHistory) {
+    absl::StrAppend(&flags, " --max_history ", options.base.max_history);
+  }
+  if (options.weight_decay_grid.empty() && options.dot_weight_decay_grid.empty() &&
+      options.history_weight_decay_grid.empty()) {
+    absl::StrAppendFormat(&flags, " --weight_decay %g", options.base.weight_decay);
+  }
+  return flags;
+}
 
 absl::Status RunSweep(const SweepOptions& options) {
   const auto start = std::chrono::steady_clock::now();
@@ -68,7 +77,8 @@ absl::Status RunSweep(const SweepOptions& options) {
   RETURN_IF_ERROR(
       WriteTextFile(dir + "results.md",
                     ReportMarkdown(options, results, ThisMachine(), seconds, SweepCommand(options),
-                                   ReadFindings(dir + "results_findings.md"))));
+                                   ReadOptional(dir + "results_findings.md"),
+                                   ReadOptional(dir + "results_retrieval.md"))));
   RETURN_IF_ERROR(WriteTextFile(dir + "results.gp", PlotScript(results)));
   // The numbers are in results.md and results.csv already; a missing gnuplot costs only the
   // picture, which the user can still draw from results.gp.

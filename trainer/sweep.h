@@ -3,7 +3,8 @@
 // input and output tables), over several seeds per dataset; writes results.md (tables, paired
 // comparisons, issue 12's goals), results.csv (every run) and results.png (gnuplot).
 // results.md includes `results_findings.md` from out_dir, when present, at the top of the
-// history part: hand-written prose about the numbers survives a re-run.
+// history part: hand-written prose about the numbers survives a re-run; and
+// `results_retrieval.md` (what `ranker-train retrieval` wrote, issue 13) at the end.
 #ifndef RANKER_TRAINER_SWEEP_H_
 #define RANKER_TRAINER_SWEEP_H_
 
@@ -34,6 +35,12 @@ struct SweepOptions {
   std::vector<float> history_weight_decay_grid = {1e-4f};
   TrainOptions base;  // kind, ratio, scorer, seed and (when searched) weight_decay set per run
 };
+
+// The flags that repeat options' training protocol, for the commands in reports: " --seeds S
+// --ratios R --threads T", then --history_weight_decays, --max_history and --weight_decay where
+// they are not the defaults. DatasetsFlag is --datasets' value (NAME=PATH,...).
+std::string ProtocolFlags(const SweepOptions& options);
+std::string DatasetsFlag(const SweepOptions& options);
 
 // Errors: unreadable datasets, failed training, and any output file that cannot be written
 // (the status names the path). A failed plot is only a warning on stderr.

@@ -339,7 +339,7 @@ std::string DescribeMachine(const MachineInfo& machine) {
 
 std::string ReportMarkdown(const SweepOptions& options, const std::vector<DatasetResult>& results,
                            const MachineInfo& machine, double seconds, const std::string& command,
-                           const std::string& findings) {
+                           const std::string& findings, const std::string& retrieval) {
   std::string md = absl::StrCat(
       "# Ranking quality: MEmCom and baselines at equal compression\n\nProduced by one command (",
       absl::StrFormat("%.0f", seconds / 60), " minutes on ", DescribeMachine(machine), ", ",
@@ -410,6 +410,7 @@ std::string ReportMarkdown(const SweepOptions& options, const std::vector<Datase
     }
     md += "\n";
   }
+  if (!retrieval.empty()) absl::StrAppend(&md, kRetrievalHeading, retrieval);
   return md;
 }
 

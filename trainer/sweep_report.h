@@ -26,10 +26,12 @@ MachineInfo ThisMachine();
 std::string DescribeMachine(const MachineInfo& machine);
 
 // `findings` (markdown, may be empty) opens the history part, which is written only when some
-// result has history rows.
+// result has history rows. `retrieval` (markdown, may be empty: results_retrieval.md) is the
+// last section, under kRetrievalHeading, when not empty.
 std::string ReportMarkdown(const SweepOptions& options, const std::vector<DatasetResult>& results,
                            const MachineInfo& machine, double seconds, const std::string& command,
-                           const std::string& findings = "");
+                           const std::string& findings = "", const std::string& retrieval = "");
+inline constexpr char kRetrievalHeading[] = "## Two stages: retrieval then RankNet (issue 13)\n\n";
 
 // Issue 12's goals on one dataset's history rows (those whose rows are missing are left out).
 struct GoalResult {

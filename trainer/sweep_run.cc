@@ -37,57 +37,30 @@ struct CsvFile {
   }
 };
 
-// `config` trained on every seed's split; the weight decay is searched on seed 1 only.
+// `config` trained on every seed's split and evaluated on its test split.
 absl::StatusOr<ConfigResult> TrainConfig(const SweepOptions& options, const Dataset& dataset,
                                          const std::vector<Split>& splits, ConfigResult config,
                                          CsvFile* csv) {
   const std::string label = ConfigLabel(config.method, config.target_ratio);
-  TrainOptions train = options.base;
-  train.clamp_ratio = true;
-  train.ratio = config.target_ratio;
-  train.kind = config.method.kind;
-  train.scorer = config.method.dot_only ? ScorerMode::kDot : options.base.scorer;
-  if (config.method.history) {
-    train.user_mode = snapshot::USER_MODE_HISTORY;
-    train.ratio = config.method.ratio;
-    train.output_kind = config.method.output_kind;
-    train.output_ratio = config.method.output_ratio;
-    train.tied = config.method.tied;
-    train.int8_rows = config.method.int8;
-  } else {
-    train.user_mode = snapshot::USER_MODE_ID;
-  }
-  const std::vector<float> grid = WeightDecayGrid(options, config.method);
-  for (int s = 1; s <= options.seeds; ++s) {
-    train.seed = static_cast<uint64_t>(s);
-    std::optional<TrainResult> best;
-    for (float wd : (s == 1 ? grid : std::vector<float>{config.weight_decay})) {
-      train.weight_decay = wd;
-      ASSIGN_OR_RETURN(TrainResult result, Train(dataset, splits[s - 1], train));
-      std::fprintf(stderr,
-                   "  [%s] %-16s seed %d wd %.0e: validation nDCG@10 %.4f (epoch %d, %.1f s)\n",
-                   dataset.name.c_str(), label.c_str(), s, wd, result.validation.ndcg.mean,
-                   result.best_epoch, result.train_seconds);
-      if (!best || result.validation.ndcg.mean > best->validation.ndcg.mean) {
-        config.weight_decay = wd;
-        best = std::move(result);
-      }
-    }
-    const Evaluation test = EvaluateModel(*best->model, dataset, splits[s - 1], HeldOut::kTest,
-                                          train.threads, train.max_history);
-    config.actual_ratio = best->compression_ratio;
-    config.table_bytes = best->table_bytes;
-    config.input_ratio = best->input_ratio;
-    config.output_ratio = best->output_ratio;
-    config.ratio_vs_full_id_model = best->ratio_vs_full_id_model;
-    AddSeed(test, best->train_seconds, &config.metrics);
-    RETURN_IF_ERROR(csv->Append(absl::StrFormat(
-        "%s,%s,%g,%.3f,%d,%g,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f,%.3f,%.3f,%.3f\n", dataset.name,
-        SweepMethodName(config.method), config.target_ratio, best->compression_ratio,
-        best->table_bytes, config.weight_decay, s, best->validation.ndcg.mean, test.ndcg.mean,
-        test.ndcg.stderr_, test.recall.mean, test.recall.stderr_, best->train_seconds,
-        best->input_ratio, best->output_ratio, best->ratio_vs_full_id_model)));
-  }
+  RETURN_IF_ERROR(TrainSeeds(
+      options, dataset, splits, config.method, config.target_ratio,
+      [&](int s, const TrainResult& best, float weight_decay) -> absl::Status {
+        const Evaluation test = EvaluateModel(*best.model, dataset, splits[s - 1], HeldOut::kTest,
+                                              options.base.threads, options.base.max_history);
+        config.weight_decay = weight_decay;
+        config.actual_ratio = best.compression_ratio;
+        config.table_bytes = best.table_bytes;
+        config.input_ratio = best.input_ratio;
+        config.output_ratio = best.output_ratio;
+        config.ratio_vs_full_id_model = best.ratio_vs_full_id_model;
+        AddSeed(test, best.train_seconds, &config.metrics);
+        return csv->Append(absl::StrFormat(
+            "%s,%s,%g,%.3f,%d,%g,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f,%.3f,%.3f,%.3f\n", dataset.name,
+            SweepMethodName(config.method), config.target_ratio, best.compression_ratio,
+            best.table_bytes, weight_decay, s, best.validation.ndcg.mean, test.ndcg.mean,
+            test.ndcg.stderr_, test.recall.mean, test.recall.stderr_, best.train_seconds,
+            best.input_ratio, best.output_ratio, best.ratio_vs_full_id_model));
+      }));
   FinishSeeds(&config.metrics);
   std::fprintf(stderr, "[%s] %-16s test nDCG@10 %.4f +- %.4f (ratio %.2fx)\n", dataset.name.c_str(),
                label.c_str(), config.metrics.ndcg.mean, config.metrics.ndcg.stderr_,
@@ -103,12 +76,7 @@ absl::StatusOr<DatasetResult> SweepDataset(const SweepOptions& options, const st
   out.users = dataset.users();
   out.items = dataset.items();
   out.interactions = dataset.interactions.size();
-  std::vector<Split> splits;
-  for (int s = 1; s <= options.seeds; ++s) {
-    SplitOptions split_options;
-    split_options.seed = static_cast<uint64_t>(s);
-    splits.push_back(SplitPerUser(dataset, split_options));
-  }
+  const std::vector<Split> splits = SeedSplits(dataset, options.seeds);
   ConfigResult popularity;
   popularity.method = PopularityMethod();
   popularity.actual_ratio = 0;
@@ -155,6 +123,63 @@ std::string ConfigLabel(const SweepMethod& method, double target_ratio) {
   }
   if (!method.compressed()) return SweepMethodName(method);
   return absl::StrCat(SweepMethodName(method), " ", target_ratio, "x");
+}
+
+std::vector<Split> SeedSplits(const Dataset& dataset, int seeds) {
+  std::vector<Split> splits;
+  for (int s = 1; s <= seeds; ++s) {
+    SplitOptions split_options;
+    split_options.seed = static_cast<uint64_t>(s);
+    splits.push_back(SplitPerUser(dataset, split_options));
+  }
+  return splits;
+}
+
+TrainOptions MethodTrainOptions(const SweepOptions& options, const SweepMethod& method,
+                                double ratio) {
+  TrainOptions train = options.base;
+  train.clamp_ratio = true;
+  train.ratio = ratio;
+  train.kind = method.kind;
+  train.scorer = method.dot_only ? ScorerMode::kDot : options.base.scorer;
+  if (method.history) {
+    train.user_mode = snapshot::USER_MODE_HISTORY;
+    train.ratio = method.ratio;
+    train.output_kind = method.output_kind;
+    train.output_ratio = method.output_ratio;
+    train.tied = method.tied;
+    train.int8_rows = method.int8;
+  } else {
+    train.user_mode = snapshot::USER_MODE_ID;
+  }
+  return train;
+}
+
+absl::Status TrainSeeds(const SweepOptions& options, const Dataset& dataset,
+                        const std::vector<Split>& splits, const SweepMethod& method, double ratio,
+                        const SeedTrained& on_seed) {
+  const std::string label = ConfigLabel(method, ratio);
+  TrainOptions train = MethodTrainOptions(options, method, ratio);
+  const std::vector<float> grid = WeightDecayGrid(options, method);
+  float chosen = grid.front();
+  for (int s = 1; s <= options.seeds && s <= static_cast<int>(splits.size()); ++s) {
+    train.seed = static_cast<uint64_t>(s);
+    std::optional<TrainResult> best;
+    for (float wd : (s == 1 ? grid : std::vector<float>{chosen})) {
+      train.weight_decay = wd;
+      ASSIGN_OR_RETURN(TrainResult result, Train(dataset, splits[s - 1], train));
+      std::fprintf(stderr,
+                   "  [%s] %-16s seed %d wd %.0e: validation nDCG@10 %.4f (epoch %d, %.1f s)\n",
+                   dataset.name.c_str(), label.c_str(), s, wd, result.validation.ndcg.mean,
+                   result.best_epoch, result.train_seconds);
+      if (!best || result.validation.ndcg.mean > best->validation.ndcg.mean) {
+        chosen = wd;
+        best = std::move(result);
+      }
+    }
+    RETURN_IF_ERROR(on_seed(s, *best, chosen));
+  }
+  return absl::OkStatus();
 }
 
 std::vector<float> WeightDecayGrid(const SweepOptions& options, const SweepMethod& method) {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,28 @@ std::string ConfigLabel(const SweepMethod& method, double target_ratio);
 // The weight decays a configuration of `method` tries: options' grid for its family (dot,
 // history, the others), or base.weight_decay alone when that grid is empty.
 std::vector<float> WeightDecayGrid(const SweepOptions& options, const SweepMethod& method);
+
+// The seeds' splits of the sweep's protocol: seed s (from 1) is SplitPerUser's seed.
+std::vector<Split> SeedSplits(const Dataset& dataset, int seeds);
+
+// What the sweep trains `method` with at `ratio` (a compressed user-ID method's target ratio;
+// history methods carry their own): options.base with the method's kinds, ratios, scorer and
+// user mode. Seed and weight decay are left for the caller.
+TrainOptions MethodTrainOptions(const SweepOptions& options, const SweepMethod& method,
+                                double ratio);
+
+// Called once per seed (from 1) with that seed's selected model and its weight decay; an error
+// stops the training.
+using SeedTrained =
+    std::function<absl::Status(int seed, const TrainResult& best, float weight_decay)>;
+
+// Trains `method` at `ratio` on each of options.seeds splits exactly as the sweep does: on seed
+// 1, once per weight decay of WeightDecayGrid (the best on validation nDCG@10 is kept, the first
+// on a tie), then the chosen weight decay for every other seed. Progress goes to stderr, a
+// line per training. Errors: a failed training, or on_seed's error.
+absl::Status TrainSeeds(const SweepOptions& options, const Dataset& dataset,
+                        const std::vector<Split>& splits, const SweepMethod& method, double ratio,
+                        const SeedTrained& on_seed);
 
 // Writes results.csv at `csv_path` (its header first).
 absl::StatusOr<std::vector<DatasetResult>> RunGrid(const SweepOptions& options,

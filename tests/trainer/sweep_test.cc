@@ -205,6 +205,21 @@ TEST(SweepReportTest, HistoryGoalsWithIntervals) {
   EXPECT_THAT(both, HasSubstr("  - other: tables 16.1x, relative nDCG@10 loss 50.0%"));
 }
 
+TEST(SweepReportTest, RetrievalSectionComesLastUnderItsHeading) {
+  SweepOptions options;
+  options.ratios = {16};
+  DatasetResult dataset;
+  dataset.name = "tiny";
+  dataset.rows = {Row(PopularityMethod(), 1, {0.1, 0.1}),
+                  Row(TablesMethod(snapshot::FULL), 1, {0.3, 0.4})};
+  const std::string without = ReportMarkdown(options, {dataset}, ThisMachine(), 60, "cmd");
+  EXPECT_THAT(without, Not(HasSubstr("issue 13")));
+  const std::string with =
+      ReportMarkdown(options, {dataset}, ThisMachine(), 60, "cmd", "", "RETRIEVAL-TEXT\n");
+  // Exactly the report without it, then the heading and the file's text.
+  EXPECT_EQ(with, without + "## Two stages: retrieval then RankNet (issue 13)\n\nRETRIEVAL-TEXT\n");
+}
+
 TEST(SweepFilesTest, UnwritableOutputIsAnErrorNamingThePath) {
   const absl::Status text = WriteTextFile("/proc/forbidden/x/results.md", "text");
   EXPECT_FALSE(text.ok());
