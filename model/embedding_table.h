@@ -61,6 +61,8 @@ class EmbeddingTable {
   // PrepareDot once per user, then any number of DotRange / DotIndices calls; query->user must
   // stay valid until the last of them.
   void PrepareDot(DotQuery* query) const { dot_->prepare(view_, query); }
+  // Rows PrepareDot reads (table_dot.h): worth paying only for more items than this.
+  uint64_t DotPrepareRows() const { return dot_->prepare_rows(spec_); }
   // scores[r] = u . Embed(first + r). REQUIRES: first + count <= size().
   void DotRange(const DotQuery& query, uint64_t first, size_t count, float* scores) const {
     dot_->score_range(view_, query, first, count, scores);

@@ -75,13 +75,30 @@ void Model::RetrieveFromCandidates(const RankQuery& query, RankScratch* scratch,
     // Counted as one stage counts them: unknown candidates that were not excluded.
     if (!index && !IsExcluded(*scratch, unique[c])) ++result->unknown_items;
   }
-  scratch->dot.user = scratch->user.data();
-  table.PrepareDot(&scratch->dot);
+  // A few thousand candidates of a table with many shared rows: building their embeddings
+  // costs less than projecting the user through every row (t = S u).
+  const bool project = unique.size() >= table.DotPrepareRows();
+  if (project) {
+    scratch->dot.user = scratch->user.data();
+    table.PrepareDot(&scratch->dot);
+  }
+  const uint32_t d = table.dim();
+  const float* user = scratch->user.data();
   scratch->retrieval.Reset(std::min(query.retrieve_n, unique.size()));
   float* scores = scratch->scores.data();
   for (size_t first = 0; first < unique.size(); first += kBlockSize) {
     const size_t count = std::min<size_t>(kBlockSize, unique.size() - first);
-    table.DotIndices(scratch->dot, indices.data() + first, unique.data() + first, count, scores);
+    if (project) {
+      table.DotIndices(scratch->dot, indices.data() + first, unique.data() + first, count, scores);
+    } else {
+      float* items = scratch->items.data();
+      table.Gather(indices.data() + first, unique.data() + first, count, items);
+      for (size_t r = 0; r < count; ++r) {
+        float sum = 0;
+        for (uint32_t k = 0; k < d; ++k) sum += items[r * d + k] * user[k];
+        scores[r] = sum;
+      }
+    }
     KeepBest(
         first, scores, count, [&](size_t r) { return unique[first + r]; },
         [&](uint64_t id) { return IsExcluded(*scratch, id); }, &scratch->retrieval);

@@ -56,6 +56,7 @@ inline uint64_t RowOf(const TableTensors& t, size_t which, uint64_t i) {
 }
 
 struct Full {
+  static uint64_t PrepareRows(const TableSpec&) { return 0; }
   static void Prepare(const TableTensors&, DotQuery*) {}
   static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
                          float* scores) {
@@ -71,6 +72,7 @@ struct Full {
 // t = S u; hash: t[h(i)], memcom: w[i] * t[h(i)].
 template <bool kWeighted>
 struct SharedRows {
+  static uint64_t PrepareRows(const TableSpec& spec) { return spec.m(); }
   static void Prepare(const TableTensors& t, DotQuery* q) {
     q->projected.resize(t.spec->m());
     Project(t.floats(0), t.spec->m(), *q, t.spec->d(), q->projected.data());
@@ -108,6 +110,7 @@ struct SharedRows {
 
 // t = [S u; D u]; w[i] * t[slot(i)], the slot from the row index (always built).
 struct MemcomFreq {
+  static uint64_t PrepareRows(const TableSpec& spec) { return spec.m() + spec.dedicated(); }
   static void Prepare(const TableTensors& t, DotQuery* q) {
     const uint64_t m = t.spec->m(), dedicated = t.spec->dedicated();
     q->projected.resize(m + dedicated);
@@ -131,6 +134,7 @@ struct MemcomFreq {
 
 // t = S u, t2 = S2 u; w[i] * t[h(i)] + w2[i] * t2[h2(i)].
 struct Memcom2 {
+  static uint64_t PrepareRows(const TableSpec& spec) { return 2 * spec.m(); }
   static void Prepare(const TableTensors& t, DotQuery* q) {
     const uint64_t m = t.spec->m();
     q->projected.resize(2 * m);
@@ -176,6 +180,7 @@ struct Qr {
   static uint64_t QuotientRows(const TableSpec& spec) {
     return (spec.n() + spec.m() - 1) / spec.m();
   }
+  static uint64_t PrepareRows(const TableSpec& spec) { return QuotientRows(spec); }
   static void Prepare(const TableTensors& t, DotQuery* q) {
     const uint32_t d = t.spec->d();
     const uint64_t quotients = QuotientRows(*t.spec);
@@ -229,7 +234,7 @@ void ScoreIndices(const TableTensors& t, const DotQuery& q, const uint64_t* indi
 
 template <typename Kind>
 constexpr TableDot Declare(TableKind kind) {
-  return {kind, Prepare<Kind>, ScoreRange<Kind>, ScoreIndices<Kind>};
+  return {kind, Prepare<Kind>, Kind::PrepareRows, ScoreRange<Kind>, ScoreIndices<Kind>};
 }
 
 constexpr TableDot kDots[] = {

@@ -47,6 +47,9 @@ struct TableDot {
   TableKind kind;
   // Fills query->projected from query->user.
   void (*prepare)(const TableTensors& tensors, DotQuery* query);
+  // Rows of d floats prepare reads (0 for full): its cost, which a request scoring fewer items
+  // than this does better to skip (build the embeddings and take their dot products instead).
+  uint64_t (*prepare_rows)(const TableSpec& spec);
   // scores[r] = u . e(first + r) for r < count. REQUIRES: first + count <= n.
   void (*score_range)(const TableTensors& tensors, const DotQuery& query, uint64_t first,
                       size_t count, float* scores);

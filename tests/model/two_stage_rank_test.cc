@@ -182,6 +182,20 @@ TEST_P(TwoStageTest, GivenCandidatesMatchTheLongWayReference) {
   EXPECT_EQ(result.ranked, 64u);
   EXPECT_EQ(result.unknown_items, 2u);  // 424242 and 5 (Id(i) is never 5)
   ExpectRanksAsReference(result, unique, 64, 20);
+
+  // Fewer candidates than the table's projection rows: stage 1 builds their embeddings instead
+  // of projecting the user (except full and qr, whose projections are small or none).
+  std::vector<uint64_t> few = {Id(1), 424242, Id(2)};
+  for (uint64_t i = 5; i < 150; i += 2) few.push_back(Id(i));
+  const TableKind kind = model_->item().table.spec().kind();
+  ASSERT_TRUE(kind == snapshot::FULL || kind == snapshot::QR ||
+              few.size() < model_->item().table.DotPrepareRows());
+  query.candidates = few;
+  model_->Rank(query, &scratch_, &result);
+  std::sort(few.begin(), few.end());
+  EXPECT_EQ(result.retrieval_scored, few.size());
+  EXPECT_EQ(result.unknown_items, 1u);
+  ExpectRanksAsReference(result, few, 64, 20);
 }
 
 // Retrieval that keeps every item not excluded must rank exactly as one stage: same ids, same
