@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "tests/support/test_util.h"
+#include "tests/trainer/interactions_csv.h"
 #include "trainer/retrieval_curve.h"
 #include "trainer/retrieval_report.h"
 #include "trainer/sweep_report.h"
@@ -291,14 +292,7 @@ std::string ReadAll(const std::string& path) {
 TEST(RetrievalRunTest, WritesReportCsvAndPlot) {
   TempDir dir;
   const Dataset data = ClusteredDataset();
-  {
-    std::ofstream csv(dir.Sub("clustered.csv"));
-    csv << "user,item,rating,timestamp\n";
-    for (const Interaction& x : data.interactions) {
-      csv << data.user_ids[x.user] << "," << data.item_ids[x.item] << "," << x.rating << ","
-          << x.timestamp << "\n";
-    }
-  }
+  testing::WriteInteractionsCsv(data, dir.Sub("clustered.csv"));
   RetrievalOptions options;
   options.sweep.datasets = {{"clustered", dir.Sub("clustered.csv")}};
   options.sweep.methods = {HistoryMethod(snapshot::MEMCOM, 4, snapshot::MEMCOM, 4)};

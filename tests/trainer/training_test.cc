@@ -13,6 +13,7 @@
 #include "model_store/model_loader.h"
 #include "model_store/snapshot_store.h"
 #include "tests/support/test_util.h"
+#include "tests/trainer/interactions_csv.h"
 #include "trainer/sweep.h"
 #include "trainer/trainer.h"
 
@@ -175,14 +176,7 @@ TEST(TrainingTest, HistoryModelLearnsFromWhatUsersSawAndServesAsTrained) {
 TEST(TrainingTest, SmokeSweepWritesReportCsvAndPlot) {
   TempDir dir;
   const Dataset data = PlantedDataset();
-  {
-    std::ofstream csv(dir.Sub("planted.csv"));
-    csv << "user,item,rating,timestamp\n";
-    for (const Interaction& x : data.interactions) {
-      csv << data.user_ids[x.user] << "," << data.item_ids[x.item] << "," << x.rating << ","
-          << x.timestamp << "\n";
-    }
-  }
+  testing::WriteInteractionsCsv(data, dir.Sub("planted.csv"));
   SweepOptions sweep;
   sweep.datasets = {{"planted", dir.Sub("planted.csv")}};
   sweep.ratios = {4};
