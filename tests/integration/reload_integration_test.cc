@@ -148,6 +148,7 @@ TEST(ReloadIntegrationTest, ZeroFailedCallsWhileGoodCorruptAndPartialVersionsArr
         << "version " << version << " never served";
     const double delay = absl::ToDoubleSeconds(absl::Now() - published);
     grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::ModelInfo info;
     ASSERT_TRUE(server.Ranker()->GetModelInfo(&context, v1::GetModelInfoRequest(), &info).ok());
     EXPECT_EQ(info.version(), version);
