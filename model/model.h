@@ -158,7 +158,8 @@ class Model {
                              RankResult* result) const;
   void RetrieveFromCandidates(const RankQuery& query, RankScratch* scratch,
                               RankResult* result) const;
-  bool IsExcluded(const RankScratch& scratch, uint64_t id) const;
+  // True if `id` is in scratch.excluded (CollectExcluded).
+  static bool IsExcluded(const RankScratch& scratch, uint64_t id);
 
   Manifest manifest_;
   std::vector<Feature> features_;

@@ -38,7 +38,7 @@ void KeepBest(uint64_t first_key, const float* scores, size_t count, IdOf id_of,
 
 }  // namespace
 
-bool Model::IsExcluded(const RankScratch& scratch, uint64_t id) const {
+bool Model::IsExcluded(const RankScratch& scratch, uint64_t id) {
   const std::vector<uint64_t>& excluded = scratch.excluded;
   return !excluded.empty() && std::binary_search(excluded.begin(), excluded.end(), id);
 }

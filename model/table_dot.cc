@@ -28,12 +28,6 @@ inline float Dot(const float* a, const float* b, uint32_t d) {
   return sum;
 }
 
-// Projects the user through `count` rows of a row-major [count, d] matrix into `out`.
-inline void Project(const float* matrix, uint64_t count, const DotQuery& query, uint32_t d,
-                    float* out) {
-  Gemv(matrix, count, d, query.user, out);
-}
-
 // Calls run(offset, row, length) for the runs of items first + offset .. + length whose
 // identity-hashed rows (i mod m) are consecutive: row, row + 1, ...; i / m is constant in a run.
 template <typename Run>
@@ -75,7 +69,7 @@ struct SharedRows {
   static uint64_t PrepareRows(const TableSpec& spec) { return spec.m(); }
   static void Prepare(const TableTensors& t, DotQuery* q) {
     q->projected.resize(t.spec->m());
-    Project(t.floats(0), t.spec->m(), *q, t.spec->d(), q->projected.data());
+    Gemv(t.floats(0), t.spec->m(), t.spec->d(), q->user, q->projected.data());
   }
   static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
                          float* scores) {
@@ -114,8 +108,8 @@ struct MemcomFreq {
   static void Prepare(const TableTensors& t, DotQuery* q) {
     const uint64_t m = t.spec->m(), dedicated = t.spec->dedicated();
     q->projected.resize(m + dedicated);
-    Project(t.floats(0), m, *q, t.spec->d(), q->projected.data());
-    Project(t.floats(2), dedicated, *q, t.spec->d(), q->projected.data() + m);
+    Gemv(t.floats(0), m, t.spec->d(), q->user, q->projected.data());
+    Gemv(t.floats(2), dedicated, t.spec->d(), q->user, q->projected.data() + m);
   }
   static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
                          float* scores) {
@@ -138,8 +132,8 @@ struct Memcom2 {
   static void Prepare(const TableTensors& t, DotQuery* q) {
     const uint64_t m = t.spec->m();
     q->projected.resize(2 * m);
-    Project(t.floats(0), m, *q, t.spec->d(), q->projected.data());
-    Project(t.floats(2), m, *q, t.spec->d(), q->projected.data() + m);
+    Gemv(t.floats(0), m, t.spec->d(), q->user, q->projected.data());
+    Gemv(t.floats(2), m, t.spec->d(), q->user, q->projected.data() + m);
   }
   static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
                          float* scores) {
