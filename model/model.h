@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ struct RankQuery {
   // the compressed domain (table_dot.h), and the scorer ranks only those. 0: one stage, the
   // scorer over every candidate.
   size_t retrieve_n = 0;
+  // Refuse rather than score unknown ids: an unknown user (id mode) or candidate (excluded or
+  // not) stops Rank before any scoring and is reported in RankResult::refused. The server's
+  // --unknown_ids=reject, done here so each candidate is looked up once.
+  bool refuse_unknown = false;
 };
 
 // Reusable per-thread buffers for Rank, so the hot path does not allocate once warm.
@@ -65,6 +70,13 @@ struct RankResult {
   bool popularity = false;        // history mode, no usable history: ranked by popularity
   uint64_t retrieval_scored = 0;  // two stages: items retrieval scored (0: it did not run)
   uint32_t ranked = 0;            // items the scorer scored (0: ranked by popularity)
+  // Set when query.refuse_unknown stopped Rank: the unknown user, or the smallest unknown
+  // candidate. Nothing else in the result is meaningful then.
+  struct UnknownId {
+    bool is_user = false;
+    uint64_t id = 0;
+  };
+  std::optional<UnknownId> refused;
 };
 
 struct Feature {
@@ -147,8 +159,11 @@ class Model {
   // Resets `result`, fills scratch->user (history pooling or the user row) and, unless ranking
   // by popularity, folds it into the scorer.
   void PrepareQueryUser(const RankQuery& query, RankScratch* scratch, RankResult* result) const;
-  // Fills scratch->unique_ids: the query's candidates, sorted and deduplicated.
-  void CollectCandidates(const RankQuery& query, RankScratch* scratch) const;
+  // Fills scratch->unique_ids (the query's candidates, sorted and deduplicated) and their dense
+  // indices in scratch->candidate_indices (kUnknown outside the vocabulary), counting unknown
+  // candidates that are not excluded. False if query.refuse_unknown met an unknown candidate
+  // (then result->refused names it).
+  bool CollectCandidates(const RankQuery& query, RankScratch* scratch, RankResult* result) const;
   // Fills scratch->excluded from the query.
   void CollectExcluded(const RankQuery& query, RankScratch* scratch) const;
   // Retrieval (model_retrieve.cc): the best query.retrieve_n by u . e_i, not excluded, into

@@ -102,6 +102,7 @@ void Model::PrepareQueryUser(const RankQuery& query, RankScratch* scratch,
   result->popularity = false;
   result->retrieval_scored = 0;
   result->ranked = 0;
+  result->refused.reset();
   scratch->user.resize(d);
   scratch->items.resize(kBlockSize * d);
   scratch->ids.resize(kBlockSize);
@@ -122,15 +123,33 @@ void Model::PrepareQueryUser(const RankQuery& query, RankScratch* scratch,
   if (!result->popularity) scorer_.PrepareUser(scratch->user.data(), &scratch->scorer);
 }
 
-void Model::CollectCandidates(const RankQuery& query, RankScratch* scratch) const {
+bool Model::CollectCandidates(const RankQuery& query, RankScratch* scratch,
+                              RankResult* result) const {
   std::vector<uint64_t>& unique = scratch->unique_ids;
   unique.assign(query.candidates.begin(), query.candidates.end());
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+  std::vector<uint64_t>& indices = scratch->candidate_indices;
+  indices.resize(unique.size());
+  for (size_t c = 0; c < unique.size(); ++c) {
+    const std::optional<uint64_t> index = item().ids.ToIndex(unique[c]);
+    if (!index && query.refuse_unknown) {
+      result->refused = RankResult::UnknownId{false, unique[c]};
+      return false;
+    }
+    indices[c] = index ? *index : EmbeddingTable::kUnknown;
+    if (!index && !IsExcluded(*scratch, unique[c])) ++result->unknown_items;
+  }
+  return true;
 }
 
 void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* result) const {
   PrepareQueryUser(query, scratch, result);
+  result->items.clear();
+  if (query.refuse_unknown && result->unknown_users > 0) {
+    result->refused = RankResult::UnknownId{true, query.user_id};
+    return;
+  }
   const bool by_popularity = result->popularity;
   CollectExcluded(query, scratch);
   scratch->top_k.Reset(query.k);
@@ -161,19 +180,15 @@ void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* resul
       }
     }
   } else {
-    CollectCandidates(query, scratch);
+    if (!CollectCandidates(query, scratch, result)) return;
     const std::vector<uint64_t>& unique = scratch->unique_ids;
+    const std::vector<uint64_t>& indices = scratch->candidate_indices;
     if (retrieve && unique.size() > query.retrieve_n) {
       RetrieveFromCandidates(query, scratch, result);
-      for (const ScoredId& kept : scratch->retrieved) {
-        add(unique[kept.id], scratch->candidate_indices[kept.id]);
-      }
+      for (const ScoredId& kept : scratch->retrieved) add(unique[kept.id], indices[kept.id]);
     } else {
-      for (uint64_t id : unique) {
-        if (IsExcluded(*scratch, id)) continue;
-        const std::optional<uint64_t> index = item().ids.ToIndex(id);
-        result->unknown_items += index ? 0 : 1;
-        add(id, index ? *index : EmbeddingTable::kUnknown);
+      for (size_t c = 0; c < unique.size(); ++c) {
+        if (!IsExcluded(*scratch, unique[c])) add(unique[c], indices[c]);
       }
     }
   }

@@ -67,14 +67,7 @@ void Model::RetrieveFromCandidates(const RankQuery& query, RankScratch* scratch,
                                    RankResult* result) const {
   const EmbeddingTable& table = item().table;
   const std::vector<uint64_t>& unique = scratch->unique_ids;
-  std::vector<uint64_t>& indices = scratch->candidate_indices;
-  indices.resize(unique.size());
-  for (size_t c = 0; c < unique.size(); ++c) {
-    const std::optional<uint64_t> index = item().ids.ToIndex(unique[c]);
-    indices[c] = index ? *index : EmbeddingTable::kUnknown;
-    // Counted as one stage counts them: unknown candidates that were not excluded.
-    if (!index && !IsExcluded(*scratch, unique[c])) ++result->unknown_items;
-  }
+  const std::vector<uint64_t>& indices = scratch->candidate_indices;  // CollectCandidates
   // A few thousand candidates of a table with many shared rows: building their embeddings
   // costs less than projecting the user through every row (t = S u).
   const bool project = unique.size() >= table.DotPrepareRows();
@@ -120,7 +113,7 @@ void Model::Retrieve(const RankQuery& query, RankScratch* scratch, RankResult* r
       result->items.push_back({item().ids.ToId(entry.id), entry.score});
     }
   } else {
-    CollectCandidates(query, scratch);
+    if (!CollectCandidates(query, scratch, result)) return;
     RetrieveFromCandidates(kept, scratch, result);
     for (const ScoredId& entry : scratch->retrieved) {
       result->items.push_back({scratch->unique_ids[entry.id], entry.score});

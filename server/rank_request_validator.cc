@@ -33,25 +33,19 @@ absl::Status ValidateRankRequest(const v1::RankRequest& request, const RankLimit
   return absl::OkStatus();
 }
 
-absl::Status CheckRequestFitsModel(const v1::RankRequest& request, const Model& model,
-                                   UnknownIdPolicy policy) {
+absl::Status CheckRequestFitsModel(const v1::RankRequest& request, const Model& model) {
   if (!model.history_mode() && request.history_ids_size() > 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("model version ", model.version(),
                      " ranks by user id (user_mode=id): history_ids need a history model"));
   }
-  if (policy != UnknownIdPolicy::kReject) return absl::OkStatus();
-  if (!model.history_mode() && !model.user().ids.ToIndex(request.user_id())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "user_id ", request.user_id(), " is unknown to model version ", model.version()));
-  }
-  for (uint64_t id : request.candidate_ids()) {
-    if (!model.item().ids.ToIndex(id)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("candidate item ", id, " is unknown to model version ", model.version()));
-    }
-  }
   return absl::OkStatus();
+}
+
+absl::Status UnknownIdError(const RankResult::UnknownId& refused, const Model& model) {
+  return absl::InvalidArgumentError(absl::StrCat(refused.is_user ? "user_id " : "candidate item ",
+                                                 refused.id, " is unknown to model version ",
+                                                 model.version()));
 }
 
 }  // namespace ranker

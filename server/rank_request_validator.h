@@ -35,11 +35,12 @@ struct RankLimits {
 // Limits that do not depend on the model: k, retrieve_n and the candidate, exclude and history
 // counts.
 absl::Status ValidateRankRequest(const v1::RankRequest& request, const RankLimits& limits);
-// What depends on the model: history ids need a history model; under kReject, the user (id
-// models) and every candidate must be in `model`'s vocabulary. Unknown history ids are never
-// refused (they are counted and ignored).
-absl::Status CheckRequestFitsModel(const v1::RankRequest& request, const Model& model,
-                                   UnknownIdPolicy policy);
+// What depends on the model without looking ids up: history ids need a history model.
+absl::Status CheckRequestFitsModel(const v1::RankRequest& request, const Model& model);
+// Under kReject the model itself refuses unknown ids (RankQuery::refuse_unknown), so each id is
+// looked up once; this is the INVALID_ARGUMENT that names what it refused. Unknown history ids
+// are never refused (they are counted and ignored).
+absl::Status UnknownIdError(const RankResult::UnknownId& refused, const Model& model);
 
 }  // namespace ranker
 

@@ -93,8 +93,9 @@ absl::Status RankerServer::StartMetrics() {
 }
 
 absl::Status RankerServer::StartListeners() {
-  ranker_service_ =
-      std::make_unique<RankerService>(manager_.get(), config_.limits, &metrics_, histories_.get());
+  rank_workers_ = std::make_unique<RankWorkers>(config_.rank_threads);
+  ranker_service_ = std::make_unique<RankerService>(manager_.get(), config_.limits, &metrics_,
+                                                    histories_.get(), rank_workers_.get());
   admin_service_ =
       std::make_unique<AdminService>(manager_.get(), &metrics_, AdminAccess(config_.admin_token));
   grpc::EnableDefaultHealthCheckService(true);

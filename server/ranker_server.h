@@ -32,6 +32,9 @@ struct ServerConfig {
   RankLimits limits;
   ModelManagerOptions manager;
   size_t history_cache_bytes = size_t{64} << 20;  // block cache of the stored histories
+  // Threads for heavy Rank calls (RankWorkers; 0 = one per core), and the most threads of the
+  // synchronous services (admin, reflection).
+  uint32_t rank_threads = 0;
   uint32_t max_threads = 64;
   absl::Duration poll_interval = absl::Seconds(5);
   absl::Duration shutdown_grace = absl::Seconds(10);
@@ -68,6 +71,8 @@ class RankerServer {
   std::unique_ptr<StoredHistories> histories_;
   std::unique_ptr<ModelManager> manager_;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  // Declared before the servers: calls in flight on the workers finish before they stop.
+  std::unique_ptr<RankWorkers> rank_workers_;
   std::unique_ptr<RankerService> ranker_service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -15,7 +15,8 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Per-thread buffers: once warm, Rank allocates only the response it returns.
+// Per-thread buffers; the threads that run Rank live as long as the server, so these are built
+// once per thread.
 struct ThreadScratch {
   RankScratch rank;
   RankResult result;
@@ -30,14 +31,21 @@ ThreadScratch& LocalScratch() {
 }  // namespace
 
 RankerService::RankerService(const ModelManager* manager, RankLimits limits,
-                             RequestObserver* observer, const StoredHistories* histories)
-    : manager_(manager), limits_(limits), observer_(observer), histories_(histories) {}
+                             RequestObserver* observer, const StoredHistories* histories,
+                             RankWorkers* workers)
+    : manager_(manager),
+      limits_(limits),
+      observer_(observer),
+      histories_(histories),
+      workers_(workers) {
+  SetMessageAllocatorFor_Rank(&rank_messages_);
+}
 
 absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadline,
                                    const v1::RankRequest& request, v1::RankResponse* response) {
   RETURN_IF_ERROR(ValidateRankRequest(request, limits_));
   ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, manager_->Get(request.model_version()));
-  RETURN_IF_ERROR(CheckRequestFitsModel(request, *model, limits_.unknown_ids));
+  RETURN_IF_ERROR(CheckRequestFitsModel(request, *model));
   if (deadline < std::chrono::system_clock::now()) {
     return absl::DeadlineExceededError("deadline passed before scoring");
   }
@@ -66,8 +74,10 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
   // Retrieval keeps at least k, so two stages never return fewer items than one.
   const uint32_t retrieve_n = request.retrieve_n() > 0 ? request.retrieve_n() : limits_.retrieve_n;
   query.retrieve_n = retrieve_n == 0 ? 0 : std::max<size_t>(retrieve_n, query.k);
+  query.refuse_unknown = limits_.unknown_ids == UnknownIdPolicy::kReject;
   model->Rank(query, &scratch.rank, &scratch.result);
   const RankResult& result = scratch.result;
+  if (result.refused) return UnknownIdError(*result.refused, *model);
   response->set_model_version(model->version());
   response->set_unknown_ids(result.unknown_users + result.unknown_items);
   v1::RankStages* stages = response->mutable_stages();
@@ -99,32 +109,74 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
   return absl::OkStatus();
 }
 
-grpc::Status RankerService::Rank(grpc::ServerContext* context, const v1::RankRequest* request,
-                                 v1::RankResponse* response) {
-  return RankBefore(context->deadline(), *request, response);
+grpc::ServerUnaryReactor* RankerService::Rank(grpc::CallbackServerContext* context,
+                                              const v1::RankRequest* request,
+                                              v1::RankResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!Admit()) {
+    reactor->Finish(RefuseBusy(start));
+    return reactor;
+  }
+  const bool inline_call =
+      workers_ == nullptr ||
+      (request->candidate_ids_size() > 0 && request->candidate_ids_size() <= kInlineMaxCandidates);
+  if (inline_call) {
+    reactor->Finish(RankAdmitted(start, context->deadline(), *request, response));
+  } else {
+    workers_->Submit([this, start, deadline = context->deadline(), request, response, reactor] {
+      reactor->Finish(RankAdmitted(start, deadline, *request, response));
+    });
+  }
+  return reactor;
 }
 
 grpc::Status RankerService::RankBefore(std::chrono::system_clock::time_point deadline,
                                        const v1::RankRequest& request, v1::RankResponse* response) {
   const auto start = std::chrono::steady_clock::now();
-  grpc::Status status;
-  if (ranks_in_flight_.fetch_add(1, std::memory_order_acq_rel) >= limits_.max_concurrent) {
-    status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("server busy: ", limits_.max_concurrent,
-                                       " Rank calls already in flight; retry with backoff"));
-  } else {
-    status = ToGrpcStatus(DoRank(deadline, request, response));
+  if (!Admit()) return RefuseBusy(start);
+  return RankAdmitted(start, deadline, request, response);
+}
+
+bool RankerService::Admit() {
+  if (ranks_in_flight_.fetch_add(1, std::memory_order_acq_rel) < limits_.max_concurrent) {
+    return true;
   }
   ranks_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+  return false;
+}
+
+grpc::Status RankerService::RefuseBusy(std::chrono::steady_clock::time_point start) {
+  grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                    absl::StrCat("server busy: ", limits_.max_concurrent,
+                                 " Rank calls already in flight; retry with backoff"));
+  observer_->OnRequest(RpcMethod::kRank, busy.error_code(), SecondsSince(start));
+  return busy;
+}
+
+grpc::Status RankerService::RankAdmitted(std::chrono::steady_clock::time_point start,
+                                         std::chrono::system_clock::time_point deadline,
+                                         const v1::RankRequest& request,
+                                         v1::RankResponse* response) {
+  const grpc::Status status = ToGrpcStatus(DoRank(deadline, request, response));
+  ranks_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+  // Before Finish: the request and response go back to the pool after it.
   observer_->OnRequest(RpcMethod::kRank, status.error_code(), SecondsSince(start));
   return status;
 }
 
-grpc::Status RankerService::GetModelInfo(grpc::ServerContext* /*context*/,
-                                         const v1::GetModelInfoRequest* request,
-                                         v1::ModelInfo* response) {
+grpc::ServerUnaryReactor* RankerService::GetModelInfo(grpc::CallbackServerContext* context,
+                                                      const v1::GetModelInfoRequest* request,
+                                                      v1::ModelInfo* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(DescribeRequested(*request, response));
+  return reactor;
+}
+
+grpc::Status RankerService::DescribeRequested(const v1::GetModelInfoRequest& request,
+                                              v1::ModelInfo* response) {
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<std::shared_ptr<const Model>> model = manager_->Get(request->model_version());
+  absl::StatusOr<std::shared_ptr<const Model>> model = manager_->Get(request.model_version());
   grpc::Status status;
   if (model.ok()) {
     std::optional<LoadedVersion> loaded;

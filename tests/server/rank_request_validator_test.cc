@@ -111,6 +111,25 @@ std::vector<Case> Cases() {
   };
 }
 
+// The model checks, as the service runs them: the request's shape, then Rank refusing unknown
+// ids under kReject.
+absl::Status FitsModel(const Model& model, const v1::RankRequest& request, UnknownIdPolicy policy) {
+  absl::Status status = CheckRequestFitsModel(request, model);
+  if (!status.ok()) return status;
+  RankQuery query;
+  query.user_id = request.user_id();
+  query.candidates = request.candidate_ids();
+  query.history = request.history_ids();
+  query.k = request.k();
+  query.refuse_unknown = policy == UnknownIdPolicy::kReject;
+  RankScratch scratch;
+  RankResult result;
+  model.Rank(query, &scratch, &result);
+  if (result.refused) return UnknownIdError(*result.refused, model);
+  EXPECT_FALSE(result.items.empty());
+  return absl::OkStatus();
+}
+
 class RankRequestValidatorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { model_ = SmallModel().release(); }
@@ -131,7 +150,7 @@ class RankRequestValidatorTest : public ::testing::Test {
     limits.unknown_ids = c.policy;
     absl::Status status = ValidateRankRequest(request, limits);
     if (!status.ok()) return status;
-    return CheckRequestFitsModel(request, *model_, limits.unknown_ids);
+    return FitsModel(*model_, request, limits.unknown_ids);
   }
 
   static const Model* model_;
@@ -156,8 +175,9 @@ TEST_F(RankRequestValidatorTest, FallbackAcceptsAnyIds) {
   v1::RankRequest request;
   request.set_user_id(kHugeId);
   request.add_candidate_ids(kHugeId);
-  EXPECT_TRUE(CheckRequestFitsModel(request, *model_, kFallback).ok());
-  EXPECT_EQ(CheckRequestFitsModel(request, *model_, kReject).code(), kInvalid);
+  request.set_k(1);
+  EXPECT_TRUE(FitsModel(*model_, request, kFallback).ok());
+  EXPECT_EQ(FitsModel(*model_, request, kReject).code(), kInvalid);
 }
 
 TEST(RankLimitsTest, DefaultsMatchTheDocumentedLimits) {
@@ -228,7 +248,7 @@ TEST(HistoryRequestTest, HistoryIdsNeedAHistoryModelAndRespectTheLimits) {
   // An id model refuses any history, whatever the unknown-id policy.
   std::unique_ptr<const Model> id_model = SmallModel();
   for (UnknownIdPolicy policy : {UnknownIdPolicy::kReject, UnknownIdPolicy::kFallback}) {
-    status = CheckRequestFitsModel(request, *id_model, policy);
+    status = FitsModel(*id_model, request, policy);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(status.message()),
                 HasSubstr("model version 3 ranks by user id (user_mode=id): history_ids need a "
@@ -247,11 +267,12 @@ TEST(HistoryRequestTest, HistoryIdsNeedAHistoryModelAndRespectTheLimits) {
   Snapshot snapshot = *MakeDemoSnapshot(options);
   auto history_model = Model::Create(snapshot.manifest, std::move(snapshot.tensors));
   ASSERT_TRUE(history_model.ok()) << history_model.status();
-  EXPECT_TRUE(CheckRequestFitsModel(request, **history_model, UnknownIdPolicy::kReject).ok());
+  EXPECT_TRUE(FitsModel(**history_model, request, UnknownIdPolicy::kReject).ok());
   // Candidates are still checked under kReject.
   request.add_candidate_ids(424242);
-  EXPECT_EQ(CheckRequestFitsModel(request, **history_model, UnknownIdPolicy::kReject).code(),
-            absl::StatusCode::kInvalidArgument);
+  status = FitsModel(**history_model, request, UnknownIdPolicy::kReject);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("candidate item 424242 is unknown"));
 }
 
 }  // namespace

@@ -21,6 +21,10 @@
 namespace ranker {
 namespace {
 
+std::chrono::system_clock::time_point FarDeadline() {
+  return std::chrono::system_clock::now() + std::chrono::seconds(30);
+}
+
 using ::ranker::testing::TempDir;
 
 // Publishes from a separate ranker-store process, as in production: the test process then
@@ -67,7 +71,6 @@ TEST(ServiceConcurrencyTest, CallersReloadsAndMetricsRunTogetherWithoutRaces) {
     threads.emplace_back([&, t] {
       uint64_t last_version = 0;
       for (uint64_t i = 0; !stop; ++i) {
-        grpc::ServerContext context;
         v1::RankRequest request;
         request.set_user_id(i * 7 + t);
         request.set_k(5);
@@ -75,7 +78,7 @@ TEST(ServiceConcurrencyTest, CallersReloadsAndMetricsRunTogetherWithoutRaces) {
           for (uint64_t c = 0; c < 20; ++c) request.add_candidate_ids((i + c * 13) % 350);
         }
         v1::RankResponse response;
-        const grpc::Status status = ranker.Rank(&context, &request, &response);
+        const grpc::Status status = ranker.RankBefore(FarDeadline(), request, &response);
         if (!status.ok()) {
           ++failures;
           std::lock_guard lock(error_mu);
@@ -85,10 +88,8 @@ TEST(ServiceConcurrencyTest, CallersReloadsAndMetricsRunTogetherWithoutRaces) {
         last_version = response.model_version();
         ++calls;
         if (i % 10 == 0) {
-          grpc::ServerContext info_context;
-          v1::GetModelInfoRequest info_request;
           v1::ModelInfo info;
-          if (!ranker.GetModelInfo(&info_context, &info_request, &info).ok()) ++failures;
+          if (!ranker.DescribeRequested(v1::GetModelInfoRequest(), &info).ok()) ++failures;
         }
       }
     });
@@ -169,8 +170,7 @@ TEST(ServiceConcurrencyTest, StoredHistoriesAreReadWhileAppendedAndCaughtUp) {
         request.set_user_id(probe_new_user ? 5000 : (i * 7 + t) % 400);
         request.set_k(5);
         v1::RankResponse response;
-        grpc::ServerContext context;
-        if (!ranker.Rank(&context, &request, &response).ok()) ++failures;
+        if (!ranker.RankBefore(FarDeadline(), request, &response).ok()) ++failures;
         const bool stored = response.history_source() == v1::HISTORY_SOURCE_STORED;
         if (probe_new_user) {
           if (stored) new_user_seen = true;
