@@ -1,5 +1,6 @@
 // ranker-client bench: the closed-loop load generator with a summary for people or as a
 // BenchReport in JSON (proto/bench_report.proto).
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -30,6 +31,8 @@ client::BenchReport MakeReport(const LoadGeneratorOptions& load, const LoadResul
   client::BenchReport report;
   report.set_rpc(load.rpc);
   report.set_concurrency(load.concurrency);
+  report.set_client_api(load.api);
+  report.set_client_threads(ClientThreads(load));
   report.set_candidates(load.candidates);
   report.set_k(load.k);
   report.set_seconds(result.seconds);
@@ -67,21 +70,22 @@ void PrintReport(const client::BenchReport& report) {
 int RunBench(const CallOptions& call, LoadGeneratorOptions load, bool progress) {
   load.target = call.target;
   load.tls = call.tls;
-  if (load.rpc != "rank" && load.rpc != "empty") {
-    std::fprintf(stderr, "ranker-client: --rpc must be rank or empty\n");
+  if (const std::string problem = CheckLoadOptions(load); !problem.empty()) {
+    std::fprintf(stderr, "ranker-client: %s\n", problem.c_str());
     return 2;
   }
   if (load.rpc == "rank" && (load.users == 0 || load.items == 0)) {
     if (int code = ReadVocabularySizes(call, &load); code != 0) return code;
   }
   if (!progress) load.report_interval = absl::ZeroDuration();
-  std::fprintf(stderr, "bench: %s, concurrency %d, %s (+%s warm-up), %s, k=%u\n", load.rpc.c_str(),
-               load.concurrency, absl::FormatDuration(load.duration).c_str(),
-               absl::FormatDuration(load.warmup).c_str(),
-               load.rpc == "empty"    ? "health check"
-               : load.candidates == 0 ? "whole catalogue"
-                                      : absl::StrCat(load.candidates, " candidates").c_str(),
-               load.k);
+  std::fprintf(
+      stderr, "bench: %s, concurrency %d (%s client, %d threads), %s (+%s warm-up), %s, k=%u\n",
+      load.rpc.c_str(), load.concurrency, load.api.c_str(), ClientThreads(load),
+      absl::FormatDuration(load.duration).c_str(), absl::FormatDuration(load.warmup).c_str(),
+      load.rpc == "empty"    ? "health check"
+      : load.candidates == 0 ? "whole catalogue"
+                             : absl::StrCat(load.candidates, " candidates").c_str(),
+      load.k);
   const LoadResult result = RunLoad(load, [](const IntervalReport& r) {
     std::fprintf(
         stderr, "  %6.1fs  %9.0f calls/s  p50 %8.1f us  p99 %8.1f us  max %8.1f us  errors %lu\n",

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -23,6 +24,19 @@ struct Worker {
   LatencyHistogram latency;
   std::array<std::atomic<uint64_t>, kCodes> errors{};
   std::atomic<uint64_t> warmup_calls{0};
+
+  void Count(const grpc::Status& status, std::chrono::steady_clock::time_point start,
+             std::chrono::steady_clock::time_point end,
+             std::chrono::steady_clock::time_point measure_from) {
+    if (start < measure_from) {
+      warmup_calls.fetch_add(1, std::memory_order_relaxed);
+    } else if (status.ok()) {
+      latency.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+    } else {
+      errors[static_cast<int>(status.error_code()) % kCodes].fetch_add(1,
+                                                                       std::memory_order_relaxed);
+    }
+  }
 };
 
 std::vector<v1::RankRequest> MakeRequests(const LoadGeneratorOptions& options, uint64_t seed) {
@@ -57,22 +71,94 @@ void RunWorker(const LoadGeneratorOptions& options, const std::shared_ptr<grpc::
                          absl::ToChronoMilliseconds(options.deadline));
     grpc::Status status = empty ? health->Check(&context, health_request, &health_response)
                                 : ranker->Rank(&context, requests[i % kRequestPool], &response);
-    const auto end = std::chrono::steady_clock::now();
-    if (start < measure_from) {
-      worker->warmup_calls.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    if (status.ok()) {
-      worker->latency.Record(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+    worker->Count(status, start, std::chrono::steady_clock::now(), measure_from);
+  }
+}
+
+// One call slot of an asynchronous worker: a call in flight, then the next one.
+struct AsyncCall {
+  size_t slot = 0;
+  std::chrono::steady_clock::time_point start;
+  std::optional<grpc::ClientContext> context;  // a context serves one call only
+  grpc::Status status;
+  v1::RankResponse rank_response;
+  grpc::health::v1::HealthCheckResponse health_response;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::RankResponse>> rank_reader;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::health::v1::HealthCheckResponse>>
+      health_reader;
+};
+
+// `slots` calls in flight from this thread, all completing on one completion queue, until
+// stop_at; then waits for the last ones to complete.
+void RunAsyncWorker(const LoadGeneratorOptions& options,
+                    const std::vector<std::shared_ptr<grpc::Channel>>& channels, int first_slot,
+                    int slots, uint64_t seed, std::chrono::steady_clock::time_point measure_from,
+                    std::chrono::steady_clock::time_point stop_at, Worker* worker) {
+  grpc::CompletionQueue queue;
+  std::vector<std::unique_ptr<v1::Ranker::Stub>> rankers;
+  std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> healths;
+  for (const auto& channel : channels) {
+    rankers.push_back(v1::Ranker::NewStub(channel));
+    healths.push_back(grpc::health::v1::Health::NewStub(channel));
+  }
+  const std::vector<v1::RankRequest> requests = MakeRequests(options, seed);
+  const grpc::health::v1::HealthCheckRequest health_request;
+  const bool empty = options.rpc == "empty";
+  std::vector<AsyncCall> calls(slots);
+  size_t next_request = 0;
+  const auto start_call = [&](AsyncCall* call) {
+    const size_t channel = call->slot % channels.size();
+    call->context.emplace();
+    call->context->set_deadline(std::chrono::system_clock::now() +
+                                absl::ToChronoMilliseconds(options.deadline));
+    call->start = std::chrono::steady_clock::now();
+    if (empty) {
+      call->health_reader = healths[channel]->AsyncCheck(&*call->context, health_request, &queue);
+      call->health_reader->Finish(&call->health_response, &call->status, call);
     } else {
-      worker->errors[static_cast<int>(status.error_code()) % kCodes].fetch_add(
-          1, std::memory_order_relaxed);
+      call->rank_reader = rankers[channel]->AsyncRank(
+          &*call->context, requests[next_request++ % kRequestPool], &queue);
+      call->rank_reader->Finish(&call->rank_response, &call->status, call);
     }
+  };
+  for (int i = 0; i < slots; ++i) {
+    calls[i].slot = static_cast<size_t>(first_slot + i);
+    start_call(&calls[i]);
+  }
+  int in_flight = slots;
+  void* tag = nullptr;
+  bool ok = false;
+  while (in_flight > 0 && queue.Next(&tag, &ok)) {
+    auto* call = static_cast<AsyncCall*>(tag);
+    const auto end = std::chrono::steady_clock::now();
+    worker->Count(call->status, call->start, end, measure_from);
+    if (end < stop_at) {
+      start_call(call);
+    } else {
+      --in_flight;
+    }
+  }
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
   }
 }
 
 }  // namespace
+
+int ClientThreads(const LoadGeneratorOptions& options) {
+  return options.api == "sync" ? options.concurrency
+                               : std::min(options.client_threads, options.concurrency);
+}
+
+std::string CheckLoadOptions(const LoadGeneratorOptions& options) {
+  if (options.rpc != "rank" && options.rpc != "empty") return "--rpc must be rank or empty";
+  if (options.api != "async" && options.api != "sync") return "--client_api must be async or sync";
+  if (options.concurrency < 1) return "--concurrency must be at least 1";
+  if (options.api == "async" && options.client_threads < 1) {
+    return "--client_threads must be at least 1";
+  }
+  return "";
+}
 
 LoadResult RunLoad(const LoadGeneratorOptions& options,
                    const std::function<void(const IntervalReport&)>& on_interval) {
@@ -96,10 +182,25 @@ LoadResult RunLoad(const LoadGeneratorOptions& options,
 
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> threads;
-  for (int w = 0; w < options.concurrency; ++w) {
-    workers.push_back(std::make_unique<Worker>());
-    threads.emplace_back(RunWorker, std::cref(options), channels[w % channels.size()],
-                         options.seed * 1000 + w, measure_from, stop_at, workers.back().get());
+  if (options.api == "sync") {
+    for (int w = 0; w < options.concurrency; ++w) {
+      workers.push_back(std::make_unique<Worker>());
+      threads.emplace_back(RunWorker, std::cref(options), channels[w % channels.size()],
+                           options.seed * 1000 + w, measure_from, stop_at, workers.back().get());
+    }
+  } else {
+    // The calls in flight, spread over the threads as evenly as they go.
+    const int thread_count = ClientThreads(options);
+    int first_slot = 0;
+    for (int t = 0; t < thread_count; ++t) {
+      const int slots =
+          options.concurrency / thread_count + (t < options.concurrency % thread_count);
+      workers.push_back(std::make_unique<Worker>());
+      threads.emplace_back(RunAsyncWorker, std::cref(options), std::cref(channels), first_slot,
+                           slots, options.seed * 1000 + t, measure_from, stop_at,
+                           workers.back().get());
+      first_slot += slots;
+    }
   }
 
   LoadResult result;

@@ -1,7 +1,10 @@
-// A closed-loop load generator: `concurrency` calls in flight at all times (one thread each,
-// blocking stubs on a few shared channels), for a fixed duration, recording every latency in
-// per-thread histograms. A reporter prints a progress line per interval with that interval's
-// throughput and percentiles. Used by `ranker-client bench`.
+// A closed-loop load generator: `concurrency` calls in flight at all times, for a fixed
+// duration, recording every latency in per-thread histograms. Two client APIs: "async" (the
+// default) drives all calls from `client_threads` threads, each with its own completion queue,
+// so on a machine whose cores the server shares the client's own CPU stays small; "sync" runs
+// one thread per call with blocking stubs (what bench did before; kept to compare). A reporter
+// prints a progress line per interval with that interval's throughput and percentiles. Used by
+// `ranker-client bench`.
 #ifndef RANKER_CLIENT_LOAD_GENERATOR_H_
 #define RANKER_CLIENT_LOAD_GENERATOR_H_
 
@@ -22,6 +25,8 @@ struct LoadGeneratorOptions {
   ClientTlsFiles tls;        // checked by the caller (MakeChannelCredentials)
   std::string rpc = "rank";  // "rank" or "empty" (the health check: the floor to compare with)
   int concurrency = 8;
+  std::string api = "async";  // "async" (completion queues) or "sync" (a blocking thread per call)
+  int client_threads = 1;     // async: threads polling completion queues
   absl::Duration duration = absl::Seconds(10);
   absl::Duration warmup = absl::Seconds(1);  // calls made but not recorded
   int candidates = 100;                      // 0 = whole catalogue
@@ -52,6 +57,10 @@ struct LoadResult {
 };
 
 // Runs the load; `on_interval` (if set) is called from the reporter thread.
+// Threads that make the calls: one per call in flight (sync) or client_threads (async).
+int ClientThreads(const LoadGeneratorOptions& options);
+// INVALID_ARGUMENT-style message for options RunLoad cannot run, or "".
+std::string CheckLoadOptions(const LoadGeneratorOptions& options);
 LoadResult RunLoad(const LoadGeneratorOptions& options,
                    const std::function<void(const IntervalReport&)>& on_interval);
 

@@ -39,6 +39,10 @@ ABSL_FLAG(uint64_t, users, 0, "bench: user ids drawn from [0, users) (0 = the mo
 ABSL_FLAG(uint64_t, items, 0, "bench: candidate ids drawn from [0, items) (0 = the model's n).");
 ABSL_FLAG(std::string, rpc, "rank", "bench: rank, or empty (the health check, the floor).");
 ABSL_FLAG(int, channels, 2, "bench: gRPC connections to spread the calls over.");
+ABSL_FLAG(std::string, client_api, "async",
+          "bench: async (all calls from --client_threads threads on completion queues: the "
+          "client's own CPU stays small) or sync (a blocking thread per call in flight).");
+ABSL_FLAG(int, client_threads, 1, "bench, async: threads making the calls.");
 ABSL_FLAG(bool, progress, true, "bench: print a line per second to stderr.");
 ABSL_FLAG(std::string, service, "",
           "health: service name to check (empty = the server as a whole).");
@@ -66,7 +70,8 @@ Commands:
            history models: rank --history 5,9,12 (the items the user saw, oldest first)
            [--retrieve_n N]: retrieval keeps N by the dot product, the scorer ranks those
   bench    closed-loop load: bench --concurrency 8 --duration 10s --candidates_per_request 100
-           [--rpc rank|empty] [--json]; prints QPS, latency percentiles, errors by code
+           [--rpc rank|empty] [--client_api async|sync] [--client_threads 1] [--json];
+           prints QPS, latency percentiles, errors by code
   info     the served model: version, tables (kind, n, m, d), bytes, compression
   health   the standard gRPC health check; exit code 0 only when SERVING
   reload   ask the server to load the newest version in its store now (admin service)
@@ -97,6 +102,8 @@ LoadGeneratorOptions LoadFlags() {
   load.candidates = std::max(0, absl::GetFlag(FLAGS_candidates_per_request));
   load.k = absl::GetFlag(FLAGS_k);
   load.channels = absl::GetFlag(FLAGS_channels);
+  load.api = absl::GetFlag(FLAGS_client_api);
+  load.client_threads = absl::GetFlag(FLAGS_client_threads);
   load.deadline = absl::GetFlag(FLAGS_timeout);
   load.users = absl::GetFlag(FLAGS_users);
   load.items = absl::GetFlag(FLAGS_items);
