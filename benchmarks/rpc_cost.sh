@@ -5,7 +5,10 @@
 # once (thread churn). Client and server share this machine's cores: compare rows of one run.
 #
 # Usage: benchmarks/rpc_cost.sh [--duration 8s] [--concurrency 8] [-- extra ranker-server flags]
-#   RPC_COST_LOADS="empty rank" (default) picks the loads; BENCH_FLAGS adds bench flags to all.
+#   RPC_COST_LOADS="empty rank empty-sync rank-sync" (default) picks the loads (-sync: bench
+#   with --client_api sync, a blocking thread per call); BENCH_FLAGS adds bench flags to all.
+# Then the floor: benchmarks/echo_floor.cc's minimal server and client, paired with the real
+# ones, health checks at the same concurrency (RPC_COST_FLOOR=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BUILD_DIR:-build}
@@ -19,7 +22,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--duration 8s] [--concurrency 8] [-- server flags]" >&2; exit 2 ;;
   esac
 done
-LOADS=${RPC_COST_LOADS:-empty rank}
+LOADS=${RPC_COST_LOADS:-empty rank empty-sync rank-sync}
 WORK=$(mktemp -d /tmp/ranker-rpc-cost-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -33,6 +36,8 @@ PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)/\1/p' "$WORK/server.out")
 TICKS=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+# Context switches of all the server's threads (voluntary + involuntary).
+switches() { cat /proc/$SERVER/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 # Samples the server's thread ids every 20 ms until $WORK/stop exists; prints "distinct max_live".
 sample_threads() {
   local max_live=0 live
@@ -44,27 +49,28 @@ sample_threads() {
   echo "$(sort -u "$WORK/tids" | wc -l) $max_live"
 }
 
-printf "%-12s %10s %9s %16s %16s %14s\n" load calls/s "p50 us" "server us/call" "client us/call" "server tids"
+printf "%-12s %10s %9s %16s %16s %14s %18s\n" load calls/s "p50 us" "server us/call" "client us/call" "server tids" "server switches/call"
 for load in $LOADS; do
-  case $load in
+  case ${load%-sync} in
     empty) flags=(--rpc empty) ;;
     rank) flags=(--rpc rank --candidates_per_request 100 --k 10) ;;
-    *) flags=(--rpc "$load") ;;
+    *) echo "unknown load $load" >&2; exit 2 ;;
   esac
+  [ "$load" != "${load%-sync}" ] && flags+=(--client_api sync)
   # One unmeasured second first, so thread pools and caches are warm.
   "$BIN/client/ranker-client" bench --target "127.0.0.1:$PORT" "${flags[@]}" \
     --concurrency "$CONCURRENCY" --duration 1s --warmup 0s --progress=false ${BENCH_FLAGS:-} >/dev/null
   rm -f "$WORK/stop" "$WORK/tids"
   sample_threads >"$WORK/threads" &
   SAMPLER=$!
-  before=$(cpu_ticks)
+  before=$(cpu_ticks); switches_before=$(switches)
   /usr/bin/time -f "%U %S" -o "$WORK/client.time" "$BIN/client/ranker-client" bench \
     --target "127.0.0.1:$PORT" "${flags[@]}" --concurrency "$CONCURRENCY" --duration "$DURATION" \
     --warmup 0s --progress=false --json ${BENCH_FLAGS:-} >"$WORK/report.json"
-  after=$(cpu_ticks)
+  after=$(cpu_ticks); switches_after=$(switches)
   touch "$WORK/stop"; wait "$SAMPLER"
   python3 - "$WORK/report.json" "$WORK/client.time" "$before" "$after" "$TICKS" "$load" \
-    "$(cat "$WORK/threads")" <<'EOF'
+    "$(cat "$WORK/threads")" "$((switches_after - switches_before))" <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))
 user, system = map(float, open(sys.argv[2]).read().split()[-2:])
@@ -74,7 +80,26 @@ distinct, live = sys.argv[7].split()
 server_us = (after - before) / ticks / calls * 1e6
 client_us = (user + system) / calls * 1e6
 print(f"{sys.argv[6]:<12} {report['qps']:10.0f} {report.get('latencyUs', report.get('latency_us', {})).get('p50', 0):9.1f} "
-      f"{server_us:16.1f} {client_us:16.1f} {distinct + ' of ' + live + ' live':>14}")
+      f"{server_us:16.1f} {client_us:16.1f} {distinct + ' of ' + live + ' live':>14} "
+      f"{int(sys.argv[8]) / calls:18.2f}")
 EOF
 done
+
+if [ "${RPC_COST_FLOOR:-1}" = 1 ]; then
+  "$BIN/benchmarks/ranker_echo_floor" serve >"$WORK/floor.out" &
+  FLOOR=$!
+  until grep -q "^listening on" "$WORK/floor.out"; do sleep 0.1; done
+  FLOOR_PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)/\1/p' "$WORK/floor.out")
+  echo "floor: health checks, concurrency $CONCURRENCY, $DURATION each (calls/s)"
+  floor_load() { "$BIN/benchmarks/ranker_echo_floor" load --target "127.0.0.1:$1" \
+    --concurrency "$CONCURRENCY" --duration "$DURATION" | awk '{print $1}'; }
+  bench_empty() { "$BIN/client/ranker-client" bench --target "127.0.0.1:$1" --rpc empty \
+    --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup 0s --progress=false --json \
+    2>/dev/null | python3 -c 'import json, sys; print(round(json.load(sys.stdin)["qps"]))'; }
+  printf "  %-36s %8s\n" "echo_floor load -> echo_floor serve" "$(floor_load "$FLOOR_PORT")"
+  printf "  %-36s %8s\n" "bench --rpc empty -> echo_floor serve" "$(bench_empty "$FLOOR_PORT")"
+  printf "  %-36s %8s\n" "echo_floor load -> ranker-server" "$(floor_load "$PORT")"
+  printf "  %-36s %8s\n" "bench --rpc empty -> ranker-server" "$(bench_empty "$PORT")"
+  kill "$FLOOR"; wait "$FLOOR" 2>/dev/null || true
+fi
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
