@@ -57,6 +57,9 @@ class RankerServer {
   // so that only Run's sigwait sees them. Call first thing in main.
   static void BlockHandledSignals();
 
+  // The Ranker service's port once Start succeeded (the chosen one for port 0).
+  int port() const { return port_; }
+
  private:
   absl::Status StartMetrics();
   absl::Status StartListeners();
