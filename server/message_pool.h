@@ -28,26 +28,34 @@ class MessagePool final : public grpc::MessageAllocator<Request, Response> {
   explicit MessagePool(size_t max_idle = 256) : max_idle_(max_idle) { idle_.reserve(max_idle); }
 
   grpc::MessageHolder<Request, Response>* AllocateMessages() override {
+    Holder* holder = nullptr;
     {
       MutexLock lock(&mu_);
       if (!idle_.empty()) {
-        Holder* holder = idle_.back().release();
+        holder = idle_.back().release();
         idle_.pop_back();
-        return holder;
       }
     }
-    return new Holder(this);
+    if (holder == nullptr) holder = new Holder(this);
+    holder->Prepare();
+    return holder;
   }
 
  private:
   class Holder final : public grpc::MessageHolder<Request, Response> {
    public:
-    explicit Holder(MessagePool* pool) : pool_(pool), arena_(ArenaOptionsFor(inline_block_)) {
-      CreateMessages();
+    explicit Holder(MessagePool* pool) : pool_(pool), arena_(ArenaOptionsFor(inline_block_)) {}
+
+    // Fresh messages, on the calling thread's terms: protobuf arenas give the inline block to
+    // the thread that last reset them, and any other thread allocating on the arena gets a
+    // heap block of its own. gRPC parses the request on the thread that asks for messages.
+    void Prepare() {
+      arena_.Reset();
+      this->set_request(google::protobuf::Arena::CreateMessage<Request>(&arena_));
+      this->set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_));
     }
     void Release() override {
-      arena_.Reset();  // keeps the inline block, frees any block a large call added
-      CreateMessages();
+      arena_.Reset();  // frees any heap block a large call added, so idle holders stay small
       pool_->Return(this);
     }
 
@@ -57,10 +65,6 @@ class MessagePool final : public grpc::MessageAllocator<Request, Response> {
       options.initial_block = block;
       options.initial_block_size = kInlineBytes;
       return options;
-    }
-    void CreateMessages() {
-      this->set_request(google::protobuf::Arena::CreateMessage<Request>(&arena_));
-      this->set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_));
     }
 
     MessagePool* const pool_;
