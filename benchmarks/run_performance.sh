@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Produces every figure of docs/performance.md in one run (about 12 minutes, ~6 GB of disk for
+# Produces every figure of docs/performance.md in one run (about 15 minutes, ~6 GB of disk for
 # the scale models). Client and server share this machine's cores, so compare ratios.
 # Usage: benchmarks/run_performance.sh [--skip-scale]
 set -euo pipefail
@@ -27,15 +27,18 @@ echo "== machine"; lscpu | grep -E "Model name|^CPU\(s\)|Flags" | sed 's/Flags:.
 echo "== 1. micro-benchmarks"
 "$BIN/benchmarks/ranker_benchmarks" --benchmark_min_time=0.3 2>/dev/null
 
-echo "== 2. Rank(100 candidates, k=10, d=32) vs the empty RPC, concurrency 8"
-"$BIN/model_store/ranker-store" demo --store "$WORK/small" --users 100000 --items 10000 --d 32 \
-  --kind memcom --ratio 16 --hidden 64,32 >/dev/null
-start_server "$WORK/small"
-for rpc in empty rank empty rank; do
-  "$BIN/client/ranker-client" bench --target 127.0.0.1:$PORT --rpc $rpc --concurrency 8 \
-    --duration 10s --candidates_per_request 100 --k 10 --json --progress=false
-done
-stop_server
+echo "== 2. what one RPC costs: Rank(100 candidates, k=10, d=32) vs the empty RPC, concurrency 8"
+benchmarks/rpc_cost.sh --duration 10s
+echo "== 2b. allocations per call, client and server in one process over loopback gRPC"
+"$BIN/benchmarks/ranker_rpc_benchmarks" --benchmark_min_time=1 2>/dev/null
+if command -v heaptrack >/dev/null; then
+  echo "== 2c. the server's allocation sites per Rank RPC (heaptrack)"
+  benchmarks/rpc_allocations.sh rank 4
+fi
+if command -v perf >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "== 2d. where the server's CPU goes under Rank(100) load (perf)"
+  benchmarks/profile_server.sh rank
+fi
 
 echo "== 3. whole-catalogue Rank over 1,000,000 items (history model, memcom 16x, d=64, MLP 192-128-64-1)"
 "$BIN/model_store/ranker-store" demo --store "$WORK/catalogue" --user_mode history --users 1000 \

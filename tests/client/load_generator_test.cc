@@ -1,5 +1,6 @@
 // RunLoad against a real in-process gRPC server (127.0.0.1, port 0) with a fake Ranker that
-// fails every 4th call and checks what it receives.
+// fails every 4th call and checks what it receives; every test runs with both client APIs
+// (asynchronous on one and on two threads, synchronous).
 #include "client/load_generator.h"
 
 #include <grpcpp/grpcpp.h>
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "proto/ranker.grpc.pb.h"
 
 namespace ranker {
@@ -27,6 +29,12 @@ class FakeRanker final : public v1::Ranker::Service {
 
   grpc::Status Rank(grpc::ServerContext*, const v1::RankRequest* request,
                     v1::RankResponse* response) override {
+    const int in_flight = in_flight_.fetch_add(1) + 1;
+    int most = most_in_flight_.load();
+    while (in_flight > most && !most_in_flight_.compare_exchange_weak(most, in_flight)) {
+    }
+    if (delay_ > absl::ZeroDuration()) absl::SleepFor(delay_);
+    in_flight_.fetch_sub(1);
     {
       std::lock_guard<std::mutex> lock(mu_);
       ks_.insert(request->k());
@@ -45,6 +53,8 @@ class FakeRanker final : public v1::Ranker::Service {
     return grpc::Status::OK;
   }
 
+  void set_delay(absl::Duration delay) { delay_ = delay; }
+  int most_in_flight() const { return most_in_flight_.load(); }
   uint64_t calls() const { return calls_.load(); }
   uint64_t succeeded() const { return succeeded_.load(); }
   uint64_t failed() const { return failed_.load(); }
@@ -67,6 +77,8 @@ class FakeRanker final : public v1::Ranker::Service {
 
  private:
   std::atomic<uint64_t> calls_{0}, succeeded_{0}, failed_{0};
+  std::atomic<int> in_flight_{0}, most_in_flight_{0};
+  absl::Duration delay_;
   mutable std::mutex mu_;
   std::set<uint32_t> ks_;
   std::set<int> candidate_counts_;
@@ -74,7 +86,12 @@ class FakeRanker final : public v1::Ranker::Service {
   uint64_t max_item_id_ = 0;
 };
 
-class LoadGeneratorTest : public ::testing::Test {
+struct ClientApi {
+  std::string api;
+  int threads;
+};
+
+class LoadGeneratorTest : public ::testing::TestWithParam<ClientApi> {
  protected:
   void SetUp() override {
     grpc::EnableDefaultHealthCheckService(true);  // serves the "empty" RPC
@@ -97,6 +114,8 @@ class LoadGeneratorTest : public ::testing::Test {
     options.duration = absl::Milliseconds(300);
     options.warmup = absl::ZeroDuration();
     options.report_interval = absl::Milliseconds(200);  // the last window is 100 ms
+    options.api = GetParam().api;
+    options.client_threads = GetParam().threads;
     return options;
   }
 
@@ -111,7 +130,7 @@ class LoadGeneratorTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> server_;
 };
 
-TEST_F(LoadGeneratorTest, ReportsEveryCallTheServerAnswered) {
+TEST_P(LoadGeneratorTest, ReportsEveryCallTheServerAnswered) {
   LoadGeneratorOptions options = Options();
   options.k = 7;
   options.candidates = 13;
@@ -175,7 +194,7 @@ TEST_F(LoadGeneratorTest, ReportsEveryCallTheServerAnswered) {
   EXPECT_GE(windowed_errors + static_cast<uint64_t>(options.concurrency), ErrorCount(result));
 }
 
-TEST_F(LoadGeneratorTest, WarmupCallsAreMadeButNotReported) {
+TEST_P(LoadGeneratorTest, WarmupCallsAreMadeButNotReported) {
   LoadGeneratorOptions options = Options();
   options.warmup = absl::Milliseconds(100);
   options.duration = absl::Milliseconds(200);
@@ -196,7 +215,7 @@ TEST_F(LoadGeneratorTest, WarmupCallsAreMadeButNotReported) {
   EXPECT_EQ(ranker_.user_ids(), std::set<uint64_t>{0});
 }
 
-TEST_F(LoadGeneratorTest, EmptyRpcCallsTheHealthCheckOnly) {
+TEST_P(LoadGeneratorTest, EmptyRpcCallsTheHealthCheckOnly) {
   LoadGeneratorOptions options = Options();
   options.rpc = "empty";
   options.duration = absl::Milliseconds(150);
@@ -205,6 +224,40 @@ TEST_F(LoadGeneratorTest, EmptyRpcCallsTheHealthCheckOnly) {
   EXPECT_GT(result.calls, 0u);
   EXPECT_TRUE(result.errors.empty());
   EXPECT_EQ(ranker_.calls(), 0u);
+}
+
+TEST_P(LoadGeneratorTest, KeepsConcurrencyCallsInFlight) {
+  ranker_.set_delay(absl::Milliseconds(3));
+  LoadGeneratorOptions options = Options();
+  options.concurrency = 5;
+  options.report_interval = absl::ZeroDuration();
+  const LoadResult result = RunLoad(options, nullptr);
+  EXPECT_GT(result.calls, 0u);
+  EXPECT_EQ(ranker_.most_in_flight(), 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Apis, LoadGeneratorTest,
+                         ::testing::Values(ClientApi{"async", 1}, ClientApi{"async", 2},
+                                           ClientApi{"sync", 0}),
+                         [](const ::testing::TestParamInfo<ClientApi>& param_info) {
+                           return param_info.param.api + std::to_string(param_info.param.threads);
+                         });
+
+TEST(LoadGeneratorOptionsTest, BadOptionsAreNamed) {
+  LoadGeneratorOptions options;
+  EXPECT_EQ(CheckLoadOptions(options), "");
+  options.api = "callback";
+  EXPECT_EQ(CheckLoadOptions(options), "--client_api must be async or sync");
+  options.api = "async";
+  options.client_threads = 0;
+  EXPECT_EQ(CheckLoadOptions(options), "--client_threads must be at least 1");
+  options.client_threads = 4;
+  options.concurrency = 3;
+  EXPECT_EQ(ClientThreads(options), 3) << "never more threads than calls in flight";
+  options.api = "sync";
+  EXPECT_EQ(ClientThreads(options), 3);
+  options.rpc = "rankk";
+  EXPECT_EQ(CheckLoadOptions(options), "--rpc must be rank or empty");
 }
 
 TEST(LoadGeneratorNoServerTest, BadTlsFilesAreReportedNotCrashed) {
