@@ -29,15 +29,30 @@ bench --duration 2s "$@" >/dev/null 2>&1  # warm
 bench --duration 7s --json "$@" >"$WORK/report.json" 2>/dev/null &
 LOAD=$!
 sleep 1
-perf record -F 2000 -g -p "$SERVER" -o "$WORK/perf.data" -- sleep 5 >/dev/null 2>&1
+# System-wide, then the server's samples: `perf record -p` loses threads that start and exit
+# while it records (the old synchronous server's workers).
+perf record -F 2000 -g -a -o "$WORK/perf.data" -- sleep 5 >/dev/null 2>&1
 wait "$LOAD"
 QPS=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["qps"])' "$WORK/report.json")
-SAMPLES=$(perf report -i "$WORK/perf.data" --stdio -g none --sort dso 2>/dev/null |
-  awk '/^# Samples:/ {print $3}')
 echo "load: $RPC, bench $* at $(printf %.0f "$QPS") calls/s"
-perf report -i "$WORK/perf.data" --no-children --sort dso -g none -F overhead,sample,dso \
-  2>/dev/null | grep "%" | sort -k2 -rn | head -8 |
-  awk -v qps="$QPS" '{printf "  %7s  %6.1f us/call  %s\n", $1, $2 / 2000 / 5 / qps * 1e6, $3}'
-echo "  top symbols:"
-perf report -i "$WORK/perf.data" --no-children --sort sym -g none 2>/dev/null | grep "%" |
-  head -15 | cut -c1-150 | sed 's/^/  /'
+# Leaf frame of every sample of the server's threads, grouped by library and by symbol.
+perf script -i "$WORK/perf.data" -F pid,ip,sym,dso -G 2>/dev/null |
+  python3 -c '
+import collections, re, sys
+server, qps, seconds, hz = sys.argv[1], float(sys.argv[2]), 5.0, 2000.0
+by_dso, by_sym, total = collections.Counter(), collections.Counter(), 0
+for line in sys.stdin:
+    match = re.match(r"\s*(\d+)\s+[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$", line)
+    if not match or match.group(1) != server:
+        continue
+    total += 1
+    by_dso[match.group(3).split("/")[-1]] += 1
+    by_sym[match.group(2)[:110]] += 1
+per_call = lambda n: n / hz / seconds / qps * 1e6
+print(f"  server CPU: {per_call(total):.1f} us/call ({total} samples), by library:")
+for dso, n in by_dso.most_common(8):
+    print(f"  {100 * n / total:6.2f}%  {per_call(n):6.1f} us/call  {dso}")
+print("  top symbols:")
+for sym, n in by_sym.most_common(15):
+    print(f"  {100 * n / total:6.2f}%  {sym}")
+' "$SERVER" "$QPS"
