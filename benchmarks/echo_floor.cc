@@ -1,7 +1,7 @@
 // The floor for `ranker-client bench --rpc empty`: the least a gRPC unary call can cost on this
 // machine with this gRPC, built as the ranker is (callback-API server, completion-queue client).
 //
-//   ranker_echo_floor serve                     # a server whose health check always answers
+//   ranker_echo_floor serve [--api async]       # a server whose health check always answers
 //                                               # SERVING; prints "listening on 127.0.0.1:PORT"
 //   ranker_echo_floor load --target 127.0.0.1:PORT --concurrency 8 --duration 8s
 //                                               # health checks, `concurrency` in flight from one
@@ -9,6 +9,8 @@
 //
 // Serving and loading are separate processes, as ranker-server and ranker-client are, so each
 // side can be swapped for the real one (benchmarks/rpc_cost.sh runs all four pairings).
+// `serve --api async` is the completion-queue server (one queue per thread), measured against
+// the callback API before ranker-server moved to the latter (docs/performance.md).
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -17,6 +19,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -29,6 +32,10 @@ ABSL_FLAG(std::string, target, "127.0.0.1:50051", "load: the server.");
 ABSL_FLAG(int, concurrency, 8, "load: calls in flight, all from one thread.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(8), "load: how long.");
 ABSL_FLAG(int, port, 0, "serve: port on 127.0.0.1 (0 = any free one).");
+ABSL_FLAG(std::string, api, "callback",
+          "serve: callback (gRPC's callback API, as ranker-server) or async (completion "
+          "queues, one per --threads thread).");
+ABSL_FLAG(int, threads, 2, "serve --api async: threads, each polling its own queue.");
 
 namespace {
 
@@ -49,7 +56,47 @@ class AlwaysServing final : public Health::CallbackService {
   }
 };
 
+// One health check in flight on an asynchronous server: requested, answered, requested again.
+class AsyncCheck {
+ public:
+  AsyncCheck(Health::AsyncService* service, grpc::ServerCompletionQueue* queue)
+      : service_(service), queue_(queue) {
+    Request();
+  }
+  // Called with this call's tag from the queue.
+  void Proceed(bool ok) {
+    if (!ok) return;  // shutting down
+    if (answered_) {
+      Request();
+      return;
+    }
+    response_.set_status(HealthCheckResponse::SERVING);
+    answered_ = true;
+    writer_->Finish(response_, grpc::Status::OK, this);
+  }
+
+ private:
+  void Request() {
+    answered_ = false;
+    writer_.reset();  // a context and its writer serve one call only
+    context_.emplace();
+    writer_.emplace(&*context_);
+    service_->RequestCheck(&*context_, &request_, &*writer_, queue_, queue_, this);
+  }
+
+  Health::AsyncService* service_;
+  grpc::ServerCompletionQueue* queue_;
+  std::optional<grpc::ServerContext> context_;
+  HealthCheckRequest request_;
+  HealthCheckResponse response_;
+  std::optional<grpc::ServerAsyncResponseWriter<HealthCheckResponse>> writer_;
+  bool answered_ = false;
+};
+
+int ServeAsync();
+
 int Serve() {
+  if (absl::GetFlag(FLAGS_api) == "async") return ServeAsync();
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -71,6 +118,46 @@ int Serve() {
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   server->Shutdown();
+  return 0;
+}
+
+int ServeAsync() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  Health::AsyncService service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(absl::GetFlag(FLAGS_port)),
+                           grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues;
+  for (int t = 0; t < threads; ++t) queues.push_back(builder.AddCompletionQueue());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::fprintf(stderr, "ranker_echo_floor: cannot listen\n");
+    return 1;
+  }
+  std::vector<std::thread> pollers;
+  for (auto& queue : queues) {
+    pollers.emplace_back([&service, queue = queue.get()] {
+      std::vector<std::unique_ptr<AsyncCheck>> calls;
+      for (int c = 0; c < 64; ++c) calls.push_back(std::make_unique<AsyncCheck>(&service, queue));
+      void* tag = nullptr;
+      bool ok = false;
+      while (queue->Next(&tag, &ok)) static_cast<AsyncCheck*>(tag)->Proceed(ok);
+    });
+  }
+  std::printf("listening on 127.0.0.1:%d\n", port);
+  std::fflush(stdout);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  server->Shutdown();
+  for (auto& queue : queues) queue->Shutdown();
+  for (auto& poller : pollers) poller.join();
   return 0;
 }
 

@@ -101,5 +101,11 @@ if [ "${RPC_COST_FLOOR:-1}" = 1 ]; then
   printf "  %-36s %8s\n" "echo_floor load -> ranker-server" "$(floor_load "$PORT")"
   printf "  %-36s %8s\n" "bench --rpc empty -> ranker-server" "$(bench_empty "$PORT")"
   kill "$FLOOR"; wait "$FLOOR" 2>/dev/null || true
+  "$BIN/benchmarks/ranker_echo_floor" serve --api async >"$WORK/floor-async.out" &
+  FLOOR=$!
+  until grep -q "^listening on" "$WORK/floor-async.out"; do sleep 0.1; done
+  FLOOR_PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)/\1/p' "$WORK/floor-async.out")
+  printf "  %-36s %8s\n" "echo_floor load -> serve --api async" "$(floor_load "$FLOOR_PORT")"
+  kill "$FLOOR"; wait "$FLOOR" 2>/dev/null || true
 fi
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
