@@ -5,8 +5,9 @@
 # once (thread churn). Client and server share this machine's cores: compare rows of one run.
 #
 # Usage: benchmarks/rpc_cost.sh [--duration 8s] [--concurrency 8] [-- extra ranker-server flags]
-#   RPC_COST_LOADS="empty rank empty-sync rank-sync" (default) picks the loads (-sync: bench
-#   with --client_api sync, a blocking thread per call); BENCH_FLAGS adds bench flags to all.
+#   RPC_COST_LOADS="empty rank empty@2 empty-sync rank-sync" (default) picks the loads (-sync: bench
+#   with --client_api sync, a blocking thread per call; @N: concurrency N instead, e.g. empty@2
+#   to compare calls at equal rates); BENCH_FLAGS adds bench flags to all.
 # Then the floor: benchmarks/echo_floor.cc's minimal server and client, paired with the real
 # ones, health checks at the same concurrency (RPC_COST_FLOOR=0 skips it).
 set -euo pipefail
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--duration 8s] [--concurrency 8] [-- server flags]" >&2; exit 2 ;;
   esac
 done
-LOADS=${RPC_COST_LOADS:-empty rank empty-sync rank-sync}
+LOADS=${RPC_COST_LOADS:-empty rank empty@2 empty-sync rank-sync}
 WORK=$(mktemp -d /tmp/ranker-rpc-cost-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -51,21 +52,23 @@ sample_threads() {
 
 printf "%-12s %10s %9s %16s %16s %14s %18s\n" load calls/s "p50 us" "server us/call" "client us/call" "server tids" "server switches/call"
 for load in $LOADS; do
-  case ${load%-sync} in
+  concurrency=$CONCURRENCY
+  case $load in *@*) concurrency=${load#*@} ;; esac
+  case ${load%%[-@]*} in
     empty) flags=(--rpc empty) ;;
     rank) flags=(--rpc rank --candidates_per_request 100 --k 10) ;;
     *) echo "unknown load $load" >&2; exit 2 ;;
   esac
-  [ "$load" != "${load%-sync}" ] && flags+=(--client_api sync)
+  case $load in *-sync*) flags+=(--client_api sync) ;; esac
   # One unmeasured second first, so thread pools and caches are warm.
   "$BIN/client/ranker-client" bench --target "127.0.0.1:$PORT" "${flags[@]}" \
-    --concurrency "$CONCURRENCY" --duration 1s --warmup 0s --progress=false ${BENCH_FLAGS:-} >/dev/null
+    --concurrency "$concurrency" --duration 1s --warmup 0s --progress=false ${BENCH_FLAGS:-} >/dev/null
   rm -f "$WORK/stop" "$WORK/tids"
   sample_threads >"$WORK/threads" &
   SAMPLER=$!
   before=$(cpu_ticks); switches_before=$(switches)
   /usr/bin/time -f "%U %S" -o "$WORK/client.time" "$BIN/client/ranker-client" bench \
-    --target "127.0.0.1:$PORT" "${flags[@]}" --concurrency "$CONCURRENCY" --duration "$DURATION" \
+    --target "127.0.0.1:$PORT" "${flags[@]}" --concurrency "$concurrency" --duration "$DURATION" \
     --warmup 0s --progress=false --json ${BENCH_FLAGS:-} >"$WORK/report.json"
   after=$(cpu_ticks); switches_after=$(switches)
   touch "$WORK/stop"; wait "$SAMPLER"

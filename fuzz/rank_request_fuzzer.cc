@@ -4,8 +4,8 @@
 // and over a history model whose users' histories are read from the store per request. The
 // server's retrieve_n (50) is below the catalogue (200), so whole-catalogue requests run two
 // stages unless the request asks otherwise.
-#include <grpcpp/server_context.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -111,9 +111,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
   for (ranker::RankerService* service :
        {services->fallback.get(), services->reject.get(), services->history.get()}) {
-    grpc::ServerContext context;
     ranker::v1::RankResponse response;
-    const grpc::Status status = service->Rank(&context, &request, &response);
+    const grpc::Status status = service->RankBefore(
+        std::chrono::system_clock::now() + std::chrono::hours(1), request, &response);
     // Contract checks: a successful response holds at most k distinct items, best first.
     if (status.ok()) {
       if (static_cast<uint32_t>(response.items_size()) > request.k()) std::abort();

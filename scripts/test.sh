@@ -28,8 +28,8 @@ if [ "${RANKER_SANITIZERS:-1}" = 1 ]; then
      ctest --output-on-failure -j "$(nproc)" --timeout 900 -E 'ReloadMemoryTest')
 
   # ThreadSanitizer runs the in-process concurrency tests: callers, reloads (watcher and
-  # operator), the reaper and metrics together (ServiceConcurrencyTest), the reaper alone, and
-  # the reload decisions. Debian's gRPC, Abseil and RocksDB are not instrumented, so neither
+  # operator), the reaper and metrics together (ServiceConcurrencyTest), the reaper alone, the
+  # reload decisions, the Rank worker pool and the pooled request/response messages. Debian's gRPC, Abseil and RocksDB are not instrumented, so neither
   # the server binary nor tests that publish in-process run under TSan: their reports are about
   # those libraries' internals. tests/sanitizers/tsan.supp lists the suppressions and why.
   echo "== reload/concurrency tests under ThreadSanitizer"
@@ -37,10 +37,11 @@ if [ "${RANKER_SANITIZERS:-1}" = 1 ]; then
     -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
     -DRANKER_BUILD_BENCHMARKS=OFF -DRANKER_WERROR=OFF >/dev/null
   cmake --build build-tsan -j "$(nproc)" \
-    --target model_manager_test service_concurrency_test reload_policy_test ranker-store
+    --target model_manager_test service_concurrency_test reload_policy_test rank_workers_test \
+    message_pool_test ranker-store
   (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/../tests/sanitizers/tsan.supp" \
      ctest --output-on-failure --timeout 600 --repeat until-fail:3 \
-       -R '^(ModelReaperTest|ServiceConcurrencyTest|ReloadPolicyTest)')
+       -R '^(ModelReaperTest|ServiceConcurrencyTest|ReloadPolicyTest|RankWorkersTest|MessagePoolTest)')
 fi
 
 if [ "${RANKER_FUZZ_SECONDS:-60}" != 0 ]; then

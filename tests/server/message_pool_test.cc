@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "proto/ranker.pb.h"
 
 namespace ranker {
@@ -54,6 +58,29 @@ TEST(MessagePoolTest, HoldersInUseAreDistinctAndIdleOnesAreCapped) {
   EXPECT_NE(d->request()->GetArena(), kept);
   c->Release();
   d->Release();
+}
+
+// gRPC takes and releases holders from any thread; each call must see only its own messages.
+TEST(MessagePoolTest, ThreadsTakingAndReleasingHoldersSeeOnlyTheirOwnMessages) {
+  Pool pool(/*max_idle=*/4);
+  std::atomic<int> mixed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        auto* holder = pool.AllocateMessages();
+        if (holder->request()->candidate_ids_size() != 0) ++mixed;
+        const uint64_t mark = static_cast<uint64_t>(t) * 1000000 + i;
+        for (int c = 0; c < 1 + i % 50; ++c) holder->request()->add_candidate_ids(mark);
+        holder->response()->add_items()->set_item_id(mark);
+        for (uint64_t id : holder->request()->candidate_ids()) mixed += id != mark;
+        mixed += holder->response()->items(0).item_id() != mark;
+        holder->Release();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(mixed.load(), 0);
 }
 
 }  // namespace
