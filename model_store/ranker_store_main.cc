@@ -1,4 +1,5 @@
-// ranker-store: create, inspect, verify and garbage-collect snapshot stores.
+// ranker-store: create, inspect, verify, garbage-collect, export and pull snapshot stores.
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -21,6 +22,7 @@
 #include "model_store/history_store.h"
 #include "model_store/import_spec.h"
 #include "model_store/model_loader.h"
+#include "model_store/repository_commands.h"
 #include "model_store/snapshot_store.h"
 #include "trainer/interactions.h"
 #include "trainer/user_histories.h"
@@ -50,6 +52,10 @@ ABSL_FLAG(uint64_t, history_users, 0,
           "demo --user_mode history: users 0..N-1 given a stored history of 5-30 items (0 = "
           "min(--users, 100000)).");
 ABSL_FLAG(uint32_t, keep, 3, "gc: number of newest versions to keep (>= 1).");
+ABSL_FLAG(std::string, to, "", "export: the repository directory.");
+ABSL_FLAG(std::string, from, "", "pull: the repository directory.");
+ABSL_FLAG(absl::Duration, follow, absl::ZeroDuration(),
+          "pull: pull again at this interval until SIGTERM (0 = once).");
 ABSL_FLAG(bool, crash_before_commit, false,
           "testing: write all chunks, then exit(3) before the final batch (a killed publisher).");
 
@@ -76,13 +82,19 @@ Commands:
                     in time order, keeping each user's newest --history_cap distinct items
   history show USER     print a user's stored history, oldest first
   history stats         users with a stored history and their bytes on disk
+  export [VERSION] --to REPO   write a version (default: latest) and the stored histories
+                    to a snapshot repository as RocksDB table files with checksums, then
+                    point REPO/LATEST at it (model_store/snapshot_repository.h)
+  pull --from REPO [--follow 10s]   bring REPO's latest into the store: copy, check every
+                    file's size and CRC-32C, ingest (RocksDB bulk load), move latest;
+                    damaged files are refused and the store keeps its version
 
 Stored histories are what a history model pools for Rank(user_id) when the request carries
 no history_ids. They are not versioned with models; a running server sees appended ones
 within its --poll_interval.
 
-Read-only commands (list, inspect, verify, history show|stats) open the store as a RocksDB secondary, so they
-work while a server or publisher has it open.)";
+Read-only commands (list, inspect, verify, history show|stats, export) open the store as a
+RocksDB secondary, so they work while a server or publisher has it open.)";
 
 std::string FormatTime(int64_t unix_seconds) {
   char buffer[32];
@@ -335,6 +347,13 @@ absl::Status Run(const std::vector<char*>& args) {
   if (args.size() < 2) return absl::InvalidArgumentError("no command given (see --help)");
   const std::string command = args[1];
   if (command == "history") return History(args);
+  if (command == "export") {
+    uint64_t version = 0;
+    if (args.size() > 2) {
+      ASSIGN_OR_RETURN(version, ParseVersion(args));
+    }
+    return RunExport(absl::GetFlag(FLAGS_store), version, absl::GetFlag(FLAGS_to));
+  }
   const bool takes_version = command == "inspect" || command == "verify";
   if (!takes_version && args.size() > 2) {
     return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", args[2], "'"));
@@ -344,6 +363,10 @@ absl::Status Run(const std::vector<char*>& args) {
   if (command == "list") return List();
   if (command == "gc") return Gc();
   if (command == "import") return Import();
+  if (command == "pull") {
+    return RunPull(absl::GetFlag(FLAGS_from), absl::GetFlag(FLAGS_store),
+                   absl::GetFlag(FLAGS_follow));
+  }
   if (takes_version) {
     ASSIGN_OR_RETURN(uint64_t version, ParseVersion(args));
     return command == "inspect" ? Inspect(version) : Verify(version);
@@ -355,6 +378,12 @@ absl::Status Run(const std::vector<char*>& args) {
 }  // namespace ranker
 
 int main(int argc, char** argv) {
+  // Before any thread: `pull --follow` waits for these with sigtimedwait.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   std::vector<char*> args =
       ranker::ParseToolCommandLine(argc, argv, ranker::kUsage, "ranker_store_main");
   absl::Status status = ranker::Run(args);

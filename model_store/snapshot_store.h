@@ -85,6 +85,12 @@ class SnapshotStore {
   // Primary only. Publishes `snapshot` as a new version (filling its manifest's version,
   // creation time and tensor specs) and returns the version.
   absl::StatusOr<uint64_t> Publish(Snapshot& snapshot, const PublishOptions& options = {});
+  // Primary only. Moves `latest` to `version`, which must have a manifest: a version whose table
+  // files were ingested from a repository (snapshot_repository.h). Committed like Publish.
+  absl::Status SetLatest(uint64_t version);
+  // The database underneath, for writing and ingesting table files (snapshot_repository.h).
+  StoreDb& store_db() const { return *store_db_; }
+
   // Primary only. Removes all but the newest `keep` versions (keep >= 1, so `latest` always
   // stays) and any orphan chunks of unfinished publishes. Returns the removed versions.
   absl::StatusOr<std::vector<uint64_t>> CollectGarbage(size_t keep);

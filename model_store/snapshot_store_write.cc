@@ -77,6 +77,15 @@ absl::StatusOr<uint64_t> SnapshotStore::Publish(Snapshot& snapshot, const Publis
   return version;
 }
 
+absl::Status SnapshotStore::SetLatest(uint64_t version) {
+  if (!is_primary()) return absl::FailedPreconditionError("moving latest needs the primary store");
+  RETURN_IF_ERROR(ReadManifest(version).status());
+  rocksdb::WriteBatch batch;
+  batch.Put(default_cf_, keys::kLatestKey, keys::EncodeVersion(version));
+  return store_db_->CommitThroughTableFiles(&batch, {default_cf_},
+                                            absl::StrCat("moving latest to version ", version));
+}
+
 absl::StatusOr<std::vector<uint64_t>> SnapshotStore::CollectGarbage(size_t keep) {
   if (!is_primary()) return absl::FailedPreconditionError("gc needs the primary store");
   if (keep == 0) return absl::InvalidArgumentError("gc must keep at least one version");

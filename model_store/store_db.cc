@@ -14,6 +14,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
@@ -204,6 +205,79 @@ absl::Status StoreDb::CommitThroughTableFiles(
   rocksdb::FlushOptions flush;
   flush.wait = true;
   return FromRocks(db_->Flush(flush, families), what);
+}
+
+namespace {
+
+rocksdb::ColumnFamilyOptions FamilyOptions(StoreDb::Family family) {
+  switch (family) {
+    case StoreDb::Family::kTensors:
+      return TensorColumnFamilyOptions();
+    case StoreDb::Family::kHistory:
+      return HistoryColumnFamilyOptions(0);
+    case StoreDb::Family::kDefault:
+      break;
+  }
+  return rocksdb::ColumnFamilyOptions();
+}
+
+const char* FamilyName(StoreDb::Family family) {
+  switch (family) {
+    case StoreDb::Family::kTensors:
+      return keys::kTensorColumnFamily;
+    case StoreDb::Family::kHistory:
+      return keys::kHistoryColumnFamily;
+    case StoreDb::Family::kDefault:
+      break;
+  }
+  return "default";
+}
+
+}  // namespace
+
+absl::StatusOr<StoreDb::TableFile> StoreDb::WriteTableFile(Family family, const std::string& begin,
+                                                           const std::string& end,
+                                                           const std::string& path) const {
+  rocksdb::ColumnFamilyHandle* handle = family == Family::kDefault   ? default_cf_
+                                        : family == Family::kTensors ? tensor_cf_
+                                                                     : history_cf_;
+  if (handle == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("store '", path_, "' was opened without its ", FamilyName(family), " family"));
+  }
+  rocksdb::ReadOptions read;
+  read.fill_cache = false;
+  rocksdb::Slice upper(end);
+  if (!end.empty()) read.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, handle));
+  const rocksdb::Options options(rocksdb::DBOptions(), FamilyOptions(family));
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options);
+  TableFile file;
+  const std::string what = absl::StrCat("writing table file '", path, "'");
+  for (it->Seek(begin); it->Valid(); it->Next()) {
+    if (file.entries == 0) RETURN_IF_ERROR(FromRocks(writer.Open(path), what));
+    RETURN_IF_ERROR(FromRocks(writer.Put(it->key(), it->value()), what));
+    ++file.entries;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), absl::StrCat("reading store '", path_, "'")));
+  if (file.entries == 0) return file;
+  rocksdb::ExternalSstFileInfo info;
+  RETURN_IF_ERROR(FromRocks(writer.Finish(&info), what));
+  file.bytes = info.file_size;
+  return file;
+}
+
+absl::Status StoreDb::IngestTableFiles(Family family, const std::vector<std::string>& paths) {
+  if (!is_primary()) return absl::FailedPreconditionError("ingesting needs the store's primary");
+  rocksdb::ColumnFamilyHandle* handle = family == Family::kDefault   ? default_cf_
+                                        : family == Family::kTensors ? tensor_cf_
+                                                                     : history_cf_;
+  rocksdb::IngestExternalFileOptions options;
+  options.move_files = true;
+  options.verify_checksums_before_ingest = true;
+  return FromRocks(
+      db_->IngestExternalFile(handle, paths, options),
+      absl::StrCat("ingesting into the ", FamilyName(family), " family of '", path_, "'"));
 }
 
 }  // namespace ranker

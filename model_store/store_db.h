@@ -9,6 +9,7 @@
 #define RANKER_MODEL_STORE_STORE_DB_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +69,22 @@ class StoreDb {
   // Secondary only (OK for a primary): replays what the primary wrote since the last call.
   // RocksDB allows reads on other threads meanwhile (its stress test does both at once).
   absl::Status CatchUp();
+
+  // Table files of a family, for shipping a store's contents elsewhere (snapshot_repository.h).
+  enum class Family { kDefault, kTensors, kHistory };
+  struct TableFile {
+    uint64_t entries = 0;
+    uint64_t bytes = 0;
+  };
+  // Writes the keys of `family` in [begin, end) (end empty: to the last key) to a new table
+  // file at `path`, with the options the store gives that family. No file is written when the
+  // range is empty (entries == 0). FAILED_PRECONDITION if this instance lacks the family.
+  absl::StatusOr<TableFile> WriteTableFile(Family family, const std::string& begin,
+                                           const std::string& end, const std::string& path) const;
+  // Primary only. Moves the table files at `paths` into `family` (RocksDB's bulk load: the
+  // files' block checksums are verified first; their keys become the newest values). The files
+  // must be on the store's file system; they are gone from `paths` afterwards.
+  absl::Status IngestTableFiles(Family family, const std::vector<std::string>& paths);
 
   // Writes `batch` without the WAL and flushes `families`, so secondaries learn of it only
   // from MANIFEST edits, which they apply in order (see snapshot_store_write.cc for why).
