@@ -61,6 +61,8 @@ struct LoadResult {
 int ClientThreads(const LoadGeneratorOptions& options);
 // INVALID_ARGUMENT-style message for options RunLoad cannot run, or "".
 std::string CheckLoadOptions(const LoadGeneratorOptions& options);
+// Runs the load; `on_interval` (if set) is called from the reporter thread. REQUIRES:
+// CheckLoadOptions(options) is "".
 LoadResult RunLoad(const LoadGeneratorOptions& options,
                    const std::function<void(const IntervalReport&)>& on_interval);
 

@@ -161,7 +161,8 @@ class Model {
   void PrepareQueryUser(const RankQuery& query, RankScratch* scratch, RankResult* result) const;
   // Fills scratch->unique_ids (the query's candidates, sorted and deduplicated) and their dense
   // indices in scratch->candidate_indices (kUnknown outside the vocabulary), counting unknown
-  // candidates that are not excluded. False if query.refuse_unknown met an unknown candidate
+  // candidates that are not excluded (REQUIRES: CollectExcluded ran). False if
+  // query.refuse_unknown met an unknown candidate
   // (then result->refused names it).
   bool CollectCandidates(const RankQuery& query, RankScratch* scratch, RankResult* result) const;
   // Fills scratch->excluded from the query.

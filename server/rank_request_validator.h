@@ -27,8 +27,10 @@ struct RankLimits {
   uint32_t retrieve_n = 500;
   uint32_t max_retrieve_n = 100000;
   UnknownIdPolicy unknown_ids = UnknownIdPolicy::kFallback;
-  // Rank calls scoring at once; more get RESOURCE_EXHAUSTED at once rather than a queue that
-  // grows without bound while every call misses its deadline.
+  // Rank calls admitted at once (scoring, or queued for the Rank workers); more get
+  // RESOURCE_EXHAUSTED at once rather than a queue that grows without bound while every call
+  // misses its deadline. Heavy calls queued on the workers count too, so a backlog of them can
+  // refuse cheap calls.
   uint32_t max_concurrent = 32;
 };
 

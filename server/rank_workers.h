@@ -25,6 +25,7 @@ class RankWorkers {
   RankWorkers& operator=(const RankWorkers&) = delete;
 
   // Queues `task`. The caller bounds how many are queued (the server's max_concurrent).
+  // REQUIRES: the destructor has not started (a task queued after it may never run).
   void Submit(std::function<void()> task);
   size_t size() const { return threads_.size(); }
 

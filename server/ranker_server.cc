@@ -119,6 +119,7 @@ absl::Status RankerServer::StartListeners() {
     grpc::ServerBuilder admin_builder;
     admin_builder.AddListeningPort(config_.admin_listen, config_.credentials, &admin_port_);
     admin_builder.RegisterService(admin_service_.get());
+    admin_builder.SetResourceQuota(quota);
     admin_server_ = admin_builder.BuildAndStart();
     if (admin_server_ == nullptr || admin_port_ == 0) {
       return absl::UnavailableError(

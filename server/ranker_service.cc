@@ -77,7 +77,16 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
   query.refuse_unknown = limits_.unknown_ids == UnknownIdPolicy::kReject;
   model->Rank(query, &scratch.rank, &scratch.result);
   const RankResult& result = scratch.result;
-  if (result.refused) return UnknownIdError(*result.refused, *model);
+  if (result.refused) {
+    RankResult::UnknownId named = *result.refused;  // the model names the smallest unknown id
+    for (uint64_t id : request.candidate_ids()) {   // the caller wants the first it sent
+      if (!named.is_user && !model->item().ids.ToIndex(id)) {
+        named.id = id;
+        break;
+      }
+    }
+    return UnknownIdError(named, *model);
+  }
   response->set_model_version(model->version());
   response->set_unknown_ids(result.unknown_users + result.unknown_items);
   v1::RankStages* stages = response->mutable_stages();
@@ -124,8 +133,16 @@ grpc::ServerUnaryReactor* RankerService::Rank(grpc::CallbackServerContext* conte
   if (inline_call) {
     reactor->Finish(RankAdmitted(start, context->deadline(), *request, response));
   } else {
-    workers_->Submit([this, start, deadline = context->deadline(), request, response, reactor] {
-      reactor->Finish(RankAdmitted(start, deadline, *request, response));
+    // A call cancelled while queued (its client gone, or the server's shutdown grace over) is
+    // not scored: shutdown waits for every queued call to finish.
+    workers_->Submit([this, start, context, request, response, reactor] {
+      if (context->IsCancelled()) {
+        ranks_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+        observer_->OnRequest(RpcMethod::kRank, grpc::StatusCode::CANCELLED, SecondsSince(start));
+        reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled before scoring"));
+        return;
+      }
+      reactor->Finish(RankAdmitted(start, context->deadline(), *request, response));
     });
   }
   return reactor;

@@ -191,6 +191,11 @@ TEST_F(ServerTest, RejectPolicyRefusesUnknownIds) {
   grpc::Status status = CallRank(*stub, Request(1, {3, 5}, 5), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("candidate item 5"), std::string::npos);
+  // The first unknown id in the request's order is named, not the smallest.
+  status = CallRank(*stub, Request(1, {3, 900005, 5}, 5), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("candidate item 900005 "), std::string::npos)
+      << status.error_message();
   EXPECT_TRUE(CallRank(*stub, Request(1, {3, 10}, 5), &response).ok());
 }
 

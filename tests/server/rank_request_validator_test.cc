@@ -125,7 +125,7 @@ absl::Status FitsModel(const Model& model, const v1::RankRequest& request, Unkno
   RankScratch scratch;
   RankResult result;
   model.Rank(query, &scratch, &result);
-  if (result.refused) return UnknownIdError(*result.refused, model);
+  if (result.refused) return UnknownIdError(*result.refused, model);  // the smallest unknown id
   EXPECT_FALSE(result.items.empty());
   return absl::OkStatus();
 }
