@@ -235,12 +235,22 @@ const char* FamilyName(StoreDb::Family family) {
 
 }  // namespace
 
+rocksdb::ColumnFamilyHandle* StoreDb::FamilyHandle(Family family) const {
+  switch (family) {
+    case Family::kTensors:
+      return tensor_cf_;
+    case Family::kHistory:
+      return history_cf_;
+    case Family::kDefault:
+      break;
+  }
+  return default_cf_;
+}
+
 absl::StatusOr<StoreDb::TableFile> StoreDb::WriteTableFile(Family family, const std::string& begin,
                                                            const std::string& end,
                                                            const std::string& path) const {
-  rocksdb::ColumnFamilyHandle* handle = family == Family::kDefault   ? default_cf_
-                                        : family == Family::kTensors ? tensor_cf_
-                                                                     : history_cf_;
+  rocksdb::ColumnFamilyHandle* handle = FamilyHandle(family);
   if (handle == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("store '", path_, "' was opened without its ", FamilyName(family), " family"));
@@ -269,9 +279,7 @@ absl::StatusOr<StoreDb::TableFile> StoreDb::WriteTableFile(Family family, const 
 
 absl::Status StoreDb::IngestTableFiles(Family family, const std::vector<std::string>& paths) {
   if (!is_primary()) return absl::FailedPreconditionError("ingesting needs the store's primary");
-  rocksdb::ColumnFamilyHandle* handle = family == Family::kDefault   ? default_cf_
-                                        : family == Family::kTensors ? tensor_cf_
-                                                                     : history_cf_;
+  rocksdb::ColumnFamilyHandle* handle = FamilyHandle(family);
   rocksdb::IngestExternalFileOptions options;
   options.move_files = true;
   options.verify_checksums_before_ingest = true;

@@ -95,6 +95,8 @@ class StoreDb {
  private:
   StoreDb(std::string path, std::string secondary_dir);
   absl::Status CheckFormat(bool initialise);
+  // nullptr when this instance was opened without `family`.
+  rocksdb::ColumnFamilyHandle* FamilyHandle(Family family) const;
 
   std::string path_;
   std::string secondary_dir_;  // empty for the primary
