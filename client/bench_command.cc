@@ -70,6 +70,7 @@ void PrintReport(const client::BenchReport& report) {
 int RunBench(const CallOptions& call, LoadGeneratorOptions load, bool progress) {
   load.target = call.target;
   load.tls = call.tls;
+  load.balancing = call.balancing;
   if (const std::string problem = CheckLoadOptions(load); !problem.empty()) {
     std::fprintf(stderr, "ranker-client: %s\n", problem.c_str());
     return 2;

@@ -12,6 +12,28 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* flag) 
 
 }  // namespace
 
+absl::StatusOr<std::string> ServiceConfigJson(const ClientBalancing& balancing) {
+  if (balancing.lb_policy != "pick_first" && balancing.lb_policy != "round_robin") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--lb must be pick_first or round_robin, not \"", balancing.lb_policy, "\""));
+  }
+  if (balancing.rank_attempts < 1 || balancing.rank_attempts > 5) {
+    return absl::InvalidArgumentError("--rank_attempts must be 1 to 5");
+  }
+  std::string config =
+      absl::StrCat(R"({"loadBalancingConfig":[{")", balancing.lb_policy, R"(":{}}])");
+  if (balancing.rank_attempts > 1) {
+    // Only Rank: it has no side effects, so a call a dying replica dropped can go to another.
+    absl::StrAppend(&config,
+                    R"(,"methodConfig":[{"name":[{"service":"ranker.v1.Ranker","method":"Rank"}],)",
+                    R"("retryPolicy":{"maxAttempts":)", balancing.rank_attempts,
+                    R"(,"initialBackoff":"0.02s","maxBackoff":"0.5s","backoffMultiplier":2,)",
+                    R"("retryableStatusCodes":["UNAVAILABLE"]}}])");
+  }
+  absl::StrAppend(&config, "}");
+  return config;
+}
+
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const ClientTlsFiles& files) {
   if (files.ca.empty()) {
@@ -40,17 +62,22 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const std::string& target,
                                                            const ClientTlsFiles& files,
+                                                           const ClientBalancing& balancing,
                                                            grpc::ChannelArguments args) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       MakeChannelCredentials(files);
   if (!credentials.ok()) return credentials.status();
-  return OpenChannel(target, *credentials, files, std::move(args));
+  absl::StatusOr<std::string> service_config = ServiceConfigJson(balancing);
+  if (!service_config.ok()) return service_config.status();
+  return OpenChannel(target, *credentials, files, *service_config, std::move(args));
 }
 
 std::shared_ptr<grpc::Channel> OpenChannel(
     const std::string& target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-    const ClientTlsFiles& files, grpc::ChannelArguments args) {
+    const ClientTlsFiles& files, const std::string& service_config, grpc::ChannelArguments args) {
   if (!files.server_name.empty()) args.SetSslTargetNameOverride(files.server_name);
+  // The channel's default service config: what the flags asked for.
+  args.SetServiceConfigJSON(service_config);
   return grpc::CreateCustomChannel(target, credentials, args);
 }
 

@@ -19,19 +19,32 @@ struct ClientTlsFiles {
   std::string server_name;  // expected name in the server certificate; empty = from target
 };
 
+// How a channel spreads calls over the addresses its target resolves to (an `ipv4:A:P,B:Q`
+// list or a `dns:///name` with several records) and whether Rank is retried.
+struct ClientBalancing {
+  std::string lb_policy = "pick_first";  // gRPC's default: one address at a time; or round_robin
+  int rank_attempts = 3;  // Rank (idempotent) is retried on UNAVAILABLE, up to this many tries
+};
+
+// The gRPC service config for `balancing` (JSON, the same any language's gRPC client accepts),
+// or INVALID_ARGUMENT for an unknown policy or attempts outside 1..5 (gRPC caps them at 5).
+absl::StatusOr<std::string> ServiceConfigJson(const ClientBalancing& balancing);
+
 // NOT_FOUND for an unreadable file; INVALID_ARGUMENT for cert without key or TLS files without
 // a CA.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const ClientTlsFiles& files);
 
+// `target` is any gRPC target: HOST:PORT, ipv4:A:P,B:Q, dns:///name:port.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
-    const std::string& target, const ClientTlsFiles& files,
+    const std::string& target, const ClientTlsFiles& files, const ClientBalancing& balancing,
     grpc::ChannelArguments args = grpc::ChannelArguments());
 
-// For callers opening many channels: credentials made once by MakeChannelCredentials.
+// For callers opening many channels: credentials made once by MakeChannelCredentials and a
+// service config made once by ServiceConfigJson.
 std::shared_ptr<grpc::Channel> OpenChannel(
     const std::string& target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-    const ClientTlsFiles& files, grpc::ChannelArguments args);
+    const ClientTlsFiles& files, const std::string& service_config, grpc::ChannelArguments args);
 
 }  // namespace ranker
 

@@ -11,7 +11,7 @@
 namespace ranker {
 
 std::shared_ptr<grpc::Channel> Connect(const CallOptions& call, const std::string& target) {
-  return *OpenChannel(target, call.tls);
+  return *OpenChannel(target, call.tls, call.balancing);
 }
 
 void SetDeadline(const CallOptions& call, grpc::ClientContext* context) {

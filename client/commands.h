@@ -20,6 +20,7 @@ struct CallOptions {
   std::string admin_target = "localhost:50052";
   std::string admin_token_file;  // empty: no token (loopback admin calls need none)
   ClientTlsFiles tls;
+  ClientBalancing balancing;  // for `target`: several addresses, round robin, Rank retries
   absl::Duration timeout = absl::Seconds(10);
   bool json = false;
 };
@@ -39,7 +40,8 @@ struct RankCommand {
 int RunRank(const CallOptions& call, const RankCommand& command);
 int RunInfo(const CallOptions& call, uint64_t model_version);
 int RunHealth(const CallOptions& call, const std::string& service);
-// `load.target` and `load.tls` come from `call`; users/items of 0 are read from the model.
+// `load.target`, `load.tls` and `load.balancing` come from `call`; users/items of 0 are read from
+// the model.
 int RunBench(const CallOptions& call, LoadGeneratorOptions load, bool progress);
 int RunReload(const CallOptions& call);
 int RunVersions(const CallOptions& call);

@@ -169,12 +169,19 @@ LoadResult RunLoad(const LoadGeneratorOptions& options,
     failed.errors[std::string(credentials.status().message())] = 1;
     return failed;
   }
+  absl::StatusOr<std::string> service_config = ServiceConfigJson(options.balancing);
+  if (!service_config.ok()) {
+    LoadResult failed;
+    failed.errors[std::string(service_config.status().message())] = 1;
+    return failed;
+  }
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int c = 0; c < std::max(1, options.channels); ++c) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a separate connection per channel
     args.SetInt("ranker.channel_index", c);
-    channels.push_back(OpenChannel(options.target, *credentials, options.tls, std::move(args)));
+    channels.push_back(
+        OpenChannel(options.target, *credentials, options.tls, *service_config, std::move(args)));
   }
   const auto begin = std::chrono::steady_clock::now();
   const auto measure_from = begin + absl::ToChronoNanoseconds(options.warmup);

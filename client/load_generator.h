@@ -22,8 +22,9 @@ namespace ranker {
 
 struct LoadGeneratorOptions {
   std::string target = "localhost:50051";
-  ClientTlsFiles tls;        // checked by the caller (MakeChannelCredentials)
-  std::string rpc = "rank";  // "rank" or "empty" (the health check: the floor to compare with)
+  ClientTlsFiles tls;         // checked by the caller (MakeChannelCredentials)
+  ClientBalancing balancing;  // checked by the caller (ServiceConfigJson)
+  std::string rpc = "rank";   // "rank" or "empty" (the health check: the floor to compare with)
   int concurrency = 8;
   std::string api = "async";  // "async" (completion queues) or "sync" (a blocking thread per call)
   int client_threads = 1;     // async: threads polling completion queues

@@ -11,7 +11,15 @@
 #include "client/commands.h"
 #include "common/command_line.h"
 
-ABSL_FLAG(std::string, target, "localhost:50051", "Server address, HOST:PORT.");
+ABSL_FLAG(std::string, target, "localhost:50051",
+          "Server address: HOST:PORT, or several replicas as ipv4:HOST:PORT,HOST:PORT,... or "
+          "dns:///NAME:PORT (every address the name resolves to).");
+ABSL_FLAG(std::string, lb, "pick_first",
+          "How calls spread over the target's addresses: pick_first (one at a time, gRPC's "
+          "default) or round_robin (every address, call by call).");
+ABSL_FLAG(int, rank_attempts, 3,
+          "Tries per Rank call when a replica answers UNAVAILABLE or drops the connection "
+          "(1 = no retry; at most 5). Only Rank is retried: it changes nothing.");
 ABSL_FLAG(uint64_t, user, 0, "rank: user id.");
 ABSL_FLAG(uint32_t, k, 10, "rank: number of items to return.");
 ABSL_FLAG(std::string, candidates, "",
@@ -77,6 +85,9 @@ Commands:
   reload   ask the server to load the newest version in its store now (admin service)
   versions the loaded versions, their memory and which one serves (admin service)
 
+Replicas: --target ipv4:10.0.0.1:50051,10.0.0.2:50051 (or dns:///ranker:50051) --lb round_robin;
+Rank is retried on UNAVAILABLE (--rank_attempts 3), so a replica going away fails no call.
+
 TLS: --tls_ca CA.pem [--tls_cert client.pem --tls_key client.key] [--tls_server_name NAME].
 
 Exit code: 0 on success, 1 on an RPC error (its gRPC status is printed), 2 on bad usage.)";
@@ -88,6 +99,7 @@ CallOptions CallFlags() {
   call.admin_token_file = absl::GetFlag(FLAGS_admin_token_file);
   call.tls = ClientTlsFiles{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
                             absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_server_name)};
+  call.balancing = ClientBalancing{absl::GetFlag(FLAGS_lb), absl::GetFlag(FLAGS_rank_attempts)};
   call.timeout = absl::GetFlag(FLAGS_timeout);
   call.json = absl::GetFlag(FLAGS_json);
   return call;
@@ -121,6 +133,10 @@ int Run(const std::vector<char*>& args) {
   const CallOptions call = CallFlags();
   if (absl::Status tls = MakeChannelCredentials(call.tls).status(); !tls.ok()) {
     std::fprintf(stderr, "ranker-client: %s\n", std::string(tls.message()).c_str());
+    return 2;
+  }
+  if (absl::Status lb = ServiceConfigJson(call.balancing).status(); !lb.ok()) {
+    std::fprintf(stderr, "ranker-client: %s\n", std::string(lb.message()).c_str());
     return 2;
   }
   const std::string command = args[1];
