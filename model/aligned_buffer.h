@@ -1,4 +1,7 @@
-// A heap byte buffer aligned to 64 bytes, for tensors that SIMD code reads.
+// A byte buffer aligned to 64 bytes, for tensors that SIMD code reads. Buffers of
+// kOwnMappingBytes or more are their own anonymous mapping (transparent huge pages asked for):
+// freeing one returns its memory to the system at once, whatever the allocator's thresholds,
+// and filling it takes one page fault per 2 MiB instead of per 4 KiB.
 // Move-only; allocation failure is reported as RESOURCE_EXHAUSTED, never thrown.
 #ifndef RANKER_MODEL_ALIGNED_BUFFER_H_
 #define RANKER_MODEL_ALIGNED_BUFFER_H_
@@ -18,6 +21,7 @@ namespace ranker {
 class AlignedBuffer {
  public:
   static constexpr size_t kAlignment = 64;
+  static constexpr size_t kOwnMappingBytes = size_t{1} << 20;
 
   AlignedBuffer() = default;
   // Allocates `size` bytes (contents undefined).
@@ -41,10 +45,13 @@ class AlignedBuffer {
   }
 
  private:
-  struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
+  struct Release {
+    Release() noexcept : mapped_bytes(0) {}
+    explicit Release(size_t bytes) noexcept : mapped_bytes(bytes) {}
+    void operator()(uint8_t* p) const;
+    size_t mapped_bytes;  // 0: from aligned_alloc
   };
-  std::unique_ptr<uint8_t, Free> data_;
+  std::unique_ptr<uint8_t, Release> data_;
   size_t size_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "model/finite_check.h"
 #include "model/take_tensor.h"
 
 namespace ranker {
@@ -15,7 +16,9 @@ namespace {
 absl::Status CheckFinite(const TensorMap& tensors) {
   for (const auto& [name, tensor] : tensors) {
     if (tensor.dtype != snapshot::FLOAT32) continue;
-    for (float v : tensor.bytes.as<float>()) {
+    const absl::Span<const float> values = tensor.bytes.as<float>();
+    if (AllFinite(values)) continue;
+    for (float v : values) {  // the rare failure: find the value to name it
       if (!std::isfinite(v)) {
         return absl::FailedPreconditionError(absl::StrCat("tensor '", name, "' holds ", v));
       }
