@@ -15,7 +15,8 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
 )
 # Tools the tests and deployment checks run for real (no recommends, or docker.io comes along).
-TOOL_PACKAGES=(prometheus docker-compose gnuplot-nox curl ca-certificates openssl clang-14 libclang-rt-14-dev)
+TOOL_PACKAGES=(prometheus docker-compose gnuplot-nox curl ca-certificates openssl clang-14 libclang-rt-14-dev
+  nginx python3)
 [ "$BUILD_ONLY" = 1 ] && TOOL_PACKAGES=()
 
 missing=()
@@ -30,3 +31,10 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The tests start nginx themselves, on their own ports. Where the package's service started
+# its default site on port 80 just now, stop it: nothing of this project needs it.
+if printf '%s\n' "${missing[@]}" | grep -qx nginx && command -v systemctl >/dev/null &&
+   systemctl is-active --quiet nginx 2>/dev/null; then
+  echo "install-deps: stopping and disabling the nginx service the package started (port 80)"
+  $SUDO systemctl disable --now nginx
+fi
