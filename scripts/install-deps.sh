@@ -16,13 +16,16 @@ BUILD_PACKAGES=(
 )
 # Tools the tests and deployment checks run for real (no recommends, or docker.io comes along).
 TOOL_PACKAGES=(prometheus docker-compose gnuplot-nox curl ca-certificates openssl clang-14 libclang-rt-14-dev
-  nginx python3)
+  nginx python3 nodejs)
 [ "$BUILD_ONLY" = 1 ] && TOOL_PACKAGES=()
 
 missing=()
 for pkg in "${BUILD_PACKAGES[@]}" ${TOOL_PACKAGES[@]+"${TOOL_PACKAGES[@]}"}; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# The Kubernetes manifest check runs npm, which Debian's nodejs ships apart (other builds of
+# nodejs include it, and conflict with Debian's npm package).
+if [ "$BUILD_ONLY" = 0 ] && ! command -v npm >/dev/null; then missing+=(npm); fi
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all packages present"
   exit 0
