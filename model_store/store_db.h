@@ -81,9 +81,10 @@ class StoreDb {
   // range is empty (entries == 0). FAILED_PRECONDITION if this instance lacks the family.
   absl::StatusOr<TableFile> WriteTableFile(Family family, const std::string& begin,
                                            const std::string& end, const std::string& path) const;
-  // Primary only. Moves the table files at `paths` into `family` (RocksDB's bulk load: the
-  // files' block checksums are verified first; their keys become the newest values). The files
-  // must be on the store's file system; they are gone from `paths` afterwards.
+  // Primary only. Moves the table files at `paths` into `family` (RocksDB's bulk load; their
+  // keys become the newest values). REQUIRES: the caller has checked the files' bytes (RocksDB's
+  // block checksums are not read again). The files must be on the store's file system; they are
+  // gone from `paths` afterwards.
   absl::Status IngestTableFiles(Family family, const std::vector<std::string>& paths);
 
   // Writes `batch` without the WAL and flushes `families`, so secondaries learn of it only

@@ -115,18 +115,15 @@ for r in $(seq 0 $((REPLICAS - 1))); do
   [ "$(served_version "$r")" = 1 ] || fail "replica $r does not serve version 1"
 done
 
-echo "== nginx in front (deploy/nginx/nginx.conf, only its listen port and upstreams replaced)"
+echo "== nginx in front (deploy/nginx/nginx.conf for these replicas: deploy/nginx/render-config.sh)"
 mkdir -p "$WORK/nginx/temp"
 NGINX_PORT=$(free_port)
-upstreams=""
-for r in $(seq 0 $((REPLICAS - 1))); do
-  upstreams+="    server 127.0.0.1:${PORT[$r]} max_fails=1 fail_timeout=2s;\n"
-done
-sed -e "s|^ *server ranker:50051 .*# REPLICAS\$|$upstreams|" \
-  -e "s|listen 50051 http2;  # LISTEN|listen 127.0.0.1:$NGINX_PORT http2;|" \
-  "$SOURCE/deploy/nginx/nginx.conf" >"$WORK/nginx/nginx.conf"
-grep -q "127.0.0.1:${PORT[2]}" "$WORK/nginx/nginx.conf" || fail "the upstream line was not replaced"
-grep -q "listen 127.0.0.1:$NGINX_PORT" "$WORK/nginx/nginx.conf" || fail "the listen line was not replaced"
+replicas=()
+for r in $(seq 0 $((REPLICAS - 1))); do replicas+=("127.0.0.1:${PORT[$r]}"); done
+"$SOURCE/deploy/nginx/render-config.sh" "127.0.0.1:$NGINX_PORT" "${replicas[@]}" \
+  >"$WORK/nginx/nginx.conf"
+grep -q "server 127.0.0.1:${PORT[2]} " "$WORK/nginx/nginx.conf" || fail "no upstream line for replica 2"
+grep -q "listen 127.0.0.1:$NGINX_PORT http2;" "$WORK/nginx/nginx.conf" || fail "no listen line"
 "$NGINX_BIN" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" 2>"$WORK/nginx/nginx.err" ||
   fail "nginx did not start"
 deadline=$((SECONDS + 20))
