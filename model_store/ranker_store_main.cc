@@ -55,7 +55,8 @@ ABSL_FLAG(uint32_t, keep, 3, "gc: number of newest versions to keep (>= 1).");
 ABSL_FLAG(std::string, to, "", "export: the repository directory.");
 ABSL_FLAG(std::string, from, "", "pull: the repository directory.");
 ABSL_FLAG(absl::Duration, follow, absl::ZeroDuration(),
-          "pull: pull again at this interval until SIGTERM (0 = once).");
+          "pull: pull again at about this interval (each wait drawn within +-10%, so replicas "
+          "drift apart) until SIGTERM (0 = once).");
 ABSL_FLAG(bool, crash_before_commit, false,
           "testing: write all chunks, then exit(3) before the final batch (a killed publisher).");
 

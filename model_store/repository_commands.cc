@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <random>
 
 #include "common/format_bytes.h"
 #include "common/status_macros.h"
@@ -43,6 +44,10 @@ absl::Status RunExport(const std::string& store, uint64_t version, const std::st
   return absl::OkStatus();
 }
 
+absl::Duration FollowWait(absl::Duration follow, double uniform01) {
+  return follow * (0.9 + 0.2 * uniform01);
+}
+
 absl::Status RunPull(const std::string& repo, const std::string& store, absl::Duration follow) {
   if (repo.empty()) return absl::InvalidArgumentError("pull needs --from REPO");
   if (follow <= absl::ZeroDuration()) {
@@ -55,6 +60,8 @@ absl::Status RunPull(const std::string& repo, const std::string& store, absl::Du
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
   uint64_t last_printed = 0;
+  std::mt19937_64 random(std::random_device{}());
+  std::uniform_real_distribution<double> uniform01(0.0, 1.0);
   for (;;) {
     absl::StatusOr<PullResult> result = PullLatest(repo, store);
     if (!result.ok()) {
@@ -64,7 +71,7 @@ absl::Status RunPull(const std::string& repo, const std::string& store, absl::Du
       PrintPull(*result, repo, store);
       last_printed = result->version;
     }
-    const timespec wait = absl::ToTimespec(follow);
+    const timespec wait = absl::ToTimespec(FollowWait(follow, uniform01(random)));
     if (sigtimedwait(&stop, nullptr, &wait) > 0) return absl::OkStatus();
   }
 }

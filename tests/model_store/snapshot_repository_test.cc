@@ -17,6 +17,7 @@
 #include "model/demo_model.h"
 #include "model_store/history_store.h"
 #include "model_store/model_loader.h"
+#include "model_store/repository_commands.h"
 #include "model_store/snapshot_store.h"
 #include "tests/support/test_util.h"
 
@@ -189,6 +190,14 @@ TEST_F(SnapshotRepositoryTest, DamagedRepositoryIsRefusedAndTheStoreKeepsItsVers
     EXPECT_EQ(Latest(replica_), good);
     EXPECT_EQ(Rankings(replica_), served);
   }
+}
+
+TEST(FollowWaitTest, SpreadsTheIntervalTenPercentEitherSide) {
+  const absl::Duration follow = absl::Seconds(10);
+  EXPECT_EQ(FollowWait(follow, 0.0), absl::Seconds(9));
+  EXPECT_EQ(FollowWait(follow, 0.5), absl::Seconds(10));
+  EXPECT_LT(FollowWait(follow, 0.999999), absl::Seconds(11));
+  EXPECT_GT(FollowWait(follow, 0.999999), absl::Milliseconds(10999));
 }
 
 }  // namespace
