@@ -41,7 +41,8 @@ wait_serving "127.0.0.1:$PORT" >/dev/null
 mkdir -p "$WORK/nginx/temp"
 NGINX_PORT=$(free_port)
 deploy/nginx/render-config.sh "127.0.0.1:$NGINX_PORT" "127.0.0.1:$PORT" >"$WORK/nginx/nginx.conf"
-nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" 2>"$WORK/nginx/nginx.err"
+"$(command -v nginx || echo /usr/sbin/nginx)" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" \
+  2>"$WORK/nginx/nginx.err"
 wait_serving "127.0.0.1:$NGINX_PORT" >/dev/null
 for rpc in ${RPCS:-rank empty}; do
   for round in 1 2; do

@@ -28,7 +28,12 @@ absl::StatusOr<std::string> ServiceConfigJson(const ClientBalancing& balancing) 
                     R"(,"methodConfig":[{"name":[{"service":"ranker.v1.Ranker","method":"Rank"}],)",
                     R"("retryPolicy":{"maxAttempts":)", balancing.rank_attempts,
                     R"(,"initialBackoff":"0.02s","maxBackoff":"0.5s","backoffMultiplier":2,)",
-                    R"("retryableStatusCodes":["UNAVAILABLE"]}}])");
+                    R"("retryableStatusCodes":["UNAVAILABLE"]}}],)",
+                    // gRPC's token bucket: a failure costs a token, a success returns 0.1, and
+                    // retries stop below 50 tokens. A replica dying under load (its calls in
+                    // flight fail at once) stays far above that; a fleet failing most calls
+                    // soon stops getting three times its load.
+                    R"("retryThrottling":{"maxTokens":100,"tokenRatio":0.1})");
   }
   absl::StrAppend(&config, "}");
   return config;

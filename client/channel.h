@@ -23,7 +23,8 @@ struct ClientTlsFiles {
 // list or a `dns:///name` with several records) and whether Rank is retried.
 struct ClientBalancing {
   std::string lb_policy = "pick_first";  // gRPC's default: one address at a time; or round_robin
-  int rank_attempts = 3;  // Rank (idempotent) is retried on UNAVAILABLE, up to this many tries
+  int rank_attempts = 3;  // Rank (idempotent) is retried on UNAVAILABLE, up to this many tries,
+                          // with gRPC's retry throttling
 };
 
 // The gRPC service config for `balancing` (JSON, the same any language's gRPC client accepts),

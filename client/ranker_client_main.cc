@@ -17,9 +17,10 @@ ABSL_FLAG(std::string, target, "localhost:50051",
 ABSL_FLAG(std::string, lb, "pick_first",
           "How calls spread over the target's addresses: pick_first (one at a time, gRPC's "
           "default) or round_robin (every address, call by call).");
-ABSL_FLAG(int, rank_attempts, 3,
+ABSL_FLAG(int, rank_attempts, 0,
           "Tries per Rank call when a replica answers UNAVAILABLE or drops the connection "
-          "(1 = no retry; at most 5). Only Rank is retried: it changes nothing.");
+          "(1 = no retry; at most 5; 0 = 3, but 1 for bench, which reports failures rather "
+          "than hiding them). Only Rank is retried: it changes nothing.");
 ABSL_FLAG(uint64_t, user, 0, "rank: user id.");
 ABSL_FLAG(uint32_t, k, 10, "rank: number of items to return.");
 ABSL_FLAG(std::string, candidates, "",
@@ -86,7 +87,8 @@ Commands:
   versions the loaded versions, their memory and which one serves (admin service)
 
 Replicas: --target ipv4:10.0.0.1:50051,10.0.0.2:50051 (or dns:///ranker:50051) --lb round_robin;
-Rank is retried on UNAVAILABLE (--rank_attempts 3), so a replica going away fails no call.
+Rank is retried on UNAVAILABLE (--rank_attempts, 3 by default, 1 for bench): a replica that
+goes away or has no model yet costs a retry, not a failed call, unless the deadline passes.
 
 TLS: --tls_ca CA.pem [--tls_cert client.pem --tls_key client.key] [--tls_server_name NAME].
 
@@ -130,7 +132,9 @@ int Run(const std::vector<char*>& args) {
                  "versions (see --help)\n");
     return 2;
   }
-  const CallOptions call = CallFlags();
+  const std::string command = args[1];
+  CallOptions call = CallFlags();
+  if (call.balancing.rank_attempts == 0) call.balancing.rank_attempts = command == "bench" ? 1 : 3;
   if (absl::Status tls = MakeChannelCredentials(call.tls).status(); !tls.ok()) {
     std::fprintf(stderr, "ranker-client: %s\n", std::string(tls.message()).c_str());
     return 2;
@@ -139,7 +143,6 @@ int Run(const std::vector<char*>& args) {
     std::fprintf(stderr, "ranker-client: %s\n", std::string(lb.message()).c_str());
     return 2;
   }
-  const std::string command = args[1];
   if (command == "rank") {
     RankCommand rank;
     rank.user = absl::GetFlag(FLAGS_user);

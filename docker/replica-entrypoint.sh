@@ -1,31 +1,57 @@
 #!/bin/sh
-# One replica of a fleet: a pull loop keeps this container's own store (/data/store) up to date
-# from the shared snapshot repository (/data/repo), and ranker-server serves from that store.
-# The server answers NOT_SERVING until the first version has been pulled, then hot-loads each
-# new one. Arguments are passed to ranker-server. SIGTERM drains the server, then stops the pull.
-#   REPO (default /data/repo), STORE (default /data/store), PULL_INTERVAL (default 5s)
-set -eu
+# One replica of a fleet: a pull loop keeps this container's own store up to date from the
+# shared snapshot repository, and ranker-server serves from that store, hot-loading each new
+# version. Arguments are passed to ranker-server. SIGTERM drains the server, then stops the
+# pull; if either process dies, the container exits so that its restart policy starts it again.
+#   REPO (default /data/repo), STORE (default /data/store/db), PULL_INTERVAL (default 5s),
+#   KEEP_VERSIONS (default 2: older pulled versions are removed)
+# The store sits one level inside the /data/store volume because pull stages its copies next
+# to the store, and they must be on the store's file system to be moved in, not copied.
+set -u
 REPO=${REPO:-/data/repo}
-STORE=${STORE:-/data/store}
+STORE=${STORE:-/data/store/db}
 PULL_INTERVAL=${PULL_INTERVAL:-5s}
+KEEP_VERSIONS=${KEEP_VERSIONS:-2}
+server=""
+pull=""
+stopping=0
+stop() {
+  stopping=1
+  [ -n "$server" ] && kill -TERM "$server" 2>/dev/null
+  [ -n "$pull" ] && kill -TERM "$pull" 2>/dev/null
+}
+trap stop TERM INT
 
-ranker-store pull --from "$REPO" --store "$STORE" --follow "$PULL_INTERVAL" &
-pull=$!
-# The server opens the store read-only, so it starts once the pull has created it.
-until [ -f "$STORE/CURRENT" ]; do
-  kill -0 "$pull" 2>/dev/null || { echo "replica: the pull loop exited" >&2; exit 1; }
-  sleep 0.5
+# The first version, before the server starts (it opens the store read-only, so the store
+# must exist); until the repository has one, wait. A signal here just ends the wait.
+until ranker-store pull --from "$REPO" --store "$STORE" --keep "$KEEP_VERSIONS"; do
+  [ "$stopping" = 1 ] && exit 0
+  echo "replica: no version to pull from $REPO yet; trying again in 2 s" >&2
+  sleep 2 &
+  wait $! || true
+  [ "$stopping" = 1 ] && exit 0
 done
+
+ranker-store pull --from "$REPO" --store "$STORE" --keep "$KEEP_VERSIONS" \
+  --follow "$PULL_INTERVAL" &
+pull=$!
 ranker-server --store "$STORE" "$@" &
 server=$!
-trap 'kill -TERM "$server" 2>/dev/null || true' TERM INT
+
+# Until a signal or until either process exits (`wait` returns early on a trapped signal).
+while kill -0 "$server" 2>/dev/null && kill -0 "$pull" 2>/dev/null; do
+  sleep 1 &
+  wait $! || true
+done
+failed=0
+if [ "$stopping" = 0 ]; then
+  failed=1
+  kill -0 "$pull" 2>/dev/null || echo "replica: the pull loop exited; stopping the server" >&2
+  kill -0 "$server" 2>/dev/null || echo "replica: the server exited" >&2
+  stop
+fi
 status=0
 wait "$server" || status=$?
-# A signal interrupts `wait`: wait again for the server's graceful shutdown to finish.
-if kill -0 "$server" 2>/dev/null; then
-  status=0
-  wait "$server" || status=$?
-fi
-kill -TERM "$pull" 2>/dev/null || true
 wait "$pull" || true
+[ "$failed" = 1 ] && [ "$status" = 0 ] && status=1
 exit "$status"

@@ -51,7 +51,9 @@ ABSL_FLAG(uint32_t, history_cap, 200,
 ABSL_FLAG(uint64_t, history_users, 0,
           "demo --user_mode history: users 0..N-1 given a stored history of 5-30 items (0 = "
           "min(--users, 100000)).");
-ABSL_FLAG(uint32_t, keep, 3, "gc: number of newest versions to keep (>= 1).");
+ABSL_FLAG(uint32_t, keep, 3,
+          "gc: number of newest versions to keep (>= 1); pull: after each new version, remove "
+          "all but the newest --keep (0 = keep every version pulled).");
 ABSL_FLAG(std::string, to, "", "export: the repository directory.");
 ABSL_FLAG(std::string, from, "", "pull: the repository directory.");
 ABSL_FLAG(absl::Duration, follow, absl::ZeroDuration(),
@@ -86,9 +88,10 @@ Commands:
   export [VERSION] --to REPO   write a version (default: latest) and the stored histories
                     to a snapshot repository as RocksDB table files with checksums, then
                     point REPO/LATEST at it (model_store/snapshot_repository.h)
-  pull --from REPO [--follow 10s]   bring REPO's latest into the store: copy, check every
-                    file's size and CRC-32C, ingest (RocksDB bulk load), move latest;
-                    damaged files are refused and the store keeps its version
+  pull --from REPO [--follow 10s] [--keep 3]   bring REPO's latest into the store: copy,
+                    check every file's size and CRC-32C, ingest (RocksDB bulk load), move
+                    latest, keep the newest --keep versions; damaged files are refused and
+                    the store keeps its version
 
 Stored histories are what a history model pools for Rank(user_id) when the request carries
 no history_ids. They are not versioned with models; a running server sees appended ones
@@ -366,7 +369,7 @@ absl::Status Run(const std::vector<char*>& args) {
   if (command == "import") return Import();
   if (command == "pull") {
     return RunPull(absl::GetFlag(FLAGS_from), absl::GetFlag(FLAGS_store),
-                   absl::GetFlag(FLAGS_follow));
+                   absl::GetFlag(FLAGS_follow), absl::GetFlag(FLAGS_keep));
   }
   if (takes_version) {
     ASSIGN_OR_RETURN(uint64_t version, ParseVersion(args));

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <random>
 
+#include "absl/strings/str_join.h"
 #include "common/format_bytes.h"
 #include "common/status_macros.h"
 #include "model_store/snapshot_repository.h"
@@ -26,6 +27,10 @@ void PrintPull(const PullResult& result, const std::string& repo, const std::str
         FormatBytes(result.bytes).c_str(), result.seconds,
         result.seconds > 0 ? static_cast<double>(result.bytes) / result.seconds / 1e9 : 0);
   }
+  if (!result.removed.empty()) {
+    std::printf("removed older versions %s from %s\n", absl::StrJoin(result.removed, ", ").c_str(),
+                store.c_str());
+  }
   std::fflush(stdout);
 }
 
@@ -44,14 +49,11 @@ absl::Status RunExport(const std::string& store, uint64_t version, const std::st
   return absl::OkStatus();
 }
 
-absl::Duration FollowWait(absl::Duration follow, double uniform01) {
-  return follow * (0.9 + 0.2 * uniform01);
-}
-
-absl::Status RunPull(const std::string& repo, const std::string& store, absl::Duration follow) {
+absl::Status RunPull(const std::string& repo, const std::string& store, absl::Duration follow,
+                     size_t keep_versions) {
   if (repo.empty()) return absl::InvalidArgumentError("pull needs --from REPO");
   if (follow <= absl::ZeroDuration()) {
-    ASSIGN_OR_RETURN(PullResult result, PullLatest(repo, store));
+    ASSIGN_OR_RETURN(PullResult result, PullLatest(repo, store, keep_versions));
     PrintPull(result, repo, store);
     return absl::OkStatus();
   }
@@ -63,7 +65,7 @@ absl::Status RunPull(const std::string& repo, const std::string& store, absl::Du
   std::mt19937_64 random(std::random_device{}());
   std::uniform_real_distribution<double> uniform01(0.0, 1.0);
   for (;;) {
-    absl::StatusOr<PullResult> result = PullLatest(repo, store);
+    absl::StatusOr<PullResult> result = PullLatest(repo, store, keep_versions);
     if (!result.ok()) {
       std::fprintf(stderr, "ranker-store pull: %s (retrying in %s)\n",
                    result.status().ToString().c_str(), absl::FormatDuration(follow).c_str());

@@ -15,14 +15,19 @@ namespace ranker {
 absl::Status RunExport(const std::string& store, uint64_t version, const std::string& repo);
 
 // Pulls the repository's latest into `store` once, or, with a positive `follow`, again after
-// each FollowWait(follow, random draw) until SIGTERM or SIGINT; a failed pull is reported and retried at the next one (the
-// store keeps its newest good version). REQUIRES for follow: SIGTERM and SIGINT blocked in
-// every thread (this waits for them with sigtimedwait).
-absl::Status RunPull(const std::string& repo, const std::string& store, absl::Duration follow);
+// each FollowWait(follow, a random draw) until SIGTERM or SIGINT; a failed pull is reported
+// and retried at the next one (the store keeps its newest good version). After each new
+// version, all but the newest `keep_versions` are removed (0 = keep all). REQUIRES for
+// follow: SIGTERM and SIGINT blocked in every thread (this waits for them with sigtimedwait).
+absl::Status RunPull(const std::string& repo, const std::string& store, absl::Duration follow,
+                     size_t keep_versions);
 
-// The wait before the next pull: `follow` scaled by 0.9 + 0.2 * `uniform01` (a draw in [0, 1)),
-// so that replicas started together drift apart instead of hitting the repository in step.
-absl::Duration FollowWait(absl::Duration follow, double uniform01);
+// The wait before the next pull: `follow` scaled by 0.9 + 0.2 * `uniform01` (a draw in
+// [0, 1)), so that replicas started together drift apart instead of asking the repository in
+// step. (Inline: this header's other functions live in the ranker-store tool, not a library.)
+inline absl::Duration FollowWait(absl::Duration follow, double uniform01) {
+  return follow * (0.9 + 0.2 * uniform01);
+}
 
 }  // namespace ranker
 

@@ -261,7 +261,8 @@ absl::StatusOr<ExportResult> ExportVersion(const std::string& store_path, uint64
   return result;
 }
 
-absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string& store_path) {
+absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string& store_path,
+                                      size_t keep_versions) {
   const auto start = std::chrono::steady_clock::now();
   PullResult result;
   ASSIGN_OR_RETURN(result.version, RepositoryLatest(repo));
@@ -329,6 +330,16 @@ absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string
   fs::remove_all(staging, ec);
   result.ingested = true;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (keep_versions > 0) {
+    absl::StatusOr<std::vector<uint64_t>> removed = store->CollectGarbage(keep_versions);
+    if (!removed.ok()) {
+      return absl::Status(removed.status().code(),
+                          absl::StrCat("pulled version ", result.version,
+                                       " but could not remove older versions: ",
+                                       removed.status().message()));
+    }
+    result.removed = *std::move(removed);
+  }
   return result;
 }
 

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -44,6 +45,7 @@ struct PullResult {
   bool ingested = false;  // false: the store already had it (or a newer latest)
   uint64_t bytes = 0;     // copied and ingested
   double seconds = 0;     // copy, verify and ingest
+  std::vector<uint64_t> removed;  // older versions removed after the ingest (keep_versions)
 };
 
 // Brings the repository's latest version into the store at `store_path` (created if missing;
@@ -51,8 +53,11 @@ struct PullResult {
 // checks each file's size and CRC-32C against CONTENTS, ingests them, then moves the store's
 // `latest` to it. A missing, truncated or corrupt file is DATA_LOSS naming it, and the store is
 // left exactly as it was (its newest good version keeps serving). Servers following the store
-// pick the new version up at their next poll.
-absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string& store_path);
+// pick the new version up at their next poll. With `keep_versions` > 0, a pull that brought a
+// new version then removes all but the newest `keep_versions` (a replica's store holds copies,
+// and would otherwise grow by a version at every pull).
+absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string& store_path,
+                                      size_t keep_versions = 0);
 
 }  // namespace ranker
 

@@ -32,12 +32,21 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# The tests start nginx themselves, on their own ports. Where the package's service started
-# its default site on port 80 just now, stop it: nothing of this project needs it.
-if printf '%s\n' "${missing[@]}" | grep -qx nginx && command -v systemctl >/dev/null &&
-   systemctl is-active --quiet nginx 2>/dev/null; then
-  echo "install-deps: stopping and disabling the nginx service the package started (port 80)"
-  $SUDO systemctl disable --now nginx
+# nginx is for the tests, which start their own on their own ports: its package must not start
+# (or enable at boot) its default site on port 80. policy-rc.d is Debian's switch for that.
+nginx_new=0
+printf '%s\n' "${missing[@]}" | grep -qx nginx && nginx_new=1
+own_policy=0
+if [ "$nginx_new" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  own_policy=1
 fi
+status=0
+$SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+  status=$?
+[ "$own_policy" = 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d
+if [ "$nginx_new" = 1 ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
+fi
+exit "$status"

@@ -115,6 +115,14 @@ absl::Status RankerServer::StartListeners() {
   grpc::ResourceQuota quota("ranker");
   quota.SetMaxThreads(static_cast<int>(std::max<uint32_t>(2, config_.max_threads)));
   builder.SetResourceQuota(quota);
+  if (config_.max_connection_age > absl::ZeroDuration()) {
+    // gRPC adds +-10% jitter to the age, so a fleet's clients do not all reconnect at once.
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(
+                                   std::min(config_.max_connection_age, absl::Hours(24 * 20)))));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(config_.shutdown_grace)));
+  }
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config_.listen));

@@ -38,6 +38,9 @@ struct ServerConfig {
   uint32_t max_threads = 64;
   absl::Duration poll_interval = absl::Seconds(5);
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // > 0: Ranker connections are closed (GOAWAY, calls in flight finish) after about this long,
+  // so that clients resolving a DNS name for round robin pick up replicas added since.
+  absl::Duration max_connection_age = absl::ZeroDuration();
 };
 
 class RankerServer {

@@ -61,6 +61,10 @@ ABSL_FLAG(std::string, unknown_ids, "fallback",
           "reject: INVALID_ARGUMENT.");
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
           "HTTP address for Prometheus metrics at /metrics; empty disables them.");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
+          "Close each client connection after about this long (gracefully: calls in flight "
+          "finish), so clients balancing over a DNS name resolve it again and find new "
+          "replicas (0 = never).");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight calls may run before they are cancelled.");
 
@@ -118,6 +122,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.max_threads = absl::GetFlag(FLAGS_threads);
   config.poll_interval = absl::GetFlag(FLAGS_poll_interval);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  config.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   return config;
 }
 

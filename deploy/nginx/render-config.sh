@@ -16,7 +16,12 @@ for replica in "$@"; do
   servers+="    server $replica max_fails=1 fail_timeout=2s;\\n"
 done
 config="$(dirname "$0")/nginx.conf"
-grep -q '# REPLICAS$' "$config" && grep -q '# LISTEN$' "$config" ||
-  { echo "$config lost its REPLICAS or LISTEN marker" >&2; exit 1; }
-sed -e "s|^ *server ranker:50051 .*# REPLICAS\$|${servers%\\n}|" \
-  -e "s|^\( *\)listen 50051 http2;  # LISTEN\$|\1listen $listen http2;|" "$config"
+rendered=$(sed -e "s|^ *server ranker:50051 .*# REPLICAS\$|${servers%\\n}|" \
+  -e "s|^\( *\)listen 50051 http2;  # LISTEN\$|\1listen $listen http2;|" "$config")
+# The lines to replace are matched exactly; if nginx.conf changed them, say so rather than
+# printing a configuration that still points at `ranker:50051`.
+if grep -q 'ranker:50051' <<<"$rendered" || ! grep -q "listen $listen http2;" <<<"$rendered"; then
+  echo "$config: its '# REPLICAS' or '# LISTEN' line no longer matches $0" >&2
+  exit 1
+fi
+printf '%s\n' "$rendered"

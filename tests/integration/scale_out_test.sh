@@ -7,7 +7,8 @@
 #   (c) a replica killed with SIGKILL mid-load and restarted costs the client 0 failed calls
 #       (nginx sends calls that cannot reach it elsewhere; the few in flight on it at the kill
 #       come back UNAVAILABLE and the client's retry policy resends them through nginx),
-#   (d) the same with client-side round robin (--lb round_robin, Rank retried) and no nginx.
+#   (d) the same with client-side round robin (--lb round_robin, Rank retried) and no nginx,
+#   (e) with every replica down, nginx answers UNAVAILABLE in gRPC (not an HTML error page).
 # Usage: scale_out_test.sh BUILD_DIR     Exit 77 (skipped, with the reason) without nginx.
 set -euo pipefail
 SOURCE=$(cd "$(dirname "$0")/../.." && pwd)
@@ -199,4 +200,13 @@ for r in $(seq 0 $((REPLICAS - 1))); do
   python3 -c "import sys; sys.exit(0 if $served >= 0.05 * $calls else 1)" ||
     fail "replica $r served $served of $calls calls"
 done
+echo "== (e) every replica down: nginx answers in gRPC (UNAVAILABLE), not with an HTML page"
+for r in $(seq 0 $((REPLICAS - 1))); do kill_replica "$r"; done
+if answer=$("$CLIENT_BIN" rank --target "127.0.0.1:$NGINX_PORT" --user 1 --k 3 \
+              --candidates 1,2,3 --rank_attempts 1 --timeout 10s 2>&1); then
+  fail "Rank through nginx succeeded with every replica down: $answer"
+fi
+grep -q "UNAVAILABLE" <<<"$answer" && grep -q "no ranker replica answered (nginx)" <<<"$answer" ||
+  fail "expected nginx's gRPC UNAVAILABLE, got: $answer"
+echo "   $answer"
 echo "PASS"

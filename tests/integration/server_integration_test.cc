@@ -257,6 +257,25 @@ TEST_F(ServerTest, EmptyStoreStartsNotServingThenServesOncePublished) {
   EXPECT_TRUE(CallRank(*stub, Request(1, {}, 5), &response).ok());
 }
 
+// With --max_connection_age the server closes a client's connection after a while (so DNS
+// round-robin clients re-resolve), gracefully: the channel goes idle and the next call
+// reconnects. Without it, the connection stays up.
+TEST_F(ServerTest, MaxConnectionAgeClosesConnectionsAndCallsReconnect) {
+  for (const bool aged : {true, false}) {
+    RunningServer server(store_, aged ? std::vector<std::string>{"--max_connection_age=300ms"}
+                                      : std::vector<std::string>{});
+    ASSERT_TRUE(server.ok());
+    auto channel = grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
+    auto stub = v1::Ranker::NewStub(channel);
+    v1::RankResponse response;
+    ASSERT_TRUE(CallRank(*stub, Request(1, {3, 10, 17}, 2), &response).ok());
+    ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_EQ(channel->GetState(false) != GRPC_CHANNEL_READY, aged) << "aged: " << aged;
+    EXPECT_TRUE(CallRank(*stub, Request(1, {3, 10, 17}, 2), &response).ok()) << aged;
+  }
+}
+
 TEST_F(ServerTest, CorruptLatestVersionIsRefusedAndThePreviousOneServes) {
   RunStoreTool({"demo", "--store=" + store_, "--users=500", "--items=300", "--d=16",
                 "--hidden=32,16", "--ratio=4", "--seed=6"});

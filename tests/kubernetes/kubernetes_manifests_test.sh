@@ -31,8 +31,12 @@ refused() {  # refused NAME EXPECTED_TEXT: the broken copy must fail, naming the
   echo "   refused $1: $(grep -m1 -- "$2" <<<"$output")"
 }
 echo "== broken copies are refused"
-sed 's/^  replicas: 3$/  replica: 3/' "$SOURCE/deploy/kubernetes/deployment.yaml" >"$WORK/typo.yaml"
-refused typo "replica: not a field of V1DeploymentSpec"
+sed 's/^  revisionHistoryLimit: 3$/  revisionHistoryLimt: 3/' "$SOURCE/deploy/kubernetes/deployment.yaml" \
+  >"$WORK/typo.yaml"
+refused typo "revisionHistoryLimt: not a field of V1DeploymentSpec"
+sed 's/            allowPrivilegeEscalation: false/            allowPrivilegeEscalatoin: false/' \
+  "$SOURCE/deploy/kubernetes/deployment.yaml" >"$WORK/deep-typo.yaml"
+refused deep-typo "allowPrivilegeEscalatoin: not a field of V1SecurityContext"
 sed 's/containerPort: 50051/containerPort: grpc-port/' "$SOURCE/deploy/kubernetes/deployment.yaml" \
   >"$WORK/wrong-type.yaml"
 refused wrong-type "containerPort must be integer"

@@ -1,12 +1,28 @@
 // Validates Kubernetes manifests offline, with no cluster:
 //   1. each object against the Kubernetes API's JSON schema (kubernetes-models): types,
 //      required fields, enums, formats;
-//   2. every key is a field of its API type (@kubernetes/client-node's type maps), which
+//   2. every key is a field of its API type (the type maps of @kubernetes/client-node's
+//      generated models, imported one by one: none of its network code is loaded), which
 //      catches the misspelt fields the schema lets through (it allows unknown properties).
 // Usage: node validate.mjs FILE.yaml...    Exit 1, one line per problem, if any is invalid.
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
-import * as kubernetes from "@kubernetes/client-node";
+
+// The generated model class named `type` (e.g. V1PodSpec), or null for scalars and the like.
+const modelCache = new Map();
+async function modelOf(type) {
+  if (!/^V[0-9]\w*$/.test(type)) return null;
+  if (!modelCache.has(type)) {
+    let model = null;
+    try {
+      model = (await import(`@kubernetes/client-node/dist/gen/models/${type}.js`))[type] ?? null;
+    } catch {
+      model = null;
+    }
+    modelCache.set(type, typeof model?.getAttributeTypeMap === "function" ? model : null);
+  }
+  return modelCache.get(type);
+}
 
 // "apps/v1" + "Deployment" -> "V1Deployment"; "autoscaling/v2" + ... -> "V2..."
 function typeName(apiVersion, kind) {
@@ -14,23 +30,25 @@ function typeName(apiVersion, kind) {
   return version[0].toUpperCase() + version.slice(1) + kind;
 }
 
-function checkFields(value, type, path, problems) {
+async function checkFields(value, type, path, problems) {
   if (value === null || value === undefined) return;
   let match = /^Array<(.+)>$/.exec(type);
   if (match) {
     if (!Array.isArray(value)) return problems.push(`${path}: must be a list`);
-    value.forEach((item, i) => checkFields(item, match[1], `${path}[${i}]`, problems));
+    for (const [i, item] of value.entries()) {
+      await checkFields(item, match[1], `${path}[${i}]`, problems);
+    }
     return;
   }
   match = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (match) {
     for (const [key, item] of Object.entries(value)) {
-      checkFields(item, match[1], `${path}.${key}`, problems);
+      await checkFields(item, match[1], `${path}.${key}`, problems);
     }
     return;
   }
-  const model = kubernetes[type];
-  if (typeof model?.getAttributeTypeMap !== "function") return;  // a scalar or IntOrString
+  const model = await modelOf(type);
+  if (model === null) return;  // a scalar, IntOrString, a date
   if (typeof value !== "object" || Array.isArray(value)) {
     return problems.push(`${path}: must be an object (${type})`);
   }
@@ -39,7 +57,7 @@ function checkFields(value, type, path, problems) {
     if (!fields.has(key)) {
       problems.push(`${path}.${key}: not a field of ${type}`);
     } else {
-      checkFields(item, fields.get(key), `${path}.${key}`, problems);
+      await checkFields(item, fields.get(key), `${path}.${key}`, problems);
     }
   }
 }
@@ -62,10 +80,10 @@ async function validateObject(object, where) {
     problems.push(`${where}: ${name}: ${error.message}`);
   }
   const type = typeName(object.apiVersion, object.kind);
-  if (typeof kubernetes[type]?.getAttributeTypeMap !== "function") {
+  if ((await modelOf(type)) === null) {
     problems.push(`${where}: no field list for ${type}`);
   } else {
-    checkFields(object, type, `${where}: ${name}`, problems);
+    await checkFields(object, type, `${where}: ${name}`, problems);
   }
   return problems;
 }

@@ -1,9 +1,13 @@
-// AlignedBuffer (heap below 1 MiB, its own mapping from 1 MiB) and AllFinite (the block-wise
-// check every loaded tensor goes through), against the obvious scalar definitions.
+// AlignedBuffer (heap below 1 MiB, its own mapping from 1 MiB, returned to the system when
+// freed) and AllFinite (the block-wise check every loaded tensor goes through), against the
+// obvious scalar definitions.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <fstream>
 #include <limits>
 #include <vector>
 
@@ -34,6 +38,27 @@ TEST(AlignedBufferTest, SmallAndMappedBuffersAreAlignedWritableAndMovable) {
     assigned = std::move(moved);  // the mapping is released once, by `assigned`
     EXPECT_EQ(assigned.size(), size);
   }
+}
+
+// Resident bytes of this process, from /proc/self/statm.
+size_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+TEST(AlignedBufferTest, LargeBuffersAreTheirOwnMappingAndFreeingReturnsTheMemory) {
+  constexpr size_t kSize = size_t{64} << 20;
+  const size_t before = ResidentBytes();
+  {
+    absl::StatusOr<AlignedBuffer> buffer = AlignedBuffer::Allocate(kSize);
+    ASSERT_TRUE(buffer.ok());
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(buffer->data()) % sysconf(_SC_PAGESIZE), 0u);
+    std::memset(buffer->data(), 1, kSize);
+    EXPECT_GE(ResidentBytes(), before + kSize * 9 / 10);
+  }
+  EXPECT_LT(ResidentBytes(), before + kSize / 10);
 }
 
 TEST(AlignedBufferTest, RefusesAbsurdSizes) {

@@ -130,6 +130,31 @@ TEST_F(SnapshotRepositoryTest, PulledVersionRanksAsTheOriginalAndHistoriesTravel
   EXPECT_EQ(Rankings(replica_), Rankings(source_));
 }
 
+TEST_F(SnapshotRepositoryTest, PullKeepsOnlyTheNewestVersionsWhenAsked) {
+  std::vector<uint64_t> published;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    published.push_back(Publish(seed));
+    ASSERT_TRUE(ExportVersion(source_, published.back(), repo_).ok());
+    absl::StatusOr<PullResult> pulled = PullLatest(repo_, replica_, /*keep_versions=*/2);
+    ASSERT_TRUE(pulled.ok()) << pulled.status();
+    EXPECT_EQ(pulled->removed.size(), seed > 2 ? 1u : 0u) << seed;
+  }
+  auto store = SnapshotStore::OpenSecondary(replica_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(*(*store)->ListVersions(), (std::vector<uint64_t>{published[2], published[3]}));
+  EXPECT_EQ(Rankings(replica_), Rankings(source_));
+
+  // keep_versions = 0 keeps everything pulled.
+  const uint64_t fifth = Publish(5);
+  ASSERT_TRUE(ExportVersion(source_, fifth, repo_).ok());
+  absl::StatusOr<PullResult> pulled = PullLatest(repo_, replica_, /*keep_versions=*/0);
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  EXPECT_TRUE(pulled->removed.empty());
+  store = SnapshotStore::OpenSecondary(replica_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->ListVersions()->size(), 3u);
+}
+
 TEST_F(SnapshotRepositoryTest, ExportsAreImmutableAndLatestNeverMovesBack) {
   const uint64_t first = Publish(1);
   const uint64_t second = Publish(2);
