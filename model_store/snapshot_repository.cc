@@ -333,10 +333,10 @@ absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string
   if (keep_versions > 0) {
     absl::StatusOr<std::vector<uint64_t>> removed = store->CollectGarbage(keep_versions);
     if (!removed.ok()) {
-      return absl::Status(removed.status().code(),
-                          absl::StrCat("pulled version ", result.version,
-                                       " but could not remove older versions: ",
-                                       removed.status().message()));
+      return absl::Status(
+          removed.status().code(),
+          absl::StrCat("pulled version ", result.version,
+                       " but could not remove older versions: ", removed.status().message()));
     }
     result.removed = *std::move(removed);
   }

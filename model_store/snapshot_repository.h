@@ -41,10 +41,10 @@ absl::StatusOr<ExportResult> ExportVersion(const std::string& store_path, uint64
 absl::StatusOr<uint64_t> RepositoryLatest(const std::string& repo);
 
 struct PullResult {
-  uint64_t version = 0;   // the repository's latest
-  bool ingested = false;  // false: the store already had it (or a newer latest)
-  uint64_t bytes = 0;     // copied and ingested
-  double seconds = 0;     // copy, verify and ingest
+  uint64_t version = 0;           // the repository's latest
+  bool ingested = false;          // false: the store already had it (or a newer latest)
+  uint64_t bytes = 0;             // copied and ingested
+  double seconds = 0;             // copy, verify and ingest
   std::vector<uint64_t> removed;  // older versions removed after the ingest (keep_versions)
 };
 
