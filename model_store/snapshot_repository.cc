@@ -331,7 +331,7 @@ absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string
   result.ingested = true;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (keep_versions > 0) {
-    absl::StatusOr<std::vector<uint64_t>> removed = store->CollectGarbage(keep_versions);
+    absl::StatusOr<std::vector<uint64_t>> removed = store->DropOldVersions(keep_versions);
     if (!removed.ok()) {
       return absl::Status(
           removed.status().code(),

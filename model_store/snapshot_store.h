@@ -94,6 +94,11 @@ class SnapshotStore {
   // Primary only. Removes all but the newest `keep` versions (keep >= 1, so `latest` always
   // stays) and any orphan chunks of unfinished publishes. Returns the removed versions.
   absl::StatusOr<std::vector<uint64_t>> CollectGarbage(size_t keep);
+  // Primary only. The cheap part of CollectGarbage, for stores filled by pulls: removes all but
+  // the newest `keep` versions (manifests, then their tensor ranges), deleting whole table
+  // files inside those ranges at once and leaving the rest to RocksDB's own compactions. No
+  // orphan sweep (ingests leave none) and no full compaction. Returns the removed versions.
+  absl::StatusOr<std::vector<uint64_t>> DropOldVersions(size_t keep);
 
  private:
   explicit SnapshotStore(std::unique_ptr<StoreDb> store_db);

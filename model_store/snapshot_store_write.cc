@@ -4,6 +4,8 @@
 #include <ctime>
 #include <limits>
 
+#include <rocksdb/convenience.h>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "model_store/crc32c.h"
@@ -113,6 +115,34 @@ absl::StatusOr<std::vector<uint64_t>> SnapshotStore::CollectGarbage(size_t keep)
   RETURN_IF_ERROR(
       FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), tensor_cf_, nullptr, nullptr),
                 "compacting after garbage collection"));
+  return removed;
+}
+
+absl::StatusOr<std::vector<uint64_t>> SnapshotStore::DropOldVersions(size_t keep) {
+  if (!is_primary()) return absl::FailedPreconditionError("dropping versions needs the primary");
+  if (keep == 0) return absl::InvalidArgumentError("at least one version must be kept");
+  ASSIGN_OR_RETURN(std::vector<uint64_t> versions, ListVersions());
+  if (versions.size() <= keep) return std::vector<uint64_t>();
+  std::vector<uint64_t> removed(versions.begin(), versions.end() - keep);
+  rocksdb::WriteBatch batch;
+  std::vector<std::string> bounds;  // begin, end of each removed version's tensor range
+  for (uint64_t version : removed) {
+    batch.Delete(default_cf_, keys::ManifestKey(version));
+    bounds.push_back(keys::TensorRangeBegin(version));
+    bounds.push_back(keys::TensorRangeEnd(version));
+    batch.DeleteRange(tensor_cf_, bounds[bounds.size() - 2], bounds.back());
+  }
+  // Manifests first: once committed, no reader looks for these versions' chunks.
+  RETURN_IF_ERROR(store_db_->CommitThroughTableFiles(&batch, {tensor_cf_, default_cf_},
+                                                     "dropping old versions"));
+  // An ingested version is one table file inside its range: deleting the file frees its disk
+  // at once, where CollectGarbage's full compaction would rewrite every kept version too.
+  std::vector<rocksdb::Slice> slices(bounds.begin(), bounds.end());
+  std::vector<rocksdb::RangePtr> ranges;
+  for (size_t i = 0; i < slices.size(); i += 2) ranges.emplace_back(&slices[i], &slices[i + 1]);
+  RETURN_IF_ERROR(FromRocks(
+      rocksdb::DeleteFilesInRanges(db_, tensor_cf_, ranges.data(), ranges.size()),
+      "deleting the table files of dropped versions"));
   return removed;
 }
 

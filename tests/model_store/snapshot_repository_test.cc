@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -132,13 +133,22 @@ TEST_F(SnapshotRepositoryTest, PulledVersionRanksAsTheOriginalAndHistoriesTravel
 
 TEST_F(SnapshotRepositoryTest, PullKeepsOnlyTheNewestVersionsWhenAsked) {
   std::vector<uint64_t> published;
+  uint64_t version_bytes = 0;
   for (uint64_t seed = 1; seed <= 4; ++seed) {
     published.push_back(Publish(seed));
     ASSERT_TRUE(ExportVersion(source_, published.back(), repo_).ok());
     absl::StatusOr<PullResult> pulled = PullLatest(repo_, replica_, /*keep_versions=*/2);
     ASSERT_TRUE(pulled.ok()) << pulled.status();
     EXPECT_EQ(pulled->removed.size(), seed > 2 ? 1u : 0u) << seed;
+    version_bytes = std::max(version_bytes, pulled->bytes);
   }
+  // The dropped versions' tensor files (each version's largest) are gone from disk, not only
+  // from the index.
+  int tensor_files = 0;
+  for (const auto& entry : fs::directory_iterator(replica_)) {
+    tensor_files += entry.path().extension() == ".sst" && entry.file_size() > version_bytes / 2;
+  }
+  EXPECT_EQ(tensor_files, 2);
   auto store = SnapshotStore::OpenSecondary(replica_);
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ(*(*store)->ListVersions(), (std::vector<uint64_t>{published[2], published[3]}));
