@@ -101,6 +101,24 @@ EOF
   read -r calls qps p50 p99 <<<"$result"
 }
 
+declare -a CALLS_BEFORE
+note_calls_before() {
+  local r
+  for r in $(seq 0 $((REPLICAS - 1))); do CALLS_BEFORE[$r]=$(rank_calls "$r"); done
+}
+# Each replica served at least 5% of the last bench's calls since note_calls_before (the
+# restarted one: since its restart, its counters having started again at zero).
+check_every_replica_served() {  # check_every_replica_served RESTARTED_REPLICA
+  local r served
+  for r in $(seq 0 $((REPLICAS - 1))); do
+    served=$(rank_calls "$r")
+    [ "$r" = "$1" ] || served=$(python3 -c "print(int($served - ${CALLS_BEFORE[$r]}))")
+    echo "   replica $r served $served Rank calls"
+    python3 -c "import sys; sys.exit(0 if $served >= 0.05 * $calls else 1)" ||
+      fail "replica $r served $served of $calls calls"
+  done
+}
+
 echo "== a repository with version 1, three replicas pulling from it"
 "$STORE_BIN" demo --store "$WORK/primary" --users 1000 --items 2000 --d 16 --kind memcom \
   --ratio 4 --seed 1 >/dev/null
@@ -134,8 +152,7 @@ until "$CLIENT_BIN" health --target "127.0.0.1:$NGINX_PORT" --timeout 1s >/dev/n
 done
 
 echo "== (a, c) load through nginx; replica 1 is killed with SIGKILL after 3 s, restarted at 4 s"
-declare -a before
-for r in $(seq 0 $((REPLICAS - 1))); do before[$r]=$(rank_calls "$r"); done
+note_calls_before
 bench nginx_kill "127.0.0.1:$NGINX_PORT" --rank_attempts 3
 sleep 3
 kill_replica 1
@@ -143,13 +160,7 @@ sleep 1
 start_replica 1
 bench_result nginx_kill
 echo "   $calls calls, 0 failed ($qps/s, p50 $p50 us, p99 $p99 us)"
-for r in $(seq 0 $((REPLICAS - 1))); do
-  served=$(rank_calls "$r")
-  [ "$r" = 1 ] || served=$(python3 -c "print(int($served - ${before[$r]}))")
-  echo "   replica $r served $served Rank calls"
-  python3 -c "import sys; sys.exit(0 if $served >= 0.05 * $calls else 1)" ||
-    fail "replica $r served $served of $calls calls"
-done
+check_every_replica_served 1
 
 echo "== (b) version 2 exported under load: every replica moves to it"
 bench nginx_switch "127.0.0.1:$NGINX_PORT" --rank_attempts 1
@@ -182,10 +193,8 @@ echo "   $calls calls during the switch, 0 failed"
 
 echo "== (d) client-side round robin, no nginx; replica 2 killed after 3 s, restarted at 4 s"
 targets="ipv4:"
-for r in $(seq 0 $((REPLICAS - 1))); do
-  targets+="127.0.0.1:${PORT[$r]},"
-  before[$r]=$(rank_calls "$r")
-done
+for r in $(seq 0 $((REPLICAS - 1))); do targets+="127.0.0.1:${PORT[$r]},"; done
+note_calls_before
 bench client_rr "${targets%,}" --lb round_robin --rank_attempts 3
 sleep 3
 kill_replica 2
@@ -193,13 +202,8 @@ sleep 1
 start_replica 2
 bench_result client_rr
 echo "   $calls calls, 0 failed ($qps/s, p50 $p50 us, p99 $p99 us)"
-for r in $(seq 0 $((REPLICAS - 1))); do
-  served=$(rank_calls "$r")
-  [ "$r" = 2 ] || served=$(python3 -c "print(int($served - ${before[$r]}))")
-  echo "   replica $r served $served Rank calls"
-  python3 -c "import sys; sys.exit(0 if $served >= 0.05 * $calls else 1)" ||
-    fail "replica $r served $served of $calls calls"
-done
+check_every_replica_served 2
+
 echo "== (e) every replica down: nginx answers in gRPC (UNAVAILABLE), not with an HTML page"
 for r in $(seq 0 $((REPLICAS - 1))); do kill_replica "$r"; done
 if answer=$("$CLIENT_BIN" rank --target "127.0.0.1:$NGINX_PORT" --user 1 --k 3 \
