@@ -29,11 +29,12 @@ absl::StatusOr<std::string> ServiceConfigJson(const ClientBalancing& balancing) 
                     R"("retryPolicy":{"maxAttempts":)", balancing.rank_attempts,
                     R"(,"initialBackoff":"0.02s","maxBackoff":"0.5s","backoffMultiplier":2,)",
                     R"("retryableStatusCodes":["UNAVAILABLE"]}}],)",
-                    // gRPC's token bucket: a failure costs a token, a success returns 0.1, and
-                    // retries stop below 50 tokens. A replica dying under load (its calls in
-                    // flight fail at once) stays far above that; a fleet failing most calls
-                    // soon stops getting three times its load.
-                    R"("retryThrottling":{"maxTokens":100,"tokenRatio":0.1})");
+                    // gRPC's token bucket (gRFC A6): a failed attempt costs a token, a success
+                    // returns one, and retries stop below half the bucket. So retries go on
+                    // while fewer than half the calls fail (a dying replica's calls in flight,
+                    // one replica of three without a model) and stop when most do, after a
+                    // burst of ~500 failures: a fleet in trouble is not sent 3x its load.
+                    R"("retryThrottling":{"maxTokens":1000,"tokenRatio":1})");
   }
   absl::StrAppend(&config, "}");
   return config;

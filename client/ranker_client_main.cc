@@ -87,8 +87,9 @@ Commands:
   versions the loaded versions, their memory and which one serves (admin service)
 
 Replicas: --target ipv4:10.0.0.1:50051,10.0.0.2:50051 (or dns:///ranker:50051) --lb round_robin;
-Rank is retried on UNAVAILABLE (--rank_attempts, 3 by default, 1 for bench): a replica that
-goes away or has no model yet costs a retry, not a failed call, unless the deadline passes.
+Rank is retried on UNAVAILABLE (--rank_attempts, 3 by default, 1 for bench): with round robin,
+a replica that goes away or has no model yet costs a retry on another one, not a failed call,
+unless the attempts or the deadline run out, or most calls fail (retry throttling).
 
 TLS: --tls_ca CA.pem [--tls_cert client.pem --tls_key client.key] [--tls_server_name NAME].
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # One replica of a fleet: a pull loop keeps this container's own store up to date from the
 # shared snapshot repository, and ranker-server serves from that store, hot-loading each new
-# version. Arguments are passed to ranker-server. SIGTERM drains the server, then stops the
-# pull; if either process dies, the container exits so that its restart policy starts it again.
+# version. Arguments are passed to ranker-server. SIGTERM stops both (the server drains its
+# calls in flight first); if either process dies, the container exits so that its restart
+# policy starts it again.
 #   REPO (default /data/repo), STORE (default /data/store/db), PULL_INTERVAL (default 5s),
 #   KEEP_VERSIONS (default 2: older pulled versions are removed)
 # The store sits one level inside the /data/store volume because pull stages its copies next
@@ -14,19 +15,26 @@ PULL_INTERVAL=${PULL_INTERVAL:-5s}
 KEEP_VERSIONS=${KEEP_VERSIONS:-2}
 server=""
 pull=""
+first=""
 stopping=0
 stop() {
   stopping=1
-  [ -n "$server" ] && kill -TERM "$server" 2>/dev/null
-  [ -n "$pull" ] && kill -TERM "$pull" 2>/dev/null
+  for pid in $first $server $pull; do kill -TERM "$pid" 2>/dev/null; done
 }
 trap stop TERM INT
 
 # The first version, before the server starts (it opens the store read-only, so the store
-# must exist); until the repository has one, wait. A signal here just ends the wait.
-until ranker-store pull --from "$REPO" --store "$STORE" --keep "$KEEP_VERSIONS"; do
+# must exist); until the repository has one, wait. In the background, so that a signal stops
+# it at once.
+while :; do
+  ranker-store pull --from "$REPO" --store "$STORE" --keep "$KEEP_VERSIONS" &
+  first=$!
+  status=0
+  wait "$first" || status=$?
+  first=""
   [ "$stopping" = 1 ] && exit 0
-  echo "replica: no version to pull from $REPO yet; trying again in 2 s" >&2
+  [ "$status" = 0 ] && break
+  echo "replica: the first pull from $REPO failed (see above); trying again in 2 s" >&2
   sleep 2 &
   wait $! || true
   [ "$stopping" = 1 ] && exit 0
@@ -50,8 +58,12 @@ if [ "$stopping" = 0 ]; then
   kill -0 "$server" 2>/dev/null || echo "replica: the server exited" >&2
   stop
 fi
-status=0
-wait "$server" || status=$?
+# `wait` also returns when another signal arrives: keep waiting until the server has drained.
+while :; do
+  wait "$server"
+  status=$?
+  kill -0 "$server" 2>/dev/null || break
+done
 wait "$pull" || true
 [ "$failed" = 1 ] && [ "$status" = 0 ] && status=1
 exit "$status"

@@ -269,10 +269,29 @@ absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string
   ASSIGN_OR_RETURN(std::unique_ptr<SnapshotStore> store,
                    SnapshotStore::OpenPrimary(store_path, {.create_if_missing = true}));
   ASSIGN_OR_RETURN(std::optional<uint64_t> local_latest, store->Latest());
-  if (local_latest && *local_latest >= result.version) return result;
+  // Dropping old versions is retried at every pull (a no-op when there is nothing to drop), so
+  // one that failed after its ingest, or a store that had too many before, is put right.
+  const auto drop_old = [&]() -> absl::Status {
+    if (keep_versions == 0) return absl::OkStatus();
+    absl::StatusOr<std::vector<uint64_t>> removed = store->DropOldVersions(keep_versions);
+    if (!removed.ok()) {
+      return absl::Status(removed.status().code(),
+                          absl::StrCat("version ", result.version,
+                                       " is in the store, but older versions could not be "
+                                       "removed: ",
+                                       removed.status().message()));
+    }
+    result.removed = *std::move(removed);
+    return absl::OkStatus();
+  };
+  if (local_latest && *local_latest >= result.version) {
+    RETURN_IF_ERROR(drop_old());
+    return result;
+  }
   if (store->ReadManifest(result.version).ok()) {  // ingested before, latest not moved yet
     RETURN_IF_ERROR(store->SetLatest(result.version));
     result.ingested = true;
+    RETURN_IF_ERROR(drop_old());
     return result;
   }
   const fs::path version_dir = fs::path(repo) / std::to_string(result.version);
@@ -330,16 +349,7 @@ absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string
   fs::remove_all(staging, ec);
   result.ingested = true;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (keep_versions > 0) {
-    absl::StatusOr<std::vector<uint64_t>> removed = store->DropOldVersions(keep_versions);
-    if (!removed.ok()) {
-      return absl::Status(
-          removed.status().code(),
-          absl::StrCat("pulled version ", result.version,
-                       " but could not remove older versions: ", removed.status().message()));
-    }
-    result.removed = *std::move(removed);
-  }
+  RETURN_IF_ERROR(drop_old());
   return result;
 }
 

@@ -53,9 +53,9 @@ struct PullResult {
 // checks each file's size and CRC-32C against CONTENTS, ingests them, then moves the store's
 // `latest` to it. A missing, truncated or corrupt file is DATA_LOSS naming it, and the store is
 // left exactly as it was (its newest good version keeps serving). Servers following the store
-// pick the new version up at their next poll. With `keep_versions` > 0, a pull that brought a
-// new version then removes all but the newest `keep_versions` (a replica's store holds copies,
-// and would otherwise grow by a version at every pull).
+// pick the new version up at their next poll. With `keep_versions` > 0, every pull (one that
+// found nothing new too) then removes all but the newest `keep_versions` (a replica's store
+// holds copies, and would otherwise grow by a version at every new one).
 absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string& store_path,
                                       size_t keep_versions = 0);
 

@@ -95,9 +95,9 @@ class SnapshotStore {
   // stays) and any orphan chunks of unfinished publishes. Returns the removed versions.
   absl::StatusOr<std::vector<uint64_t>> CollectGarbage(size_t keep);
   // Primary only. The cheap part of CollectGarbage, for stores filled by pulls: removes all but
-  // the newest `keep` versions (manifests, then their tensor ranges), deleting whole table
-  // files inside those ranges at once and leaving the rest to RocksDB's own compactions. No
-  // orphan sweep (ingests leave none) and no full compaction. Returns the removed versions.
+  // the newest `keep` versions (their manifests, and every tensor key below the oldest kept
+  // version), deleting whole table files in that range at once and leaving the rest to
+  // RocksDB's own compactions; no full compaction. Returns the removed versions.
   absl::StatusOr<std::vector<uint64_t>> DropOldVersions(size_t keep);
 
  private:

@@ -1,10 +1,10 @@
 // Publishing versions and collecting garbage: the primary's writes (see snapshot_store.h for
 // the commit order that keeps readers from seeing a partial version).
+#include <rocksdb/convenience.h>
+
 #include <algorithm>
 #include <ctime>
 #include <limits>
-
-#include <rocksdb/convenience.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -124,25 +124,23 @@ absl::StatusOr<std::vector<uint64_t>> SnapshotStore::DropOldVersions(size_t keep
   ASSIGN_OR_RETURN(std::vector<uint64_t> versions, ListVersions());
   if (versions.size() <= keep) return std::vector<uint64_t>();
   std::vector<uint64_t> removed(versions.begin(), versions.end() - keep);
+  // Everything below the oldest kept version goes: the dropped versions, and any chunks of an
+  // ingest that failed before its manifest (which no manifest would ever name).
+  const std::string begin(keys::kTensorPrefix);
+  const std::string end = keys::TensorRangeBegin(versions[versions.size() - keep]);
   rocksdb::WriteBatch batch;
-  std::vector<std::string> bounds;  // begin, end of each removed version's tensor range
-  for (uint64_t version : removed) {
-    batch.Delete(default_cf_, keys::ManifestKey(version));
-    bounds.push_back(keys::TensorRangeBegin(version));
-    bounds.push_back(keys::TensorRangeEnd(version));
-    batch.DeleteRange(tensor_cf_, bounds[bounds.size() - 2], bounds.back());
-  }
-  // Manifests first: once committed, no reader looks for these versions' chunks.
-  RETURN_IF_ERROR(store_db_->CommitThroughTableFiles(&batch, {tensor_cf_, default_cf_},
+  for (uint64_t version : removed) batch.Delete(default_cf_, keys::ManifestKey(version));
+  batch.DeleteRange(tensor_cf_, begin, end);
+  // Manifests flushed first: once they are gone, no reader looks for these chunks.
+  RETURN_IF_ERROR(store_db_->CommitThroughTableFiles(&batch, {default_cf_, tensor_cf_},
                                                      "dropping old versions"));
-  // An ingested version is one table file inside its range: deleting the file frees its disk
+  // An ingested version is one table file inside the range: deleting the files frees the disk
   // at once, where CollectGarbage's full compaction would rewrite every kept version too.
-  std::vector<rocksdb::Slice> slices(bounds.begin(), bounds.end());
-  std::vector<rocksdb::RangePtr> ranges;
-  for (size_t i = 0; i < slices.size(); i += 2) ranges.emplace_back(&slices[i], &slices[i + 1]);
-  RETURN_IF_ERROR(FromRocks(
-      rocksdb::DeleteFilesInRanges(db_, tensor_cf_, ranges.data(), ranges.size()),
-      "deleting the table files of dropped versions"));
+  const rocksdb::Slice begin_slice(begin), end_slice(end);
+  const rocksdb::RangePtr range(&begin_slice, &end_slice);
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::DeleteFilesInRanges(db_, tensor_cf_, &range, 1, /*include_end=*/false),
+                "deleting the table files of dropped versions"));
   return removed;
 }
 

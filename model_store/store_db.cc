@@ -104,8 +104,9 @@ absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& path,
   db_options.create_missing_column_families = !secondary;
   db_options.max_open_files = -1;  // required by secondary instances; cheap for a small store
   db_options.keep_log_file_num = 4;
-  // A serving secondary logs at every catch-up and a pull loop reopens the primary every few
-  // seconds; unbounded, the info log fills a small volume (a pod's /tmp) over weeks.
+  // A serving secondary logs at every catch-up (its info log is in TMPDIR, a pod's small /tmp)
+  // and a pull loop reopens the primary every few seconds (its log is in the store): unbounded,
+  // either fills a small volume over weeks.
   db_options.max_log_file_size = 4 << 20;
   // RocksDB opens new table files on a burst of fresh threads (16 by default) whenever it applies
   // a manifest update, which a serving secondary does at every poll: ~30 threads created and

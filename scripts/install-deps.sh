@@ -33,11 +33,14 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # nginx is for the tests, which start their own on their own ports: its package must not start
-# (or enable at boot) its default site on port 80. policy-rc.d is Debian's switch for that.
+# (or enable at boot) its default site on port 80. policy-rc.d is Debian's switch for that; it
+# holds back every service this one apt transaction installs (prometheus too: the tests start
+# their own), and is removed however the script ends.
 nginx_new=0
 printf '%s\n' "${missing[@]}" | grep -qx nginx && nginx_new=1
 own_policy=0
 if [ "$nginx_new" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
   $SUDO chmod +x /usr/sbin/policy-rc.d
   own_policy=1

@@ -121,7 +121,8 @@ absl::Status RankerServer::StartListeners() {
                                static_cast<int>(absl::ToInt64Milliseconds(
                                    std::min(config_.max_connection_age, absl::Hours(24 * 20)))));
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-                               static_cast<int>(absl::ToInt64Milliseconds(config_.shutdown_grace)));
+                               static_cast<int>(absl::ToInt64Milliseconds(
+                                   std::min(config_.shutdown_grace, absl::Hours(24 * 20)))));
   }
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {

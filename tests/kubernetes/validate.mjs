@@ -11,7 +11,7 @@ import { parseAllDocuments } from "yaml";
 // The generated model class named `type` (e.g. V1PodSpec), or null for scalars and the like.
 const modelCache = new Map();
 async function modelOf(type) {
-  if (!/^V[0-9]\w*$/.test(type)) return null;
+  if (!/^[A-Z]\w*$/.test(type)) return null;  // V1PodSpec, CoreV1ResourceClaim, ...
   if (!modelCache.has(type)) {
     let model = null;
     try {

@@ -163,6 +163,16 @@ TEST_F(SnapshotRepositoryTest, PullKeepsOnlyTheNewestVersionsWhenAsked) {
   store = SnapshotStore::OpenSecondary(replica_);
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ((*store)->ListVersions()->size(), 3u);
+
+  // A pull that finds nothing new still drops what exceeds keep_versions.
+  pulled = PullLatest(repo_, replica_, /*keep_versions=*/1);
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  EXPECT_FALSE(pulled->ingested);
+  EXPECT_EQ(pulled->removed.size(), 2u);
+  store = SnapshotStore::OpenSecondary(replica_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(*(*store)->ListVersions(), (std::vector<uint64_t>{fifth}));
+  EXPECT_EQ(Rankings(replica_), Rankings(source_));
 }
 
 TEST_F(SnapshotRepositoryTest, ExportsAreImmutableAndLatestNeverMovesBack) {
