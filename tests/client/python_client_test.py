@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""client/python's RankerClient against the real ranker-server: the same ranking as the C++
+client, errors raised with their gRPC code, UNAVAILABLE retried until the deadline or the
+attempts run out. Usage: python_client_test.py BUILD_DIR (exit 77 = skipped, reason printed)."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build"
+SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path[:0] = [os.path.join(BUILD, "client", "python"), os.path.join(SOURCE, "client", "python")]
+try:
+    import grpc
+    from ranker_client import RankerClient, RankerError
+except ImportError as error:  # pragma: no cover - reported, never silent
+    print(f"SKIPPED: {error} (scripts/install-deps.sh installs python3-grpcio and python3-protobuf)")
+    sys.exit(77)
+
+
+class PythonClientTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        store = os.path.join(cls.dir.name, "store")
+        subprocess.run([os.path.join(BUILD, "model_store", "ranker-store"), "demo",
+                        "--store", store, "--users", "200", "--items", "300", "--d", "8",
+                        "--hidden", "8", "--ratio", "4"], check=True, stdout=subprocess.DEVNULL)
+        cls.server = subprocess.Popen(
+            [os.path.join(BUILD, "server", "ranker-server"), "--store", store,
+             "--listen", "127.0.0.1:0", "--metrics_listen", "", "--admin_listen", ""],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for line in cls.server.stdout:
+            match = re.match(r"listening on 127\.0\.0\.1:(\d+)", line)
+            if match:
+                cls.target = f"127.0.0.1:{match.group(1)}"
+                break
+        else:
+            raise RuntimeError("the server did not start")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(timeout=30)
+        cls.dir.cleanup()
+
+    def cpp_rank(self, *args):
+        out = subprocess.run([os.path.join(BUILD, "client", "ranker-client"), "rank", "--json",
+                              "--target", self.target, *args],
+                             check=True, capture_output=True, text=True).stdout
+        return json.loads(out)
+
+    def test_ranks_equal_the_cpp_clients(self):
+        with RankerClient(self.target) as ranker:
+            for user, candidates in [(7, [1, 5, 9, 33, 120, 250]), (42, None), (199, [3, 4])]:
+                result = ranker.rank(user, k=5, candidates=candidates)
+                args = ["--user", str(user), "--k", "5"]
+                if candidates:
+                    args += ["--candidates", ",".join(map(str, candidates))]
+                expected = self.cpp_rank(*args)
+                self.assertEqual([item.item_id for item in result.items],
+                                 [int(item["item_id"]) for item in expected["items"]])
+                for item, want in zip(result.items, expected["items"]):
+                    self.assertAlmostEqual(item.score, want["score"], places=5)
+                self.assertEqual(result.model_version, int(expected["model_version"]))
+                self.assertEqual(len(result.items), min(5, len(candidates or range(300))))
+
+    def test_bad_requests_raise_with_their_grpc_code(self):
+        with RankerClient(self.target) as ranker:
+            with self.assertRaises(RankerError) as raised:
+                ranker.rank(1, k=0)
+            self.assertEqual(raised.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertIn("k", raised.exception.message)
+            self.assertEqual(raised.exception.attempts, 1)  # not retried
+            with self.assertRaises(RankerError) as raised:
+                ranker.rank(1, k=3, model_version=99)
+            self.assertIn(raised.exception.code,
+                          (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION))
+
+    def test_unavailable_is_retried_with_backoff_then_raised(self):
+        # Nothing listens on port 1: every attempt is UNAVAILABLE.
+        with RankerClient("127.0.0.1:1", attempts=3, backoff=0.05, timeout=5) as ranker:
+            start = time.monotonic()
+            with self.assertRaises(RankerError) as raised:
+                ranker.rank(1, k=3)
+            self.assertEqual(raised.exception.code, grpc.StatusCode.UNAVAILABLE)
+            self.assertEqual(raised.exception.attempts, 3)
+            self.assertLess(time.monotonic() - start, 5)
+        with RankerClient("127.0.0.1:1", attempts=1) as ranker:
+            with self.assertRaises(RankerError) as raised:
+                ranker.rank(1, k=3)
+            self.assertEqual(raised.exception.attempts, 1)
+
+    def test_options_are_checked(self):
+        with self.assertRaises(ValueError):
+            RankerClient(self.target, attempts=0)
+        with self.assertRaises(ValueError):
+            RankerClient(self.target, tls_cert="c.pem")
+        with self.assertRaises(ValueError):
+            RankerClient(self.target, lb="random")
+
+    def test_example_script_prints_the_ranking(self):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path[:2]))
+        out = subprocess.run([sys.executable, os.path.join(SOURCE, "client", "python", "example.py"),
+                              "--target", self.target, "--user", "7", "--k", "3"],
+                             check=True, capture_output=True, text=True, env=env).stdout
+        self.assertIn("model version 1", out)
+        self.assertEqual(len([l for l in out.splitlines() if " item " in l]), 3)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
