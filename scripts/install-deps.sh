@@ -16,7 +16,8 @@ BUILD_PACKAGES=(
 )
 # Tools the tests and deployment checks run for real (no recommends, or docker.io comes along).
 TOOL_PACKAGES=(prometheus docker-compose gnuplot-nox curl ca-certificates openssl clang-14 libclang-rt-14-dev
-  nginx python3 python3-yaml python3-grpcio python3-protobuf nodejs)
+  nginx python3 python3-yaml python3-grpcio python3-protobuf nodejs
+  podman podman-compose runc netavark aardvark-dns debootstrap)
 [ "$BUILD_ONLY" = 1 ] && TOOL_PACKAGES=()
 
 missing=()

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The container stack, built and run for real with podman (scripts/build-images.sh, then
+# podman-compose on deploy/docker-compose.yml without Grafana, which has no Debian package):
+#   - the trainer publishes and exports, the replica pulls and serves: from the host,
+#     `ranker-client health` is SERVING and `rank` answers through the balancer's port;
+#   - the replica container's own HEALTHCHECK passes (`podman healthcheck run`);
+#   - Prometheus (built from Debian's package) has the replica's target up and the alert rules
+#     loaded;
+#   - a second `run trainer` is hot-loaded by the running replica;
+#   - `down -v` leaves no container and no volume behind.
+# Usage: container_stack_test.sh BUILD_DIR   Exit 77 (skipped, reason printed) where no podman
+# can start a container.
+set -euo pipefail
+SOURCE=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(cd "${1:?usage: container_stack_test.sh BUILD_DIR}" && pwd)
+CLIENT=$BUILD/client/ranker-client
+skip() { echo "SKIPPED: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v podman >/dev/null || skip "podman is not installed (scripts/install-deps.sh installs it)"
+command -v podman-compose >/dev/null || skip "podman-compose is not installed"
+export CONTAINERS_CONF=$SOURCE/scripts/containers.conf
+
+start=$SECONDS
+"$SOURCE/scripts/build-images.sh" --engine podman >"$BUILD/container-images.log" 2>&1 || {
+  if ! podman run --rm debian:bookworm true >/dev/null 2>&1; then
+    skip "podman cannot start a container here: $(podman run --rm debian:bookworm true 2>&1 | tail -1)"
+  fi
+  tail -30 "$BUILD/container-images.log" >&2
+  fail "scripts/build-images.sh failed (log: $BUILD/container-images.log)"
+}
+echo "== images built in $((SECONDS - start)) s:"
+podman images --format '   {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'memcom-ranker|debian'
+
+PROJECT=rankerci$$
+compose() { podman-compose -p "$PROJECT" -f "$SOURCE/deploy/docker-compose.yml" "$@"; }
+cleanup() { compose down -v >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+stack_start=$SECONDS
+compose up -d trainer ranker balancer prometheus >"$BUILD/container-stack.log" 2>&1 ||
+  { tail -30 "$BUILD/container-stack.log" >&2; fail "podman-compose up failed"; }
+
+echo "== waiting for the trainer's version to be served through the balancer (127.0.0.1:50051)"
+deadline=$((SECONDS + 300))
+until "$CLIENT" health --target 127.0.0.1:50051 --timeout 2s >/dev/null 2>&1; do
+  if [ $SECONDS -ge $deadline ]; then
+    podman ps -a --filter "label=io.podman.compose.project=$PROJECT" >&2
+    for c in $(podman ps -a -q --filter "label=io.podman.compose.project=$PROJECT"); do
+      echo "--- $(podman inspect -f '{{.Name}}' "$c")" >&2
+      podman logs --tail 15 "$c" >&2 || true
+    done
+    fail "not SERVING through the balancer after 300 s"
+  fi
+  sleep 2
+done
+echo "   SERVING $((SECONDS - stack_start)) s after up"
+"$CLIENT" rank --target 127.0.0.1:50051 --user 1 --k 5 || fail "rank through the balancer failed"
+
+ranker=$(podman ps -q --filter "label=io.podman.compose.project=$PROJECT" \
+  --filter "label=com.docker.compose.service=ranker" | head -1)
+[ -n "$ranker" ] || fail "no ranker container"
+podman healthcheck run "$ranker" || fail "the ranker container's HEALTHCHECK failed"
+echo "== the replica's HEALTHCHECK passes"
+
+echo "== Prometheus (127.0.0.1:9090): the replica found by DNS and up, the alert rules loaded"
+deadline=$((SECONDS + 120))
+until curl -sf http://127.0.0.1:9090/api/v1/targets | grep -q '"health":"up"'; do
+  [ $SECONDS -lt $deadline ] || fail "no ranker target up in Prometheus: $(curl -s http://127.0.0.1:9090/api/v1/targets | head -c 600)"
+  sleep 2
+done
+rules=$(curl -sf http://127.0.0.1:9090/api/v1/rules | grep -o '"type":"alerting"' | wc -l)
+expected=$(grep -c '^ *- alert:' "$SOURCE/deploy/prometheus/alerts.yml")
+[ "$rules" = "$expected" ] || fail "Prometheus loaded $rules alert rules, alerts.yml has $expected"
+echo "   target up, $rules alert rules loaded"
+
+echo "== a second publish is hot-loaded by the running replica"
+served_version() {  # the version the balancer's replica serves, or "" if it cannot say
+  "$CLIENT" info --target 127.0.0.1:50051 --json 2>/dev/null |
+    sed -n 's/^ *"version": *"\([0-9]*\)".*/\1/p' | head -1 || true
+}
+before=$(served_version)
+[ -n "$before" ] || fail "ranker-client info through the balancer gave no version"
+compose run --rm trainer >>"$BUILD/container-stack.log" 2>&1 || fail "the second trainer run failed"
+deadline=$((SECONDS + 120))
+while :; do
+  now=$(served_version)
+  [ -n "$now" ] && [ "$now" != "$before" ] && break
+  [ $SECONDS -lt $deadline ] || fail "still serving $before 120 s after the second publish"
+  sleep 2
+done
+echo "   version $before -> $now"
+
+compose down -v >>"$BUILD/container-stack.log" 2>&1 || fail "podman-compose down -v failed"
+trap - EXIT
+left=$(podman ps -a -q --filter "label=io.podman.compose.project=$PROJECT" | wc -l)
+volumes=$(podman volume ls -q | grep -c "^${PROJECT}_" || true)
+[ "$left" = 0 ] && [ "$volumes" = 0 ] || fail "down -v left $left containers and $volumes volumes"
+echo "== down -v left nothing behind; the stack's part took $((SECONDS - stack_start)) s"
+# Earlier builds' layers, now untagged, would otherwise pile up run after run.
+podman image prune -f >/dev/null 2>&1 || true
+echo "PASS"
