@@ -95,6 +95,52 @@ class PythonClientTest(unittest.TestCase):
                 ranker.rank(1, k=3)
             self.assertEqual(raised.exception.attempts, 1)
 
+    def test_tls_with_the_servers_ca_and_refused_with_another(self):
+        certs = os.path.join(self.dir.name, "tls")
+        os.makedirs(certs, exist_ok=True)
+
+        def openssl(*args):
+            subprocess.run(["/usr/bin/openssl", *args], check=True, capture_output=True)
+
+        for name in ("ca", "other_ca"):  # two CAs: the server's, and one that signed nothing
+            openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", f"/CN={name}", "-keyout", f"{certs}/{name}.key",
+                    "-out", f"{certs}/{name}.pem")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=ranker.test",
+                "-keyout", f"{certs}/server.key", "-out", f"{certs}/server.csr")
+        with open(f"{certs}/ext.cnf", "w") as ext:
+            ext.write("subjectAltName=DNS:ranker.test\n")
+        openssl("x509", "-req", "-in", f"{certs}/server.csr", "-CA", f"{certs}/ca.pem",
+                "-CAkey", f"{certs}/ca.key", "-CAcreateserial", "-days", "1",
+                "-extfile", f"{certs}/ext.cnf", "-out", f"{certs}/server.pem")
+        server = subprocess.Popen(
+            [os.path.join(BUILD, "server", "ranker-server"),
+             "--store", os.path.join(self.dir.name, "store"), "--listen", "127.0.0.1:0",
+             "--metrics_listen", "", "--admin_listen", "",
+             "--tls_cert", f"{certs}/server.pem", "--tls_key", f"{certs}/server.key"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            target = None
+            for line in server.stdout:
+                match = re.match(r"listening on 127\.0\.0\.1:(\d+)", line)
+                if match:
+                    target = f"127.0.0.1:{match.group(1)}"
+                    break
+            self.assertIsNotNone(target)
+            with RankerClient(target, tls_ca=f"{certs}/ca.pem", server_name="ranker.test") as ranker:
+                self.assertEqual(len(ranker.rank(7, k=3).items), 3)
+            with RankerClient(target, tls_ca=f"{certs}/other_ca.pem", server_name="ranker.test",
+                              attempts=1, timeout=3) as ranker:
+                with self.assertRaises(RankerError) as raised:
+                    ranker.rank(7, k=3)
+                self.assertEqual(raised.exception.code, grpc.StatusCode.UNAVAILABLE)
+            with RankerClient(target, attempts=1, timeout=3) as plaintext:  # no TLS at all
+                with self.assertRaises(RankerError):
+                    plaintext.rank(7, k=3)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
     def test_options_are_checked(self):
         with self.assertRaises(ValueError):
             RankerClient(self.target, attempts=0)
