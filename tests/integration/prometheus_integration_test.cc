@@ -12,6 +12,7 @@
 #include <atomic>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <regex>
 #include <string>
 #include <thread>
@@ -66,6 +67,17 @@ std::optional<double> Query(int port, const std::string& promql) {
     return std::nullopt;
   }
   return std::stod(match[1]);
+}
+
+// The real Prometheus, scraping the server's /metrics every second, its API on `port`.
+std::unique_ptr<Subprocess> StartPrometheus(const TempDir& dir, int metrics_port, int port) {
+  const std::string config = dir.Sub("prometheus.yml");
+  std::ofstream(config) << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                        << "scrape_configs:\n  - job_name: ranker\n    static_configs:\n"
+                        << "      - targets: ['127.0.0.1:" << metrics_port << "']\n";
+  return std::make_unique<Subprocess>(std::vector<std::string>{
+      "/usr/bin/prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir.Sub("tsdb"),
+      absl::StrCat("--web.listen-address=127.0.0.1:", port)});
 }
 
 // Every PromQL expression of the Grafana dashboard (panels and annotations), read from
@@ -123,13 +135,8 @@ TEST(PrometheusIntegrationTest, EveryDashboardQueryAnswersAfterLoadAndAReload) {
   RunningServer server(store, {"--poll_interval=1s", "--retrieve_n=100"});
   ASSERT_TRUE(server.ok());
   const int prometheus_port = FreePort();
-  const std::string config = dir.Sub("prometheus.yml");
-  std::ofstream(config) << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                        << "scrape_configs:\n  - job_name: ranker\n    static_configs:\n"
-                        << "      - targets: ['127.0.0.1:" << server.metrics_port() << "']\n";
-  Subprocess prometheus({"/usr/bin/prometheus", "--config.file=" + config,
-                         "--storage.tsdb.path=" + dir.Sub("tsdb"),
-                         absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port)});
+  std::unique_ptr<Subprocess> prometheus =
+      StartPrometheus(dir, server.metrics_port(), prometheus_port);
 
   std::atomic<bool> stop{false};
   std::thread load([&] {
@@ -181,7 +188,7 @@ TEST(PrometheusIntegrationTest, EveryDashboardQueryAnswersAfterLoadAndAReload) {
                   << "\nPrometheus said: " << body.substr(0, 300);
   }
   EXPECT_TRUE(silent.empty()) << expressions.size() << " queries, Prometheus's log:\n"
-                              << (silent.empty() ? "" : prometheus.Stderr());
+                              << (silent.empty() ? "" : prometheus->Stderr());
 }
 
 TEST(PrometheusIntegrationTest, RealPrometheusScrapesVersionAndRequestRate) {
@@ -202,13 +209,8 @@ TEST(PrometheusIntegrationTest, RealPrometheusScrapesVersionAndRequestRate) {
       << out << err;
 
   const int prometheus_port = FreePort();
-  const std::string config = dir.Sub("prometheus.yml");
-  std::ofstream(config) << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                        << "scrape_configs:\n  - job_name: ranker\n    static_configs:\n"
-                        << "      - targets: ['127.0.0.1:" << server.metrics_port() << "']\n";
-  Subprocess prometheus({"/usr/bin/prometheus", "--config.file=" + config,
-                         "--storage.tsdb.path=" + dir.Sub("tsdb"),
-                         absl::StrCat("--web.listen-address=127.0.0.1:", prometheus_port)});
+  std::unique_ptr<Subprocess> prometheus =
+      StartPrometheus(dir, server.metrics_port(), prometheus_port);
 
   std::atomic<bool> stop{false};
   std::thread load([&] {
@@ -237,7 +239,7 @@ TEST(PrometheusIntegrationTest, RealPrometheusScrapesVersionAndRequestRate) {
   stop = true;
   load.join();
   ASSERT_TRUE(up.has_value()) << "Prometheus never scraped the server. Its log:\n"
-                              << prometheus.Stderr();
+                              << prometheus->Stderr();
   EXPECT_EQ(*up, 1);
   ASSERT_TRUE(version.has_value());
   EXPECT_EQ(*version, 2) << "the latest published version";
