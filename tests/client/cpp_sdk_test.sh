@@ -15,8 +15,10 @@ for file in include/proto/ranker.pb.h include/proto/ranker.grpc.pb.h lib/librank
             share/ranker/ranker.proto; do
   [ -f "$WORK/sdk/$file" ] || fail "the SDK lacks $file"
 done
-# shellcheck disable=SC2046
-g++ -std=c++17 "$SOURCE/client/cpp_example/rank_example.cc" -I"$WORK/sdk/include" \
+# A library built with sanitizers needs its users compiled the same way: take the build's flags.
+build_flags=$(sed -n 's/^CMAKE_CXX_FLAGS:STRING=//p' "$BUILD/CMakeCache.txt")
+# shellcheck disable=SC2046,SC2086
+g++ -std=c++17 $build_flags "$SOURCE/client/cpp_example/rank_example.cc" -I"$WORK/sdk/include" \
   "$WORK/sdk/lib/libranker_proto.a" $(pkg-config --cflags --libs grpc++ protobuf) \
   -o "$WORK/rank_example" || fail "the example does not build against the installed SDK"
 
