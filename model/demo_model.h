@@ -28,6 +28,8 @@ struct DemoModelOptions {
   // USER_MODE_HISTORY: tables "item_in" and "item" (both `kind` at `ratio`) and a popularity
   // prior; `users` is recorded for the comparison with a user-ID model.
   snapshot::UserMode user_mode = snapshot::USER_MODE_ID;
+  // INT8: both tables' d-wide rows are stored as int8 with a per-row scale (model/int8_rows.h).
+  DType row_dtype = snapshot::FLOAT32;
 };
 
 absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options);

@@ -26,8 +26,8 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
   const TableLayout& layout = *FindTableLayout(spec.kind());
   EmbeddingTable table;
   table.spec_ = spec;
-  table.forward_ = FindTableForward(spec.kind());
-  table.dot_ = FindTableDot(spec.kind());
+  table.forward_ = FindTableForward(spec.kind(), spec.row_dtype());
+  table.dot_ = FindTableDot(spec.kind(), spec.row_dtype());
   if (table.forward_ == nullptr || table.dot_ == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         "table '", spec.feature(), "': kind ", layout.name, " has no forward or retrieval scores"));
@@ -36,10 +36,20 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
     const TensorLayout& tensor = layout.tensors[t];
     const std::string name = TensorNameOf(tensor, spec);
     absl::StatusOr<AlignedBuffer> bytes =
-        TakeTensor(tensors, name, TensorDType(tensor), TensorShape(tensor, spec));
+        TakeTensor(tensors, name, StoredDType(tensor, spec), TensorShape(tensor, spec));
     if (!bytes.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat("table '", spec.feature(), "': ", bytes.status().message()));
+    }
+    if (HasInt8Rows(spec) && IsRowTensor(tensor)) {
+      absl::StatusOr<AlignedBuffer> scales =
+          TakeTensor(tensors, ScaleTensorNameOf(tensor, spec), snapshot::FLOAT32,
+                     {ExtentOf(tensor.rows, spec)});
+      if (!scales.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("table '", spec.feature(), "': ", scales.status().message()));
+      }
+      table.scales_[t] = *std::move(scales);
     }
     if (tensor.role == TensorRole::kEntitySubset) {
       RETURN_IF_ERROR(CheckEntitySubset(name, bytes->as<uint64_t>(), spec.n()));
@@ -54,6 +64,7 @@ EmbeddingTable& EmbeddingTable::operator=(EmbeddingTable&& other) noexcept {
   if (this == &other) return *this;
   spec_ = std::move(other.spec_);
   tensors_ = std::move(other.tensors_);
+  scales_ = std::move(other.scales_);
   row_index_ = std::move(other.row_index_);
   retrieval_enabled_ = other.retrieval_enabled_;
   forward_ = other.forward_;
@@ -75,7 +86,10 @@ absl::Status EmbeddingTable::EnableRetrieval() {
 
 void EmbeddingTable::Bind() {
   view_.spec = &spec_;
-  for (size_t t = 0; t < kMaxTableTensors; ++t) view_.data[t] = tensors_[t].data();
+  for (size_t t = 0; t < kMaxTableTensors; ++t) {
+    view_.data[t] = tensors_[t].data();
+    view_.scales[t] = scales_[t].size() > 0 ? scales_[t].as<float>().data() : nullptr;
+  }
   for (size_t r = 0; r < view_.rows.size(); ++r) {
     const AlignedBuffer& rows = row_index_.rows[r];
     view_.rows[r] = rows.size() > 0 ? rows.as<uint32_t>().data() : nullptr;
@@ -85,6 +99,7 @@ void EmbeddingTable::Bind() {
 size_t EmbeddingTable::resident_bytes() const {
   size_t bytes = 0;
   for (const AlignedBuffer& tensor : tensors_) bytes += tensor.size();
+  for (const AlignedBuffer& scales : scales_) bytes += scales.size();
   for (const AlignedBuffer& rows : row_index_.rows) bytes += rows.size();
   return bytes;
 }

@@ -13,6 +13,8 @@ size_t DTypeSize(DType dtype) {
       return 4;
     case snapshot::UINT64:
       return 8;
+    case snapshot::INT8:
+      return 1;
     default:
       return 0;
   }
@@ -25,6 +27,15 @@ absl::StatusOr<Tensor> MakeFloatTensor(std::vector<uint64_t> shape) {
   if (!bytes.ok()) return bytes.status();
   std::memset(bytes->data(), 0, bytes->size());
   return Tensor{snapshot::FLOAT32, std::move(shape), *std::move(bytes)};
+}
+
+absl::StatusOr<Tensor> MakeInt8Tensor(std::vector<uint64_t> shape) {
+  uint64_t elements = 1;
+  for (uint64_t dim : shape) elements *= dim;
+  auto bytes = AlignedBuffer::Allocate(elements);
+  if (!bytes.ok()) return bytes.status();
+  std::memset(bytes->data(), 0, bytes->size());
+  return Tensor{snapshot::INT8, std::move(shape), *std::move(bytes)};
 }
 
 absl::StatusOr<Tensor> MakeUint64Tensor(absl::Span<const uint64_t> values) {

@@ -2,11 +2,13 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "model/id_hash.h"
+#include "model/table_rows.h"
 
 namespace ranker {
 namespace {
@@ -22,10 +24,47 @@ inline void Gemv(const float* rows, size_t count, uint32_t d, const float* v, fl
       ConstMatrixMap(rows, static_cast<Eigen::Index>(count), d) * ConstVectorMap(v, d);
 }
 
-inline float Dot(const float* a, const float* b, uint32_t d) {
+template <typename RowT>
+inline float Dot(const RowT& a, const float* b, uint32_t d) {
   float sum = 0;
   for (uint32_t k = 0; k < d; ++k) sum += a[k] * b[k];
   return sum;
+}
+
+// out[r] = row(first + r) . v for `count` consecutive rows of tensor `tensor`, read through the
+// row policy (table_rows.h).
+template <typename R>
+void RowsGemv(const TableTensors& t, size_t tensor, uint64_t first, size_t count, const float* v,
+              float* out);
+
+template <>
+void RowsGemv<FloatRows>(const TableTensors& t, size_t tensor, uint64_t first, size_t count,
+                         const float* v, float* out) {
+  const uint32_t d = t.spec->d();
+  Gemv(t.floats(tensor) + first * d, count, d, v, out);
+}
+
+// s[r] * (q[r] . v): the levels times v, then the row's scale. Sixteen independent partial sums
+// let the compiler vectorise without reassociating (no fast-math here).
+template <>
+void RowsGemv<Int8Rows>(const TableTensors& t, size_t tensor, uint64_t first, size_t count,
+                        const float* v, float* out) {
+  constexpr uint32_t kLanes = 16;
+  const uint32_t d = t.spec->d();
+  const int8_t* levels = t.int8s(tensor) + first * d;
+  const float* scales = t.scales[tensor] + first;
+  for (size_t r = 0; r < count; ++r) {
+    const int8_t* q = levels + r * d;
+    float lanes[kLanes] = {};
+    uint32_t k = 0;
+    for (; k + kLanes <= d; k += kLanes) {
+      for (uint32_t l = 0; l < kLanes; ++l) lanes[l] += static_cast<float>(q[k + l]) * v[k + l];
+    }
+    float sum = 0;
+    for (uint32_t l = 0; l < kLanes; ++l) sum += lanes[l];
+    for (; k < d; ++k) sum += static_cast<float>(q[k]) * v[k];
+    out[r] = sum * scales[r];
+  }
 }
 
 // Calls run(offset, row, length) for the runs of items first + offset .. + length whose
@@ -49,27 +88,27 @@ inline uint64_t RowOf(const TableTensors& t, size_t which, uint64_t i) {
   return which == 0 ? SharedRow(*t.spec, i) : SecondRow(*t.spec, i);
 }
 
+template <typename R>
 struct Full {
   static uint64_t PrepareRows(const TableSpec&) { return 0; }
   static void Prepare(const TableTensors&, DotQuery*) {}
   static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
                          float* scores) {
-    const uint32_t d = t.spec->d();
-    Gemv(t.floats(0) + first * d, count, d, q.user, scores);
+    RowsGemv<R>(t, 0, first, count, q.user, scores);
   }
   static float Score(const TableTensors& t, const DotQuery& q, uint64_t i) {
-    return Dot(t.floats(0) + i * t.spec->d(), q.user, t.spec->d());
+    return Dot(R::At(t, 0, i), q.user, t.spec->d());
   }
   static float ScoreUnknown(const TableTensors&, const DotQuery&, uint64_t) { return 0.0f; }
 };
 
 // t = S u; hash: t[h(i)], memcom: w[i] * t[h(i)].
-template <bool kWeighted>
+template <bool kWeighted, typename R>
 struct SharedRows {
   static uint64_t PrepareRows(const TableSpec& spec) { return spec.m(); }
   static void Prepare(const TableTensors& t, DotQuery* q) {
     q->projected.resize(t.spec->m());
-    Gemv(t.floats(0), t.spec->m(), t.spec->d(), q->user, q->projected.data());
+    RowsGemv<R>(t, 0, 0, t.spec->m(), q->user, q->projected.data());
   }
   static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
                          float* scores) {
@@ -103,13 +142,14 @@ struct SharedRows {
 };
 
 // t = [S u; D u]; w[i] * t[slot(i)], the slot from the row index (always built).
+template <typename R>
 struct MemcomFreq {
   static uint64_t PrepareRows(const TableSpec& spec) { return spec.m() + spec.dedicated(); }
   static void Prepare(const TableTensors& t, DotQuery* q) {
     const uint64_t m = t.spec->m(), dedicated = t.spec->dedicated();
     q->projected.resize(m + dedicated);
-    Gemv(t.floats(0), m, t.spec->d(), q->user, q->projected.data());
-    Gemv(t.floats(2), dedicated, t.spec->d(), q->user, q->projected.data() + m);
+    RowsGemv<R>(t, 0, 0, m, q->user, q->projected.data());
+    RowsGemv<R>(t, 2, 0, dedicated, q->user, q->projected.data() + m);
   }
   static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
                          float* scores) {
@@ -127,13 +167,14 @@ struct MemcomFreq {
 };
 
 // t = S u, t2 = S2 u; w[i] * t[h(i)] + w2[i] * t2[h2(i)].
+template <typename R>
 struct Memcom2 {
   static uint64_t PrepareRows(const TableSpec& spec) { return 2 * spec.m(); }
   static void Prepare(const TableTensors& t, DotQuery* q) {
     const uint64_t m = t.spec->m();
     q->projected.resize(2 * m);
-    Gemv(t.floats(0), m, t.spec->d(), q->user, q->projected.data());
-    Gemv(t.floats(2), m, t.spec->d(), q->user, q->projected.data() + m);
+    RowsGemv<R>(t, 0, 0, m, q->user, q->projected.data());
+    RowsGemv<R>(t, 2, 0, m, q->user, q->projected.data() + m);
   }
   static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
                          float* scores) {
@@ -170,6 +211,7 @@ struct Memcom2 {
 
 // v_q = u * Q[q] for every quotient row q; R[i mod m] . v_{i / m}: per run, a GEMV over the
 // run's remainder rows.
+template <typename R>
 struct Qr {
   static uint64_t QuotientRows(const TableSpec& spec) {
     return (spec.n() + spec.m() - 1) / spec.m();
@@ -179,11 +221,9 @@ struct Qr {
     const uint32_t d = t.spec->d();
     const uint64_t quotients = QuotientRows(*t.spec);
     q->projected.resize(quotients * d);
-    const float* quotient = t.floats(1);
     for (uint64_t row = 0; row < quotients; ++row) {
-      for (uint32_t k = 0; k < d; ++k) {
-        q->projected[row * d + k] = q->user[k] * quotient[row * d + k];
-      }
+      const auto quotient = R::At(t, 1, row);
+      for (uint32_t k = 0; k < d; ++k) q->projected[row * d + k] = q->user[k] * quotient[k];
     }
   }
   static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
@@ -192,17 +232,17 @@ struct Qr {
     const uint64_t m = t.spec->m();
     ForEachRun(first, count, m, [&](size_t offset, uint64_t row, size_t length) {
       const uint64_t quotient = (first + offset) / m;
-      Gemv(t.floats(0) + row * d, length, d, q.projected.data() + quotient * d, scores + offset);
+      RowsGemv<R>(t, 0, row, length, q.projected.data() + quotient * d, scores + offset);
     });
   }
   static float Score(const TableTensors& t, const DotQuery& q, uint64_t i) {
     const uint32_t d = t.spec->d();
     const uint64_t m = t.spec->m();
-    return Dot(t.floats(0) + (i % m) * d, q.projected.data() + (i / m) * d, d);
+    return Dot(R::At(t, 0, i % m), q.projected.data() + (i / m) * d, d);
   }
   static float ScoreUnknown(const TableTensors& t, const DotQuery& q, uint64_t id) {
     const uint32_t d = t.spec->d();
-    return Dot(t.floats(0) + SharedRow(*t.spec, id) * d, q.user, d);
+    return Dot(R::At(t, 0, SharedRow(*t.spec, id)), q.user, d);
   }
 };
 
@@ -226,16 +266,27 @@ void ScoreIndices(const TableTensors& t, const DotQuery& q, const uint64_t* indi
   }
 }
 
-template <typename Kind>
-constexpr TableDot Declare(TableKind kind) {
-  return {kind, Prepare<Kind>, Kind::PrepareRows, ScoreRange<Kind>, ScoreIndices<Kind>};
+template <typename Kind, typename R>
+constexpr TableDot DeclareFor(TableKind kind) {
+  return {kind, R::kDType, Prepare<Kind>, Kind::PrepareRows, ScoreRange<Kind>, ScoreIndices<Kind>};
 }
 
-constexpr TableDot kDots[] = {
+// Both row storages of a kind (table_rows.h).
+template <template <typename> class Kind>
+constexpr std::array<TableDot, 2> Declare(TableKind kind) {
+  return {DeclareFor<Kind<FloatRows>, FloatRows>(kind), DeclareFor<Kind<Int8Rows>, Int8Rows>(kind)};
+}
+
+template <typename R>
+using Hash = SharedRows<false, R>;
+template <typename R>
+using Memcom = SharedRows<true, R>;
+
+constexpr std::array<TableDot, 2> kDots[] = {
     Declare<Full>(snapshot::FULL),
-    Declare<SharedRows<false>>(snapshot::HASH),
+    Declare<Hash>(snapshot::HASH),
     Declare<Qr>(snapshot::QR),
-    Declare<SharedRows<true>>(snapshot::MEMCOM),
+    Declare<Memcom>(snapshot::MEMCOM),
     Declare<MemcomFreq>(snapshot::MEMCOM_FREQ),
     Declare<Memcom2>(snapshot::MEMCOM2),
 };
@@ -288,9 +339,12 @@ absl::StatusOr<DotRowIndex> BuildDotRowIndex(const TableTensors& tensors) {
   return index;
 }
 
-const TableDot* FindTableDot(TableKind kind) {
-  for (const TableDot& dot : kDots) {
-    if (dot.kind == kind) return &dot;
+const TableDot* FindTableDot(TableKind kind, DType row_dtype) {
+  if (row_dtype == snapshot::DTYPE_UNSPECIFIED) row_dtype = snapshot::FLOAT32;
+  for (const std::array<TableDot, 2>& pair : kDots) {
+    for (const TableDot& dot : pair) {
+      if (dot.kind == kind && dot.row_dtype == row_dtype) return &dot;
+    }
   }
   return nullptr;
 }

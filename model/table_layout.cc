@@ -194,6 +194,31 @@ std::string TensorNameOf(const TensorLayout& tensor, const TableSpec& spec) {
   return TableTensorName(spec.feature(), tensor.part);
 }
 
+bool IsRowTensor(const TensorLayout& tensor) {
+  return tensor.role == TensorRole::kParameter && tensor.per_dimension;
+}
+
+bool HasInt8Rows(const TableSpec& spec) { return spec.row_dtype() == snapshot::INT8; }
+
+DType StoredDType(const TensorLayout& tensor, const TableSpec& spec) {
+  return HasInt8Rows(spec) && IsRowTensor(tensor) ? snapshot::INT8 : TensorDType(tensor);
+}
+
+std::string ScaleTensorNameOf(const TensorLayout& tensor, const TableSpec& spec) {
+  return absl::StrCat(TensorNameOf(tensor, spec), "_scale");
+}
+
+absl::StatusOr<DType> ParseRowDType(absl::string_view name) {
+  if (name == "float32") return snapshot::FLOAT32;
+  if (name == "int8") return snapshot::INT8;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown row dtype '", name, "' (expected float32 or int8)"));
+}
+
+std::string RowDTypeName(DType row_dtype) {
+  return row_dtype == snapshot::INT8 ? "int8" : "float32";
+}
+
 absl::Status CheckTableSpec(const TableSpec& spec) {
   const std::string where = absl::StrCat("table '", spec.feature(), "'");
   const TableLayout* layout = FindTableLayout(spec.kind());
@@ -204,6 +229,12 @@ absl::Status CheckTableSpec(const TableSpec& spec) {
   if (spec.n() == 0 || spec.d() == 0 || spec.m() == 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(where, " has n=", spec.n(), " m=", spec.m(), " d=", spec.d()));
+  }
+  if (spec.row_dtype() != snapshot::DTYPE_UNSPECIFIED && spec.row_dtype() != snapshot::FLOAT32 &&
+      spec.row_dtype() != snapshot::INT8) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(where, " has row dtype ", static_cast<int>(spec.row_dtype()),
+                     " (rows are float32 or int8)"));
   }
   if (layout->check_spec != nullptr) {
     absl::Status status = layout->check_spec(spec);

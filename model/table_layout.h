@@ -68,9 +68,22 @@ bool UsesSharedRows(const TableLayout& layout);
 
 uint64_t ExtentOf(Extent extent, const TableSpec& spec);
 std::vector<uint64_t> TensorShape(const TensorLayout& tensor, const TableSpec& spec);
+// The tensor's values as trained: FLOAT32 parameters, UINT64 entity subsets.
 DType TensorDType(const TensorLayout& tensor);
 // "<feature>/<part>".
 std::string TensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
+
+// Row storage (TableSpec.row_dtype): d-wide parameter tensors ("rows") are float32, or int8
+// levels with a float scale per row in a tensor of their own. Nothing else changes dtype.
+bool IsRowTensor(const TensorLayout& tensor);
+bool HasInt8Rows(const TableSpec& spec);
+// The tensor's dtype as stored: INT8 for the rows of an int8 table, else TensorDType.
+DType StoredDType(const TensorLayout& tensor, const TableSpec& spec);
+// "<feature>/<part>_scale": the per-row scales of an int8 row tensor, FLOAT32 [rows].
+std::string ScaleTensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
+// "float32" / "int8" <-> FLOAT32 / INT8 (an unset row_dtype is float32).
+absl::StatusOr<DType> ParseRowDType(absl::string_view name);
+std::string RowDTypeName(DType row_dtype);
 
 // FAILED_PRECONDITION unless the spec's kind is declared and its n, m, d, dedicated are valid.
 absl::Status CheckTableSpec(const TableSpec& spec);

@@ -65,8 +65,10 @@ absl::StatusOr<Tensor> ReadNpy(const std::string& path) {
     tensor.dtype = snapshot::FLOAT32;
   } else if (descr == "'<u8'") {
     tensor.dtype = snapshot::UINT64;
+  } else if (descr == "'|i1'") {
+    tensor.dtype = snapshot::INT8;
   } else {
-    return fail(absl::StrCat("dtype ", descr, " is not supported (want '<f4' or '<u8')"));
+    return fail(absl::StrCat("dtype ", descr, " is not supported (want '<f4', '<u8' or '|i1')"));
   }
   if (HeaderValue(header, "fortran_order") != "False")
     return fail("Fortran order is not supported");
@@ -103,7 +105,10 @@ absl::StatusOr<Tensor> ReadNpy(const std::string& path) {
 absl::Status WriteNpy(const std::string& path, const Tensor& tensor) {
   std::string shape = absl::StrJoin(tensor.shape, ", ");
   if (tensor.shape.size() == 1) shape += ",";
-  std::string header = absl::StrCat("{'descr': '", tensor.dtype == snapshot::UINT64 ? "<u8" : "<f4",
+  const char* descr = tensor.dtype == snapshot::UINT64 ? "<u8"
+                      : tensor.dtype == snapshot::INT8 ? "|i1"
+                                                       : "<f4";
+  std::string header = absl::StrCat("{'descr': '", descr,
                                     "', 'fortran_order': False, 'shape': (", shape, "), }");
   // Pad so that magic + version + length + header + '\n' is a multiple of 64.
   while ((10 + header.size() + 1) % 64 != 0) header.push_back(' ');

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "model/table_layout.h"
 #include "model/table_sizing.h"
 #include "server/grpc_status.h"
 
@@ -226,6 +227,7 @@ void DescribeModel(const Model& model, const LoadedVersion* loaded, v1::ModelInf
     v1::TableInfo* table = info->add_tables();
     table->set_feature(spec.feature());
     table->set_kind(TableKindName(spec.kind()));
+    table->set_row_dtype(RowDTypeName(spec.row_dtype()));
     table->set_n(spec.n());
     table->set_m(spec.m());
     table->set_d(spec.d());

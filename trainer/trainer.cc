@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "model/int8_rows.h"
 #include "model/table_sizing.h"
-#include "trainer/int8_rows.h"
 #include "trainer/train_step.h"
 #include "trainer/trainable_table.h"
 #include "trainer/user_encoder.h"
@@ -34,8 +34,8 @@ absl::StatusOr<Snapshot> ExportSnapshot(const Dataset& dataset, const Split& spl
   RETURN_IF_ERROR(items.Export(dataset.item_ids, &snapshot.tensors, &item_spec));
   *snapshot.manifest.add_tables() = item_spec;
   if (options.int8_rows) {
-    for (const TableSpec& spec : snapshot.manifest.tables()) {
-      RETURN_IF_ERROR(QuantizeTableInt8(spec, &snapshot.tensors));
+    for (TableSpec& spec : *snapshot.manifest.mutable_tables()) {
+      RETURN_IF_ERROR(ConvertTableToInt8(&spec, &snapshot.tensors));
     }
   }
   RETURN_IF_ERROR(scorer.Export(&snapshot.tensors, snapshot.manifest.mutable_scorer()));

@@ -45,9 +45,9 @@ struct TrainOptions {
   // History mode: users are pooled over their most recent max_history items (0: all), in
   // training and in evaluation.
   size_t max_history = kDefaultMaxHistory;
-  // Every d-wide row of both tables is rounded to int8 with a per-row scale at each export
-  // (trainer/int8_rows.h): the model is evaluated, selected and published as int8 rows would
-  // decode, and its ratios count int8 bytes. Training itself stays in float.
+  // Every export stores the tables' d-wide rows as int8 with a per-row scale (model/int8_rows.h):
+  // the model is evaluated, selected and published with int8 rows, and its ratios count their
+  // bytes. Training itself stays in float.
   bool int8_rows = false;
   bool clamp_ratio = false;  // a ratio the kind cannot reach gives its most compressed tables
   uint32_t d = 64;

@@ -1,6 +1,6 @@
 // Retrieval scores in the compressed domain (table_dot.h) equal u . e_i computed the long way,
-// from the serving forward's embedding, for every kind, both hashes, any range split and
-// unknown ids.
+// from the serving forward's embedding, for every kind, both hashes, both row storages (float32,
+// int8), any range split and unknown ids.
 #include "model/table_dot.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/demo_model.h"
+#include "model/int8_rows.h"
 #include "model/model.h"
 #include "model/table_layout.h"
 #include "tests/support/table_kinds.h"
@@ -39,6 +40,7 @@ void ExpectClose(float got, const LongDot& want, const std::string& where) {
 
 // Bytes of a table's tensors as its layout declares them.
 size_t TensorBytes(const TableSpec& spec) {
+  if (HasInt8Rows(spec)) return Int8TableBytes(spec);
   size_t bytes = 0;
   for (const TensorLayout& tensor : FindTableLayout(spec.kind())->tensors) {
     size_t elements = 1;
@@ -48,7 +50,7 @@ size_t TensorBytes(const TableSpec& spec) {
   return bytes;
 }
 
-using Param = std::tuple<TableKind, snapshot::HashKind>;
+using Param = std::tuple<TableKind, snapshot::HashKind, DType>;
 
 class TableDotTest : public ::testing::TestWithParam<Param> {
  protected:
@@ -62,6 +64,7 @@ class TableDotTest : public ::testing::TestWithParam<Param> {
     options.ratio = 4;
     options.clamp_ratio = true;  // qr's user table (10 users) cannot reach 4x
     options.hash = std::get<1>(GetParam());
+    options.row_dtype = std::get<2>(GetParam());
     options.hidden = {8};
     Snapshot snapshot = *MakeDemoSnapshot(options);
     auto model = Model::Create(snapshot.manifest, std::move(snapshot.tensors));
@@ -150,17 +153,21 @@ TEST_P(TableDotTest, RowIndexIsBuiltOnlyWhereTheRowsAreNotIModM) {
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, TableDotTest,
                          ::testing::Combine(::testing::ValuesIn(testing::AllTableKindsInProto()),
-                                            ::testing::Values(snapshot::IDENTITY, snapshot::MIX)),
+                                            ::testing::Values(snapshot::IDENTITY, snapshot::MIX),
+                                            ::testing::Values(snapshot::FLOAT32, snapshot::INT8)),
                          [](const ::testing::TestParamInfo<Param>& param) {
                            return TableKindName(std::get<0>(param.param)) +
                                   (std::get<1>(param.param) == snapshot::MIX ? "_mix"
-                                                                             : "_identity");
+                                                                             : "_identity") +
+                                  "_" + RowDTypeName(std::get<2>(param.param));
                          });
 
 TEST(TableDotTest, EveryKindHasRetrievalScores) {
   for (TableKind kind : testing::AllTableKindsInProto()) {
-    EXPECT_NE(FindTableDot(kind), nullptr)
-        << "add " << TableKindName(kind) << " to model/table_dot.cc";
+    for (DType rows : {snapshot::FLOAT32, snapshot::INT8}) {
+      EXPECT_NE(FindTableDot(kind, rows), nullptr)
+          << "add " << TableKindName(kind) << " to model/table_dot.cc";
+    }
   }
 }
 

@@ -1,0 +1,30 @@
+// Int8 rows (TableSpec.row_dtype = INT8): every d-wide parameter row of a table is stored as
+// levels q in [-127, 127] with one float scale s = max |x| / 127 per row (a zero row: s = 0),
+// and is worth float(q) * s (table_rows.h). Each value moves by at most s / 2. Per-entity
+// weights and id tensors are not touched. About 4x smaller rows, composable with every kind.
+// Pure functions.
+#ifndef RANKER_MODEL_INT8_ROWS_H_
+#define RANKER_MODEL_INT8_ROWS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "model/snapshot.h"
+
+namespace ranker {
+
+// Rounds one row of d floats: writes its levels and returns its scale.
+float QuantizeRowInt8(const float* row, size_t d, int8_t* levels);
+
+// Replaces each float row tensor of `spec`'s table in `tensors` by its int8 levels and a
+// "<part>_scale" tensor, and sets spec->row_dtype to INT8. FAILED_PRECONDITION if the table
+// already has int8 rows or a row tensor is missing or not FLOAT32 of the layout's shape.
+absl::Status ConvertTableToInt8(TableSpec* spec, TensorMap* tensors);
+
+// Bytes of `spec`'s table with int8 rows: levels, scales and the other tensors (no id map).
+uint64_t Int8TableBytes(const TableSpec& spec);
+
+}  // namespace ranker
+
+#endif  // RANKER_MODEL_INT8_ROWS_H_
