@@ -21,6 +21,7 @@
 #include "benchmarks/allocation_counter.h"
 #include "model/demo_model.h"
 #include "model/model.h"
+#include "model/table_layout.h"
 
 namespace ranker {
 namespace {
@@ -73,9 +74,10 @@ double ScorerFlopsPerItem() {
   return 2.0 * (kDim * kHidden[0] + kHidden[0] * kHidden[1] + kHidden[1] + kDim);
 }
 
-const Model& CatalogueModel(TableKind kind) {
-  static std::map<TableKind, std::unique_ptr<const Model>> models;
-  std::unique_ptr<const Model>& model = models[kind];
+// row_storage: 0 float32 rows, 1 int8 rows with a scale each (model/int8_rows.h).
+const Model& CatalogueModel(TableKind kind, int64_t row_storage) {
+  static std::map<std::pair<TableKind, int64_t>, std::unique_ptr<const Model>> models;
+  std::unique_ptr<const Model>& model = models[{kind, row_storage}];
   if (model == nullptr) {
     DemoModelOptions options;
     options.users = 10000000;
@@ -85,6 +87,7 @@ const Model& CatalogueModel(TableKind kind) {
     options.ratio = 16;
     options.hidden = kHidden;
     options.user_mode = snapshot::USER_MODE_HISTORY;
+    options.row_dtype = row_storage == 1 ? snapshot::INT8 : snapshot::FLOAT32;
     Snapshot snapshot = *MakeDemoSnapshot(options);
     model = *Model::Create(snapshot.manifest, std::move(snapshot.tensors));
   }
@@ -122,11 +125,12 @@ void RunAgainstBound(benchmark::State& state, const Model& model, size_t scored,
       calls * bound_seconds, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["GB/s"] = benchmark::Counter(bytes * calls * 1e-9, benchmark::Counter::kIsRate);
   state.counters["read_GB/s"] = SequentialReadRate() * 1e-9;
-  state.SetLabel(TableKindName(model.item().table.spec().kind()));
+  const TableSpec& spec = model.item().table.spec();
+  state.SetLabel(TableKindName(spec.kind()) + (HasInt8Rows(spec) ? " int8" : ""));
 }
 
 void BM_Retrieval(benchmark::State& state) {
-  const Model& model = CatalogueModel(static_cast<TableKind>(state.range(0)));
+  const Model& model = CatalogueModel(static_cast<TableKind>(state.range(0)), state.range(2));
   const std::vector<uint64_t> history = History();
   RankQuery query;
   query.history = history;
@@ -138,7 +142,7 @@ void BM_Retrieval(benchmark::State& state) {
 
 // retrieve_n 0: one stage, the scorer over every item.
 void BM_CatalogueRank(benchmark::State& state) {
-  const Model& model = CatalogueModel(static_cast<TableKind>(state.range(0)));
+  const Model& model = CatalogueModel(static_cast<TableKind>(state.range(0)), state.range(2));
   const std::vector<uint64_t> history = History();
   RankQuery query;
   query.history = history;
@@ -150,18 +154,24 @@ void BM_CatalogueRank(benchmark::State& state) {
   });
 }
 
+// Args: kind, retrieve_n, row storage (0 float32, 1 int8).
 BENCHMARK(BM_Retrieval)
-    ->Args({snapshot::MEMCOM, 500})
-    ->Args({snapshot::FULL, 500})
-    ->Args({snapshot::HASH, 500})
-    ->Args({snapshot::QR, 500})
+    ->Args({snapshot::MEMCOM, 500, 0})
+    ->Args({snapshot::FULL, 500, 0})
+    ->Args({snapshot::HASH, 500, 0})
+    ->Args({snapshot::QR, 500, 0})
+    ->Args({snapshot::MEMCOM, 500, 1})
+    ->Args({snapshot::FULL, 500, 1})
+    ->Args({snapshot::QR, 500, 1})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CatalogueRank)
-    ->Args({snapshot::MEMCOM, 100})
-    ->Args({snapshot::MEMCOM, 500})
-    ->Args({snapshot::MEMCOM, 2000})
-    ->Args({snapshot::FULL, 500})
-    ->Args({snapshot::MEMCOM, 0})
+    ->Args({snapshot::MEMCOM, 100, 0})
+    ->Args({snapshot::MEMCOM, 500, 0})
+    ->Args({snapshot::MEMCOM, 2000, 0})
+    ->Args({snapshot::FULL, 500, 0})
+    ->Args({snapshot::MEMCOM, 0, 0})
+    ->Args({snapshot::MEMCOM, 500, 1})
+    ->Args({snapshot::FULL, 500, 1})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -381,10 +381,10 @@ std::string ReportMarkdown(const SweepOptions& options, const std::vector<Datase
         "tables 16x smaller than the full history model's); *model vs full user-ID* = parameters "
         "of the full user-ID model of the same data ((users + items) x d tables and the same "
         "scorer) / parameters of the served history model (tables, scorer and popularity prior): "
-        "what switching saves. Rows marked *int8 rows* are rounded to int8 with a per-row scale "
-        "at every export (simulated: the server has no int8 dtype yet, so they are served as "
-        "the floats the levels decode to), and their ratios count the bytes int8 rows and "
-        "their scales would take. Weight decay of history models: ",
+        "what switching saves. Rows marked *int8 rows* store both tables' d-wide rows as int8 "
+        "with a float scale per row at every export (`--int8_rows`; training stays in float), "
+        "are evaluated and served that way, and their ratios count those bytes. Weight decay "
+        "of history models: ",
         Grid(options.history_weight_decay_grid.empty()
                  ? std::vector<float>{options.base.weight_decay}
                  : options.history_weight_decay_grid),
