@@ -31,7 +31,10 @@ int main(int argc, char** argv) {
   }
   const std::string corpus = argv[1];
   for (const ranker::TableLayout& kind : ranker::AllTableLayouts()) {
-    for (bool sparse : {false, true}) {
+    // Dense ids, sparse ids with an id map, and dense ids with int8 rows.
+    for (const char* variant : {"", "_sparse", "_int8"}) {
+      const bool sparse = std::string(variant) == "_sparse";
+      const bool int8 = std::string(variant) == "_int8";
       ranker::DemoModelOptions options;
       options.users = 40;
       options.items = 24;
@@ -41,13 +44,14 @@ int main(int argc, char** argv) {
       options.ratio = 4;  // clamped where a kind cannot reach it on 24 items
       options.clamp_ratio = true;
       options.sparse_item_ids = sparse;
+      if (int8) options.row_dtype = ranker::snapshot::INT8;
       auto snapshot = ranker::MakeDemoSnapshot(options);
       if (!snapshot.ok()) {
         std::fprintf(stderr, "%s: %s\n", kind.name, snapshot.status().ToString().c_str());
         return 1;
       }
       ranker::DescribeTensors(snapshot->tensors, &snapshot->manifest);
-      const std::string name = std::string(kind.name) + (sparse ? "_sparse" : "");
+      const std::string name = std::string(kind.name) + variant;
       const std::string manifest = snapshot->manifest.SerializeAsString();
       Write(corpus + "/manifest_fuzzer", name, manifest);
       // Snapshot input: 4-byte manifest length, manifest, then the tensors in manifest order.
@@ -62,7 +66,8 @@ int main(int argc, char** argv) {
       Write(corpus + "/snapshot_fuzzer", name, framed);
       if (kind.kind == ranker::snapshot::FULL && !sparse) {
         for (const auto& [tensor_name, tensor] : snapshot->tensors) {
-          std::string flat = tensor_name;  // libFuzzer reads one directory level
+          if (int8 && tensor.dtype != ranker::snapshot::INT8) continue;  // the float ones are there
+          std::string flat = tensor_name + variant;  // libFuzzer reads one directory level
           std::replace(flat.begin(), flat.end(), '/', '_');
           const std::string path = absl::StrCat(corpus, "/npy_fuzzer/", flat, ".npy");
           std::filesystem::create_directories(corpus + "/npy_fuzzer");

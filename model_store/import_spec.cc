@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
+#include "model/table_layout.h"
 #include "model/table_sizing.h"
 #include "model_store/npy.h"
 
@@ -67,6 +68,10 @@ absl::Status ParseLine(const std::vector<absl::string_view>& words, const std::s
     t->set_m(m);
     t->set_d(static_cast<uint32_t>(d));
     t->set_dedicated(dedicated);
+    if (kv.count("rows")) {
+      ASSIGN_OR_RETURN(DType rows, ParseRowDType(kv["rows"]));
+      t->set_row_dtype(rows);
+    }
     const std::string hash = kv.count("hash") ? kv["hash"] : "identity";
     if (hash == "identity") {
       t->set_hash(snapshot::IDENTITY);

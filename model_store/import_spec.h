@@ -2,7 +2,8 @@
 // file per tensor. The description, one statement per line ('#' starts a comment):
 //
 //   table user kind=memcom n=1000 m=100 d=32 [hash=identity|mix:SEED] [dedicated=K]
-//   table item kind=full n=500 d=32
+//   table item kind=full n=500 d=32 [rows=float32|int8]
+//   (rows=int8: each d-wide tensor is int8 .npy levels plus "<name>_scale", float32 [rows])
 //   scorer widths=96,64,32,1 dot_weight=1.0
 //   tensor user/shared = user_shared.npy        # paths relative to the description's folder
 //   tensor user/id_map = user_ids.npy           # optional: uint64 wire ids, sorted

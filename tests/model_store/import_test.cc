@@ -33,7 +33,7 @@ std::string WriteImport(const TempDir& dir, const Snapshot& s, const std::string
   std::ofstream spec(dir.Sub("model.txt"));
   for (const TableSpec& t : s.manifest.tables()) {
     spec << "table " << t.feature() << " kind=memcom n=" << t.n() << " m=" << t.m()
-         << " d=" << t.d() << "\n";
+         << " d=" << t.d() << (t.row_dtype() == snapshot::INT8 ? " rows=int8" : "") << "\n";
   }
   spec << "scorer widths=24,6,1 dot_weight=0.5  # MLP over [u, i, u*i]\n";
   for (const auto& [name, tensor] : s.tensors) {
@@ -46,13 +46,24 @@ std::string WriteImport(const TempDir& dir, const Snapshot& s, const std::string
   return dir.Sub("model.txt");
 }
 
-TEST(ImportTest, RoundTripScoresIdentically) {
+class ImportRowsTest : public ::testing::TestWithParam<DType> {
+ protected:
+  static DemoModelOptions RowOptions() {
+    DemoModelOptions o = Options();
+    o.row_dtype = GetParam();
+    return o;
+  }
+};
+
+TEST_P(ImportRowsTest, RoundTripScoresIdentically) {
   TempDir dir;
-  Snapshot original = *MakeDemoSnapshot(Options());
+  Snapshot original = *MakeDemoSnapshot(RowOptions());
   auto imported = ImportSnapshot(WriteImport(dir, original));
   ASSERT_TRUE(imported.ok()) << imported.status();
   EXPECT_TRUE(imported->manifest.tables(1).has_id_map());
-  Snapshot reference = *MakeDemoSnapshot(Options());
+  EXPECT_EQ(imported->manifest.tables(1).row_dtype() == snapshot::INT8,
+            GetParam() == snapshot::INT8);
+  Snapshot reference = *MakeDemoSnapshot(RowOptions());
   auto a = Model::Create(reference.manifest, std::move(reference.tensors));
   auto b = Model::Create(imported->manifest, std::move(imported->tensors));
   ASSERT_TRUE(a.ok() && b.ok()) << b.status();
@@ -65,6 +76,17 @@ TEST(ImportTest, RoundTripScoresIdentically) {
     EXPECT_EQ(ra.items[i].id, rb.items[i].id);
     EXPECT_EQ(ra.items[i].score, rb.items[i].score);
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(Float32AndInt8, ImportRowsTest,
+                         ::testing::Values(snapshot::FLOAT32, snapshot::INT8));
+
+TEST(ImportTest, UnknownRowStorageIsRefused) {
+  TempDir dir;
+  std::ofstream(dir.Sub("model.txt")) << "table item kind=full n=5 d=4 rows=fp16\n";
+  auto imported = ImportSnapshot(dir.Sub("model.txt"));
+  ASSERT_FALSE(imported.ok());
+  EXPECT_NE(imported.status().message().find("fp16"), std::string::npos) << imported.status();
 }
 
 TEST(ImportTest, WrongShapeIsRefusedNamingTheTensor) {
