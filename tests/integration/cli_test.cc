@@ -152,6 +152,37 @@ std::vector<uint64_t> RankedIds(const std::string& out) {
   return ids;
 }
 
+// An int8-row model through the tools: demo, inspect, verify, a real server's info and Rank.
+TEST(CliTest, Int8RowsFromDemoToRank) {
+  TempDir dir;
+  const std::string store = "--store=" + dir.Sub("s");
+  std::string out, err;
+  EXPECT_EQ(Store({"demo", store, "--row_dtype=fp16"}, &out, &err), 2);  // a usage error
+  EXPECT_NE(err.find("unknown row dtype 'fp16' (expected float32 or int8)"), std::string::npos)
+      << err;
+  ASSERT_EQ(Store({"demo", store, "--user_mode=history", "--users=300", "--items=2000", "--d=32",
+                   "--kind=full", "--hidden=8", "--row_dtype=int8"},
+                  &out, &err),
+            0)
+      << err;
+  ASSERT_EQ(Store({"inspect", "1", store}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("table item  kind=full   n=2000 m=2000 d=32 hash=identity rows=int8"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("tensor item/embeddings_scale"), std::string::npos) << out;
+  ASSERT_EQ(Store({"verify", "1", store}, &out, &err), 0) << err;
+
+  RunningServer server(dir.Sub("s"), {});
+  ASSERT_TRUE(server.ok());
+  const std::string target = "--target=" + server.target();
+  ASSERT_EQ(Client({"info", target}, &out, &err), 0) << err;
+  // 2000 x 32 int8 levels and 2000 scales: 72,000 bytes against 256,000 as float32 = 3.56x.
+  EXPECT_NE(out.find("item    full        int8"), std::string::npos) << out;
+  EXPECT_NE(out.find("3.56x"), std::string::npos) << out;
+  ASSERT_EQ(Client({"rank", target, "--history=5,17,99", "--k=5"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("pooled from 3 history items"), std::string::npos) << out;
+}
+
 TEST(CliTest, HistoryModelRanksFromTheRequestHistoryAndHidesSeenItems) {
   TempDir dir;
   RunStoreTool({"demo", "--store=" + dir.Sub("s"), "--user_mode=history", "--users=500",
