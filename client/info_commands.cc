@@ -22,14 +22,14 @@ void PrintModelInfo(const v1::ModelInfo& info) {
   std::printf("%-7s %-11s %-7s %12s %12s %5s %-10s %12s %12s %8s %8s\n", "TABLE", "KIND", "ROWS",
               "N", "M", "D", "HASH", "RESIDENT", "FULL-FP32", "RATIO", "MEMORY");
   for (const v1::TableInfo& t : info.tables()) {
-    std::printf("%-7s %-11s %-7s %12lu %12lu %5u %-10s %12s %12s %7.2fx %7.2fx\n",
-                t.feature().c_str(), t.kind().c_str(),
-                t.row_dtype().empty() ? "float32" : t.row_dtype().c_str(), t.n(), t.m(), t.d(),
-                t.hash().c_str(), FormatBytes(t.resident_bytes()).c_str(),
-                FormatBytes(t.uncompressed_bytes()).c_str(),
-                t.parameters() ? static_cast<double>(t.n() * t.d()) / t.parameters() : 0.0,
-                t.resident_bytes() ? static_cast<double>(t.uncompressed_bytes()) / t.resident_bytes()
-                                   : 0.0);
+    std::printf(
+        "%-7s %-11s %-7s %12lu %12lu %5u %-10s %12s %12s %7.2fx %7.2fx\n", t.feature().c_str(),
+        t.kind().c_str(), t.row_dtype().empty() ? "float32" : t.row_dtype().c_str(), t.n(), t.m(),
+        t.d(), t.hash().c_str(), FormatBytes(t.resident_bytes()).c_str(),
+        FormatBytes(t.uncompressed_bytes()).c_str(),
+        t.parameters() ? static_cast<double>(t.n() * t.d()) / t.parameters() : 0.0,
+        t.resident_bytes() ? static_cast<double>(t.uncompressed_bytes()) / t.resident_bytes()
+                           : 0.0);
   }
   std::printf("scorer: MLP %s, dot-product weight %g\n",
               absl::StrJoin(info.mlp_widths(), "-").c_str(), info.dot_weight());

@@ -24,8 +24,8 @@ class EmbeddingTable {
   static constexpr uint64_t kUnknown = kUnknownIndex;
 
   // Takes the table's tensors out of `tensors` (with int8 rows, their scales too), checking the
-  // spec, every tensor's dtype and shape, and that entity subsets are increasing indices below n. FAILED_PRECONDITION naming
-  // the table and tensor on any mismatch.
+  // spec, every tensor's dtype and shape, and that entity subsets are increasing indices below n.
+  // FAILED_PRECONDITION naming the table and tensor on any mismatch.
   static absl::StatusOr<EmbeddingTable> Create(const TableSpec& spec, TensorMap& tensors);
 
   // Movable (the view is rebound to the moved tensors; the moved-from table is empty and must

@@ -125,9 +125,12 @@ constexpr std::array<TableForward, 2> Declare(TableKind kind) {
 }
 
 constexpr std::array<TableForward, 2> kForwards[] = {
-    Declare<Full>(snapshot::FULL),          Declare<Hash>(snapshot::HASH),
-    Declare<Qr>(snapshot::QR),              Declare<Memcom>(snapshot::MEMCOM),
-    Declare<MemcomFreq>(snapshot::MEMCOM_FREQ), Declare<Memcom2>(snapshot::MEMCOM2),
+    Declare<Full>(snapshot::FULL),
+    Declare<Hash>(snapshot::HASH),
+    Declare<Qr>(snapshot::QR),
+    Declare<Memcom>(snapshot::MEMCOM),
+    Declare<MemcomFreq>(snapshot::MEMCOM_FREQ),
+    Declare<Memcom2>(snapshot::MEMCOM2),
 };
 
 }  // namespace

@@ -232,9 +232,9 @@ absl::Status CheckTableSpec(const TableSpec& spec) {
   }
   if (spec.row_dtype() != snapshot::DTYPE_UNSPECIFIED && spec.row_dtype() != snapshot::FLOAT32 &&
       spec.row_dtype() != snapshot::INT8) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(where, " has row dtype ", static_cast<int>(spec.row_dtype()),
-                     " (rows are float32 or int8)"));
+    return absl::FailedPreconditionError(absl::StrCat(where, " has row dtype ",
+                                                      static_cast<int>(spec.row_dtype()),
+                                                      " (rows are float32 or int8)"));
   }
   if (layout->check_spec != nullptr) {
     absl::Status status = layout->check_spec(spec);

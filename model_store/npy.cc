@@ -108,8 +108,8 @@ absl::Status WriteNpy(const std::string& path, const Tensor& tensor) {
   const char* descr = tensor.dtype == snapshot::UINT64 ? "<u8"
                       : tensor.dtype == snapshot::INT8 ? "|i1"
                                                        : "<f4";
-  std::string header = absl::StrCat("{'descr': '", descr,
-                                    "', 'fortran_order': False, 'shape': (", shape, "), }");
+  std::string header =
+      absl::StrCat("{'descr': '", descr, "', 'fortran_order': False, 'shape': (", shape, "), }");
   // Pad so that magic + version + length + header + '\n' is a multiple of 64.
   while ((10 + header.size() + 1) % 64 != 0) header.push_back(' ');
   header.push_back('\n');

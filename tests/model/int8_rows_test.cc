@@ -108,8 +108,7 @@ class Int8ServingTest : public ::testing::TestWithParam<Param> {
 TEST_P(Int8ServingTest, EmbedsAndRanksExactlyAsTheDecodedFloatTables) {
   const Snapshot int8_snapshot = *MakeDemoSnapshot(Options());
   Snapshot decoded = DecodedCopy(int8_snapshot);
-  auto int8_model =
-      Model::Create(int8_snapshot.manifest, *CopyTensors(int8_snapshot.tensors));
+  auto int8_model = Model::Create(int8_snapshot.manifest, *CopyTensors(int8_snapshot.tensors));
   ASSERT_TRUE(int8_model.ok()) << int8_model.status();
   auto float_model = Model::Create(decoded.manifest, std::move(decoded.tensors));
   ASSERT_TRUE(float_model.ok()) << float_model.status();
@@ -158,9 +157,8 @@ TEST_P(Int8ServingTest, EmbedsAndRanksExactlyAsTheDecodedFloatTables) {
 
 TEST_P(Int8ServingTest, DamagedInt8TablesAreRefused) {
   const Snapshot good = *MakeDemoSnapshot(Options());
-  const std::string item_rows =
-      TensorNameOf(FindTableLayout(good.manifest.tables(1).kind())->tensors[0],
-                   good.manifest.tables(1));
+  const std::string item_rows = TensorNameOf(
+      FindTableLayout(good.manifest.tables(1).kind())->tensors[0], good.manifest.tables(1));
   {
     Snapshot s{good.manifest, *CopyTensors(good.tensors)};
     s.tensors.erase(item_rows + "_scale");
