@@ -1,5 +1,7 @@
 #include "model/embedding_table.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "model/table_sizing.h"
@@ -14,6 +16,18 @@ absl::Status CheckEntitySubset(const std::string& name, absl::Span<const uint64_
     if (ids[i] >= n || (i > 0 && ids[i] <= ids[i - 1])) {
       return absl::FailedPreconditionError(
           absl::StrCat("tensor '", name, "' must hold increasing indices below n (index ", i, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A level times its scale must stay finite, and a negative scale is no rounding's output.
+absl::Status CheckScales(const std::string& name, absl::Span<const float> scales) {
+  constexpr float kLargest = std::numeric_limits<float>::max() / 127.0f;
+  for (size_t r = 0; r < scales.size(); ++r) {
+    if (!(scales[r] >= 0.0f && scales[r] <= kLargest)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("tensor '", name, "' must hold scales in [0, FLT_MAX / 127] (row ", r, ")"));
     }
   }
   return absl::OkStatus();
@@ -49,6 +63,7 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
         return absl::FailedPreconditionError(
             absl::StrCat("table '", spec.feature(), "': ", scales.status().message()));
       }
+      RETURN_IF_ERROR(CheckScales(ScaleTensorNameOf(tensor, spec), scales->as<float>()));
       table.scales_[t] = *std::move(scales);
     }
     if (tensor.role == TensorRole::kEntitySubset) {

@@ -12,11 +12,11 @@ namespace ranker {
 float QuantizeRowInt8(const float* row, size_t d, int8_t* levels) {
   float max_abs = 0;
   for (size_t k = 0; k < d; ++k) max_abs = std::max(max_abs, std::abs(row[k]));
-  if (max_abs == 0) {
+  const float scale = max_abs / 127.0f;
+  if (!(scale > 0)) {  // a zero row, or one so small that its step underflows
     std::fill(levels, levels + d, int8_t{0});
     return 0.0f;
   }
-  const float scale = max_abs / 127.0f;
   for (size_t k = 0; k < d; ++k) {
     levels[k] = static_cast<int8_t>(std::clamp(std::nearbyint(row[k] / scale), -127.0f, 127.0f));
   }
@@ -30,16 +30,32 @@ absl::Status ConvertTableToInt8(TableSpec* spec, TensorMap* tensors) {
     return absl::FailedPreconditionError(
         absl::StrCat("table '", spec->feature(), "' already has int8 rows"));
   }
+  // Everything is checked before anything changes, so a refused table is left as it was.
   for (const TensorLayout& tensor : layout->tensors) {
     if (!IsRowTensor(tensor)) continue;
     const std::string name = TensorNameOf(tensor, *spec);
     auto it = tensors->find(name);
-    const std::vector<uint64_t> shape = TensorShape(tensor, *spec);
     if (it == tensors->end() || it->second.dtype != snapshot::FLOAT32 ||
-        it->second.shape != shape) {
+        it->second.shape != TensorShape(tensor, *spec)) {
       return absl::FailedPreconditionError(
           absl::StrCat("no float32 tensor ", name, " of the table's shape to convert to int8"));
     }
+    if (tensors->contains(ScaleTensorNameOf(tensor, *spec))) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("tensor ", ScaleTensorNameOf(tensor, *spec), " exists already"));
+    }
+    for (float value : it->second.bytes.as<float>()) {
+      // NaN would round to an arbitrary level and pass as finite: a diverged model must not.
+      if (!std::isfinite(value)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("tensor ", name, " holds a non-finite value; not converted to int8"));
+      }
+    }
+  }
+  for (const TensorLayout& tensor : layout->tensors) {
+    if (!IsRowTensor(tensor)) continue;
+    auto it = tensors->find(TensorNameOf(tensor, *spec));
+    const std::vector<uint64_t> shape = TensorShape(tensor, *spec);
     const uint64_t rows = shape[0], d = shape[1];
     ASSIGN_OR_RETURN(Tensor levels, MakeInt8Tensor(shape));
     ASSIGN_OR_RETURN(Tensor scales, MakeFloatTensor({rows}));

@@ -14,12 +14,14 @@
 
 namespace ranker {
 
-// Rounds one row of d floats: writes its levels and returns its scale.
+// Rounds one row of d finite floats: writes its levels and returns its scale (0 for a row whose
+// largest |x| / 127 is 0 in float: its levels are 0).
 float QuantizeRowInt8(const float* row, size_t d, int8_t* levels);
 
 // Replaces each float row tensor of `spec`'s table in `tensors` by its int8 levels and a
-// "<part>_scale" tensor, and sets spec->row_dtype to INT8. FAILED_PRECONDITION if the table
-// already has int8 rows or a row tensor is missing or not FLOAT32 of the layout's shape.
+// "<part>_scale" tensor, and sets spec->row_dtype to INT8. FAILED_PRECONDITION, changing
+// nothing, if the table already has int8 rows, a row tensor is missing, not FLOAT32 of the
+// layout's shape or not finite, or a scale tensor exists already.
 absl::Status ConvertTableToInt8(TableSpec* spec, TensorMap* tensors);
 
 // Bytes of `spec`'s table with int8 rows: levels, scales and the other tensors (no id map).

@@ -51,17 +51,24 @@ template <>
 void RowsGemv<Int8Rows>(const TableTensors& t, size_t tensor, uint64_t first, size_t count,
                         const float* v, float* out) {
   constexpr size_t kBlockFloats = 8192;  // 32 KiB
-  // Per thread, grown once: the serving threads are a fixed pool, so no allocation once warm.
-  thread_local AlignedVector<float> decoded;
+  // Fixed size per thread: no allocation, and a table's d cannot make it grow.
+  alignas(64) thread_local float block[kBlockFloats];
   const uint32_t d = t.spec->d();
-  const size_t block_rows = std::max<size_t>(1, kBlockFloats / d);
-  if (decoded.size() < block_rows * d) decoded.resize(block_rows * d);
   const int8_t* levels = t.int8s(tensor) + first * d;
   const float* scales = t.scales[tensor] + first;
+  if (d > kBlockFloats) {  // rows wider than the buffer: one row at a time, unblocked
+    for (size_t r = 0; r < count; ++r) {
+      const int8_t* q = levels + r * d;
+      float sum = 0;
+      for (uint32_t k = 0; k < d; ++k) sum += static_cast<float>(q[k]) * v[k];
+      out[r] = sum * scales[r];
+    }
+    return;
+  }
+  const size_t block_rows = kBlockFloats / d;
   for (size_t start = 0; start < count; start += block_rows) {
     const size_t rows = std::min(block_rows, count - start);
     const int8_t* q = levels + start * d;
-    float* block = decoded.data();
     for (size_t e = 0; e < rows * d; ++e) block[e] = static_cast<float>(q[e]);
     float* block_out = out + start;
     Gemv(block, rows, d, v, block_out);
@@ -216,7 +223,7 @@ struct Memcom2 {
 template <typename R>
 struct Qr {
   static uint64_t QuotientRows(const TableSpec& spec) {
-    return (spec.n() + spec.m() - 1) / spec.m();
+    return ExtentOf(Extent::kQuotientRows, spec);
   }
   static uint64_t PrepareRows(const TableSpec& spec) { return QuotientRows(spec); }
   static void Prepare(const TableTensors& t, DotQuery* q) {

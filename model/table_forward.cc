@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "model/id_hash.h"
 #include "model/table_rows.h"
@@ -13,7 +14,11 @@ namespace {
 
 template <typename RowT>
 inline void Copy(const RowT& row, uint32_t d, float* out) {
-  for (uint32_t k = 0; k < d; ++k) out[k] = row[k];
+  if constexpr (std::is_same_v<RowT, const float*>) {
+    std::memcpy(out, row, d * sizeof(float));
+  } else {
+    for (uint32_t k = 0; k < d; ++k) out[k] = row[k];
+  }
 }
 
 template <typename RowT>

@@ -174,7 +174,8 @@ uint64_t ExtentOf(Extent extent, const TableSpec& spec) {
     case Extent::kM:
       return spec.m();
     case Extent::kQuotientRows:
-      return spec.m() == 0 ? 0 : (spec.n() + spec.m() - 1) / spec.m();
+      // ceil(n / m) without n + m - 1, which wraps for n near 2^64 (a hostile manifest).
+      return spec.m() == 0 ? 0 : spec.n() / spec.m() + (spec.n() % spec.m() != 0 ? 1 : 0);
     case Extent::kDedicated:
       return spec.dedicated();
   }
@@ -216,7 +217,15 @@ absl::StatusOr<DType> ParseRowDType(absl::string_view name) {
 }
 
 std::string RowDTypeName(DType row_dtype) {
-  return row_dtype == snapshot::INT8 ? "int8" : "float32";
+  switch (row_dtype) {
+    case snapshot::DTYPE_UNSPECIFIED:
+    case snapshot::FLOAT32:
+      return "float32";
+    case snapshot::INT8:
+      return "int8";
+    default:
+      return absl::StrCat("invalid (", static_cast<int>(row_dtype), ")");
+  }
 }
 
 absl::Status CheckTableSpec(const TableSpec& spec) {

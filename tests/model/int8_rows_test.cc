@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -61,6 +62,34 @@ TEST(Int8RowsTest, OnlyTheRowsOfATableAreConvertedAndCounted) {
   EXPECT_EQ(ConvertTableToInt8(&other, &tensors).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(Int8RowsTest, TinyRowsBecomeZeroAndNonFiniteTablesAreRefusedUnchanged) {
+  const float tiny[2] = {1e-44f, -1e-44f};  // max |x| / 127 underflows to 0
+  int8_t levels[2] = {5, 5};
+  EXPECT_EQ(QuantizeRowInt8(tiny, 2, levels), 0.0f);
+  EXPECT_EQ(levels[0], 0);
+  EXPECT_EQ(levels[1], 0);
+
+  // memcom2 has two row tensors: a NaN in the second must leave the first as float32 too.
+  TableSpec spec = *SizeTable("item", snapshot::MEMCOM2, 50, 8, 2);
+  TensorMap tensors;
+  for (const TensorLayout& tensor : FindTableLayout(spec.kind())->tensors) {
+    tensors[TensorNameOf(tensor, spec)] = *MakeFloatTensor(TensorShape(tensor, spec));
+  }
+  tensors["item/shared2"].bytes.as<float>()[3] = std::nanf("");
+  const absl::Status status = ConvertTableToInt8(&spec, &tensors);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(status.message().find("item/shared2 holds a non-finite value"), std::string::npos)
+      << status;
+  EXPECT_EQ(tensors["item/shared"].dtype, snapshot::FLOAT32);
+  EXPECT_FALSE(tensors.contains("item/shared_scale"));
+  EXPECT_FALSE(HasInt8Rows(spec));
+
+  tensors["item/shared2"].bytes.as<float>()[3] = 0.0f;
+  tensors["item/shared_scale"] = *MakeFloatTensor({spec.m()});
+  EXPECT_EQ(ConvertTableToInt8(&spec, &tensors).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(tensors["item/shared"].dtype, snapshot::FLOAT32);
+}
+
 // A float32 copy of `snapshot` whose int8 tables hold the values their levels decode to.
 Snapshot DecodedCopy(const Snapshot& snapshot) {
   Snapshot copy{snapshot.manifest, *CopyTensors(snapshot.tensors)};
@@ -85,7 +114,7 @@ Snapshot DecodedCopy(const Snapshot& snapshot) {
   return copy;
 }
 
-using Param = std::tuple<TableKind, snapshot::UserMode>;
+using Param = std::tuple<TableKind, snapshot::UserMode, snapshot::HashKind>;
 
 class Int8ServingTest : public ::testing::TestWithParam<Param> {
  protected:
@@ -97,7 +126,7 @@ class Int8ServingTest : public ::testing::TestWithParam<Param> {
     options.kind = std::get<0>(GetParam());
     options.ratio = 4;
     options.clamp_ratio = true;
-    options.hash = snapshot::MIX;
+    options.hash = std::get<2>(GetParam());
     options.user_mode = std::get<1>(GetParam());
     options.hidden = {8};
     options.row_dtype = snapshot::INT8;
@@ -155,43 +184,77 @@ TEST_P(Int8ServingTest, EmbedsAndRanksExactlyAsTheDecodedFloatTables) {
   }
 }
 
+// Each damage is refused by Model::Create with FAILED_PRECONDITION and a message naming it.
 TEST_P(Int8ServingTest, DamagedInt8TablesAreRefused) {
   const Snapshot good = *MakeDemoSnapshot(Options());
-  const std::string item_rows = TensorNameOf(
-      FindTableLayout(good.manifest.tables(1).kind())->tensors[0], good.manifest.tables(1));
-  {
-    Snapshot s{good.manifest, *CopyTensors(good.tensors)};
-    s.tensors.erase(item_rows + "_scale");
+  const TableSpec& item = good.manifest.tables(1);
+  const std::string rows = TensorNameOf(FindTableLayout(item.kind())->tensors[0], item);
+  const std::string scale = rows + "_scale";
+  const auto expect_refused = [&](Snapshot s, const std::string& says) {
     auto model = Model::Create(s.manifest, std::move(s.tensors));
-    ASSERT_FALSE(model.ok());
-    EXPECT_EQ(model.status().code(), absl::StatusCode::kFailedPrecondition);
-    EXPECT_NE(model.status().message().find("_scale"), std::string::npos) << model.status();
+    ASSERT_FALSE(model.ok()) << "accepted; expected: " << says;
+    EXPECT_EQ(model.status().code(), absl::StatusCode::kFailedPrecondition) << model.status();
+    EXPECT_NE(model.status().message().find(says), std::string::npos) << model.status();
+  };
+  const auto copy = [&] { return Snapshot{good.manifest, *CopyTensors(good.tensors)}; };
+  {
+    Snapshot s = copy();
+    s.tensors.erase(scale);
+    expect_refused(std::move(s), scale);
   }
   {
-    // Float rows under a spec that says int8.
-    Snapshot s = DecodedCopy(good);
+    Snapshot s = copy();  // one scale short
+    s.tensors[scale] = *MakeFloatTensor({s.tensors[scale].shape[0] - 1});
+    expect_refused(std::move(s), scale);
+  }
+  {
+    Snapshot s = copy();  // scales stored as int8
+    s.tensors[scale] = *MakeInt8Tensor(s.tensors[scale].shape);
+    expect_refused(std::move(s), scale);
+  }
+  {
+    Snapshot s = copy();  // levels one column short
+    std::vector<uint64_t> shape = s.tensors[rows].shape;
+    shape[1] -= 1;
+    s.tensors[rows] = *MakeInt8Tensor(shape);
+    expect_refused(std::move(s), rows);
+  }
+  {
+    Snapshot s = DecodedCopy(good);  // float rows under a spec that says int8
     s.manifest.mutable_tables(1)->set_row_dtype(snapshot::INT8);
-    EXPECT_FALSE(Model::Create(s.manifest, std::move(s.tensors)).ok());
+    expect_refused(std::move(s), rows);
   }
   {
-    Snapshot s{good.manifest, *CopyTensors(good.tensors)};
-    s.tensors[item_rows + "_scale"].bytes.as<float>()[0] = std::nanf("");
-    EXPECT_FALSE(Model::Create(s.manifest, std::move(s.tensors)).ok());
+    Snapshot s = DecodedCopy(good);  // a float table carrying a stray scale tensor
+    s.tensors[scale] = *MakeFloatTensor({1});
+    expect_refused(std::move(s), scale);
   }
   {
-    Snapshot s{good.manifest, *CopyTensors(good.tensors)};
+    Snapshot s = copy();
+    s.tensors[scale].bytes.as<float>()[0] = std::nanf("");
+    expect_refused(std::move(s), scale);
+  }
+  for (float bad : {-0.5f, std::numeric_limits<float>::max()}) {
+    Snapshot s = copy();  // a negative scale; one whose levels would decode to infinity
+    s.tensors[scale].bytes.as<float>()[0] = bad;
+    expect_refused(std::move(s), "must hold scales in [0, FLT_MAX / 127] (row 0)");
+  }
+  {
+    Snapshot s = copy();
     s.manifest.mutable_tables(1)->set_row_dtype(snapshot::UINT64);
-    EXPECT_FALSE(Model::Create(s.manifest, std::move(s.tensors)).ok());
+    expect_refused(std::move(s), "row dtype 2 (rows are float32 or int8)");
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     AllKinds, Int8ServingTest,
     ::testing::Combine(::testing::ValuesIn(testing::AllTableKindsInProto()),
-                       ::testing::Values(snapshot::USER_MODE_ID, snapshot::USER_MODE_HISTORY)),
+                       ::testing::Values(snapshot::USER_MODE_ID, snapshot::USER_MODE_HISTORY),
+                       ::testing::Values(snapshot::IDENTITY, snapshot::MIX)),
     [](const ::testing::TestParamInfo<Param>& param) {
       return TableKindName(std::get<0>(param.param)) +
-             (std::get<1>(param.param) == snapshot::USER_MODE_HISTORY ? "_history" : "_id");
+             (std::get<1>(param.param) == snapshot::USER_MODE_HISTORY ? "_history" : "_id") +
+             (std::get<2>(param.param) == snapshot::MIX ? "_mix" : "_identity");
     });
 
 }  // namespace

@@ -19,6 +19,8 @@ TEST_P(LayoutTest, KindHasLayoutAndForward) {
   const TableLayout* layout = FindTableLayout(GetParam());
   ASSERT_NE(layout, nullptr) << "declare the kind in model/table_layout.cc";
   EXPECT_NE(FindTableForward(GetParam()), nullptr) << "add its forward to model/table_forward.cc";
+  EXPECT_NE(FindTableForward(GetParam(), snapshot::INT8), nullptr)
+      << "add its int8-row forward to model/table_forward.cc";
   EXPECT_NE(layout->size, nullptr);
   ASSERT_FALSE(layout->tensors.empty());
   ASSERT_LE(layout->tensors.size(), kMaxTableTensors);
