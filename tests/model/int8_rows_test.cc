@@ -114,7 +114,7 @@ Snapshot DecodedCopy(const Snapshot& snapshot) {
   return copy;
 }
 
-using Param = std::tuple<TableKind, snapshot::UserMode, snapshot::HashKind>;
+using Param = testing::KindModeHash;
 
 class Int8ServingTest : public ::testing::TestWithParam<Param> {
  protected:
@@ -246,16 +246,8 @@ TEST_P(Int8ServingTest, DamagedInt8TablesAreRefused) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllKinds, Int8ServingTest,
-    ::testing::Combine(::testing::ValuesIn(testing::AllTableKindsInProto()),
-                       ::testing::Values(snapshot::USER_MODE_ID, snapshot::USER_MODE_HISTORY),
-                       ::testing::Values(snapshot::IDENTITY, snapshot::MIX)),
-    [](const ::testing::TestParamInfo<Param>& param) {
-      return TableKindName(std::get<0>(param.param)) +
-             (std::get<1>(param.param) == snapshot::USER_MODE_HISTORY ? "_history" : "_id") +
-             (std::get<2>(param.param) == snapshot::MIX ? "_mix" : "_identity");
-    });
+INSTANTIATE_TEST_SUITE_P(AllKinds, Int8ServingTest, testing::AllKindsModesAndHashes(),
+                         testing::KindModeHashName);
 
 }  // namespace
 }  // namespace ranker

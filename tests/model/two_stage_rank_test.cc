@@ -20,7 +20,7 @@ namespace {
 
 constexpr uint64_t kItems = 3 * Model::kBlockSize + 5;
 
-using Param = std::tuple<TableKind, snapshot::UserMode, snapshot::HashKind>;
+using Param = testing::KindModeHash;
 
 class TwoStageTest : public ::testing::TestWithParam<Param> {
  protected:
@@ -227,16 +227,8 @@ TEST_P(TwoStageTest, RetrieveNAtLeastThePoolRunsOneStage) {
   EXPECT_EQ(result.ranked, 3u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllKinds, TwoStageTest,
-    ::testing::Combine(::testing::ValuesIn(testing::AllTableKindsInProto()),
-                       ::testing::Values(snapshot::USER_MODE_ID, snapshot::USER_MODE_HISTORY),
-                       ::testing::Values(snapshot::IDENTITY, snapshot::MIX)),
-    [](const ::testing::TestParamInfo<Param>& param) {
-      return TableKindName(std::get<0>(param.param)) +
-             (std::get<1>(param.param) == snapshot::USER_MODE_HISTORY ? "_history" : "_id") +
-             (std::get<2>(param.param) == snapshot::MIX ? "_mix" : "_identity");
-    });
+INSTANTIATE_TEST_SUITE_P(AllKinds, TwoStageTest, testing::AllKindsModesAndHashes(),
+                         testing::KindModeHashName);
 
 TEST(TwoStageRankTest, PopularityRankingNeverRetrieves) {
   DemoModelOptions options;

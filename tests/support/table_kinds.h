@@ -4,8 +4,13 @@
 #ifndef RANKER_TESTS_SUPPORT_TABLE_KINDS_H_
 #define RANKER_TESTS_SUPPORT_TABLE_KINDS_H_
 
+#include <gtest/gtest.h>
+
+#include <string>
+#include <tuple>
 #include <vector>
 
+#include "model/table_layout.h"
 #include "proto/snapshot.pb.h"
 
 namespace ranker::testing {
@@ -20,6 +25,22 @@ inline std::vector<snapshot::TableKind> AllTableKindsInProto() {
     }
   }
   return kinds;
+}
+
+// Every kind x both user modes x both hashes: the parameters of the model-wide tests.
+using KindModeHash = std::tuple<snapshot::TableKind, snapshot::UserMode, snapshot::HashKind>;
+
+inline auto AllKindsModesAndHashes() {
+  return ::testing::Combine(::testing::ValuesIn(AllTableKindsInProto()),
+                            ::testing::Values(snapshot::USER_MODE_ID, snapshot::USER_MODE_HISTORY),
+                            ::testing::Values(snapshot::IDENTITY, snapshot::MIX));
+}
+
+// "memcom_history_mix": test names for KindModeHash parameters.
+inline std::string KindModeHashName(const ::testing::TestParamInfo<KindModeHash>& param) {
+  return TableKindName(std::get<0>(param.param)) +
+         (std::get<1>(param.param) == snapshot::USER_MODE_HISTORY ? "_history" : "_id") +
+         (std::get<2>(param.param) == snapshot::MIX ? "_mix" : "_identity");
 }
 
 }  // namespace ranker::testing
