@@ -17,7 +17,12 @@ BUILD_PACKAGES=(
 # Tools the tests and deployment checks run for real (no recommends, or docker.io comes along).
 TOOL_PACKAGES=(prometheus docker-compose gnuplot-nox curl ca-certificates openssl clang-14 libclang-rt-14-dev
   nginx python3 python3-yaml python3-grpcio python3-protobuf nodejs
-  podman podman-compose runc netavark aardvark-dns debootstrap)
+  python3-venv python3-grpc-tools python3-setuptools python3-wheel
+  podman podman-compose runc netavark aardvark-dns debootstrap
+  # netavark sets up container networks with iptables but does not depend on it (nor recommend
+  # it): without it every container of the stack stays "Created".
+  iptables
+  clang-format)
 [ "$BUILD_ONLY" = 1 ] && TOOL_PACKAGES=()
 
 missing=()

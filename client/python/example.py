@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """Ranks items for a user, as a backend service would.
 
-    PYTHONPATH=build/client/python:client/python \
-      /usr/bin/python3 client/python/example.py --target localhost:50051 --user 42 --k 5
+With ranker_client installed in a virtual environment (see client/python/README.md):
+
+    venv/bin/python client/python/example.py --target localhost:50051 --user 42 --k 5
 """
 import argparse
+import os
 import sys
 
-from ranker_client import RankerClient, RankerError
+# Run as a script, Python puts this directory first on sys.path, and the ranker_client source
+# there (which has no generated stubs) would hide the installed package.
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
+from ranker_client import RankerClient, RankerError  # noqa: E402 (after the sys.path fix)
 
 
 def main() -> int:

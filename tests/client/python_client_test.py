@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """client/python's RankerClient against the real ranker-server: the same ranking as the C++
 client, errors raised with their gRPC code, UNAVAILABLE retried until the deadline or the
-attempts run out. Usage: python_client_test.py BUILD_DIR (exit 77 = skipped, reason printed)."""
+attempts run out. It imports the installed package (nothing is added to sys.path); run it
+through python_package_test.sh, which installs it into a fresh virtual environment.
+Usage: python_client_test.py BUILD_DIR (exit 77 = skipped, reason printed)."""
 import json
 import os
 import re
@@ -13,12 +15,18 @@ import unittest
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build"
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path[:0] = [os.path.join(BUILD, "client", "python"), os.path.join(SOURCE, "client", "python")]
 try:
     import grpc
-    from ranker_client import RankerClient, RankerError
 except ImportError as error:  # pragma: no cover - reported, never silent
     print(f"SKIPPED: {error} (scripts/install-deps.sh installs python3-grpcio and python3-protobuf)")
+    sys.exit(77)
+try:
+    from ranker_client import RankerClient, RankerError
+except ModuleNotFoundError as error:  # not installed; any other import error fails the test
+    if error.name != "ranker_client":
+        raise
+    print("SKIPPED: ranker_client is not installed (tests/client/python_package_test.sh "
+          "installs it into a virtual environment and runs this test with it)")
     sys.exit(77)
 
 
@@ -150,10 +158,12 @@ class PythonClientTest(unittest.TestCase):
             RankerClient(self.target, lb="random")
 
     def test_example_script_prints_the_ranking(self):
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path[:2]))
+        # The installed package, not the source tree: no PYTHONPATH, run from elsewhere.
+        env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
         out = subprocess.run([sys.executable, os.path.join(SOURCE, "client", "python", "example.py"),
                               "--target", self.target, "--user", "7", "--k", "3"],
-                             check=True, capture_output=True, text=True, env=env).stdout
+                             check=True, capture_output=True, text=True, env=env,
+                             cwd=self.dir.name).stdout
         self.assertIn("model version 1", out)
         self.assertEqual(len([l for l in out.splitlines() if " item " in l]), 3)
 

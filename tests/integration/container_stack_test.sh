@@ -63,9 +63,27 @@ stack_start=$SECONDS
 compose up -d trainer ranker balancer prometheus >"$BUILD/container-stack.log" 2>&1 ||
   { tail -30 "$BUILD/container-stack.log" >&2; fail "podman-compose up failed"; }
 
+# podman-compose 1.0.3 reports success when podman created a container but could not start it
+# (no iptables for netavark, say): such a container stays "created" and the wait below would
+# last its whole 300 s. Fail at once instead, with podman's own error.
+fail_if_never_started() {
+  local stuck c
+  stuck=$(podman ps -a --filter "label=io.podman.compose.project=$PROJECT" --filter status=created \
+    --format '{{.Names}}')
+  [ -z "$stuck" ] && return 0
+  grep -i 'error' "$BUILD/container-stack.log" | tail -5 >&2 || true
+  for c in $stuck; do
+    echo "--- podman start $c:" >&2
+    podman start "$c" 2>&1 | tail -3 >&2 || true
+  done
+  fail "containers never started: $(echo $stuck) (podman's error above)"
+}
+fail_if_never_started
+
 echo "== waiting for the trainer's version to be served through the balancer (127.0.0.1:50051)"
 deadline=$((SECONDS + 300))
 until "$CLIENT" health --target 127.0.0.1:50051 --timeout 2s >/dev/null 2>&1; do
+  fail_if_never_started
   if [ $SECONDS -ge $deadline ]; then
     podman ps -a --filter "label=io.podman.compose.project=$PROJECT" >&2
     for c in $(podman ps -a -q --filter "label=io.podman.compose.project=$PROJECT"); do

@@ -8,8 +8,9 @@
 
 Rank changes nothing, so a call that fails with UNAVAILABLE (a replica shutting down or
 without a model yet) is retried with exponential backoff, within the call's deadline. Any
-other failure raises RankerError with the gRPC status code. The stubs are generated from
-proto/ranker.proto at build time (build/client/python/proto); see client/python/README.md.
+other failure raises RankerError with the gRPC status code. Install the package with pip (see
+client/python/README.md): its gRPC stubs, ranker_client._proto, are generated from
+proto/ranker.proto when it is built.
 """
 
 import dataclasses
@@ -19,7 +20,14 @@ from typing import Iterable, List, Optional, Sequence
 
 import grpc
 
-from proto import ranker_pb2, ranker_pb2_grpc
+try:
+    from ._proto import ranker_pb2, ranker_pb2_grpc
+except ModuleNotFoundError as error:
+    if error.name != __name__ + "._proto":
+        raise
+    raise ImportError("ranker_client's gRPC stubs are missing: install the package with pip "
+                      "(see client/python/README.md) instead of importing it from the "
+                      "source tree") from error
 
 __all__ = ["RankerClient", "RankerError", "RankResult", "ScoredItem"]
 
