@@ -1,4 +1,4 @@
-// Two stages over a 1,000,000-item catalogue (issue 13's targets): history model, d = 64,
+// Two stages over a 1,000,000-item catalogue (the two-stage targets): history model, d = 64,
 // MLP 192-128-64-1, a user of 20 history items, k = 10, one thread.
 //   BM_Retrieval/<kind>/<N>        stage 1 alone (Model::Retrieve)
 //   BM_CatalogueRank/<kind>/<N>    whole-catalogue Rank: retrieval, then the scorer over N;

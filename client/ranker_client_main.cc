@@ -170,5 +170,5 @@ int Run(const std::vector<char*>& args) {
 }  // namespace ranker
 
 int main(int argc, char** argv) {
-  return ranker::Run(ranker::ParseToolCommandLine(argc, argv, ranker::kUsage, "client/"));
+  return ranker::Run(ranker::ParseToolCommandLine(argc, argv, ranker::kUsage, {"client/"}));
 }

@@ -1,7 +1,7 @@
-// Command-line set-up shared by the four tools (ranker-server, ranker-client, ranker-store,
-// ranker-train): a usage message, --help listing only the tool's own flags (not the dozens
-// Abseil and gRPC define) under their source file relative to the project, then absl flag
-// parsing. Header-only: each tool links absl::flags.
+// Command-line set-up shared by the tools (ranker-server, ranker-client, ranker-store,
+// ranker-train, ranker-experiments): a usage message, --help listing only the tool's own flags (not
+// the dozens Abseil and gRPC define) under their source file relative to the project, then absl
+// flag parsing. Header-only: each tool links absl::flags.
 #ifndef RANKER_COMMON_COMMAND_LINE_H_
 #define RANKER_COMMON_COMMAND_LINE_H_
 
@@ -16,15 +16,18 @@
 
 namespace ranker {
 
-// `flags_source` is a part of the path of the file that defines the tool's flags (e.g.
+// `flags_sources` are parts of the paths of the files that define the tool's flags (e.g.
 // "server_main"); --help shows the flags of matching files. Returns the positional arguments
 // (argv[0] first). `usage` must outlive the call (a string literal).
 inline std::vector<char*> ParseToolCommandLine(int argc, char** argv, absl::string_view usage,
-                                               absl::string_view flags_source) {
+                                               std::vector<std::string> flags_sources) {
   absl::SetProgramUsageMessage(usage);
   absl::FlagsUsageConfig config;
-  config.contains_help_flags = [flags_source](absl::string_view file) {
-    return absl::StrContains(file, flags_source);
+  config.contains_help_flags = [flags_sources](absl::string_view file) {
+    for (const std::string& source : flags_sources) {
+      if (absl::StrContains(file, source)) return true;
+    }
+    return false;
   };
   config.contains_helpshort_flags = config.contains_help_flags;
   // "client/ranker_client_main.cc", not the build machine's absolute source path.

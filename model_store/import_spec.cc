@@ -1,7 +1,6 @@
 #include "model_store/import_spec.h"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 
@@ -10,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 #include "model/table_layout.h"
 #include "model/table_sizing.h"
@@ -113,12 +113,13 @@ absl::Status ParseLine(const std::vector<absl::string_view>& words, const std::s
 }  // namespace
 
 absl::StatusOr<Snapshot> ImportSnapshot(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
+  ASSIGN_OR_RETURN(const std::string text, ReadFileToString(path, "import description"));
   const std::string base = std::filesystem::path(path).parent_path().string();
   Snapshot snapshot;
-  std::string line;
-  for (size_t number = 1; std::getline(in, line); ++number) {
+  size_t number = 0;
+  for (absl::string_view line_view : absl::StrSplit(text, '\n')) {
+    ++number;
+    std::string line(line_view);
     const size_t hash = line.find('#');
     if (hash != std::string::npos) line.resize(hash);
     std::vector<absl::string_view> words = absl::StrSplit(line, ' ', absl::SkipWhitespace());

@@ -1,5 +1,6 @@
 #include "model_store/npy.h"
 
+#include <cerrno>
 #include <fstream>
 
 #include "absl/strings/numbers.h"
@@ -7,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 
 namespace ranker {
@@ -33,8 +35,10 @@ std::string HeaderValue(const std::string& header, const std::string& key) {
 }  // namespace
 
 absl::StatusOr<Tensor> ReadNpy(const std::string& path) {
+  // Streamed (not through ReadFileToString): the data goes straight into its aligned buffer,
+  // and the header's claim is checked against the file's size before anything is allocated.
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
+  if (!in) return FileError(errno, "cannot open .npy file", path);
   const auto fail = [&](const std::string& reason) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", reason));
   };
@@ -114,7 +118,7 @@ absl::Status WriteNpy(const std::string& path, const Tensor& tensor) {
   while ((10 + header.size() + 1) % 64 != 0) header.push_back(' ');
   header.push_back('\n');
   std::ofstream out(path, std::ios::binary);
-  if (!out) return absl::InternalError(absl::StrCat("cannot write '", path, "'"));
+  if (!out) return FileError(errno, "cannot create .npy file", path);
   out.write(kMagic, 6);
   const char version[2] = {1, 0};
   out.write(version, 2);
@@ -124,7 +128,8 @@ absl::Status WriteNpy(const std::string& path, const Tensor& tensor) {
   out << header;
   out.write(reinterpret_cast<const char*>(tensor.bytes.data()),
             static_cast<std::streamsize>(tensor.bytes.size()));
-  return out ? absl::OkStatus() : absl::InternalError(absl::StrCat("cannot write '", path, "'"));
+  out.close();
+  return out ? absl::OkStatus() : FileError(errno, "cannot write .npy file", path);
 }
 
 }  // namespace ranker

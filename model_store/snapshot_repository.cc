@@ -1,11 +1,9 @@
 #include "model_store/snapshot_repository.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <vector>
@@ -14,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/crc32c.h"
 #include "common/files.h"
 #include "common/status_macros.h"
-#include "model_store/crc32c.h"
 #include "model_store/snapshot_store.h"
 #include "model_store/store_keys.h"
 
@@ -36,83 +34,6 @@ struct ExportedFile {
   uint64_t bytes = 0;
   uint32_t crc = 0;
 };
-
-absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  const int error = errno;
-  const std::string message = absl::StrCat(what, " '", path, "': ", std::strerror(error));
-  return error == ENOSPC ? absl::ResourceExhaustedError(message) : absl::InternalError(message);
-}
-
-// Streams `from` (and copies it to `to`, unless empty), returning its size and CRC-32C.
-absl::Status CopyAndChecksum(const std::string& from, const std::string& to, uint64_t* bytes,
-                             uint32_t* crc) {
-  const int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) {
-    return errno == ENOENT ? absl::DataLossError(absl::StrCat("'", from, "' is missing"))
-                           : ErrnoError("cannot open", from);
-  }
-  int out = -1;
-  if (!to.empty()) {
-    out = open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (out < 0) {
-      absl::Status status = ErrnoError("cannot create", to);
-      close(in);
-      return status;
-    }
-  }
-  std::vector<char> buffer(size_t{4} << 20);
-  absl::Status status;
-  *bytes = 0;
-  *crc = 0;
-  for (;;) {
-    const ssize_t got = read(in, buffer.data(), buffer.size());
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      status = ErrnoError("cannot read", from);
-      break;
-    }
-    if (got == 0) break;
-    *crc = Crc32c(buffer.data(), static_cast<size_t>(got), *crc);
-    *bytes += static_cast<uint64_t>(got);
-    for (ssize_t written = 0; out >= 0 && written < got;) {
-      const ssize_t put = write(out, buffer.data() + written, static_cast<size_t>(got - written));
-      if (put < 0 && errno == EINTR) continue;
-      if (put < 0) {
-        status = ErrnoError("cannot write", to);
-        break;
-      }
-      written += put;
-    }
-    if (!status.ok()) break;
-  }
-  if (out >= 0 && status.ok() && fsync(out) != 0) status = ErrnoError("cannot sync", to);
-  if (out >= 0) close(out);
-  close(in);
-  return status;
-}
-
-absl::Status SyncPath(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open", path);
-  const bool synced = fsync(fd) == 0;
-  close(fd);
-  return synced ? absl::OkStatus() : ErrnoError("cannot sync", path);
-}
-
-// Writes `contents` to `path` through a temporary file and a rename, so readers see the old
-// file or the new one, never a part.
-absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
-  const std::string temporary = absl::StrCat(path, ".tmp-", getpid());
-  const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("cannot create", temporary);
-  const bool written =
-      write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
-      fsync(fd) == 0;
-  close(fd);
-  if (!written) return ErrnoError("cannot write", temporary);
-  if (rename(temporary.c_str(), path.c_str()) != 0) return ErrnoError("cannot rename", temporary);
-  return SyncPath(fs::path(path).parent_path().string());
-}
 
 std::string ContentsText(uint64_t version, const std::vector<ExportedFile>& files) {
   std::string text = absl::StrCat(kContentsHeader, "\nversion ", version, "\n");
@@ -182,9 +103,8 @@ absl::StatusOr<ExportResult> ExportVersion(const std::string& store_path, uint64
     version = *latest;
   }
   RETURN_IF_ERROR(store->ReadManifest(version).status());
+  RETURN_IF_ERROR(CreateDirectories(repo));
   std::error_code ec;
-  fs::create_directories(repo, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create '", repo, "': ", ec.message()));
   const fs::path final_dir = fs::path(repo) / std::to_string(version);
   if (fs::exists(final_dir, ec)) {
     return absl::AlreadyExistsError(
@@ -192,8 +112,7 @@ absl::StatusOr<ExportResult> ExportVersion(const std::string& store_path, uint64
   }
   const fs::path staging = fs::path(repo) / absl::StrCat(".export-", version, "-", getpid());
   fs::remove_all(staging, ec);
-  fs::create_directory(staging, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create '", staging.string(), "'"));
+  RETURN_IF_ERROR(CreateDirectories(staging.string()));
   const auto fail = [&](absl::Status status) {
     fs::remove_all(staging, ec);
     return status;
@@ -233,9 +152,10 @@ absl::StatusOr<ExportResult> ExportVersion(const std::string& store_path, uint64
   }
   for (ExportedFile& file : files) {
     const std::string path = (staging / file.name).string();
-    if (absl::Status status = CopyAndChecksum(path, "", &file.bytes, &file.crc); !status.ok()) {
-      return fail(status);
-    }
+    absl::StatusOr<FileChecksum> sum = CopyFileWithChecksum(path, "");
+    if (!sum.ok()) return fail(sum.status());
+    file.bytes = sum->bytes;
+    file.crc = sum->crc32c;
     if (absl::Status status = SyncPath(path); !status.ok()) return fail(status);
     result.bytes += file.bytes;
   }
@@ -245,7 +165,7 @@ absl::StatusOr<ExportResult> ExportVersion(const std::string& store_path, uint64
     return fail(status);
   }
   if (rename(staging.c_str(), final_dir.c_str()) != 0) {
-    return fail(ErrnoError("cannot rename", staging.string()));
+    return fail(FileError(errno, "cannot rename", staging.string()));
   }
   RETURN_IF_ERROR(SyncPath(repo));
   // LATEST never moves back: exporting an older version adds it without advertising it.
@@ -310,20 +230,23 @@ absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string
                                         result.version, "-", getpid());
   std::error_code ec;
   fs::remove_all(staging, ec);
-  fs::create_directories(staging, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create '", staging.string(), "'"));
+  RETURN_IF_ERROR(CreateDirectories(staging.string()));
   const auto fail = [&](absl::Status status) {
     fs::remove_all(staging, ec);
     return status;
   };
   for (const ExportedFile& file : files) {
     const std::string from = (version_dir / file.name).string();
-    uint64_t bytes = 0;
-    uint32_t crc = 0;
-    if (absl::Status status = CopyAndChecksum(from, (staging / file.name).string(), &bytes, &crc);
-        !status.ok()) {
-      return fail(status);
+    absl::StatusOr<FileChecksum> copied =
+        CopyFileWithChecksum(from, (staging / file.name).string());
+    if (!copied.ok()) {
+      // A file CONTENTS names but the repository lacks is a damaged export, not a lookup miss.
+      return fail(absl::IsNotFound(copied.status())
+                      ? absl::DataLossError(absl::StrCat("'", from, "' is missing"))
+                      : copied.status());
     }
+    const uint64_t bytes = copied->bytes;
+    const uint32_t crc = copied->crc32c;
     if (bytes != file.bytes || crc != file.crc) {
       return fail(absl::DataLossError(absl::StrFormat(
           "'%s' is damaged: %d bytes with CRC-32C %08x, CONTENTS says %d bytes with %08x; the "

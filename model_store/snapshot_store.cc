@@ -7,8 +7,8 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/crc32c.h"
 #include "common/status_macros.h"
-#include "model_store/crc32c.h"
 #include "model_store/rocks_status.h"
 #include "model_store/store_keys.h"
 #include "rocksdb/db.h"

@@ -288,7 +288,7 @@ absl::Status StoreDb::IngestTableFiles(Family family, const std::vector<std::str
   options.move_files = true;
   // Callers check every byte of the files first (the repository's CRC-32C of each file, and
   // each tensor's own CRC-32C at load): RocksDB's block checksums would be a second full read of
-  // a file that can be a gigabyte (a third of a pull's time, issue 14).
+  // a file that can be a gigabyte (a third of a pull's time).
   options.verify_checksums_before_ingest = false;
   return FromRocks(
       db_->IngestExternalFile(handle, paths, options),

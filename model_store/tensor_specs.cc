@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "model_store/crc32c.h"
+#include "common/crc32c.h"
 
 namespace ranker {
 
@@ -23,6 +23,12 @@ void DescribeTensors(const TensorMap& tensors, Manifest* manifest) {
     spec->set_byte_size(tensor.bytes.size());
     spec->set_crc32c(Crc32c(tensor.bytes.data(), tensor.bytes.size()));
   }
+}
+
+uint64_t ManifestTensorBytes(const Manifest& manifest) {
+  uint64_t bytes = 0;
+  for (const TensorSpec& t : manifest.tensors()) bytes += t.byte_size();
+  return bytes;
 }
 
 }  // namespace ranker

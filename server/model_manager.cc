@@ -5,8 +5,8 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/status_macros.h"
-#include "server/log.h"
 
 namespace ranker {
 

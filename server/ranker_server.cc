@@ -9,7 +9,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "server/log.h"
+#include "common/log.h"
 
 namespace ranker {
 namespace {
@@ -37,7 +37,7 @@ RankerServer::~RankerServer() { Shutdown(); }
 absl::Status RankerServer::Start() {
   // Fixed thresholds above the size of RocksDB's read buffers (one 4 MiB tensor chunk each by
   // default): they come from the heap and the same memory serves read after read, where a
-  // mapping per read faulted in every byte twice and halved the load rate (perf, issue 14).
+  // mapping per read faulted in every byte twice and halved the load rate (measured with perf).
   // glibc's default thresholds adapt upwards as big buffers are freed, after which 20 reloads
   // left ~9 MiB of heap behind (ReloadMemoryTest). Tensors have their own mappings either way
   // (AlignedBuffer), so a freed model goes back to the system at once.

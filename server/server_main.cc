@@ -8,8 +8,8 @@
 #include "absl/time/time.h"
 #include "common/command_line.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/status_macros.h"
-#include "server/log.h"
 #include "server/ranker_server.h"
 #include "server/tls_credentials.h"
 
@@ -130,7 +130,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
 }  // namespace ranker
 
 int main(int argc, char** argv) {
-  ranker::ParseToolCommandLine(argc, argv, ranker::kUsage, "server_main");
+  ranker::ParseToolCommandLine(argc, argv, ranker::kUsage, {"server_main"});
   // Before any thread starts, so that only RankerServer::Run sees the signals.
   ranker::RankerServer::BlockHandledSignals();
   // gRPC's locks are absl::Mutex; Debian's abseil checks every acquisition for lock-order

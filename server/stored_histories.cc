@@ -1,6 +1,6 @@
 #include "server/stored_histories.h"
 
-#include "server/log.h"
+#include "common/log.h"
 
 namespace ranker {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <vector>
 
+#include "interactions/interactions.h"
 #include "model/model.h"
-#include "trainer/interactions.h"
 #include "trainer/ranking_metrics.h"
 #include "trainer/split.h"
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "trainer/interactions.h"
+#include "interactions/interactions.h"
 
 namespace ranker {
 

@@ -21,10 +21,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "interactions/interactions.h"
 #include "model/model.h"
 #include "model/snapshot.h"
 #include "trainer/evaluator.h"
-#include "trainer/interactions.h"
 #include "trainer/split.h"
 #include "trainer/trainable_scorer.h"
 

@@ -16,9 +16,9 @@
 
 #include "common/files.h"
 #include "model/demo_model.h"
+#include "model_store/cli/repository_commands.h"
 #include "model_store/history_store.h"
 #include "model_store/model_loader.h"
-#include "model_store/repository_commands.h"
 #include "model_store/snapshot_store.h"
 #include "tests/support/test_util.h"
 

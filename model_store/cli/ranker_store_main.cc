@@ -1,0 +1,213 @@
+// ranker-store: create, inspect, verify, garbage-collect, export and pull snapshot stores, and
+// manage stored histories. This file parses the flags and dispatches; the commands are in
+// model_store/cli/*_commands.cc.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "common/command_line.h"
+#include "common/status_macros.h"
+#include "model/table_layout.h"
+#include "model_store/cli/repository_commands.h"
+#include "model_store/cli/store_commands.h"
+
+ABSL_FLAG(std::string, store, "var/store", "Store directory (a RocksDB database).");
+ABSL_FLAG(uint64_t, users, 100000, "demo: number of users.");
+ABSL_FLAG(uint64_t, items, 10000, "demo: number of items.");
+ABSL_FLAG(uint32_t, d, 32, "demo: embedding dimension.");
+ABSL_FLAG(std::string, kind, "memcom",
+          absl::StrCat("demo: table kind: ", ranker::TableKindNames(), "."));
+ABSL_FLAG(double, ratio, 16, "demo: embedding compression ratio (full n*d / table parameters).");
+ABSL_FLAG(std::string, hidden, "64,32", "demo: MLP hidden widths, comma-separated.");
+ABSL_FLAG(float, dot_weight, 1.0f, "demo: weight of the e_u . e_i term added to the MLP.");
+ABSL_FLAG(bool, sparse_item_ids, false, "demo: use sparse item ids (7i+3) with an id map.");
+ABSL_FLAG(std::string, user_mode, "id",
+          "demo: id (a user table) or history (users pooled from the items they saw: tables "
+          "item_in and item, and a popularity prior).");
+ABSL_FLAG(std::string, row_dtype, "float32",
+          "demo: how the tables' d-wide rows are stored: float32, or int8 with a float scale per "
+          "row (about 4x smaller rows, composable with every kind).");
+ABSL_FLAG(uint64_t, seed, 42, "demo: seed; the same flags give the same model.");
+ABSL_FLAG(uint64_t, version, 0, "demo: version to publish (0 = latest + 1).");
+ABSL_FLAG(uint32_t, chunk_kib, 4096, "demo: size of the tensor chunks written to the store, KiB.");
+ABSL_FLAG(std::string, spec, "", "import: the description file (see model_store/import_spec.h).");
+ABSL_FLAG(std::string, format, "auto",
+          "history import: log format: auto (u.data by name, else CSV), movielens-tab, csv.");
+ABSL_FLAG(uint32_t, history_cap, 200,
+          "history import / demo: most items kept per user (the newest distinct ones).");
+ABSL_FLAG(uint64_t, history_users, 0,
+          "demo --user_mode history: users 0..N-1 given a stored history of 5-30 items (0 = "
+          "min(--users, 100000)).");
+ABSL_FLAG(uint32_t, keep, 3,
+          "gc: number of newest versions to keep (>= 1); pull: after each new version, remove "
+          "all but the newest --keep (0 = keep every version pulled).");
+ABSL_FLAG(std::string, to, "", "export: the repository directory.");
+ABSL_FLAG(std::string, from, "", "pull: the repository directory.");
+ABSL_FLAG(absl::Duration, follow, absl::ZeroDuration(),
+          "pull: pull again at about this interval (each wait drawn within +-10%, so replicas "
+          "drift apart) until SIGTERM (0 = once).");
+ABSL_FLAG(bool, crash_before_commit, false,
+          "testing: write all chunks, then exit(3) before the final batch (a killed publisher).");
+
+namespace ranker {
+namespace {
+
+constexpr char kUsage[] = R"(ranker-store: manage a MEmCom ranker snapshot store.
+
+Usage: ranker-store COMMAND [--store DIR] [flags]
+
+Commands:
+  init              create an empty store
+  demo              publish a deterministic synthetic model as a new version
+                    (--users --items --d --kind --ratio --hidden --dot_weight --seed
+                    --user_mode id|history --row_dtype float32|int8)
+  list              list versions, newest last, with sizes
+  inspect VERSION   print a version's manifest: producer, tables, scorer, tensors
+  verify VERSION    load a version completely: chunks, checksums, shapes, finiteness
+  gc                remove all but the newest --keep versions, and orphan chunks
+  import            publish tables trained elsewhere: --spec FILE names .npy tensors (fp32 or
+                    uint64, C order) and the tables and scorer they form; shapes are checked
+  history import FILE   append users' items from an interaction log (MovieLens u.data or
+                    CSV user,item[,rating[,timestamp]]; --format) to the stored histories,
+                    in time order, keeping each user's newest --history_cap distinct items
+  history show USER     print a user's stored history, oldest first
+  history stats         users with a stored history and their bytes on disk
+  export [VERSION] --to REPO   write a version (default: latest) and the stored histories
+                    to a snapshot repository as RocksDB table files with checksums, then
+                    point REPO/LATEST at it (model_store/snapshot_repository.h)
+  pull --from REPO [--follow 10s] [--keep 3]   bring REPO's latest into the store: copy,
+                    check every file's size and CRC-32C, ingest (RocksDB bulk load), move
+                    latest, keep the newest --keep versions; damaged files are refused and
+                    the store keeps its version
+
+Stored histories are what a history model pools for Rank(user_id) when the request carries
+no history_ids. They are not versioned with models; a running server sees appended ones
+within its --poll_interval.
+
+Read-only commands (list, inspect, verify, history show|stats, export) open the store as a
+RocksDB secondary, so they work while a server or publisher has it open.)";
+
+absl::StatusOr<uint64_t> ParseVersion(const std::vector<char*>& args) {
+  uint64_t version = 0;
+  if (args.size() != 3 || !absl::SimpleAtoi(args[2], &version) || version == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(args[1], " takes one VERSION (a number >= 1)"));
+  }
+  return version;
+}
+
+absl::StatusOr<DemoCommand> DemoFromFlags() {
+  DemoCommand command;
+  DemoModelOptions& demo = command.model;
+  demo.users = absl::GetFlag(FLAGS_users);
+  demo.items = absl::GetFlag(FLAGS_items);
+  demo.d = absl::GetFlag(FLAGS_d);
+  ASSIGN_OR_RETURN(demo.kind, ParseTableKind(absl::GetFlag(FLAGS_kind)));
+  demo.ratio = absl::GetFlag(FLAGS_ratio);
+  demo.hidden.clear();
+  for (absl::string_view part :
+       absl::StrSplit(absl::GetFlag(FLAGS_hidden), ',', absl::SkipEmpty())) {
+    uint32_t width = 0;
+    if (!absl::SimpleAtoi(part, &width) || width == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--hidden: bad width '", part, "'"));
+    }
+    demo.hidden.push_back(width);
+  }
+  demo.dot_weight = absl::GetFlag(FLAGS_dot_weight);
+  demo.sparse_item_ids = absl::GetFlag(FLAGS_sparse_item_ids);
+  demo.seed = absl::GetFlag(FLAGS_seed);
+  const std::string user_mode = absl::GetFlag(FLAGS_user_mode);
+  if (user_mode != "id" && user_mode != "history") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--user_mode must be id or history, got '", user_mode, "'"));
+  }
+  demo.user_mode = user_mode == "history" ? snapshot::USER_MODE_HISTORY : snapshot::USER_MODE_ID;
+  ASSIGN_OR_RETURN(demo.row_dtype, ParseRowDType(absl::GetFlag(FLAGS_row_dtype)));
+
+  command.version = absl::GetFlag(FLAGS_version);
+  command.chunk_kib = absl::GetFlag(FLAGS_chunk_kib);
+  command.history_users = absl::GetFlag(FLAGS_history_users);
+  command.history_cap = absl::GetFlag(FLAGS_history_cap);
+  command.crash_before_commit = absl::GetFlag(FLAGS_crash_before_commit);
+  return command;
+}
+
+absl::Status History(const std::vector<char*>& args) {
+  const std::string store = absl::GetFlag(FLAGS_store);
+  const std::string sub = args.size() > 2 ? args[2] : "";
+  if (sub == "stats" && args.size() == 3) return RunHistoryStats(store);
+  if (sub == "import" && args.size() == 4) {
+    return RunHistoryImport(store, args[3], absl::GetFlag(FLAGS_format),
+                            absl::GetFlag(FLAGS_history_cap));
+  }
+  uint64_t user_id = 0;
+  if (sub == "show" && args.size() == 4) {
+    if (!absl::SimpleAtoi(args[3], &user_id)) {
+      return absl::InvalidArgumentError(absl::StrCat("history show: bad USER '", args[3], "'"));
+    }
+    return RunHistoryShow(store, user_id);
+  }
+  return absl::InvalidArgumentError(
+      "usage: ranker-store history import FILE | show USER | stats (see --help)");
+}
+
+absl::Status Run(const std::vector<char*>& args) {
+  if (args.size() < 2) return absl::InvalidArgumentError("no command given (see --help)");
+  const std::string command = args[1];
+  const std::string store = absl::GetFlag(FLAGS_store);
+  if (command == "history") return History(args);
+  if (command == "export") {
+    uint64_t version = 0;
+    if (args.size() > 2) {
+      ASSIGN_OR_RETURN(version, ParseVersion(args));
+    }
+    return RunExport(store, version, absl::GetFlag(FLAGS_to));
+  }
+  const bool takes_version = command == "inspect" || command == "verify";
+  if (!takes_version && args.size() > 2) {
+    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", args[2], "'"));
+  }
+  if (command == "init") return RunInit(store);
+  if (command == "demo") {
+    ASSIGN_OR_RETURN(DemoCommand demo, DemoFromFlags());
+    return RunDemo(store, demo);
+  }
+  if (command == "list") return RunList(store);
+  if (command == "gc") return RunGc(store, absl::GetFlag(FLAGS_keep));
+  if (command == "import") return RunImport(store, absl::GetFlag(FLAGS_spec));
+  if (command == "pull") {
+    return RunPull(absl::GetFlag(FLAGS_from), store, absl::GetFlag(FLAGS_follow),
+                   absl::GetFlag(FLAGS_keep));
+  }
+  if (takes_version) {
+    ASSIGN_OR_RETURN(uint64_t version, ParseVersion(args));
+    return command == "inspect" ? RunInspect(store, version) : RunVerify(store, version);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown command '", command, "' (see --help)"));
+}
+
+}  // namespace
+}  // namespace ranker
+
+int main(int argc, char** argv) {
+  // Before any thread: `pull --follow` waits for these with sigtimedwait.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  std::vector<char*> args =
+      ranker::ParseToolCommandLine(argc, argv, ranker::kUsage, {"ranker_store_main"});
+  absl::Status status = ranker::Run(args);
+  if (!status.ok()) {
+    std::fprintf(stderr, "ranker-store: %s\n", status.ToString().c_str());
+    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  return 0;
+}
