@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "absl/time/time.h"
-#include "common/grpc_status_names.h"
+#include "common/grpc_status.h"
 
 namespace ranker {
 

@@ -10,7 +10,7 @@
 #include <random>
 #include <thread>
 
-#include "common/grpc_status_names.h"
+#include "common/grpc_status.h"
 #include "proto/grpc_health.grpc.pb.h"
 #include "proto/ranker.grpc.pb.h"
 

@@ -59,6 +59,7 @@ struct RankScratch {
   TopK retrieval;
   std::vector<ScoredId> retrieved;
   std::vector<uint64_t> candidate_indices;
+  std::vector<uint64_t> refused_ids;  // query.refuse_unknown: the unknown candidates, sorted
 };
 
 struct RankResult {
@@ -70,8 +71,8 @@ struct RankResult {
   bool popularity = false;        // history mode, no usable history: ranked by popularity
   uint64_t retrieval_scored = 0;  // two stages: items retrieval scored (0: it did not run)
   uint32_t ranked = 0;            // items the scorer scored (0: ranked by popularity)
-  // Set when query.refuse_unknown stopped Rank: the unknown user, or the smallest unknown
-  // candidate. Nothing else in the result is meaningful then.
+  // Set when query.refuse_unknown stopped Rank: the unknown user, or the first unknown
+  // candidate in the query's order. Nothing else in the result is meaningful then.
   struct UnknownId {
     bool is_user = false;
     uint64_t id = 0;

@@ -131,16 +131,27 @@ bool Model::CollectCandidates(const RankQuery& query, RankScratch* scratch,
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
   std::vector<uint64_t>& indices = scratch->candidate_indices;
   indices.resize(unique.size());
+  std::vector<uint64_t>& refused = scratch->refused_ids;  // sorted, as `unique` is
+  refused.clear();
   for (size_t c = 0; c < unique.size(); ++c) {
     const std::optional<uint64_t> index = item().ids.ToIndex(unique[c]);
     if (!index && query.refuse_unknown) {
-      result->refused = RankResult::UnknownId{false, unique[c]};
-      return false;
+      refused.push_back(unique[c]);
+      continue;
     }
     indices[c] = index ? *index : EmbeddingTable::kUnknown;
     if (!index && !IsExcluded(*scratch, unique[c])) ++result->unknown_items;
   }
-  return true;
+  if (refused.empty()) return true;
+  // The caller names the first unknown id it sent: found among the ones just looked up, so no
+  // id is looked up twice.
+  for (uint64_t id : query.candidates) {
+    if (std::binary_search(refused.begin(), refused.end(), id)) {
+      result->refused = RankResult::UnknownId{false, id};
+      break;
+    }
+  }
+  return false;
 }
 
 void Model::Rank(const RankQuery& query, RankScratch* scratch, RankResult* result) const {

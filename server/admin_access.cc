@@ -66,7 +66,7 @@ absl::Status AdminAccess::Authorize(absl::string_view peer, absl::string_view au
   return absl::OkStatus();
 }
 
-absl::Status AdminAccess::Authorize(const grpc::ServerContext& context) const {
+absl::Status AdminAccess::Authorize(const grpc::ServerContextBase& context) const {
   absl::string_view authorization;
   const auto& metadata = context.client_metadata();
   if (auto it = metadata.find("authorization"); it != metadata.end()) {

@@ -12,7 +12,7 @@
 #include "absl/strings/string_view.h"
 
 namespace grpc {
-class ServerContext;
+class ServerContextBase;
 }
 
 namespace ranker {
@@ -29,7 +29,7 @@ class AdminAccess {
   // OK, PERMISSION_DENIED (remote caller, no token configured) or UNAUTHENTICATED (remote
   // caller without the right token).
   absl::Status Authorize(absl::string_view peer, absl::string_view authorization) const;
-  absl::Status Authorize(const grpc::ServerContext& context) const;
+  absl::Status Authorize(const grpc::ServerContextBase& context) const;
 
  private:
   std::string token_;

@@ -1,7 +1,8 @@
 #include "server/admin_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "server/grpc_status.h"
+#include "common/grpc_status.h"
+#include "server/wire_messages.h"
 
 namespace ranker {
 
@@ -12,14 +13,33 @@ void AdminService::Observe(RpcMethod method, const grpc::Status& status,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
-grpc::Status AdminService::Reload(grpc::ServerContext* context,
-                                  const v1::ReloadRequest* /*request*/,
-                                  v1::ReloadResponse* response) {
-  const auto start = std::chrono::steady_clock::now();
+template <typename Request>
+grpc::Status AdminService::Admit(grpc::CallbackServerContext* context,
+                                 const grpc::ByteBuffer* bytes, Request* request) {
   grpc::Status status = ToGrpcStatus(access_.Authorize(*context));
-  if (status.ok()) status = DoReload(response);
-  Observe(RpcMethod::kReload, status, start);
+  if (status.ok()) status = ParseRequest(*bytes, request);
   return status;
+}
+
+grpc::ServerUnaryReactor* AdminService::Reload(grpc::CallbackServerContext* context,
+                                               const grpc::ByteBuffer* request_bytes,
+                                               grpc::ByteBuffer* response_bytes) {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  v1::ReloadRequest request;
+  if (grpc::Status status = Admit(context, request_bytes, &request); !status.ok()) {
+    Observe(RpcMethod::kReload, status, start);
+    reactor->Finish(status);
+    return reactor;
+  }
+  reloader_.Submit([this, start, response_bytes, reactor] {
+    v1::ReloadResponse response;
+    grpc::Status status = DoReload(&response);
+    if (status.ok()) status = SerializeResponse(response, response_bytes);
+    Observe(RpcMethod::kReload, status, start);
+    reactor->Finish(status);
+  });
+  return reactor;
 }
 
 grpc::Status AdminService::DoReload(v1::ReloadResponse* response) {
@@ -39,14 +59,19 @@ grpc::Status AdminService::DoReload(v1::ReloadResponse* response) {
   }
 }
 
-grpc::Status AdminService::ListLoadedVersions(grpc::ServerContext* context,
-                                              const v1::ListLoadedVersionsRequest* /*request*/,
-                                              v1::ListLoadedVersionsResponse* response) {
+grpc::ServerUnaryReactor* AdminService::ListLoadedVersions(grpc::CallbackServerContext* context,
+                                                           const grpc::ByteBuffer* request_bytes,
+                                                           grpc::ByteBuffer* response_bytes) {
   const auto start = std::chrono::steady_clock::now();
-  grpc::Status status = ToGrpcStatus(access_.Authorize(*context));
-  if (status.ok()) status = DoList(response);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  v1::ListLoadedVersionsRequest request;
+  grpc::Status status = Admit(context, request_bytes, &request);
+  v1::ListLoadedVersionsResponse response;
+  if (status.ok()) status = DoList(&response);
+  if (status.ok()) status = SerializeResponse(response, response_bytes);
   Observe(RpcMethod::kListLoadedVersions, status, start);
-  return status;
+  reactor->Finish(status);
+  return reactor;
 }
 
 grpc::Status AdminService::DoList(v1::ListLoadedVersionsResponse* response) {

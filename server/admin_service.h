@@ -1,5 +1,8 @@
 // The operator service: reload now, list loaded versions. Bound to localhost by default; every
-// call is first checked by AdminAccess (remote callers need the admin token).
+// call is first checked by AdminAccess (remote callers need the admin token). On the callback
+// API with requests parsed here (wire_messages.h), so bytes that are not a request get
+// INVALID_ARGUMENT. A reload loads a model, which can take seconds: it runs on the service's
+// own thread, never on gRPC's callback threads.
 #ifndef RANKER_SERVER_ADMIN_SERVICE_H_
 #define RANKER_SERVER_ADMIN_SERVICE_H_
 
@@ -8,23 +11,34 @@
 #include "proto/ranker.grpc.pb.h"
 #include "server/admin_access.h"
 #include "server/model_manager.h"
+#include "server/rank_workers.h"
 #include "server/request_observer.h"
 
 namespace ranker {
 
-class AdminService final : public v1::RankerAdmin::Service {
+using AdminRawService = v1::RankerAdmin::WithRawCallbackMethod_Reload<
+    v1::RankerAdmin::WithRawCallbackMethod_ListLoadedVersions<v1::RankerAdmin::Service>>;
+
+class AdminService final : public AdminRawService {
  public:
   // `manager` and `observer` must outlive the service.
   AdminService(ModelManager* manager, RequestObserver* observer, AdminAccess access)
-      : manager_(manager), observer_(observer), access_(std::move(access)) {}
+      : manager_(manager), observer_(observer), access_(std::move(access)), reloader_(1) {}
 
-  grpc::Status Reload(grpc::ServerContext* context, const v1::ReloadRequest* request,
-                      v1::ReloadResponse* response) override;
-  grpc::Status ListLoadedVersions(grpc::ServerContext* context,
-                                  const v1::ListLoadedVersionsRequest* request,
-                                  v1::ListLoadedVersionsResponse* response) override;
+  using AdminRawService::ListLoadedVersions;
+  using AdminRawService::Reload;
+  grpc::ServerUnaryReactor* Reload(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListLoadedVersions(grpc::CallbackServerContext* context,
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
 
  private:
+  // Authorization and the request's bytes; OK when the call may go on.
+  template <typename Request>
+  grpc::Status Admit(grpc::CallbackServerContext* context, const grpc::ByteBuffer* bytes,
+                     Request* request);
   grpc::Status DoReload(v1::ReloadResponse* response);
   grpc::Status DoList(v1::ListLoadedVersionsResponse* response);
   void Observe(RpcMethod method, const grpc::Status& status,
@@ -33,6 +47,7 @@ class AdminService final : public v1::RankerAdmin::Service {
   ModelManager* manager_;
   RequestObserver* observer_;
   const AdminAccess access_;
+  RankWorkers reloader_;  // one thread: reloads run one at a time, in order
 };
 
 }  // namespace ranker

@@ -11,7 +11,21 @@ enum class HistoryLookup {
   kError,        // the read failed or the value is malformed (logged)
 };
 inline constexpr int kHistoryLookupCount = 4;
-const char* HistoryLookupName(HistoryLookup lookup);
+
+// The metric label: "found", "absent", "unavailable" or "error".
+inline const char* HistoryLookupName(HistoryLookup lookup) {
+  switch (lookup) {
+    case HistoryLookup::kFound:
+      return "found";
+    case HistoryLookup::kAbsent:
+      return "absent";
+    case HistoryLookup::kUnavailable:
+      return "unavailable";
+    case HistoryLookup::kError:
+      return "error";
+  }
+  return "error";
+}
 
 }  // namespace ranker
 

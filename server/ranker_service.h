@@ -4,7 +4,9 @@
 // run on RankWorkers, so that they never hold up health checks and cheap calls. Both kinds of
 // thread live as long as the server, and so do their scratch buffers; request and response
 // messages are reused across calls (MessagePool). At most limits.max_concurrent Rank calls are
-// admitted at once; more get RESOURCE_EXHAUSTED at once.
+// admitted at once; more get RESOURCE_EXHAUSTED at once. Requests arrive as bytes and are
+// parsed here (wire_messages.h), so bytes that are not a request get INVALID_ARGUMENT.
+// What a request means for the model is rank_request.h's job; this file is transport.
 #ifndef RANKER_SERVER_RANKER_SERVICE_H_
 #define RANKER_SERVER_RANKER_SERVICE_H_
 
@@ -14,14 +16,17 @@
 #include "proto/ranker.grpc.pb.h"
 #include "server/message_pool.h"
 #include "server/model_manager.h"
-#include "server/rank_request_validator.h"
+#include "server/rank_request.h"
 #include "server/rank_workers.h"
 #include "server/request_observer.h"
 #include "server/stored_histories.h"
 
 namespace ranker {
 
-class RankerService final : public v1::Ranker::CallbackService {
+using RankerRawService = v1::Ranker::WithRawCallbackMethod_Rank<
+    v1::Ranker::WithRawCallbackMethod_GetModelInfo<v1::Ranker::Service>>;
+
+class RankerService final : public RankerRawService {
  public:
   // Requests with at most this many candidates run inline: Rank(1000) takes ~0.2 ms here, the
   // whole catalogue of a large model several ms.
@@ -33,23 +38,25 @@ class RankerService final : public v1::Ranker::CallbackService {
   RankerService(const ModelManager* manager, RankLimits limits, RequestObserver* observer,
                 const StoredHistories* histories = nullptr, RankWorkers* workers = nullptr);
 
-  using v1::Ranker::CallbackService::GetModelInfo;
-  using v1::Ranker::CallbackService::Rank;
+  using RankerRawService::GetModelInfo;
+  using RankerRawService::Rank;
   grpc::ServerUnaryReactor* Rank(grpc::CallbackServerContext* context,
-                                 const v1::RankRequest* request,
-                                 v1::RankResponse* response) override;
+                                 const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
-                                         const v1::GetModelInfoRequest* request,
-                                         v1::ModelInfo* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
-  // Rank as above with the call's deadline given directly: a request whose deadline has passed
-  // by the time it would be scored gets DEADLINE_EXCEEDED and is not scored.
+  // Rank as above, parsed, with the call's deadline given directly: a request whose deadline
+  // has passed by the time it would be scored gets DEADLINE_EXCEEDED and is not scored.
   grpc::Status RankBefore(std::chrono::system_clock::time_point deadline,
                           const v1::RankRequest& request, v1::RankResponse* response);
   // GetModelInfo's work, without the transport.
   grpc::Status DescribeRequested(const v1::GetModelInfoRequest& request, v1::ModelInfo* response);
 
  private:
+  using Messages = grpc::MessageHolder<v1::RankRequest, v1::RankResponse>;
+
   // Counts the call in; false (and nothing counted) when limits.max_concurrent are in flight.
   bool Admit();
   // RESOURCE_EXHAUSTED for a call Admit refused, observed.
@@ -58,6 +65,10 @@ class RankerService final : public v1::Ranker::CallbackService {
   grpc::Status RankAdmitted(std::chrono::steady_clock::time_point start,
                             std::chrono::system_clock::time_point deadline,
                             const v1::RankRequest& request, v1::RankResponse* response);
+  // RankAdmitted, then the response's bytes; returns the pooled messages and finishes the call.
+  void RankAndFinish(std::chrono::steady_clock::time_point start,
+                     grpc::CallbackServerContext* context, Messages* messages,
+                     grpc::ByteBuffer* response_bytes, grpc::ServerUnaryReactor* reactor);
   absl::Status DoRank(std::chrono::system_clock::time_point deadline,
                       const v1::RankRequest& request, v1::RankResponse* response);
 
@@ -69,9 +80,6 @@ class RankerService final : public v1::Ranker::CallbackService {
   MessagePool<v1::RankRequest, v1::RankResponse> rank_messages_;
   std::atomic<uint32_t> ranks_in_flight_{0};
 };
-
-// Fills `info` from `model` (and its load figures, when `loaded` is non-null).
-void DescribeModel(const Model& model, const LoadedVersion* loaded, v1::ModelInfo* info);
 
 }  // namespace ranker
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "common/grpc_status_names.h"
+#include "common/grpc_status.h"
 
 #ifndef RANKER_VERSION
 #define RANKER_VERSION "unknown"
@@ -140,8 +140,8 @@ void ServerMetrics::OnRequest(RpcMethod method, grpc::StatusCode code, double se
   durations_->child(m).Observe(seconds);
 }
 
-void ServerMetrics::OnRank(const RankStats& stats) {
-  candidates_->child(0).Observe(static_cast<double>(stats.candidates));
+void ServerMetrics::OnRank(size_t candidates, const RankResult& stats) {
+  candidates_->child(0).Observe(static_cast<double>(candidates));
   scored_items_->child(0).Observe(static_cast<double>(stats.ranked));
   if (stats.popularity) {
     popularity_stage_->Increment();

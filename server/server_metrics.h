@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "common/grpc_status_names.h"
+#include "common/grpc_status.h"
 #include "common/mutex.h"
 #include "server/atomic_histogram.h"
 #include "server/model_manager.h"
@@ -56,7 +56,7 @@ class ServerMetrics final : public RequestObserver {
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const;
 
   void OnRequest(RpcMethod method, grpc::StatusCode code, double seconds) override;
-  void OnRank(const RankStats& stats) override;
+  void OnRank(size_t candidates, const RankResult& result) override;
   void OnHistoryLookup(HistoryLookup result) override;
   // After each reload attempt: counts it and refreshes the model gauges from `loaded`.
   void OnReload(const ReloadEvent& event, const std::vector<LoadedVersion>& loaded,

@@ -18,20 +18,6 @@ bool ShouldLogError() {
 
 }  // namespace
 
-const char* HistoryLookupName(HistoryLookup lookup) {
-  switch (lookup) {
-    case HistoryLookup::kFound:
-      return "found";
-    case HistoryLookup::kAbsent:
-      return "absent";
-    case HistoryLookup::kUnavailable:
-      return "unavailable";
-    case HistoryLookup::kError:
-      return "error";
-  }
-  return "error";
-}
-
 StoredHistories::StoredHistories(std::string store_path, size_t cache_bytes)
     : store_path_(std::move(store_path)), cache_bytes_(cache_bytes) {}
 

@@ -89,6 +89,18 @@ class PythonClientTest(unittest.TestCase):
             self.assertIn(raised.exception.code,
                           (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION))
 
+    def test_raw_garbage_is_invalid_argument_not_unimplemented(self):
+        # A backend whose proto does not match sends bytes the server cannot parse: it must be
+        # told so, not that the method does not exist.
+        with grpc.insecure_channel(self.target) as channel:
+            rank = channel.unary_unary("/ranker.v1.Ranker/Rank")  # raw bytes both ways
+            for payload in [b"\x0f\x01\x02garbage", b"\x0a\xff\x01"]:
+                with self.assertRaises(grpc.RpcError) as caught:
+                    rank(payload, timeout=5)
+                self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+                self.assertEqual(caught.exception.details(),
+                                 "request could not be parsed as ranker.v1.RankRequest")
+
     def test_unavailable_is_retried_with_backoff_then_raised(self):
         # Nothing listens on port 1: every attempt is UNAVAILABLE.
         with RankerClient("127.0.0.1:1", attempts=3, backoff=0.05, timeout=5) as ranker:

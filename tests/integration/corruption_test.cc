@@ -9,7 +9,7 @@
 
 #include <functional>
 
-#include "common/grpc_status_names.h"
+#include "common/grpc_status.h"
 #include "proto/snapshot.pb.h"
 #include "tests/support/server_fixture.h"
 #include "tests/support/store_damage.h"

@@ -1,5 +1,7 @@
 // The request checks RankerService runs before scoring: limits first, then (under kReject)
 // the ids against the model's vocabulary.
+#include "server/rank_request.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "model/demo_model.h"
-#include "server/rank_request_validator.h"
 
 namespace ranker {
 namespace {
@@ -92,6 +93,13 @@ std::vector<Case> Cases() {
        kReject,
        kInvalid,
        "candidate item 11 is unknown to model version 3"},
+      {"the first unknown item in request order is named, not the smallest",
+       1,
+       {ItemId(0), 9, 5},
+       10,
+       kReject,
+       kInvalid,
+       "candidate item 9 "},
       {"first unknown item named",
        1,
        {ItemId(0), 5, 6},
@@ -115,21 +123,18 @@ std::vector<Case> Cases() {
 absl::Status FitsModel(const Model& model, const v1::RankRequest& request, UnknownIdPolicy policy) {
   absl::Status status = CheckRequestFitsModel(request, model);
   if (!status.ok()) return status;
-  RankQuery query;
-  query.user_id = request.user_id();
-  query.candidates = request.candidate_ids();
-  query.history = request.history_ids();
-  query.k = request.k();
-  query.refuse_unknown = policy == UnknownIdPolicy::kReject;
+  RankLimits limits;
+  limits.unknown_ids = policy;
+  const RankQuery query = MakeRankQuery(request, limits, {});
   RankScratch scratch;
   RankResult result;
   model.Rank(query, &scratch, &result);
-  if (result.refused) return UnknownIdError(*result.refused, model);  // the smallest unknown id
+  if (result.refused) return RefusedIdError(*result.refused, model);
   EXPECT_FALSE(result.items.empty());
   return absl::OkStatus();
 }
 
-class RankRequestValidatorTest : public ::testing::Test {
+class RankRequestTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { model_ = SmallModel().release(); }
   static void TearDownTestSuite() {
@@ -155,9 +160,9 @@ class RankRequestValidatorTest : public ::testing::Test {
   static const Model* model_;
 };
 
-const Model* RankRequestValidatorTest::model_ = nullptr;
+const Model* RankRequestTest::model_ = nullptr;
 
-TEST_F(RankRequestValidatorTest, Cases) {
+TEST_F(RankRequestTest, Cases) {
   ASSERT_NE(model_, nullptr);
   ASSERT_EQ(model_->version(), kModelVersion);
   for (const Case& c : Cases()) {
@@ -170,7 +175,7 @@ TEST_F(RankRequestValidatorTest, Cases) {
   }
 }
 
-TEST_F(RankRequestValidatorTest, FallbackAcceptsAnyIds) {
+TEST_F(RankRequestTest, FallbackAcceptsAnyIds) {
   v1::RankRequest request;
   request.set_user_id(kHugeId);
   request.add_candidate_ids(kHugeId);
@@ -272,6 +277,40 @@ TEST(HistoryRequestTest, HistoryIdsNeedAHistoryModelAndRespectTheLimits) {
   status = FitsModel(**history_model, request, UnknownIdPolicy::kReject);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()), HasSubstr("candidate item 424242 is unknown"));
+}
+
+}  // namespace
+}  // namespace ranker
+
+namespace ranker {
+namespace {
+
+TEST(MakeRankQueryTest, RetrievalKeepsAtLeastKAndStoredHistoryOnlyWithoutRequestHistory) {
+  v1::RankRequest request;
+  request.set_k(30);
+  request.set_retrieve_n(10);
+  RankLimits limits;
+  const std::vector<uint64_t> stored = {4, 5};
+  RankQuery query = MakeRankQuery(request, limits, stored);
+  EXPECT_EQ(query.retrieve_n, 30u);  // never fewer than k
+  EXPECT_EQ(query.history.size(), 2u);
+  EXPECT_EQ(HistorySourceOf(request, true), v1::HISTORY_SOURCE_STORED);
+  EXPECT_EQ(HistorySourceOf(request, false), v1::HISTORY_SOURCE_NONE);
+  request.add_history_ids(9);
+  query = MakeRankQuery(request, limits, stored);
+  ASSERT_EQ(query.history.size(), 1u);
+  EXPECT_EQ(query.history[0], 9u);
+  EXPECT_EQ(HistorySourceOf(request, true), v1::HISTORY_SOURCE_REQUEST);
+  request.set_retrieve_n(0);
+  limits.retrieve_n = 0;
+  EXPECT_EQ(MakeRankQuery(request, limits, {}).retrieve_n, 0u);  // one stage
+  limits.retrieve_n = 500;
+  limits.max_history = 7;
+  limits.unknown_ids = UnknownIdPolicy::kReject;
+  query = MakeRankQuery(request, limits, {});
+  EXPECT_EQ(query.retrieve_n, 500u);
+  EXPECT_EQ(query.max_history, 7u);
+  EXPECT_TRUE(query.refuse_unknown);
 }
 
 }  // namespace

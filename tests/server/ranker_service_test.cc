@@ -15,14 +15,16 @@ using ::ranker::testing::TempDir;
 class CountingObserver final : public RequestObserver {
  public:
   void OnRequest(RpcMethod, grpc::StatusCode code, double) override { ++codes[code]; }
-  void OnRank(const RankStats& stats) override {
+  void OnRank(size_t candidates, const RankResult& result) override {
     ++scored;
-    last = stats;
+    last_candidates = candidates;
+    last = result;
   }
   void OnHistoryLookup(HistoryLookup) override {}
   std::map<grpc::StatusCode, int> codes;
   int scored = 0;
-  RankStats last;
+  size_t last_candidates = 0;
+  RankResult last;
 };
 
 class RankerServiceTest : public ::testing::Test {
@@ -123,7 +125,7 @@ TEST_F(RankerServiceTest, RetrieveNChoosesTheStagesAndTheResponseSaysWhichRan) {
     EXPECT_EQ(response.stages().retrieve_n(), c.retrieve_n);
     EXPECT_EQ(observer_.last.retrieval_scored, c.retrieval_scored);
     EXPECT_EQ(observer_.last.ranked, c.ranked);
-    EXPECT_EQ(observer_.last.candidates, 80u);
+    EXPECT_EQ(observer_.last_candidates, 80u);
   }
 }
 

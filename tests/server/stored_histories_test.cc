@@ -22,7 +22,7 @@ using ::ranker::testing::TempDir;
 class LookupCounter final : public RequestObserver {
  public:
   void OnRequest(RpcMethod, grpc::StatusCode, double) override {}
-  void OnRank(const RankStats&) override {}
+  void OnRank(size_t, const RankResult&) override {}
   void OnHistoryLookup(HistoryLookup result) override { ++lookups[result]; }
   std::map<HistoryLookup, int> lookups;
 };

@@ -1,11 +1,15 @@
-// Names of gRPC status codes ("INVALID_ARGUMENT"), for messages people read and metric labels.
-// kGrpcStatusCodeCount is the one place that knows how many codes there are (0..16).
-#ifndef RANKER_COMMON_GRPC_STATUS_NAMES_H_
-#define RANKER_COMMON_GRPC_STATUS_NAMES_H_
+// gRPC status helpers: absl::Status -> grpc::Status at the RPC edge (the codes share
+// numbering), and the codes' names ("INVALID_ARGUMENT") for messages people read and metric
+// labels. kGrpcStatusCodeCount is the one place that knows how many codes there are (0..16).
+#ifndef RANKER_COMMON_GRPC_STATUS_H_
+#define RANKER_COMMON_GRPC_STATUS_H_
 
 #include <grpcpp/support/status.h>
 
 #include <array>
+#include <string>
+
+#include "absl/status/status.h"
 
 namespace ranker {
 
@@ -23,6 +27,11 @@ inline const char* StatusCodeName(grpc::StatusCode code) {
   return index >= 0 && index < kGrpcStatusCodeCount ? kGrpcStatusCodeNames[index] : "UNKNOWN_CODE";
 }
 
+inline grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
 }  // namespace ranker
 
-#endif  // RANKER_COMMON_GRPC_STATUS_NAMES_H_
+#endif  // RANKER_COMMON_GRPC_STATUS_H_

@@ -1,11 +1,15 @@
-// Checks a RankRequest against the server's limits before any work is done.
+// Everything a Rank call does between the wire and the model, without transport: check the
+// request against the server's limits and the model, turn it into the model's query, fill the
+// response from the model's result, and name what the model refused. The service
+// (ranker_service.h) does admission, threads and the history lookup; this file the request.
 // INVALID_ARGUMENT messages name the field and the limit, so callers can fix their request.
-#ifndef RANKER_SERVER_RANK_REQUEST_VALIDATOR_H_
-#define RANKER_SERVER_RANK_REQUEST_VALIDATOR_H_
+#ifndef RANKER_SERVER_RANK_REQUEST_H_
+#define RANKER_SERVER_RANK_REQUEST_H_
 
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/types/span.h"
 #include "model/model.h"
 #include "proto/ranker.pb.h"
 
@@ -37,13 +41,27 @@ struct RankLimits {
 // Limits that do not depend on the model: k, retrieve_n and the candidate, exclude and history
 // counts.
 absl::Status ValidateRankRequest(const v1::RankRequest& request, const RankLimits& limits);
+
 // What depends on the model without looking ids up: history ids need a history model.
 absl::Status CheckRequestFitsModel(const v1::RankRequest& request, const Model& model);
-// Under kReject the model itself refuses unknown ids (RankQuery::refuse_unknown), so each id is
-// looked up once; this is the INVALID_ARGUMENT that names what it refused. Unknown history ids
-// are never refused (they are counted and ignored).
-absl::Status UnknownIdError(const RankResult::UnknownId& refused, const Model& model);
+
+// The model's query for `request`. `stored_history` is used when the request has no history
+// ids (empty: none). The query borrows from `request` and `stored_history`.
+RankQuery MakeRankQuery(const v1::RankRequest& request, const RankLimits& limits,
+                        absl::Span<const uint64_t> stored_history);
+
+// Where a history model's history came from (the response's history_source).
+v1::HistorySource HistorySourceOf(const v1::RankRequest& request, bool found_stored);
+
+// The response for what `model` returned for `query`; REQUIRES: !result.refused.
+void FillRankResponse(const Model& model, const RankQuery& query, const RankResult& result,
+                      v1::HistorySource history_source, v1::RankResponse* response);
+
+// Under kReject the model refuses unknown ids itself (RankQuery::refuse_unknown) and names the
+// first in request order, so each id is looked up once; this is the INVALID_ARGUMENT for it.
+// Unknown history ids are never refused (they are counted and ignored).
+absl::Status RefusedIdError(const RankResult::UnknownId& refused, const Model& model);
 
 }  // namespace ranker
 
-#endif  // RANKER_SERVER_RANK_REQUEST_VALIDATOR_H_
+#endif  // RANKER_SERVER_RANK_REQUEST_H_
