@@ -1,8 +1,8 @@
 // The serving path with its transport: a real RankerServer in this process over a real store,
 // called over loopback gRPC, counting every heap allocation of the process per call (client and
 // server together; allocation_counter.h). Compare:
-//   BM_ServiceRank   RankerService alone (validation, model, response on the server's message
-//                    pool, metrics): ours
+//   BM_ServiceRank   RankerService alone (parsing the request's bytes, validation, model,
+//                    response on the server's message pool, metrics): ours
 //   BM_RpcEmpty      the health check over gRPC: the transport's floor
 //   BM_RpcRank       Rank over gRPC: the floor plus what Rank's messages and ours add
 // benchmarks/rpc_allocations.sh names the origins of the server's allocations with heaptrack.
@@ -22,6 +22,7 @@
 #include "proto/grpc_health.grpc.pb.h"
 #include "server/message_pool.h"
 #include "server/ranker_server.h"
+#include "server/wire_messages.h"
 
 namespace ranker {
 namespace {
@@ -98,12 +99,20 @@ void BM_ServiceRank(benchmark::State& state) {
   NullRequestObserver observer;
   RankerService service(&manager, RankLimits(), &observer);
   const v1::RankRequest request = RankRequest(static_cast<int>(state.range(0)), 1);
-  MessagePool<v1::RankRequest, v1::RankResponse> messages;  // as the server's Rank method has
+  MessagePool<v1::RankResponse> messages;  // as the server's Rank method has
+  grpc::ByteBuffer wire;                   // the request as it arrives
+  bool own_buffer = false;
+  if (!grpc::SerializationTraits<v1::RankRequest>::Serialize(request, &wire, &own_buffer).ok()) {
+    state.SkipWithError("cannot serialize the request");
+    return;
+  }
   const auto deadline = std::chrono::system_clock::now() + std::chrono::hours(1);
   const auto call = [&] {
     auto* holder = messages.AllocateMessages();
-    *holder->request() = request;
-    const bool ok = service.RankBefore(deadline, *holder->request(), holder->response()).ok();
+    auto* parsed =
+        google::protobuf::Arena::CreateMessage<v1::RankRequest>(holder->response()->GetArena());
+    const bool ok = ParseRequest(wire, parsed).ok() &&
+                    service.RankBefore(deadline, *parsed, holder->response()).ok();
     holder->Release();
     return ok;
   };

@@ -1,14 +1,17 @@
-// Request and response messages for a callback unary method, on a protobuf arena per holder
-// whose first block is part of the holder: a call whose messages fit in kInlineBytes parses its
-// request and builds its response without touching the heap, and releasing it is an arena
-// reset. (Reusing cleared messages instead would free and rebuild every sub-message, which
-// protobuf's Clear() deletes.) Holders are created on demand; at most `max_idle` are kept
+// Messages for a callback unary method that parses its own request (wire_messages.h): the
+// request's bytes as received, and the response on a protobuf arena per holder whose first
+// block is part of the holder. The method parses the request onto the same arena
+// (Arena::CreateMessage on response->GetArena()), so a call whose messages fit in kInlineBytes
+// parses its request and builds its response without touching the heap, and releasing it is an
+// arena reset. (Reusing cleared messages instead would free and rebuild every sub-message,
+// which protobuf's Clear() deletes.) Holders are created on demand; at most `max_idle` are kept
 // between calls, so a burst does not pin memory forever. Thread-safe (gRPC allocates and
 // releases from any thread).
 #ifndef RANKER_SERVER_MESSAGE_POOL_H_
 #define RANKER_SERVER_MESSAGE_POOL_H_
 
 #include <google/protobuf/arena.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/message_allocator.h>
 
 #include <memory>
@@ -19,15 +22,15 @@
 
 namespace ranker {
 
-template <typename Request, typename Response>
-class MessagePool final : public grpc::MessageAllocator<Request, Response> {
+template <typename Response>
+class MessagePool final : public grpc::MessageAllocator<grpc::ByteBuffer, Response> {
  public:
   // A Rank request of 1,000 candidates and its response take ~9 KiB.
   static constexpr size_t kInlineBytes = 16 << 10;
 
   explicit MessagePool(size_t max_idle = 256) : max_idle_(max_idle) { idle_.reserve(max_idle); }
 
-  grpc::MessageHolder<Request, Response>* AllocateMessages() override {
+  grpc::MessageHolder<grpc::ByteBuffer, Response>* AllocateMessages() override {
     Holder* holder = nullptr;
     {
       MutexLock lock(&mu_);
@@ -42,19 +45,21 @@ class MessagePool final : public grpc::MessageAllocator<Request, Response> {
   }
 
  private:
-  class Holder final : public grpc::MessageHolder<Request, Response> {
+  class Holder final : public grpc::MessageHolder<grpc::ByteBuffer, Response> {
    public:
     explicit Holder(MessagePool* pool) : pool_(pool), arena_(ArenaOptionsFor(inline_block_)) {}
 
     // Fresh messages, on the calling thread's terms: protobuf arenas give the inline block to
     // the thread that last reset them, and any other thread allocating on the arena gets a
-    // heap block of its own. gRPC parses the request on the thread that asks for messages.
+    // heap block of its own. gRPC hands over the request on the thread that asks for messages,
+    // and the method parses it there.
     void Prepare() {
       arena_.Reset();
-      this->set_request(google::protobuf::Arena::CreateMessage<Request>(&arena_));
+      this->set_request(&request_bytes_);
       this->set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_));
     }
     void Release() override {
+      request_bytes_.Clear();  // gRPC handed the received buffer over to this holder
       arena_.Reset();  // frees any heap block a large call added, so idle holders stay small
       pool_->Return(this);
     }
@@ -68,6 +73,7 @@ class MessagePool final : public grpc::MessageAllocator<Request, Response> {
     }
 
     MessagePool* const pool_;
+    grpc::ByteBuffer request_bytes_;
     alignas(8) char inline_block_[kInlineBytes];
     google::protobuf::Arena arena_;
   };

@@ -37,7 +37,14 @@ RankerService::RankerService(const ModelManager* manager, RankLimits limits,
       limits_(limits),
       observer_(observer),
       histories_(histories),
-      workers_(workers) {}
+      workers_(workers) {
+  // Method 0 of ranker.v1.Ranker is Rank (the generated WithCallbackMethod_Rank says so too).
+  auto* handler = new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, v1::RankResponse>(
+      [this](grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+             v1::RankResponse* response) { return HandleRank(context, request, response); });
+  handler->SetMessageAllocator(&rank_messages_);
+  MarkMethodCallback(0, handler);
+}
 
 absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadline,
                                    const v1::RankRequest& request, v1::RankResponse* response) {
@@ -67,54 +74,42 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RankerService::Rank(grpc::CallbackServerContext* context,
-                                              const grpc::ByteBuffer* request_bytes,
-                                              grpc::ByteBuffer* response_bytes) {
+grpc::ServerUnaryReactor* RankerService::HandleRank(grpc::CallbackServerContext* context,
+                                                    const grpc::ByteBuffer* request_bytes,
+                                                    v1::RankResponse* response) {
   const auto start = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Admit()) {
     reactor->Finish(RefuseBusy(start));
     return reactor;
   }
-  Messages* messages = rank_messages_.AllocateMessages();
-  if (grpc::Status parsed = ParseRequest(*request_bytes, messages->request()); !parsed.ok()) {
+  // On the pooled arena of the response, released with it after the call.
+  auto* request = google::protobuf::Arena::CreateMessage<v1::RankRequest>(response->GetArena());
+  if (grpc::Status parsed = ParseRequest(*request_bytes, request); !parsed.ok()) {
     ranks_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
     observer_->OnRequest(RpcMethod::kRank, parsed.error_code(), SecondsSince(start));
-    messages->Release();
     reactor->Finish(parsed);
     return reactor;
   }
-  const int candidates = messages->request()->candidate_ids_size();
+  const int candidates = request->candidate_ids_size();
   const bool inline_call =
       workers_ == nullptr || (candidates > 0 && candidates <= kInlineMaxCandidates);
   if (inline_call) {
-    RankAndFinish(start, context, messages, response_bytes, reactor);
+    reactor->Finish(RankAdmitted(start, context->deadline(), *request, response));
   } else {
     // A call cancelled while queued (its client gone, or the server's shutdown grace over) is
     // not scored: shutdown waits for every queued call to finish.
-    workers_->Submit([this, start, context, messages, response_bytes, reactor] {
+    workers_->Submit([this, start, context, request, response, reactor] {
       if (context->IsCancelled()) {
         ranks_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
         observer_->OnRequest(RpcMethod::kRank, grpc::StatusCode::CANCELLED, SecondsSince(start));
-        messages->Release();
         reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled before scoring"));
         return;
       }
-      RankAndFinish(start, context, messages, response_bytes, reactor);
+      reactor->Finish(RankAdmitted(start, context->deadline(), *request, response));
     });
   }
   return reactor;
-}
-
-void RankerService::RankAndFinish(std::chrono::steady_clock::time_point start,
-                                  grpc::CallbackServerContext* context, Messages* messages,
-                                  grpc::ByteBuffer* response_bytes,
-                                  grpc::ServerUnaryReactor* reactor) {
-  grpc::Status status =
-      RankAdmitted(start, context->deadline(), *messages->request(), messages->response());
-  if (status.ok()) status = SerializeResponse(*messages->response(), response_bytes);
-  messages->Release();
-  reactor->Finish(status);
 }
 
 grpc::Status RankerService::RankBefore(std::chrono::system_clock::time_point deadline,

@@ -23,8 +23,10 @@
 
 namespace ranker {
 
-using RankerRawService = v1::Ranker::WithRawCallbackMethod_Rank<
-    v1::Ranker::WithRawCallbackMethod_GetModelInfo<v1::Ranker::Service>>;
+// GetModelInfo takes and answers bytes; Rank takes bytes and answers a RankResponse on a pooled
+// arena (its handler is installed by the constructor), which saves gRPC a copy of the response
+// buffer per call.
+using RankerRawService = v1::Ranker::WithRawCallbackMethod_GetModelInfo<v1::Ranker::Service>;
 
 class RankerService final : public RankerRawService {
  public:
@@ -39,10 +41,9 @@ class RankerService final : public RankerRawService {
                 const StoredHistories* histories = nullptr, RankWorkers* workers = nullptr);
 
   using RankerRawService::GetModelInfo;
-  using RankerRawService::Rank;
-  grpc::ServerUnaryReactor* Rank(grpc::CallbackServerContext* context,
-                                 const grpc::ByteBuffer* request,
-                                 grpc::ByteBuffer* response) override;
+  // ranker.v1.Ranker/Rank.
+  grpc::ServerUnaryReactor* HandleRank(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request, v1::RankResponse* response);
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
@@ -55,8 +56,6 @@ class RankerService final : public RankerRawService {
   grpc::Status DescribeRequested(const v1::GetModelInfoRequest& request, v1::ModelInfo* response);
 
  private:
-  using Messages = grpc::MessageHolder<v1::RankRequest, v1::RankResponse>;
-
   // Counts the call in; false (and nothing counted) when limits.max_concurrent are in flight.
   bool Admit();
   // RESOURCE_EXHAUSTED for a call Admit refused, observed.
@@ -65,10 +64,6 @@ class RankerService final : public RankerRawService {
   grpc::Status RankAdmitted(std::chrono::steady_clock::time_point start,
                             std::chrono::system_clock::time_point deadline,
                             const v1::RankRequest& request, v1::RankResponse* response);
-  // RankAdmitted, then the response's bytes; returns the pooled messages and finishes the call.
-  void RankAndFinish(std::chrono::steady_clock::time_point start,
-                     grpc::CallbackServerContext* context, Messages* messages,
-                     grpc::ByteBuffer* response_bytes, grpc::ServerUnaryReactor* reactor);
   absl::Status DoRank(std::chrono::system_clock::time_point deadline,
                       const v1::RankRequest& request, v1::RankResponse* response);
 
@@ -77,7 +72,7 @@ class RankerService final : public RankerRawService {
   RequestObserver* observer_;
   const StoredHistories* histories_;
   RankWorkers* workers_;
-  MessagePool<v1::RankRequest, v1::RankResponse> rank_messages_;
+  MessagePool<v1::RankResponse> rank_messages_;
   std::atomic<uint32_t> ranks_in_flight_{0};
 };
 

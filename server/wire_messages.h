@@ -5,6 +5,7 @@
 #ifndef RANKER_SERVER_WIRE_MESSAGES_H_
 #define RANKER_SERVER_WIRE_MESSAGES_H_
 
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/status.h>
@@ -23,9 +24,9 @@ grpc::Status ParseRequest(const grpc::ByteBuffer& bytes, Message* message) {
   // The reader only reads the slices; it takes a non-const buffer for its own API's sake.
   grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(&bytes));
   if (!reader.status().ok() || !message->ParseFromZeroCopyStream(&reader)) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("request could not be parsed as ",
-                                     Message::descriptor()->full_name()));
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("request could not be parsed as ", Message::descriptor()->full_name()));
   }
   return grpc::Status::OK;
 }
@@ -36,7 +37,8 @@ template <typename Message>
 grpc::Status SerializeResponse(const Message& message, grpc::ByteBuffer* bytes) {
   bool own_buffer = false;
   grpc::Status status = grpc::SerializationTraits<Message>::Serialize(message, bytes, &own_buffer);
-  if (!status.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "response serialization failed");
+  if (!status.ok())
+    return grpc::Status(grpc::StatusCode::INTERNAL, "response serialization failed");
   return grpc::Status::OK;
 }
 

@@ -34,13 +34,12 @@ grpc::Status CallRaw(const std::string& target, const std::string& method,
   std::mutex mu;
   std::condition_variable done_cv;
   bool done = false;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) {
-                   std::lock_guard<std::mutex> lock(mu);
-                   status = std::move(s);
-                   done = true;
-                   done_cv.notify_one();
-                 });
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    status = std::move(s);
+    done = true;
+    done_cv.notify_one();
+  });
   std::unique_lock<std::mutex> lock(mu);
   done_cv.wait(lock, [&] { return done; });
   return status;
@@ -61,7 +60,7 @@ std::vector<std::string> Garbage() {
   const std::string bytes = valid.SerializeAsString();
   payloads.push_back(bytes.substr(0, bytes.size() - 3));
   payloads.push_back(std::string("\x0a\xff\x01", 3));  // field 1, length 255, no bytes
-  payloads.push_back(std::string("\x0c", 1));           // end group without a start
+  payloads.push_back(std::string("\x0c", 1));          // end group without a start
   return payloads;
 }
 
@@ -78,8 +77,7 @@ TEST(MalformedRequestTest, EveryMethodAnswersInvalidArgumentNamingTheMessage) {
       {"/ranker.v1.Ranker/Rank", server.target(), "ranker.v1.RankRequest", "Rank"},
       {"/ranker.v1.Ranker/GetModelInfo", server.target(), "ranker.v1.GetModelInfoRequest",
        "GetModelInfo"},
-      {"/ranker.v1.RankerAdmin/Reload", server.admin_target(), "ranker.v1.ReloadRequest",
-       "Reload"},
+      {"/ranker.v1.RankerAdmin/Reload", server.admin_target(), "ranker.v1.ReloadRequest", "Reload"},
       {"/ranker.v1.RankerAdmin/ListLoadedVersions", server.admin_target(),
        "ranker.v1.ListLoadedVersionsRequest", "ListLoadedVersions"},
   };
@@ -101,8 +99,8 @@ TEST(MalformedRequestTest, EveryMethodAnswersInvalidArgumentNamingTheMessage) {
   v1::RankRequest request;
   request.set_user_id(3);
   request.set_k(5);
-  const grpc::Status ok = CallRaw(server.target(), "/ranker.v1.Ranker/Rank",
-                                  request.SerializeAsString());
+  const grpc::Status ok =
+      CallRaw(server.target(), "/ranker.v1.Ranker/Rank", request.SerializeAsString());
   EXPECT_TRUE(ok.ok()) << ok.error_message();
   // An empty message is a valid request with every field at its default.
   EXPECT_TRUE(CallRaw(server.target(), "/ranker.v1.Ranker/GetModelInfo", "").ok());
