@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/run_program.h"
 #include "common/status_macros.h"
 #include "experiments/retrieval_report.h"
@@ -139,9 +140,9 @@ absl::StatusOr<RetrievalModelResult> MeasureModel(const RetrievalOptions& option
       }));
   result.curve = SummarizeCurve(seeds);
   const size_t within = SmallestWithin(result, /*whole_interval=*/false);
-  std::fprintf(stderr, "[%s] %s: exhaustive nDCG@10 %.4f; within %g%% from N = %zu\n",
-               dataset.name.c_str(), label.c_str(), result.curve.exhaustive.mean, kWithinPercent,
-               within);
+  LogInfo(absl::StrFormat("[%s] %s: exhaustive nDCG@10 %.4f; within %g%% from N = %zu",
+                          dataset.name, label, result.curve.exhaustive.mean, kWithinPercent,
+                          within));
   return result;
 }
 
@@ -177,7 +178,7 @@ absl::Status RunRetrieval(const RetrievalOptions& options) {
   RETURN_IF_ERROR(CreateDirectories(out_dir));
   std::vector<RetrievalDatasetResult> results;
   for (const auto& [name, path] : options.sweep.datasets) {
-    std::fprintf(stderr, "== %s (%s)\n", name.c_str(), path.c_str());
+    LogInfo("== ", name, " (", path, ")");
     ASSIGN_OR_RETURN(RetrievalDatasetResult result, MeasureDataset(options, name, path));
     results.push_back(std::move(result));
   }
@@ -188,16 +189,14 @@ absl::Status RunRetrieval(const RetrievalOptions& options) {
   RETURN_IF_ERROR(WriteFileAtomically(dir + "results_retrieval.gp", RetrievalPlotScript(results)));
   const absl::Status plot = RunProgram(out_dir, {"gnuplot", "results_retrieval.gp"});
   if (!plot.ok()) {
-    std::fprintf(stderr,
-                 "warning: no results_retrieval.png (%s); %sresults_retrieval.gp is left "
-                 "for you to run\n",
-                 plot.ToString().c_str(), dir.c_str());
+    LogWarning("no results_retrieval.png (", plot.ToString(), "); ", dir,
+               "results_retrieval.gp is left for you to run");
   }
   RETURN_IF_ERROR(WriteFileAtomically(dir + "results_retrieval.md",
                                       RetrievalMarkdown(options, results, ThisMachine(), seconds,
                                                         RetrievalCommand(options), plot.ok())));
-  std::fprintf(stderr, "retrieval done in %.1f min: %sresults_retrieval.md, .csv%s\n", seconds / 60,
-               dir.c_str(), plot.ok() ? ", .png" : "");
+  LogInfo(absl::StrFormat("retrieval done in %.1f min: %sresults_retrieval.md, .csv%s",
+                          seconds / 60, dir, plot.ok() ? ", .png" : ""));
   return absl::OkStatus();
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/run_program.h"
 #include "common/status_macros.h"
 #include "experiments/sweep_plot.h"
@@ -75,11 +76,11 @@ absl::Status RunSweep(const SweepOptions& options) {
   // picture, which the user can still draw from results.gp.
   const absl::Status plot = RunProgram(options.out_dir, {"gnuplot", "results.gp"});
   if (!plot.ok()) {
-    std::fprintf(stderr, "warning: no results.png (%s); %sresults.gp is left for you to run\n",
-                 plot.ToString().c_str(), dir.c_str());
+    LogWarning("no results.png (", plot.ToString(), "); ", dir,
+               "results.gp is left for you to run");
   }
-  std::fprintf(stderr, "sweep done in %.1f min: %sresults.md, results.csv%s\n", seconds / 60,
-               dir.c_str(), plot.ok() ? ", results.png" : "");
+  LogInfo(absl::StrFormat("sweep done in %.1f min: %sresults.md, results.csv%s", seconds / 60, dir,
+                          plot.ok() ? ", results.png" : ""));
   return absl::OkStatus();
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace ranker {
@@ -54,9 +55,9 @@ absl::StatusOr<ConfigResult> TrainConfig(const SweepOptions& options, const Data
             best.input_ratio, best.output_ratio, best.ratio_vs_full_id_model));
       }));
   FinishSeeds(&config.metrics);
-  std::fprintf(stderr, "[%s] %-16s test nDCG@10 %.4f +- %.4f (ratio %.2fx)\n", dataset.name.c_str(),
-               label.c_str(), config.metrics.ndcg.mean, config.metrics.ndcg.stderr_,
-               config.actual_ratio);
+  LogInfo(absl::StrFormat("[%s] %-16s test nDCG@10 %.4f +- %.4f (ratio %.2fx)", dataset.name, label,
+                          config.metrics.ndcg.mean, config.metrics.ndcg.stderr_,
+                          config.actual_ratio));
   return config;
 }
 
@@ -160,10 +161,11 @@ absl::Status TrainSeeds(const SweepOptions& options, const Dataset& dataset,
     for (float wd : (s == 1 ? grid : std::vector<float>{chosen})) {
       train.weight_decay = wd;
       ASSIGN_OR_RETURN(TrainResult result, Train(dataset, splits[s - 1], train));
-      std::fprintf(stderr,
-                   "  [%s] %-16s seed %d wd %.0e: validation nDCG@10 %.4f (epoch %d, %.1f s)\n",
-                   dataset.name.c_str(), label.c_str(), s, wd, result.validation.ndcg.mean,
-                   result.best_epoch, result.train_seconds);
+      LogInfo(
+          absl::StrFormat("  [%s] %-16s seed %d wd %.0e: validation nDCG@10 %.4f (epoch %d, "
+                          "%.1f s)",
+                          dataset.name, label, s, wd, result.validation.ndcg.mean,
+                          result.best_epoch, result.train_seconds));
       if (!best || result.validation.ndcg.mean > best->validation.ndcg.mean) {
         chosen = wd;
         best = std::move(result);
@@ -188,7 +190,7 @@ absl::StatusOr<std::vector<DatasetResult>> RunGrid(const SweepOptions& options,
   RETURN_IF_ERROR(csv.Append(kCsvHeader));
   std::vector<DatasetResult> results;
   for (const auto& [name, path] : options.datasets) {
-    std::fprintf(stderr, "== %s (%s)\n", name.c_str(), path.c_str());
+    LogInfo("== ", name, " (", path, ")");
     ASSIGN_OR_RETURN(DatasetResult result, SweepDataset(options, name, path, &csv));
     results.push_back(std::move(result));
   }

@@ -77,7 +77,7 @@ absl::StatusOr<std::unique_ptr<HistoryStore>> HistoryStore::OpenReader(const std
                                                                        size_t cache_bytes) {
   ASSIGN_OR_RETURN(std::unique_ptr<StoreDb> store_db,
                    StoreDb::Open(path, StoreOptions(), StoreDb::Role::kSecondary,
-                                 StoreDb::Families::kHistories, cache_bytes));
+                                 StoreDb::OpenFor::kHistories, cache_bytes));
   return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(store_db)));
 }
 

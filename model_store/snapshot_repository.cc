@@ -139,7 +139,7 @@ absl::StatusOr<ExportResult> ExportVersion(const std::string& store_path, uint64
   }
   // Histories are not versioned: the replica gets them as they are now.
   absl::StatusOr<std::unique_ptr<StoreDb>> histories =
-      StoreDb::Open(store_path, {}, StoreDb::Role::kSecondary, StoreDb::Families::kHistories);
+      StoreDb::Open(store_path, {}, StoreDb::Role::kSecondary, StoreDb::OpenFor::kHistories);
   if (histories.ok()) {
     const std::string path = (staging / "history.sst").string();
     absl::StatusOr<StoreDb::TableFile> written =

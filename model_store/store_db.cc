@@ -78,7 +78,7 @@ StoreDb::~StoreDb() {
 
 absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& path,
                                                        const StoreOptions& options, Role role,
-                                                       Families families,
+                                                       OpenFor open_for,
                                                        size_t history_cache_bytes) {
   const bool secondary = role == Role::kSecondary;
   std::error_code ec;
@@ -117,8 +117,8 @@ absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& path,
   // succeed that Publish already reported as failed.
   db_options.max_bgerror_resume_count = 0;
   if (options.env != nullptr) db_options.env = options.env;
-  const bool with_tensors = !secondary || families == Families::kModels;
-  const bool with_history = !secondary || families == Families::kHistories;
+  const bool with_tensors = !secondary || open_for == OpenFor::kModels;
+  const bool with_history = !secondary || open_for == OpenFor::kHistories;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}};
   if (with_tensors) descriptors.push_back({keys::kTensorColumnFamily, TensorColumnFamilyOptions()});

@@ -35,22 +35,19 @@ struct StoreOptions {
 
 class StoreDb {
  public:
-  enum class Role {
-    kPrimary,
-    kSecondary
-  };  // What a secondary opens (a primary always opens every family): each reader only the
+  enum class Role { kPrimary, kSecondary };
+  // What a secondary opens (a primary always opens every family): each reader only the
   // families it reads, so a model reader does not follow history writes, nor the reverse.
-  enum class Families {
-    kModels,
-    kHistories
-  };  // Fails if `path` is missing (unless a primary may create it), is not a RocksDB directory,
+  enum class OpenFor { kModels, kHistories };
+
+  // Fails if `path` is missing (unless a primary may create it), is not a RocksDB directory,
   // or is a RocksDB that is not a ranker store; a kHistories secondary of a store without a
   // history family (one last written by an older version) is FAILED_PRECONDITION. A secondary's
   // private state lives in a temporary directory removed on destruction. `history_cache_bytes`
   // bounds the block cache of the history family (0 = RocksDB's default).
   static absl::StatusOr<std::unique_ptr<StoreDb>> Open(const std::string& path,
                                                        const StoreOptions& options, Role role,
-                                                       Families families = Families::kModels,
+                                                       OpenFor open_for = OpenFor::kModels,
                                                        size_t history_cache_bytes = 0);
   ~StoreDb();
   StoreDb(const StoreDb&) = delete;
@@ -59,9 +56,8 @@ class StoreDb {
   const std::string& path() const { return path_; }
   bool is_primary() const { return secondary_dir_.empty(); }
   rocksdb::DB* db() const { return db_.get(); }
-  rocksdb::ColumnFamilyHandle* default_family() const {
-    return default_cf_;
-  }  // nullptr for a secondary opened for kHistories.
+  // nullptr for a secondary opened for kHistories.
+  rocksdb::ColumnFamilyHandle* default_family() const { return default_cf_; }
   rocksdb::ColumnFamilyHandle* tensor_family() const { return tensor_cf_; }
   // nullptr for a secondary opened for kModels.
   rocksdb::ColumnFamilyHandle* history_family() const { return history_cf_; }
@@ -70,7 +66,8 @@ class StoreDb {
   // RocksDB allows reads on other threads meanwhile (its stress test does both at once).
   absl::Status CatchUp();
 
-  // Table files of a family, for shipping a store's contents elsewhere (snapshot_repository.h).
+  // One column family, for table files that ship a store's contents elsewhere
+  // (snapshot_repository.h).
   enum class Family { kDefault, kTensors, kHistory };
   struct TableFile {
     uint64_t entries = 0;

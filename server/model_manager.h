@@ -37,8 +37,8 @@ namespace ranker {
 struct ModelManagerOptions {
   size_t keep_versions = 1;
   ReloadPolicy policy = ReloadPolicy::kAvailabilityPreserving;
-  LoadOptions load;  // Runs at the start of every Poll (watcher, SIGHUP, admin Reload), under
-                     // Poll's lock: what
+  LoadOptions load;
+  // Runs at the start of every Poll (watcher, SIGHUP, admin Reload), under Poll's lock: what
   // else follows the store (the stored histories) catches up on the same schedule, and before
   // a model published with new histories goes live. Must not call back into the manager.
   std::function<void()> before_poll;

@@ -9,8 +9,10 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/command_line.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "interactions/user_histories.h"
 #include "model/table_sizing.h"
@@ -60,16 +62,16 @@ absl::Status TrainCommand() {
   SplitOptions split_options;
   split_options.seed = options.seed;
   const Split split = SplitPerUser(dataset, split_options);
-  std::fprintf(stderr, "%s: %zu users, %zu items, %zu interactions (%zu for training)\n",
-               dataset.name.c_str(), dataset.users(), dataset.items(), dataset.interactions.size(),
-               split.train_interactions);
-  std::fprintf(stderr, "training %s\n", DescribeOptions(options).c_str());
-  ASSIGN_OR_RETURN(TrainResult result, Train(dataset, split, options, [](const EpochReport& r) {
-                     std::fprintf(stderr,
-                                  "  epoch %2d %-3s loss %.4f  validation nDCG@10 %.4f%s  %.1f s\n",
-                                  r.epoch, r.mlp_trained ? "mlp" : "", r.loss, r.validation_ndcg,
-                                  r.best ? " *" : "", r.seconds);
-                   }));
+  LogInfo(dataset.name, ": ", dataset.users(), " users, ", dataset.items(), " items, ",
+          dataset.interactions.size(), " interactions (", split.train_interactions,
+          " for training)");
+  LogInfo("training ", DescribeOptions(options));
+  ASSIGN_OR_RETURN(
+      TrainResult result, Train(dataset, split, options, [](const EpochReport& r) {
+        LogInfo(absl::StrFormat("epoch %2d %-3s loss %.4f  validation nDCG@10 %.4f%s  %.1f s",
+                                r.epoch, r.mlp_trained ? "mlp" : "", r.loss, r.validation_ndcg,
+                                r.best ? " *" : "", r.seconds));
+      }));
   const Evaluation test = EvaluateModel(*result.model, dataset, split, HeldOut::kTest,
                                         options.threads, options.max_history);
   const Evaluation popularity = EvaluatePopularity(split, HeldOut::kTest);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_join.h"
 #include "common/format_bytes.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "model_store/snapshot_repository.h"
 
@@ -67,8 +68,8 @@ absl::Status RunPull(const std::string& repo, const std::string& store, absl::Du
   for (;;) {
     absl::StatusOr<PullResult> result = PullLatest(repo, store, keep_versions);
     if (!result.ok()) {
-      std::fprintf(stderr, "ranker-store pull: %s (retrying in %s)\n",
-                   result.status().ToString().c_str(), absl::FormatDuration(follow).c_str());
+      LogWarning("pull: ", result.status().ToString(), " (retrying in ",
+                 absl::FormatDuration(follow), ")");
     } else if (result->ingested || result->version != last_printed) {
       PrintPull(*result, repo, store);
       last_printed = result->version;
