@@ -18,6 +18,7 @@
 #include "server/model_manager.h"
 #include "server/ranker_service.h"
 #include "server/stored_histories.h"
+#include "server/wire_messages.h"
 
 namespace {
 
@@ -107,8 +108,18 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // Through the service's own parser, as bytes arrive over the wire: bytes that are not a
+  // request must be refused with INVALID_ARGUMENT and a message.
+  grpc::Slice slice(data, size);
+  const grpc::ByteBuffer bytes(&slice, 1);
   ranker::v1::RankRequest request;
-  if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
+  if (const grpc::Status parsed = ranker::ParseRequest(bytes, &request); !parsed.ok()) {
+    if (parsed.error_code() != grpc::StatusCode::INVALID_ARGUMENT ||
+        parsed.error_message().empty()) {
+      std::abort();
+    }
+    return 0;
+  }
   for (ranker::RankerService* service :
        {services->fallback.get(), services->reject.get(), services->history.get()}) {
     ranker::v1::RankResponse response;
