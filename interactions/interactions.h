@@ -31,17 +31,22 @@ struct Dataset {
 };
 
 enum class LogFormat {
-  kAuto,          // by file name: u.data -> kMovieLensTab, else kCsv
+  kAuto,          // by name: u.data or .tsv -> kMovieLensTab, .txt or a directory -> kSpaces,
+                  // else kCsv
   kMovieLensTab,  // user \t item \t rating \t timestamp, no header (MovieLens 100K u.data)
   kCsv,           // user,item[,rating[,timestamp]]; a first line that is not numeric is a header;
                   // CRLF accepted (MovieLens ratings.csv)
+  kSpaces,        // user item [rating [timestamp]] separated by spaces or tabs, no header
+                  // (amazon-beauty's `user item 1`)
 };
 
 absl::StatusOr<LogFormat> ParseLogFormat(const std::string& name);
 
 // Reads a log. A malformed line is INVALID_ARGUMENT "FILE:LINE: reason". Duplicate
 // (user, item) pairs are kept once (the latest). In a log without timestamps, each
-// interaction's timestamp is its position in the file (has_timestamps stays false).
+// interaction's timestamp is its position in the file (has_timestamps stays false). `path` may
+// be a directory holding a split someone else made (train.txt, valid.txt, test.txt, as
+// amazon-beauty ships): their union is the log, in that order, and the project splits it again.
 absl::StatusOr<Dataset> ReadInteractions(const std::string& path, LogFormat format,
                                          const std::string& name = "");
 

@@ -23,7 +23,8 @@
 
 ABSL_FLAG(std::string, data, "",
           "train: interaction log (u.data, ratings.csv or user,item[,...] CSV).");
-ABSL_FLAG(std::string, format, "auto", "train: auto, movielens-tab or csv.");
+ABSL_FLAG(std::string, format, "auto",
+          "train: auto, movielens-tab, csv or spaces (a .txt file or a split directory).");
 ABSL_FLAG(std::string, name, "", "train: dataset name for reports (default: the path).");
 ABSL_FLAG(std::string, publish, "", "train: publish the trained model to this store.");
 ABSL_FLAG(bool, publish_histories, true,

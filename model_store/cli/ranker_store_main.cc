@@ -39,7 +39,8 @@ ABSL_FLAG(uint64_t, version, 0, "demo: version to publish (0 = latest + 1).");
 ABSL_FLAG(uint32_t, chunk_kib, 4096, "demo: size of the tensor chunks written to the store, KiB.");
 ABSL_FLAG(std::string, spec, "", "import: the description file (see model_store/import_spec.h).");
 ABSL_FLAG(std::string, format, "auto",
-          "history import: log format: auto (u.data by name, else CSV), movielens-tab, csv.");
+          "history import: log format: auto (u.data by name, .txt as spaces, else CSV), "
+          "movielens-tab, csv, spaces.");
 ABSL_FLAG(uint32_t, history_cap, 200,
           "history import / demo: most items kept per user (the newest distinct ones).");
 ABSL_FLAG(uint64_t, history_users, 0,

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include "tests/support/test_util.h"
 
@@ -88,5 +92,51 @@ TEST(ReaderTest, MalformedLinesNameFileLineAndReason) {
   EXPECT_EQ(ReadInteractions(dir.Sub("missing.csv"), LogFormat::kCsv).status().code(),
             absl::StatusCode::kNotFound);
 }
+TEST(ReaderTest, SpaceSeparatedWithoutTimestampsKeepsFileOrder) {
+  TempDir dir;
+  const std::string path = Write(dir, "log.txt", "0 5 1\n0  3\t1\n1 5 1\n\n0 9 1\n");
+  auto data = ReadInteractions(path, LogFormat::kAuto, "spaces");
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_EQ(data->interactions.size(), 4u);
+  EXPECT_FALSE(data->has_timestamps);
+  EXPECT_EQ(data->items(), 3u);
+  // User 0's items in file order: 5, 3, 9 (timestamps are line positions).
+  std::vector<std::pair<int64_t, uint64_t>> user0;
+  for (const Interaction& x : data->interactions) {
+    if (data->user_ids[x.user] == 0) user0.push_back({x.timestamp, data->item_ids[x.item]});
+  }
+  std::sort(user0.begin(), user0.end());
+  ASSERT_EQ(user0.size(), 3u);
+  EXPECT_EQ(user0[0].second, 5u);
+  EXPECT_EQ(user0[1].second, 3u);
+  EXPECT_EQ(user0[2].second, 9u);
+  const auto bad = ReadInteractions(Write(dir, "bad.txt", "0 5 1\n0 x 1\n"), LogFormat::kAuto);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("bad.txt:2: item id 'x'"), std::string::npos)
+      << bad.status();
+}
+
+TEST(ReaderTest, ASplitDirectoryIsReadAsOneLogTrainValidTest) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.Sub("set"));
+  Write(dir, "set/train.txt", "0 1 1\n1 1 1\n");
+  Write(dir, "set/valid.txt", "0 2 1\n");
+  Write(dir, "set/test.txt", "0 3 1\n1 2 1\n");
+  auto data = ReadInteractions(dir.Sub("set"), LogFormat::kAuto, "set");
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_EQ(data->interactions.size(), 5u);
+  int64_t last_train = -1, first_test = 1 << 30;
+  for (const Interaction& x : data->interactions) {
+    if (data->user_ids[x.user] != 0) continue;
+    if (data->item_ids[x.item] == 1) last_train = x.timestamp;
+    if (data->item_ids[x.item] == 3) first_test = x.timestamp;
+  }
+  EXPECT_LT(last_train, first_test) << "train lines come before test lines";
+  std::filesystem::remove(dir.Sub("set/valid.txt"));
+  const auto missing = ReadInteractions(dir.Sub("set"), LogFormat::kAuto);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("valid.txt"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ranker
