@@ -45,6 +45,13 @@ build() {  # build TAG DOCKERFILE
   "$ENGINE" build ${FORMAT[@]+"${FORMAT[@]}"} --network host -f "$2" -t "$1" .
   echo "build-images: $1 built in $((SECONDS - start)) s"
 }
+# The build stage is tagged too, so that pruning dangling images (the stack test does) keeps its
+# package layers cached for the next build.
+start=$SECONDS
+echo "build-images: memcom-ranker-build:latest (the build stage of docker/Dockerfile)"
+"$ENGINE" build ${FORMAT[@]+"${FORMAT[@]}"} --network host --target build -f docker/Dockerfile \
+  -t memcom-ranker-build:latest .
+echo "build-images: memcom-ranker-build:latest built in $((SECONDS - start)) s"
 build memcom-ranker:latest docker/Dockerfile
 build memcom-ranker-nginx:latest docker/nginx.Dockerfile
 build memcom-ranker-prometheus:latest docker/prometheus.Dockerfile

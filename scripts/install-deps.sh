@@ -22,7 +22,9 @@ TOOL_PACKAGES=(prometheus docker-compose gnuplot-nox curl ca-certificates openss
   # netavark sets up container networks with iptables but does not depend on it (nor recommend
   # it): without it every container of the stack stays "Created".
   iptables
-  clang-format)
+  clang-format
+  # /usr/bin/time, for the benchmark scripts (Priority: standard, so absent on minimal installs).
+  time)
 [ "$BUILD_ONLY" = 1 ] && TOOL_PACKAGES=()
 
 missing=()
