@@ -34,7 +34,9 @@ ABSL_FLAG(int, max_epochs, 30, "Most epochs (early stopping on validation nDCG@1
 ABSL_FLAG(int, patience, 3, "Epochs without improvement before stopping.");
 ABSL_FLAG(int, negatives, 4, "Sampled negatives per positive.");
 ABSL_FLAG(int, batch, 256, "Positives per step.");
-ABSL_FLAG(double, embedding_lr, 0.05, "Adagrad learning rate of the tables.");
+ABSL_FLAG(std::string, table_optimizer, "adagrad",
+          "How table rows learn: adagrad, or adam (sparse: only the rows a batch touched).");
+ABSL_FLAG(double, embedding_lr, 0.05, "Learning rate of the tables (for either optimizer).");
 ABSL_FLAG(double, scorer_lr, 0.002, "Adam learning rate of the scorer.");
 // Optional so that the sweep can tell a chosen value from the default.
 ABSL_FLAG(
@@ -82,6 +84,7 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
   o.patience = absl::GetFlag(FLAGS_patience);
   o.negatives = absl::GetFlag(FLAGS_negatives);
   o.batch = absl::GetFlag(FLAGS_batch);
+  ASSIGN_OR_RETURN(o.table_optimizer, ParseTableOptimizer(absl::GetFlag(FLAGS_table_optimizer)));
   o.embedding_lr = static_cast<float>(absl::GetFlag(FLAGS_embedding_lr));
   o.scorer_lr = static_cast<float>(absl::GetFlag(FLAGS_scorer_lr));
   if (const std::optional<double> wd = absl::GetFlag(FLAGS_weight_decay)) {

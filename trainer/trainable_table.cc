@@ -20,13 +20,26 @@ ParamTensor MakeParam(std::string name, size_t rows, size_t width, float mean, f
                 width,
                 mean,
                 std::vector<float>(rows * width),
-                std::vector<float>(rows * width, 0.0f)};
+                std::vector<float>(rows * width, 0.0f),
+                {},
+                {}};
   std::normal_distribution<float> normal(mean, stddev);
   for (float& v : p.values) v = stddev > 0 ? normal(rng) : mean;
   return p;
 }
 
 }  // namespace
+
+absl::StatusOr<TableOptimizer> ParseTableOptimizer(const std::string& name) {
+  if (name == "adagrad") return TableOptimizer::kAdagrad;
+  if (name == "adam") return TableOptimizer::kAdam;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown table optimizer '", name, "' (adagrad or adam)"));
+}
+
+std::string TableOptimizerName(TableOptimizer optimizer) {
+  return optimizer == TableOptimizer::kAdam ? "adam" : "adagrad";
+}
 
 void TableGradient::Resize(const std::vector<ParamTensor>& params) {
   buffers_.resize(params.size());
@@ -131,6 +144,34 @@ void TrainableTable::ApplyAdagrad(TableGradient* grad, float learning_rate, floa
         const float g = b.values[i] + weight_decay * (p.values[i] - p.anchor);
         p.adagrad[i] += g * g;
         p.values[i] -= learning_rate * g / (std::sqrt(p.adagrad[i]) + 1e-8f);
+      }
+    }
+  }
+  grad->Clear();
+}
+
+void TrainableTable::ApplyAdam(TableGradient* grad, float learning_rate, float weight_decay,
+                               int64_t step) {
+  constexpr double kBeta1 = 0.9, kBeta2 = 0.999;
+  constexpr float kEpsilon = 1e-8f;
+  const float correction1 = static_cast<float>(1 - std::pow(kBeta1, static_cast<double>(step)));
+  const float correction2 = static_cast<float>(1 - std::pow(kBeta2, static_cast<double>(step)));
+  for (size_t t = 0; t < params_.size(); ++t) {
+    ParamTensor& p = params_[t];
+    if (p.adam_m.empty()) {
+      p.adam_m.assign(p.values.size(), 0.0f);
+      p.adam_v.assign(p.values.size(), 0.0f);
+    }
+    TableGradient::Buffer& b = grad->buffers_[t];
+    for (uint32_t row : b.touched) {
+      for (size_t k = 0; k < p.width; ++k) {
+        const size_t i = row * p.width + k;
+        const float g = b.values[i] + weight_decay * (p.values[i] - p.anchor);
+        p.adam_m[i] = static_cast<float>(kBeta1) * p.adam_m[i] + static_cast<float>(1 - kBeta1) * g;
+        p.adam_v[i] =
+            static_cast<float>(kBeta2) * p.adam_v[i] + static_cast<float>(1 - kBeta2) * g * g;
+        p.values[i] -= learning_rate * (p.adam_m[i] / correction1) /
+                       (std::sqrt(p.adam_v[i] / correction2) + kEpsilon);
       }
     }
   }

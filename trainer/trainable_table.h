@@ -1,8 +1,8 @@
 // The trainer's view of one embedding table of any kind: its trainable parameter tensors (the
 // kind's layout, model/table_layout.h, in the same order), the forward lookup and hand-written
-// backward pass (table_gradients.h), and sparse Adagrad. Export writes exactly the serving
-// tensors, and tests/trainer/parity_test.cc checks that the server embeds what was trained.
-// Not thread-safe for writes; Embed/Backward are const and may run concurrently.
+// backward pass (table_gradients.h), and sparse Adagrad or Adam. Export writes exactly the serving
+// tensors, and tests/trainer/trainable_table_test.cc checks that the server embeds what was
+// trained. Not thread-safe for writes; Embed/Backward are const and may run concurrently.
 #ifndef RANKER_TRAINER_TRAINABLE_TABLE_H_
 #define RANKER_TRAINER_TRAINABLE_TABLE_H_
 
@@ -23,8 +23,16 @@ struct ParamTensor {
   size_t rows = 0, width = 0;
   float anchor = 0;  // where weight decay pulls (the layout's anchor)
   std::vector<float> values;
-  std::vector<float> adagrad;  // sum of squared gradients
+  std::vector<float> adagrad;  // Adagrad: sum of squared gradients
+  // Adam: first and second moments, allocated at the first Adam step.
+  std::vector<float> adam_m, adam_v;
 };
+
+// How table rows learn. Adagrad's steps shrink with every gradient a row has seen; Adam's do
+// not, which matters on sparse data where a row sees few gradients and needs them to count.
+enum class TableOptimizer { kAdagrad, kAdam };
+absl::StatusOr<TableOptimizer> ParseTableOptimizer(const std::string& name);
+std::string TableOptimizerName(TableOptimizer optimizer);
 
 // Sparse gradient of a table: dense buffers plus the list of touched rows, so clearing and
 // applying cost only what a batch touched. Merge() adds another in a fixed order, which keeps
@@ -75,6 +83,9 @@ class TrainableTable {
   // Sparse Adagrad on the touched rows, plus L2 `weight_decay` towards each tensor's anchor
   // on those rows; clears `grad`.
   void ApplyAdagrad(TableGradient* grad, float learning_rate, float weight_decay);
+  // Sparse ("lazy") Adam on the touched rows: only they update their moments, with bias
+  // correction by the global step `step` (1 for the first); the same L2; clears `grad`.
+  void ApplyAdam(TableGradient* grad, float learning_rate, float weight_decay, int64_t step);
 
   // Serving tensors and the table spec (with id map when `ids` are not 0..n-1).
   // RESOURCE_EXHAUSTED if a tensor cannot be allocated.

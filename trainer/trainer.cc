@@ -133,6 +133,7 @@ std::string DescribeOptions(const TrainOptions& o) {
                       " hidden=", absl::StrJoin(o.hidden, ","),
                       " scorer=", ScorerModeName(o.scorer), " max_epochs=", o.max_epochs,
                       " patience=", o.patience, " batch=", o.batch, " negatives=", o.negatives,
+                      " table_optimizer=", TableOptimizerName(o.table_optimizer),
                       " embedding_lr=", o.embedding_lr, " scorer_lr=", o.scorer_lr,
                       " weight_decay=", o.weight_decay, " seed=", o.seed, " threads=", o.threads,
                       o.int8_rows ? " int8_rows" : "");
@@ -181,6 +182,7 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   double best_ndcg = -1;
   int stale = 0;
   std::vector<TrainingPair> pairs;
+  int64_t step = 0;  // optimizer steps taken (Adam's bias correction)
   for (int epoch = 1; epoch <= options.max_epochs; ++epoch) {
     if (stale >= options.patience) {
       if (!scorer.mlp_frozen()) break;
@@ -222,14 +224,21 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
         workers[0].scorer_grad.Add(workers[t].scorer_grad);
         workers[t].scorer_grad.Clear();
       }
+      ++step;
+      const auto apply = [&](TrainableTable& table, TableGradient* grad) {
+        if (options.table_optimizer == TableOptimizer::kAdam) {
+          table.ApplyAdam(grad, options.embedding_lr, options.weight_decay, step);
+        } else {
+          table.ApplyAdagrad(grad, options.embedding_lr, options.weight_decay);
+        }
+      };
       if (users.tied()) {
         // One table: its gradient is the sum of the input side's and the output side's.
         workers[0].item_grad.Merge(workers[0].user_grad);
       } else {
-        users.table().ApplyAdagrad(&workers[0].user_grad, options.embedding_lr,
-                                   options.weight_decay);
+        apply(users.table(), &workers[0].user_grad);
       }
-      items.ApplyAdagrad(&workers[0].item_grad, options.embedding_lr, options.weight_decay);
+      apply(items, &workers[0].item_grad);
       scorer.ApplyAdam(workers[0].scorer_grad, options.scorer_lr);
       workers[0].scorer_grad.Clear();
       for (const TrainWorker& w : workers) loss += w.loss;

@@ -27,6 +27,7 @@
 #include "trainer/evaluator.h"
 #include "trainer/split.h"
 #include "trainer/trainable_scorer.h"
+#include "trainer/trainable_table.h"
 
 namespace ranker {
 
@@ -57,7 +58,8 @@ struct TrainOptions {
   int patience = 3;  // epochs without a better validation nDCG before stopping
   int batch = 256;   // positives per step
   int negatives = 4;
-  float embedding_lr = 0.05f;
+  TableOptimizer table_optimizer = TableOptimizer::kAdagrad;
+  float embedding_lr = 0.05f;  // the tables' learning rate, for either optimizer
   float scorer_lr = 0.002f;
   float weight_decay = 1e-5f;
   float init_scale = 0.1f;

@@ -302,5 +302,35 @@ INSTANTIATE_TEST_SUITE_P(AllKinds, TiedParityTest,
                            return TableKindName(param.param);
                          });
 
+// Sparse Adam: the first step moves each touched element by the learning rate against its
+// gradient's sign (bias correction makes m / sqrt(v) = g / |g|); untouched rows do not move;
+// a later step with the same gradient keeps the same direction; the gradient is cleared.
+TEST(TableOptimizerTest, SparseAdamMovesOnlyTouchedRowsByTheLearningRate) {
+  const TableSpec spec = *SizeTable("item", snapshot::FULL, 3, 2, 1, /*clamp=*/true);
+  TrainableTable table = *TrainableTable::Create(spec, {}, 5, 0.3f);
+  const std::vector<float> before = table.params()[0].values;
+  TableGradient grad;
+  grad.Resize(table.params());
+  float* row = grad.Row(0, 1);
+  row[0] = 1.0f;
+  row[1] = -2.0f;
+  table.ApplyAdam(&grad, 0.1f, 0.0f, 1);
+  const std::vector<float>& after = table.params()[0].values;
+  EXPECT_EQ(after[0], before[0]);
+  EXPECT_EQ(after[1], before[1]);
+  EXPECT_NEAR(after[2], before[2] - 0.1f, 1e-5);
+  EXPECT_NEAR(after[3], before[3] + 0.1f, 1e-5);
+  EXPECT_EQ(after[4], before[4]);
+  EXPECT_EQ(after[5], before[5]);
+  EXPECT_EQ(grad.Get(0, 2), 0.0f) << "applied gradients are cleared";
+  grad.Row(0, 1)[0] = 1.0f;
+  const float second_before = after[2];
+  table.ApplyAdam(&grad, 0.1f, 0.0f, 2);
+  EXPECT_LT(table.params()[0].values[2], second_before);
+  EXPECT_EQ(ParseTableOptimizer("adam").value(), TableOptimizer::kAdam);
+  EXPECT_EQ(ParseTableOptimizer("adagrad").value(), TableOptimizer::kAdagrad);
+  EXPECT_EQ(ParseTableOptimizer("sgd").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace ranker
