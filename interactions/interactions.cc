@@ -89,7 +89,10 @@ absl::StatusOr<Dataset> ReadInteractions(const std::string& path, LogFormat form
   const char separator = format == LogFormat::kMovieLensTab ? '\t' : ',';
   std::vector<std::array<double, 4>> raw;
   bool has_timestamps = true;
-  for (const auto& [file, text] : parts) {
+  for (const auto& part : parts) {
+    // Named, not a structured binding: clang 14 cannot capture those in the lambda below.
+    const std::string& file = part.first;
+    const std::string& text = part.second;
     size_t line_number = 0;
     for (absl::string_view line : absl::StrSplit(text, '\n')) {
       ++line_number;
