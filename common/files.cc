@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -59,13 +60,19 @@ absl::Status FileError(int errno_value, absl::string_view what, absl::string_vie
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path, absl::string_view what) {
   FileDescriptor fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return FileError(errno, absl::StrCat("cannot read ", what), path);
+  if (!fd.valid()) {
+    const int error = errno;  // before StrCat, which may allocate
+    return FileError(error, absl::StrCat("cannot read ", what), path);
+  }
   std::string contents;
   char buffer[1 << 16];
   for (;;) {
     const ssize_t got = read(fd.get(), buffer, sizeof(buffer));
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return FileError(errno, absl::StrCat("error reading ", what), path);
+    if (got < 0) {
+      const int error = errno;
+      return FileError(error, absl::StrCat("error reading ", what), path);
+    }
     if (got == 0) return contents;
     contents.append(buffer, static_cast<size_t>(got));
   }
@@ -82,7 +89,10 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents) {
-  const std::string temporary = absl::StrCat(path, ".tmp-", getpid());
+  // Unique per call: two threads writing the same path never share a temporary.
+  static std::atomic<uint64_t> calls{0};
+  const std::string temporary =
+      absl::StrCat(path, ".tmp-", getpid(), "-", calls.fetch_add(1, std::memory_order_relaxed));
   {
     FileDescriptor fd(open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd.valid()) return FileError(errno, "cannot create", temporary);

@@ -39,7 +39,8 @@ struct FileChecksum {
   uint32_t crc32c = 0;  // common/crc32c.h
 };
 // Streams `from` into `to` (which must not exist; fsynced when done) and returns the size and
-// CRC-32C of what was copied. With an empty `to`, only reads and checksums `from`.
+// CRC-32C of what was copied. With an empty `to`, only reads and checksums `from`. On failure
+// a partial `to` may remain: copy into a staging directory the caller removes.
 absl::StatusOr<FileChecksum> CopyFileWithChecksum(const std::string& from, const std::string& to);
 
 // The names in a directory (not "." or ".."), sorted.

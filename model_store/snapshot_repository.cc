@@ -237,14 +237,13 @@ absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string
   };
   for (const ExportedFile& file : files) {
     const std::string from = (version_dir / file.name).string();
+    // A file CONTENTS names but the repository lacks is a damaged export, not a lookup miss.
+    if (!fs::exists(from, ec)) {
+      return fail(absl::DataLossError(absl::StrCat("'", from, "' is missing")));
+    }
     absl::StatusOr<FileChecksum> copied =
         CopyFileWithChecksum(from, (staging / file.name).string());
-    if (!copied.ok()) {
-      // A file CONTENTS names but the repository lacks is a damaged export, not a lookup miss.
-      return fail(absl::IsNotFound(copied.status())
-                      ? absl::DataLossError(absl::StrCat("'", from, "' is missing"))
-                      : copied.status());
-    }
+    if (!copied.ok()) return fail(copied.status());
     const uint64_t bytes = copied->bytes;
     const uint32_t crc = copied->crc32c;
     if (bytes != file.bytes || crc != file.crc) {

@@ -32,10 +32,24 @@ grpc::ServerUnaryReactor* AdminService::Reload(grpc::CallbackServerContext* cont
     reactor->Finish(status);
     return reactor;
   }
-  reloader_.Submit([this, start, response_bytes, reactor] {
+  if (queued_reloads_.fetch_add(1, std::memory_order_acq_rel) >= kMaxQueuedReloads) {
+    queued_reloads_.fetch_sub(1, std::memory_order_acq_rel);
+    const grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat(kMaxQueuedReloads,
+                                         " reloads already queued; the next "
+                                         "one will load the newest version"));
+    Observe(RpcMethod::kReload, busy, start);
+    reactor->Finish(busy);
+    return reactor;
+  }
+  reloader_.Submit([this, start, context, response_bytes, reactor] {
     v1::ReloadResponse response;
-    grpc::Status status = DoReload(&response);
+    // A call cancelled while queued (its client gone, or shutdown's grace over) loads nothing.
+    grpc::Status status = context->IsCancelled()
+                              ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled while queued")
+                              : DoReload(&response);
     if (status.ok()) status = SerializeResponse(response, response_bytes);
+    queued_reloads_.fetch_sub(1, std::memory_order_acq_rel);
     Observe(RpcMethod::kReload, status, start);
     reactor->Finish(status);
   });

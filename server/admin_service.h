@@ -6,6 +6,7 @@
 #ifndef RANKER_SERVER_ADMIN_SERVICE_H_
 #define RANKER_SERVER_ADMIN_SERVICE_H_
 
+#include <atomic>
 #include <chrono>
 
 #include "proto/ranker.grpc.pb.h"
@@ -47,6 +48,10 @@ class AdminService final : public AdminRawService {
   ModelManager* manager_;
   RequestObserver* observer_;
   const AdminAccess access_;
+  // Reloads queued or running; more than kMaxQueuedReloads are refused (RESOURCE_EXHAUSTED):
+  // each can load a model, and shutdown waits for every queued one.
+  static constexpr uint32_t kMaxQueuedReloads = 4;
+  std::atomic<uint32_t> queued_reloads_{0};
   RankWorkers reloader_;  // one thread: reloads run one at a time, in order
 };
 

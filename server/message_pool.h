@@ -5,7 +5,9 @@
 // parses its request and builds its response without touching the heap, and releasing it is an
 // arena reset. (Reusing cleared messages instead would free and rebuild every sub-message,
 // which protobuf's Clear() deletes.) Holders are created on demand; at most `max_idle` are kept
-// between calls, so a burst does not pin memory forever. Thread-safe (gRPC allocates and
+// between calls, so a burst does not pin memory forever. The received bytes stay with the
+// holder until the call ends (gRPC's own parsing would free them at once): at most the
+// server's largest request. Thread-safe (gRPC allocates and
 // releases from any thread).
 #ifndef RANKER_SERVER_MESSAGE_POOL_H_
 #define RANKER_SERVER_MESSAGE_POOL_H_

@@ -33,7 +33,7 @@ struct ServerConfig {
   ModelManagerOptions manager;
   size_t history_cache_bytes = size_t{64} << 20;  // block cache of the stored histories
   // Threads for heavy Rank calls (RankWorkers; 0 = one per core), and the most threads of the
-  // synchronous services (admin, reflection).
+  // synchronous service (reflection).
   uint32_t rank_threads = 0;
   uint32_t max_threads = 64;
   absl::Duration poll_interval = absl::Seconds(5);

@@ -41,9 +41,6 @@ class RankerService final : public RankerRawService {
                 const StoredHistories* histories = nullptr, RankWorkers* workers = nullptr);
 
   using RankerRawService::GetModelInfo;
-  // ranker.v1.Ranker/Rank.
-  grpc::ServerUnaryReactor* HandleRank(grpc::CallbackServerContext* context,
-                                       const grpc::ByteBuffer* request, v1::RankResponse* response);
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
@@ -56,6 +53,10 @@ class RankerService final : public RankerRawService {
   grpc::Status DescribeRequested(const v1::GetModelInfoRequest& request, v1::ModelInfo* response);
 
  private:
+  // ranker.v1.Ranker/Rank, installed by the constructor. REQUIRES: `response` lives on an arena
+  // (the service's MessagePool gives every call one); the request is parsed onto it.
+  grpc::ServerUnaryReactor* HandleRank(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request, v1::RankResponse* response);
   // Counts the call in; false (and nothing counted) when limits.max_concurrent are in flight.
   bool Admit();
   // RESOURCE_EXHAUSTED for a call Admit refused, observed.

@@ -47,7 +47,7 @@ ABSL_FLAG(uint32_t, rank_threads, 0,
           "Threads for heavy Rank calls (no candidates, i.e. the whole catalogue, or more than "
           "1000); lighter calls run on gRPC's callback threads. 0: one per core.");
 ABSL_FLAG(uint32_t, threads, 64,
-          "Most threads of the synchronous services (admin, reflection); calls beyond get "
+          "Most threads of the synchronous service (reflection); calls beyond get "
           "RESOURCE_EXHAUSTED.");
 ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(5),
           "How often to check the store for a new version (also on SIGHUP and admin Reload).");

@@ -17,10 +17,14 @@
 namespace ranker {
 
 // Parses `bytes` into `message` (fresh or cleared). INVALID_ARGUMENT "request could not be
-// parsed as <full message name>" when they are not one; `bytes` is left as it was.
+// parsed as <full message name>" when they are not one, or when the call carried no message;
+// `bytes` is left as it was.
 template <typename Message>
 grpc::Status ParseRequest(const grpc::ByteBuffer& bytes, Message* message) {
-  if (!bytes.Valid()) return grpc::Status::OK;  // no bytes: every field at its default
+  if (!bytes.Valid()) {  // no message at all (an empty message is valid bytes of length 0)
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("the call carried no ", Message::descriptor()->full_name()));
+  }
   // The reader only reads the slices; it takes a non-const buffer for its own API's sake.
   grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(&bytes));
   if (!reader.status().ok() || !message->ParseFromZeroCopyStream(&reader)) {
