@@ -186,7 +186,6 @@ std::vector<float> WeightDecayGrid(const SweepOptions& options, const SweepMetho
 absl::StatusOr<std::vector<DatasetResult>> RunGrid(const SweepOptions& options,
                                                    const std::string& csv_path) {
   CsvFile csv{csv_path, {}};
-  csv.path = csv_path;
   RETURN_IF_ERROR(csv.Append(kCsvHeader));
   std::vector<DatasetResult> results;
   for (const auto& [name, path] : options.datasets) {
