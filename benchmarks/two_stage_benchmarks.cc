@@ -87,7 +87,7 @@ const Model& CatalogueModel(TableKind kind, int64_t row_storage) {
     options.ratio = 16;
     options.hidden = kHidden;
     options.user_mode = snapshot::USER_MODE_HISTORY;
-    options.row_dtype = row_storage == 1 ? snapshot::INT8 : snapshot::FLOAT32;
+    options.rows.dtype = row_storage == 1 ? snapshot::INT8 : snapshot::FLOAT32;
     Snapshot snapshot = *MakeDemoSnapshot(options);
     model = *Model::Create(snapshot.manifest, std::move(snapshot.tensors));
   }

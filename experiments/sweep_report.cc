@@ -334,7 +334,7 @@ std::string ReportMarkdown(const SweepOptions& options, const std::vector<Datase
         "of the full user-ID model of the same data ((users + items) x d tables and the same "
         "scorer) / parameters of the served history model (tables, scorer and popularity prior): "
         "what switching saves. Rows marked *int8 rows* store both tables' d-wide rows as int8 "
-        "with a float scale per row at every export (`--int8_rows`; training stays in float), "
+        "with a float scale per row at every export (`--rows int8`; training stays in float), "
         "are evaluated and served that way, and their ratios count those bytes. Weight decay "
         "of history models: ",
         Grid(options.history_weight_decay_grid.empty()

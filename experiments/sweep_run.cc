@@ -141,7 +141,7 @@ TrainOptions MethodTrainOptions(const SweepOptions& options, const SweepMethod& 
     train.output_kind = method.output_kind;
     train.output_ratio = method.output_ratio;
     train.tied = method.tied;
-    train.int8_rows = method.int8;
+    if (method.int8) train.rows.dtype = snapshot::INT8;
   } else {
     train.user_mode = snapshot::USER_MODE_ID;
   }

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
       options.ratio = 4;  // clamped where a kind cannot reach it on 24 items
       options.clamp_ratio = true;
       options.sparse_item_ids = sparse;
-      if (int8) options.row_dtype = ranker::snapshot::INT8;
+      if (int8) options.rows.dtype = ranker::snapshot::INT8;
       auto snapshot = ranker::MakeDemoSnapshot(options);
       if (!snapshot.ok()) {
         std::fprintf(stderr, "%s: %s\n", kind.name, snapshot.status().ToString().c_str());

@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "model/id_hash.h"
-#include "model/int8_rows.h"
+#include "model/row_codec.h"
 #include "model/table_layout.h"
 #include "model/table_sizing.h"
 
@@ -108,9 +108,7 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
       ASSIGN_OR_RETURN(snapshot.tensors[TableTensorName(feature, "id_map")], MakeUint64Tensor(ids));
     }
     RETURN_IF_ERROR(AddTable(spec, seed += 10, snapshot.tensors));
-    if (options.row_dtype == snapshot::INT8) {
-      RETURN_IF_ERROR(ConvertTableToInt8(&spec, &snapshot.tensors));
-    }
+    RETURN_IF_ERROR(EncodeTableRows(options.rows, options.seed, &spec, &snapshot.tensors));
     *manifest.add_tables() = spec;
   }
   if (history) {
@@ -140,7 +138,10 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
       history ? "user_mode=history " : "", "users=", options.users, " items=", options.items,
       " d=", options.d, " kind=", TableKindName(options.kind), " ratio=", options.ratio,
       " hidden=", absl::StrJoin(options.hidden, ","), " dot_weight=", options.dot_weight,
-      " seed=", options.seed, options.row_dtype == snapshot::INT8 ? " row_dtype=int8" : "");
+      " seed=", options.seed,
+      options.rows.dtype == snapshot::FLOAT32
+          ? std::string()
+          : absl::StrCat(" rows=", RowStorageName(options.rows)));
   return snapshot;
 }
 

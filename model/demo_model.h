@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "common/user_history.h"
 #include "model/snapshot.h"
+#include "model/table_layout.h"
 
 namespace ranker {
 
@@ -28,8 +29,9 @@ struct DemoModelOptions {
   // USER_MODE_HISTORY: tables "item_in" and "item" (both `kind` at `ratio`) and a popularity
   // prior; `users` is recorded for the comparison with a user-ID model.
   snapshot::UserMode user_mode = snapshot::USER_MODE_ID;
-  // INT8: both tables' d-wide rows are stored as int8 with a per-row scale (model/int8_rows.h).
-  DType row_dtype = snapshot::FLOAT32;
+  // How both tables' d-wide rows are stored (model/row_codec.h): int8 with a per-row scale, or
+  // pq codes (k-means on the random rows, seeded by `seed`).
+  RowStorage rows;
 };
 
 absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options);

@@ -50,7 +50,7 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
     const TensorLayout& tensor = layout.tensors[t];
     const std::string name = TensorNameOf(tensor, spec);
     absl::StatusOr<AlignedBuffer> bytes =
-        TakeTensor(tensors, name, StoredDType(tensor, spec), TensorShape(tensor, spec));
+        TakeTensor(tensors, name, StoredDType(tensor, spec), StoredShape(tensor, spec));
     if (!bytes.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat("table '", spec.feature(), "': ", bytes.status().message()));
@@ -66,6 +66,16 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
       RETURN_IF_ERROR(CheckScales(ScaleTensorNameOf(tensor, spec), scales->as<float>()));
       table.scales_[t] = *std::move(scales);
     }
+    if (HasPqRows(spec) && IsRowTensor(tensor)) {
+      const std::string codebook_name = CodebookTensorNameOf(tensor, spec);
+      absl::StatusOr<AlignedBuffer> codebook =
+          TakeTensor(tensors, codebook_name, snapshot::FLOAT32, CodebookShape(spec));
+      if (!codebook.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("table '", spec.feature(), "': ", codebook.status().message()));
+      }
+      table.codebooks_[t] = *std::move(codebook);
+    }
     if (tensor.role == TensorRole::kEntitySubset) {
       RETURN_IF_ERROR(CheckEntitySubset(name, bytes->as<uint64_t>(), spec.n()));
     }
@@ -80,6 +90,7 @@ EmbeddingTable& EmbeddingTable::operator=(EmbeddingTable&& other) noexcept {
   spec_ = std::move(other.spec_);
   tensors_ = std::move(other.tensors_);
   scales_ = std::move(other.scales_);
+  codebooks_ = std::move(other.codebooks_);
   row_index_ = std::move(other.row_index_);
   retrieval_enabled_ = other.retrieval_enabled_;
   forward_ = other.forward_;
@@ -104,6 +115,7 @@ void EmbeddingTable::Bind() {
   for (size_t t = 0; t < kMaxTableTensors; ++t) {
     view_.data[t] = tensors_[t].data();
     view_.scales[t] = scales_[t].size() > 0 ? scales_[t].as<float>().data() : nullptr;
+    view_.codebooks[t] = codebooks_[t].size() > 0 ? codebooks_[t].as<float>().data() : nullptr;
   }
   for (size_t r = 0; r < view_.rows.size(); ++r) {
     const AlignedBuffer& rows = row_index_.rows[r];
@@ -115,6 +127,7 @@ size_t EmbeddingTable::resident_bytes() const {
   size_t bytes = 0;
   for (const AlignedBuffer& tensor : tensors_) bytes += tensor.size();
   for (const AlignedBuffer& scales : scales_) bytes += scales.size();
+  for (const AlignedBuffer& codebook : codebooks_) bytes += codebook.size();
   for (const AlignedBuffer& rows : row_index_.rows) bytes += rows.size();
   return bytes;
 }

@@ -23,8 +23,10 @@ class EmbeddingTable {
   // An entry of Gather's `indices` whose embedding comes from its raw id (an unknown id).
   static constexpr uint64_t kUnknown = kUnknownIndex;
 
-  // Takes the table's tensors out of `tensors` (with int8 rows, their scales too), checking the
-  // spec, every tensor's dtype and shape, and that entity subsets are increasing indices below n.
+  // Takes the table's tensors out of `tensors` (with int8 rows, their scales too; with pq rows,
+  // their codebooks), checking the spec, every tensor's dtype and shape, that entity subsets are
+  // increasing indices below n and scales in range. (Model::Create checks that every float
+  // tensor, codebooks included, is finite.)
   // FAILED_PRECONDITION naming the table and tensor on any mismatch.
   static absl::StatusOr<EmbeddingTable> Create(const TableSpec& spec, TensorMap& tensors);
 
@@ -36,8 +38,8 @@ class EmbeddingTable {
   const TableSpec& spec() const { return spec_; }
   uint32_t dim() const { return spec_.d(); }
   uint64_t size() const { return spec_.n(); }
-  // Bytes of the table's tensors as loaded (int8 rows: levels and scales), and of the retrieval
-  // row index derived from them.
+  // Bytes of the table's tensors as loaded (int8 rows: levels and scales; pq rows: codes and
+  // codebooks), and of the retrieval row index derived from them.
   size_t resident_bytes() const;
   // Trainable parameters (floats).
   uint64_t parameters() const;
@@ -79,8 +81,9 @@ class EmbeddingTable {
   void Bind();  // points view_ at spec_ and tensors_
 
   TableSpec spec_;
-  std::array<AlignedBuffer, kMaxTableTensors> tensors_;  // in the layout's order
-  std::array<AlignedBuffer, kMaxTableTensors> scales_;   // int8 row tensors' scales, else empty
+  std::array<AlignedBuffer, kMaxTableTensors> tensors_;    // in the layout's order
+  std::array<AlignedBuffer, kMaxTableTensors> scales_;     // int8 row tensors' scales, else empty
+  std::array<AlignedBuffer, kMaxTableTensors> codebooks_;  // pq row tensors' codebooks, else empty
   DotRowIndex row_index_;
   bool retrieval_enabled_ = false;
   TableTensors view_;

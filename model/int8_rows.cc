@@ -70,19 +70,4 @@ absl::Status ConvertTableToInt8(TableSpec* spec, TensorMap* tensors) {
   return absl::OkStatus();
 }
 
-uint64_t Int8TableBytes(const TableSpec& spec) {
-  const TableLayout* layout = FindTableLayout(spec.kind());
-  if (layout == nullptr) return 0;
-  uint64_t bytes = 0;
-  for (const TensorLayout& tensor : layout->tensors) {
-    const uint64_t rows = ExtentOf(tensor.rows, spec);
-    if (IsRowTensor(tensor)) {
-      bytes += rows * (spec.d() + sizeof(float));  // int8 levels and the row's scale
-    } else {
-      bytes += rows * (tensor.per_dimension ? spec.d() : 1) * DTypeSize(TensorDType(tensor));
-    }
-  }
-  return bytes;
-}
-
 }  // namespace ranker

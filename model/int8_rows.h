@@ -24,9 +24,6 @@ float QuantizeRowInt8(const float* row, size_t d, int8_t* levels);
 // layout's shape or not finite, or a scale tensor exists already.
 absl::Status ConvertTableToInt8(TableSpec* spec, TensorMap* tensors);
 
-// Bytes of `spec`'s table with int8 rows: levels, scales and the other tensors (no id map).
-uint64_t Int8TableBytes(const TableSpec& spec);
-
 }  // namespace ranker
 
 #endif  // RANKER_MODEL_INT8_ROWS_H_

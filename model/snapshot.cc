@@ -14,6 +14,7 @@ size_t DTypeSize(DType dtype) {
     case snapshot::UINT64:
       return 8;
     case snapshot::INT8:
+    case snapshot::UINT8:
       return 1;
     default:
       return 0;
@@ -29,13 +30,21 @@ absl::StatusOr<Tensor> MakeFloatTensor(std::vector<uint64_t> shape) {
   return Tensor{snapshot::FLOAT32, std::move(shape), *std::move(bytes)};
 }
 
-absl::StatusOr<Tensor> MakeInt8Tensor(std::vector<uint64_t> shape) {
+absl::StatusOr<Tensor> MakeByteTensor(DType dtype, std::vector<uint64_t> shape) {
   uint64_t elements = 1;
   for (uint64_t dim : shape) elements *= dim;
   auto bytes = AlignedBuffer::Allocate(elements);
   if (!bytes.ok()) return bytes.status();
   std::memset(bytes->data(), 0, bytes->size());
-  return Tensor{snapshot::INT8, std::move(shape), *std::move(bytes)};
+  return Tensor{dtype, std::move(shape), *std::move(bytes)};
+}
+
+absl::StatusOr<Tensor> MakeInt8Tensor(std::vector<uint64_t> shape) {
+  return MakeByteTensor(snapshot::INT8, std::move(shape));
+}
+
+absl::StatusOr<Tensor> MakeUint8Tensor(std::vector<uint64_t> shape) {
+  return MakeByteTensor(snapshot::UINT8, std::move(shape));
 }
 
 absl::StatusOr<Tensor> MakeUint64Tensor(absl::Span<const uint64_t> values) {

@@ -42,6 +42,8 @@ size_t DTypeSize(DType dtype);
 absl::StatusOr<Tensor> MakeFloatTensor(std::vector<uint64_t> shape);
 // Allocates a zero-filled int8 tensor of `shape`.
 absl::StatusOr<Tensor> MakeInt8Tensor(std::vector<uint64_t> shape);
+// Allocates a zero-filled uint8 tensor of `shape`.
+absl::StatusOr<Tensor> MakeUint8Tensor(std::vector<uint64_t> shape);
 // Copies `values` into a UINT64 tensor of shape [values.size()].
 absl::StatusOr<Tensor> MakeUint64Tensor(absl::Span<const uint64_t> values);
 

@@ -76,6 +76,81 @@ void RowsGemv<Int8Rows>(const TableTensors& t, size_t tensor, uint64_t first, si
   }
 }
 
+// Asymmetric distance computation over pq codes (model/pq_rows.h): a row . v is the sum over
+// sub-vectors j of centroid(j, code j) . v_j, so one lookup table of every centroid's product
+// with its part of v (pq_subvectors x 2^bits floats) turns each row into pq_subvectors loads.
+inline uint32_t PqCentroids(const TableSpec& spec) {
+  return spec.pq_subvectors() << spec.pq_bits();
+}
+
+// lut[j * 2^bits + c] = centroid (j, c) . v_j.
+inline void BuildPqLut(const TableTensors& t, size_t tensor, const float* v, float* lut) {
+  const uint32_t subvectors = t.spec->pq_subvectors(), centroids = 1u << t.spec->pq_bits();
+  const uint32_t sub = t.spec->d() / subvectors;
+  const float* codebook = t.codebooks[tensor];
+  for (uint32_t j = 0; j < subvectors; ++j) {
+    Gemv(codebook + size_t{j} * centroids * sub, centroids, sub, v + j * sub, lut + j * centroids);
+  }
+}
+
+// out[r] = sum over j of lut[j * 2^bits + code(first + r, j)], sub-vectors in order. Rows go in
+// blocks with one accumulator each, so the adds of different rows overlap instead of waiting
+// on one another.
+template <uint32_t kBits>
+void PqLookup(const uint8_t* codes, uint32_t subvectors, const float* lut, size_t count,
+              float* out) {
+  constexpr size_t kBlock = 16;
+  constexpr uint32_t kCentroids = 1u << kBits;
+  const size_t row_bytes = subvectors * kBits / 8;
+  float sums[kBlock];
+  for (size_t start = 0; start < count; start += kBlock) {
+    const size_t rows = std::min(kBlock, count - start);
+    const uint8_t* block = codes + start * row_bytes;
+    std::fill(sums, sums + kBlock, 0.0f);
+    for (uint32_t j = 0; j < subvectors; ++j) {
+      const float* table = lut + j * kCentroids;
+      for (size_t r = 0; r < rows; ++r) {
+        const uint8_t* row = block + r * row_bytes;
+        const uint32_t code = kBits == 8 ? row[j] : (row[j >> 1] >> ((j & 1) * 4)) & 0xF;
+        sums[r] += table[code];
+      }
+    }
+    std::copy(sums, sums + rows, out + start);
+  }
+}
+
+inline void PqLookup(const TableTensors& t, size_t tensor, uint64_t first, size_t count,
+                     const float* lut, float* out) {
+  const uint32_t subvectors = t.spec->pq_subvectors();
+  const uint8_t* codes = t.codes(tensor) + first * (subvectors * t.spec->pq_bits() / 8);
+  if (t.spec->pq_bits() == 8) {
+    PqLookup<8>(codes, subvectors, lut, count, out);
+  } else {
+    PqLookup<4>(codes, subvectors, lut, count, out);
+  }
+}
+
+// Rows sharing no per-request lookup table (a shared-row table's m rows, a run of qr
+// remainders): each row's centroids dotted with v's sub-vectors, d multiply-adds as for float
+// rows. A lookup table here would need per-thread scratch: a static thread_local one (64 KiB)
+// made threads with small stacks fail to start (glibc puts static TLS on every thread's stack;
+// the metrics server's civetweb threads have 100 KiB).
+template <>
+void RowsGemv<PqRows>(const TableTensors& t, size_t tensor, uint64_t first, size_t count,
+                      const float* v, float* out) {
+  const uint32_t subvectors = t.spec->pq_subvectors();
+  for (size_t r = 0; r < count; ++r) {
+    const PqRow row = PqRows::At(t, tensor, first + r);
+    float sum = 0;
+    for (uint32_t j = 0; j < subvectors; ++j) {
+      const float* centroid = row.Centroid(j);
+      const float* part = v + j * row.sub;
+      for (uint32_t k = 0; k < row.sub; ++k) sum += centroid[k] * part[k];
+    }
+    out[r] = sum;
+  }
+}
+
 // Calls run(offset, row, length) for the runs of items first + offset .. + length whose
 // identity-hashed rows (i mod m) are consecutive: row, row + 1, ...; i / m is constant in a run.
 template <typename Run>
@@ -107,6 +182,28 @@ struct Full {
   }
   static float Score(const TableTensors& t, const DotQuery& q, uint64_t i) {
     return Dot(R::At(t, 0, i), q.user, t.spec->d());
+  }
+  static float ScoreUnknown(const TableTensors&, const DotQuery&, uint64_t) { return 0.0f; }
+};
+
+// A full table of pq codes: the lookup table is the per-request state.
+template <>
+struct Full<PqRows> {
+  static uint64_t PrepareRows(const TableSpec& spec) {
+    return uint64_t{1} << spec.pq_bits();  // the codebook: 2^bits rows of d floats
+  }
+  static void Prepare(const TableTensors& t, DotQuery* q) {
+    q->projected.resize(PqCentroids(*t.spec));
+    BuildPqLut(t, 0, q->user, q->projected.data());
+  }
+  static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
+                         float* scores) {
+    PqLookup(t, 0, first, count, q.projected.data(), scores);
+  }
+  static float Score(const TableTensors& t, const DotQuery& q, uint64_t i) {
+    float score;
+    PqLookup(t, 0, i, 1, q.projected.data(), &score);
+    return score;
   }
   static float ScoreUnknown(const TableTensors&, const DotQuery&, uint64_t) { return 0.0f; }
 };
@@ -280,10 +377,11 @@ constexpr TableDot DeclareFor(TableKind kind) {
   return {kind, R::kDType, Prepare<Kind>, Kind::PrepareRows, ScoreRange<Kind>, ScoreIndices<Kind>};
 }
 
-// Both row storages of a kind (table_rows.h).
+// Every row storage of a kind (table_rows.h).
 template <template <typename> class Kind>
-constexpr std::array<TableDot, 2> Declare(TableKind kind) {
-  return {DeclareFor<Kind<FloatRows>, FloatRows>(kind), DeclareFor<Kind<Int8Rows>, Int8Rows>(kind)};
+constexpr std::array<TableDot, 3> Declare(TableKind kind) {
+  return {DeclareFor<Kind<FloatRows>, FloatRows>(kind), DeclareFor<Kind<Int8Rows>, Int8Rows>(kind),
+          DeclareFor<Kind<PqRows>, PqRows>(kind)};
 }
 
 template <typename R>
@@ -291,7 +389,7 @@ using Hash = SharedRows<false, R>;
 template <typename R>
 using Memcom = SharedRows<true, R>;
 
-constexpr std::array<TableDot, 2> kDots[] = {
+constexpr std::array<TableDot, 3> kDots[] = {
     Declare<Full>(snapshot::FULL),
     Declare<Hash>(snapshot::HASH),
     Declare<Qr>(snapshot::QR),
@@ -350,8 +448,8 @@ absl::StatusOr<DotRowIndex> BuildDotRowIndex(const TableTensors& tensors) {
 
 const TableDot* FindTableDot(TableKind kind, DType row_dtype) {
   if (row_dtype == snapshot::DTYPE_UNSPECIFIED) row_dtype = snapshot::FLOAT32;
-  for (const std::array<TableDot, 2>& pair : kDots) {
-    for (const TableDot& dot : pair) {
+  for (const std::array<TableDot, 3>& storages : kDots) {
+    for (const TableDot& dot : storages) {
       if (dot.kind == kind && dot.row_dtype == row_dtype) return &dot;
     }
   }

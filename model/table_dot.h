@@ -9,7 +9,8 @@
 //   qr           R[i mod m] . (u * Q[i / m])       v_q = u * Q[q] for every quotient row
 // where h(i) is the shared row h(i) mod m. Unknown ids score as their fallback embedding
 // (table_forward.h). The scores equal u . e_i up to float rounding (summation order differs;
-// int8 rows apply their scale after the sum). Each kind has float32 and int8 row versions.
+// int8 rows apply their scale after the sum; pq rows sum per-sub-vector products from a lookup
+// table, table_dot.cc). Each kind has float32, int8 and pq row versions.
 #ifndef RANKER_MODEL_TABLE_DOT_H_
 #define RANKER_MODEL_TABLE_DOT_H_
 
@@ -46,7 +47,7 @@ struct DotQuery {
 // The scores read the table's row index where BuildDotRowIndex builds one (tensors.rows).
 struct TableDot {
   TableKind kind;
-  DType row_dtype;  // FLOAT32 or INT8 (table_rows.h)
+  DType row_dtype;  // FLOAT32, INT8 or UINT8 (pq codes; table_rows.h)
   // Fills query->projected from query->user.
   void (*prepare)(const TableTensors& tensors, DotQuery* query);
   // Rows of d floats prepare reads (0 for full): its cost, which a request scoring fewer items

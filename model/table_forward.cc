@@ -16,6 +16,10 @@ template <typename RowT>
 inline void Copy(const RowT& row, uint32_t d, float* out) {
   if constexpr (std::is_same_v<RowT, const float*>) {
     std::memcpy(out, row, d * sizeof(float));
+  } else if constexpr (std::is_same_v<RowT, PqRow>) {
+    for (uint32_t j = 0; j * row.sub < d; ++j) {
+      std::memcpy(out + j * row.sub, row.Centroid(j), row.sub * sizeof(float));
+    }
   } else {
     for (uint32_t k = 0; k < d; ++k) out[k] = row[k];
   }
@@ -124,12 +128,13 @@ void Gather(const TableTensors& t, const uint64_t* indices, const uint64_t* raw_
 }
 
 template <template <typename> class Kind>
-constexpr std::array<TableForward, 2> Declare(TableKind kind) {
+constexpr std::array<TableForward, 3> Declare(TableKind kind) {
   return {{{kind, FloatRows::kDType, Gather<Kind<FloatRows>>},
-           {kind, Int8Rows::kDType, Gather<Kind<Int8Rows>>}}};
+           {kind, Int8Rows::kDType, Gather<Kind<Int8Rows>>},
+           {kind, PqRows::kDType, Gather<Kind<PqRows>>}}};
 }
 
-constexpr std::array<TableForward, 2> kForwards[] = {
+constexpr std::array<TableForward, 3> kForwards[] = {
     Declare<Full>(snapshot::FULL),
     Declare<Hash>(snapshot::HASH),
     Declare<Qr>(snapshot::QR),
@@ -142,8 +147,8 @@ constexpr std::array<TableForward, 2> kForwards[] = {
 
 const TableForward* FindTableForward(TableKind kind, DType row_dtype) {
   if (row_dtype == snapshot::DTYPE_UNSPECIFIED) row_dtype = snapshot::FLOAT32;
-  for (const std::array<TableForward, 2>& pair : kForwards) {
-    for (const TableForward& forward : pair) {
+  for (const std::array<TableForward, 3>& storages : kForwards) {
+    for (const TableForward& forward : storages) {
       if (forward.kind == kind && forward.row_dtype == row_dtype) return &forward;
     }
   }

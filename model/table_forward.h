@@ -9,7 +9,8 @@
 //           else S[h(i) mod m] * w[i]    unknown ids: S[h(id) mod m]
 //   memcom2 S[h(i) mod m] * w[i] + S2[h2(i) mod m] * w2[i]
 //                                        unknown ids: S[h(id) mod m] + S2[h2(id) mod m]
-// Each kind has a forward for float32 rows and one for int8 rows (table_rows.h).
+// Each kind has a forward for float32 rows, one for int8 rows and one for pq codes
+// (table_rows.h).
 #ifndef RANKER_MODEL_TABLE_FORWARD_H_
 #define RANKER_MODEL_TABLE_FORWARD_H_
 
@@ -32,24 +33,28 @@ struct TableTensors {
   std::array<const void*, kMaxTableTensors> data{};
   // Int8 row tensors: their per-row scales (nullptr for every other tensor).
   std::array<const float*, kMaxTableTensors> scales{};
+  // Pq row tensors: their codebooks (nullptr for every other tensor).
+  std::array<const float*, kMaxTableTensors> codebooks{};
   // Derived at load for retrieval (table_dot.h): per-entity row numbers; nullptr when unused.
   std::array<const uint32_t*, 2> rows{};
 
   const float* floats(size_t tensor) const { return static_cast<const float*>(data[tensor]); }
   const uint64_t* ids(size_t tensor) const { return static_cast<const uint64_t*>(data[tensor]); }
   const int8_t* int8s(size_t tensor) const { return static_cast<const int8_t*>(data[tensor]); }
+  const uint8_t* codes(size_t tensor) const { return static_cast<const uint8_t*>(data[tensor]); }
 };
 
 struct TableForward {
   TableKind kind;
-  DType row_dtype;  // FLOAT32 or INT8
+  DType row_dtype;  // FLOAT32, INT8 or UINT8 (pq codes)
   // Row r of `out` (count x d, row-major) = the embedding of indices[r] (< n), or of the raw
   // id raw_ids[r] where indices[r] == kUnknownIndex.
   void (*gather)(const TableTensors& tensors, const uint64_t* indices, const uint64_t* raw_ids,
                  size_t count, float* out);
 };
 
-// nullptr if `kind` has no forward for `row_dtype` rows (FLOAT32 or INT8; unset = FLOAT32).
+// nullptr if `kind` has no forward for `row_dtype` rows (FLOAT32, INT8 or UINT8; unset =
+// FLOAT32).
 const TableForward* FindTableForward(TableKind kind, DType row_dtype = snapshot::FLOAT32);
 
 }  // namespace ranker

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace ranker {
 namespace {
@@ -200,13 +203,78 @@ bool IsRowTensor(const TensorLayout& tensor) {
 }
 
 bool HasInt8Rows(const TableSpec& spec) { return spec.row_dtype() == snapshot::INT8; }
+bool HasPqRows(const TableSpec& spec) { return spec.row_dtype() == snapshot::UINT8; }
 
 DType StoredDType(const TensorLayout& tensor, const TableSpec& spec) {
-  return HasInt8Rows(spec) && IsRowTensor(tensor) ? snapshot::INT8 : TensorDType(tensor);
+  if (!IsRowTensor(tensor)) return TensorDType(tensor);
+  if (HasInt8Rows(spec)) return snapshot::INT8;
+  if (HasPqRows(spec)) return snapshot::UINT8;
+  return snapshot::FLOAT32;
+}
+
+std::vector<uint64_t> StoredShape(const TensorLayout& tensor, const TableSpec& spec) {
+  if (!IsRowTensor(tensor) || !HasPqRows(spec)) return TensorShape(tensor, spec);
+  return {ExtentOf(tensor.rows, spec), uint64_t{spec.pq_subvectors()} * spec.pq_bits() / 8};
 }
 
 std::string ScaleTensorNameOf(const TensorLayout& tensor, const TableSpec& spec) {
   return absl::StrCat(TensorNameOf(tensor, spec), "_scale");
+}
+
+std::string CodebookTensorNameOf(const TensorLayout& tensor, const TableSpec& spec) {
+  return absl::StrCat(TensorNameOf(tensor, spec), "_codebook");
+}
+
+std::vector<uint64_t> CodebookShape(const TableSpec& spec) {
+  const uint64_t subvectors = spec.pq_subvectors();
+  if (subvectors == 0 || spec.pq_bits() > 8) return {0, 0};
+  return {subvectors << spec.pq_bits(), spec.d() / subvectors};
+}
+
+absl::StatusOr<RowStorage> ParseRowStorage(absl::string_view name) {
+  RowStorage storage;
+  if (name == "float32") return storage;
+  if (name == "int8") {
+    storage.dtype = snapshot::INT8;
+    return storage;
+  }
+  absl::string_view rest = name;
+  std::vector<absl::string_view> parts;
+  if (absl::ConsumePrefix(&rest, "pq")) parts = absl::StrSplit(rest, 'x');
+  if (parts.size() == 2 && absl::SimpleAtoi(parts[0], &storage.pq_subvectors) &&
+      absl::SimpleAtoi(parts[1], &storage.pq_bits) && storage.pq_subvectors > 0 &&
+      (storage.pq_bits == 4 || storage.pq_bits == 8)) {
+    storage.dtype = snapshot::UINT8;
+    return storage;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown row storage '", name,
+      "' (expected float32, int8, or pq<M>x<bits>: M sub-vectors of 4- or 8-bit codes, "
+      "e.g. pq16x8)"));
+}
+
+std::string RowStorageName(const RowStorage& storage) {
+  if (storage.dtype == snapshot::UINT8) {
+    return absl::StrCat("pq", storage.pq_subvectors, "x", storage.pq_bits);
+  }
+  return RowDTypeName(storage.dtype);
+}
+
+RowStorage RowStorageOf(const TableSpec& spec) {
+  RowStorage storage;
+  storage.dtype =
+      spec.row_dtype() == snapshot::DTYPE_UNSPECIFIED ? snapshot::FLOAT32 : spec.row_dtype();
+  if (HasPqRows(spec)) {
+    storage.pq_subvectors = spec.pq_subvectors();
+    storage.pq_bits = spec.pq_bits();
+  }
+  return storage;
+}
+
+void SetRowStorage(const RowStorage& storage, TableSpec* spec) {
+  spec->set_row_dtype(storage.dtype);
+  spec->set_pq_subvectors(storage.dtype == snapshot::UINT8 ? storage.pq_subvectors : 0);
+  spec->set_pq_bits(storage.dtype == snapshot::UINT8 ? storage.pq_bits : 0);
 }
 
 absl::StatusOr<DType> ParseRowDType(absl::string_view name) {
@@ -223,10 +291,36 @@ std::string RowDTypeName(DType row_dtype) {
       return "float32";
     case snapshot::INT8:
       return "int8";
+    case snapshot::UINT8:
+      return "pq";
     default:
       return absl::StrCat("invalid (", static_cast<int>(row_dtype), ")");
   }
 }
+
+namespace {
+
+// Product-quantisation fields: present exactly for UINT8 rows, and a bounded codebook (the
+// retrieval lookup table has pq_subvectors * 2^pq_bits floats, table_dot.cc).
+absl::Status CheckPqFields(const TableSpec& spec) {
+  if (!HasPqRows(spec)) {
+    if (spec.pq_subvectors() != 0 || spec.pq_bits() != 0) {
+      return absl::FailedPreconditionError("has pq fields but its rows are not pq codes");
+    }
+    return absl::OkStatus();
+  }
+  const uint32_t subvectors = spec.pq_subvectors(), bits = spec.pq_bits();
+  if ((bits != 4 && bits != 8) || subvectors == 0 || spec.d() % subvectors != 0 ||
+      (bits == 4 && subvectors % 2 != 0) || (uint64_t{subvectors} << bits) > kMaxPqCentroids) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("has pq_subvectors=", subvectors, " pq_bits=", bits, " for d=", spec.d(),
+                     " (bits 4 or 8; sub-vectors divide d, are even for 4 bits, and at most ",
+                     kMaxPqCentroids, " centroids in all)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status CheckTableSpec(const TableSpec& spec) {
   const std::string where = absl::StrCat("table '", spec.feature(), "'");
@@ -240,10 +334,13 @@ absl::Status CheckTableSpec(const TableSpec& spec) {
         absl::StrCat(where, " has n=", spec.n(), " m=", spec.m(), " d=", spec.d()));
   }
   if (spec.row_dtype() != snapshot::DTYPE_UNSPECIFIED && spec.row_dtype() != snapshot::FLOAT32 &&
-      spec.row_dtype() != snapshot::INT8) {
+      spec.row_dtype() != snapshot::INT8 && spec.row_dtype() != snapshot::UINT8) {
     return absl::FailedPreconditionError(absl::StrCat(where, " has row dtype ",
                                                       static_cast<int>(spec.row_dtype()),
-                                                      " (rows are float32 or int8)"));
+                                                      " (rows are float32, int8 or pq codes)"));
+  }
+  if (absl::Status pq = CheckPqFields(spec); !pq.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(where, " ", pq.message()));
   }
   if (layout->check_spec != nullptr) {
     absl::Status status = layout->check_spec(spec);

@@ -22,6 +22,9 @@ namespace ranker {
 
 // Most tensors one table holds (memcom_freq has four).
 inline constexpr size_t kMaxTableTensors = 4;
+// Most centroids a pq table's codebook holds (pq_subvectors * 2^pq_bits): bounds the lookup
+// table a full pq table's retrieval builds per request (table_dot.cc).
+inline constexpr uint64_t kMaxPqCentroids = 16384;
 
 // A tensor's row count, as a function of the table's spec.
 enum class Extent { kN, kM, kQuotientRows /* ceil(n / m) */, kDedicated };
@@ -73,14 +76,36 @@ DType TensorDType(const TensorLayout& tensor);
 // "<feature>/<part>".
 std::string TensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
 
-// Row storage (TableSpec.row_dtype): d-wide parameter tensors ("rows") are float32, or int8
-// levels with a float scale per row in a tensor of their own. Nothing else changes dtype.
+// Row storage (TableSpec.row_dtype): d-wide parameter tensors ("rows") are float32, int8
+// levels with a float scale per row in a tensor of their own (model/int8_rows.h), or product-
+// quantisation codes with a codebook in a tensor of their own (model/pq_rows.h). Nothing else
+// changes dtype.
 bool IsRowTensor(const TensorLayout& tensor);
 bool HasInt8Rows(const TableSpec& spec);
-// The tensor's dtype as stored: INT8 for the rows of an int8 table, else TensorDType.
+bool HasPqRows(const TableSpec& spec);
+// The tensor's dtype as stored: INT8 / UINT8 for the rows of an int8 / pq table, else TensorDType.
 DType StoredDType(const TensorLayout& tensor, const TableSpec& spec);
+// The tensor's shape as stored: [rows, pq_subvectors * pq_bits / 8] for the codes of a pq
+// table, else TensorShape.
+std::vector<uint64_t> StoredShape(const TensorLayout& tensor, const TableSpec& spec);
 // "<feature>/<part>_scale": the per-row scales of an int8 row tensor, FLOAT32 [rows].
 std::string ScaleTensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
+// "<feature>/<part>_codebook": the centroids of a pq row tensor, FLOAT32
+// [pq_subvectors * 2^pq_bits, d / pq_subvectors].
+std::string CodebookTensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
+std::vector<uint64_t> CodebookShape(const TableSpec& spec);
+
+// How a table's rows are stored, as people name it: "float32", "int8", or "pq<M>x<bits>" (M
+// sub-vectors, codes of 4 or 8 bits: "pq16x8").
+struct RowStorage {
+  DType dtype = snapshot::FLOAT32;
+  uint32_t pq_subvectors = 0, pq_bits = 0;  // UINT8 only
+};
+absl::StatusOr<RowStorage> ParseRowStorage(absl::string_view name);
+std::string RowStorageName(const RowStorage& storage);
+RowStorage RowStorageOf(const TableSpec& spec);
+// Sets spec's row_dtype and pq fields.
+void SetRowStorage(const RowStorage& storage, TableSpec* spec);
 // "float32" / "int8" <-> FLOAT32 / INT8 (an unset row_dtype is float32).
 absl::StatusOr<DType> ParseRowDType(absl::string_view name);
 std::string RowDTypeName(DType row_dtype);

@@ -23,6 +23,24 @@ uint64_t TableParameters(const TableSpec& spec) {
   return bytes / sizeof(float);
 }
 
+uint64_t StoredTableBytes(const TableSpec& spec) {
+  const TableLayout* layout = FindTableLayout(spec.kind());
+  if (layout == nullptr) return 0;
+  uint64_t bytes = 0;
+  for (const TensorLayout& tensor : layout->tensors) {
+    uint64_t elements = 1;
+    for (uint64_t dim : StoredShape(tensor, spec)) elements *= dim;
+    bytes += elements * DTypeSize(StoredDType(tensor, spec));
+    if (!IsRowTensor(tensor)) continue;
+    if (HasInt8Rows(spec)) bytes += ExtentOf(tensor.rows, spec) * sizeof(float);  // scales
+    if (HasPqRows(spec)) {
+      const std::vector<uint64_t> codebook = CodebookShape(spec);
+      bytes += codebook[0] * codebook[1] * sizeof(float);
+    }
+  }
+  return bytes;
+}
+
 absl::StatusOr<TableSpec> SizeTable(const std::string& feature, TableKind kind, uint64_t n,
                                     uint32_t d, double ratio, bool clamp) {
   const TableLayout* layout = FindTableLayout(kind);

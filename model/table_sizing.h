@@ -20,6 +20,10 @@ std::string HashName(const TableSpec& spec);
 // 0 for an unknown kind.
 uint64_t TableParameters(const TableSpec& spec);
 
+// Bytes of the table's tensors as stored for its row storage (float32 rows; int8 levels and
+// scales; pq codes and codebooks) and its other tensors; no id map. 0 for an unknown kind.
+uint64_t StoredTableBytes(const TableSpec& spec);
+
 // A spec of `kind` for n entities of dimension d whose parameter count is as close to
 // n*d/ratio as the kind allows. INVALID_ARGUMENT if the kind cannot reach `ratio` (memcom's
 // per-entity weights cap it below d; qr's below sqrt(n)/2). ratio is ignored for full.

@@ -69,8 +69,8 @@ absl::Status ParseLine(const std::vector<absl::string_view>& words, const std::s
     t->set_d(static_cast<uint32_t>(d));
     t->set_dedicated(dedicated);
     if (kv.count("rows")) {
-      ASSIGN_OR_RETURN(DType rows, ParseRowDType(kv["rows"]));
-      t->set_row_dtype(rows);
+      ASSIGN_OR_RETURN(RowStorage rows, ParseRowStorage(kv["rows"]));
+      SetRowStorage(rows, t);
     }
     const std::string hash = kv.count("hash") ? kv["hash"] : "identity";
     if (hash == "identity") {

@@ -71,8 +71,11 @@ absl::StatusOr<Tensor> ReadNpy(const std::string& path) {
     tensor.dtype = snapshot::UINT64;
   } else if (descr == "'|i1'") {
     tensor.dtype = snapshot::INT8;
+  } else if (descr == "'|u1'") {
+    tensor.dtype = snapshot::UINT8;
   } else {
-    return fail(absl::StrCat("dtype ", descr, " is not supported (want '<f4', '<u8' or '|i1')"));
+    return fail(
+        absl::StrCat("dtype ", descr, " is not supported (want '<f4', '<u8', '|i1' or '|u1')"));
   }
   if (HeaderValue(header, "fortran_order") != "False")
     return fail("Fortran order is not supported");
@@ -109,9 +112,10 @@ absl::StatusOr<Tensor> ReadNpy(const std::string& path) {
 absl::Status WriteNpy(const std::string& path, const Tensor& tensor) {
   std::string shape = absl::StrJoin(tensor.shape, ", ");
   if (tensor.shape.size() == 1) shape += ",";
-  const char* descr = tensor.dtype == snapshot::UINT64 ? "<u8"
-                      : tensor.dtype == snapshot::INT8 ? "|i1"
-                                                       : "<f4";
+  const char* descr = tensor.dtype == snapshot::UINT64  ? "<u8"
+                      : tensor.dtype == snapshot::INT8  ? "|i1"
+                      : tensor.dtype == snapshot::UINT8 ? "|u1"
+                                                        : "<f4";
   std::string header =
       absl::StrCat("{'descr': '", descr, "', 'fortran_order': False, 'shape': (", shape, "), }");
   // Pad so that magic + version + length + header + '\n' is a multiple of 64.

@@ -23,7 +23,7 @@ void DescribeModel(const Model& model, const LoadedVersion* loaded, v1::ModelInf
     v1::TableInfo* table = info->add_tables();
     table->set_feature(spec.feature());
     table->set_kind(TableKindName(spec.kind()));
-    table->set_row_dtype(RowDTypeName(spec.row_dtype()));
+    table->set_row_dtype(RowStorageName(RowStorageOf(spec)));
     table->set_n(spec.n());
     table->set_m(spec.m());
     table->set_d(spec.d());

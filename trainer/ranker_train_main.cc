@@ -44,7 +44,7 @@ constexpr char kUsage[] =
 Usage:
   ranker-train train --data PATH [--kind memcom --ratio 16 --d 64 --scorer mlp+dot]
                      [--user_mode history|id --output_kind full --output_ratio 1 --tied]
-                     [--int8_rows] [--max_history 200] [--seed 1] [--publish STORE]
+                     [--rows float32|int8|pq16x8] [--max_history 200] [--seed 1] [--publish STORE]
 
 Protocol: per user in time order, the last 20% of interactions are test, the 10% before them
 validation, the rest training (a log without timestamps: a seeded shuffle per user). Early

@@ -18,9 +18,15 @@ ABSL_FLAG(std::string, user_mode, "history",
           "scored with item rows) or id (user and item tables: the first design, a baseline).");
 ABSL_FLAG(std::string, output_kind, "full", "History models: kind of the output (item) table.");
 ABSL_FLAG(double, output_ratio, 1, "History models: compression ratio of the output table.");
-ABSL_FLAG(bool, int8_rows, false,
-          "Store both tables' d-wide rows as int8 with a float scale per row (about 4x smaller "
-          "rows; training stays in float, evaluation and the published model use int8).");
+ABSL_FLAG(std::string, rows, "float32",
+          "How both tables' d-wide rows are stored: float32; int8 (a float scale per row, about "
+          "4x smaller rows; every epoch is evaluated with them); or pq<M>x<bits> (product "
+          "quantisation: M sub-vectors of 4- or 8-bit codes into a k-means codebook, e.g. "
+          "pq16x8 = 16 bytes per row; the best float epoch is encoded after training). Training "
+          "stays in float.");
+ABSL_FLAG(std::string, output_rows, "",
+          "History models: the output (item) table's row storage, if not --rows.");
+ABSL_FLAG(bool, int8_rows, false, "Same as --rows int8 (kept for older commands).");
 ABSL_FLAG(bool, tied, false,
           "History models: one item table (--kind at --ratio) is both the input and the output "
           "table; --output_kind and --output_ratio are ignored.");
@@ -75,7 +81,11 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
   ASSIGN_OR_RETURN(o.output_kind, ParseTableKind(absl::GetFlag(FLAGS_output_kind)));
   o.output_ratio = absl::GetFlag(FLAGS_output_ratio);
   o.tied = absl::GetFlag(FLAGS_tied);
-  o.int8_rows = absl::GetFlag(FLAGS_int8_rows);
+  ASSIGN_OR_RETURN(o.rows, ParseRowStorage(absl::GetFlag(FLAGS_rows)));
+  if (absl::GetFlag(FLAGS_int8_rows)) o.rows.dtype = snapshot::INT8;
+  if (const std::string output_rows = absl::GetFlag(FLAGS_output_rows); !output_rows.empty()) {
+    ASSIGN_OR_RETURN(o.output_rows, ParseRowStorage(output_rows));
+  }
   o.max_history = absl::GetFlag(FLAGS_max_history);
   o.d = absl::GetFlag(FLAGS_d);
   ASSIGN_OR_RETURN(o.hidden, ParseWidths(absl::GetFlag(FLAGS_hidden)));

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
-#include "model/int8_rows.h"
+#include "model/row_codec.h"
 #include "model/table_sizing.h"
 #include "trainer/train_step.h"
 #include "trainer/trainable_table.h"
@@ -18,6 +18,33 @@
 
 namespace ranker {
 namespace {
+
+const RowStorage& RowStorageFor(const TrainOptions& options, const TableSpec& spec) {
+  return spec.feature() == "item" && options.output_rows.has_value() ? *options.output_rows
+                                                                     : options.rows;
+}
+
+bool AnyPqRows(const TrainOptions& options) {
+  return options.rows.dtype == snapshot::UINT8 ||
+         (options.output_rows.has_value() && options.output_rows->dtype == snapshot::UINT8);
+}
+
+// Encodes the pq tables of the selected snapshot and rebuilds its model and validation.
+absl::Status EncodePqTables(const Dataset& dataset, const Split& split, const TrainOptions& options,
+                            TrainResult* result) {
+  result->float_validation_ndcg = result->validation.ndcg.mean;
+  Snapshot& snapshot = result->snapshot;
+  for (TableSpec& spec : *snapshot.manifest.mutable_tables()) {
+    const RowStorage& storage = RowStorageFor(options, spec);
+    if (storage.dtype != snapshot::UINT8) continue;
+    RETURN_IF_ERROR(EncodeTableRows(storage, options.seed, &spec, &snapshot.tensors));
+  }
+  ASSIGN_OR_RETURN(TensorMap copy, CopyTensors(snapshot.tensors));
+  ASSIGN_OR_RETURN(result->model, Model::Create(snapshot.manifest, std::move(copy)));
+  result->validation = EvaluateModel(*result->model, dataset, split, HeldOut::kValidation,
+                                     options.threads, options.max_history);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<Snapshot> ExportSnapshot(const Dataset& dataset, const Split& split,
                                         const UserEncoder& users, const TrainableTable& items,
@@ -33,9 +60,10 @@ absl::StatusOr<Snapshot> ExportSnapshot(const Dataset& dataset, const Split& spl
   }
   RETURN_IF_ERROR(items.Export(dataset.item_ids, &snapshot.tensors, &item_spec));
   *snapshot.manifest.add_tables() = item_spec;
-  if (options.int8_rows) {
-    for (TableSpec& spec : *snapshot.manifest.mutable_tables()) {
-      RETURN_IF_ERROR(ConvertTableToInt8(&spec, &snapshot.tensors));
+  for (TableSpec& spec : *snapshot.manifest.mutable_tables()) {
+    const RowStorage& storage = RowStorageFor(options, spec);
+    if (storage.dtype == snapshot::INT8) {
+      RETURN_IF_ERROR(EncodeTableRows(storage, options.seed, &spec, &snapshot.tensors));
     }
   }
   RETURN_IF_ERROR(scorer.Export(&snapshot.tensors, snapshot.manifest.mutable_scorer()));
@@ -88,29 +116,26 @@ absl::StatusOr<std::unique_ptr<UserEncoder>> MakeUserEncoder(const Dataset& data
   return MakeIdUserEncoder(std::move(table));
 }
 
-// A table's size in floats: its parameters, or its int8 bytes / 4.
-double TableFloats(const Feature& feature, bool int8_rows) {
-  const TableSpec& spec = feature.table.spec();
-  return int8_rows ? static_cast<double>(Int8TableBytes(spec)) / sizeof(float)
-                   : static_cast<double>(feature.table.parameters());
+// A table's size in floats: its bytes as stored (int8 or pq rows included) / 4.
+double TableFloats(const Feature& feature) {
+  return static_cast<double>(StoredTableBytes(feature.table.spec())) / sizeof(float);
 }
 
-double TableRatio(const Feature& feature, bool int8_rows) {
-  const double floats = TableFloats(feature, int8_rows);
+double TableRatio(const Feature& feature) {
+  const double floats = TableFloats(feature);
   return floats > 0 ? static_cast<double>(feature.table.size()) * feature.table.dim() / floats : 0;
 }
 
-void SetRatios(const Dataset& dataset, bool int8_rows, TrainResult* result) {
+void SetRatios(const Dataset& dataset, TrainResult* result) {
   const Model& model = *result->model;
   double full = 0, compressed = 0;
   for (const Feature& feature : model.features()) {
     full += static_cast<double>(feature.table.size()) * feature.table.dim();
-    compressed += TableFloats(feature, int8_rows);
+    compressed += TableFloats(feature);
   }
   result->compression_ratio = compressed > 0 ? full / compressed : 0;
-  result->input_ratio =
-      TableRatio(model.history_mode() ? model.item_in() : model.user(), int8_rows);
-  result->output_ratio = TableRatio(model.item(), int8_rows);
+  result->input_ratio = TableRatio(model.history_mode() ? model.item_in() : model.user());
+  result->output_ratio = TableRatio(model.item());
   const double d = model.item().table.dim();
   const double scorer = static_cast<double>(model.scorer().resident_bytes()) / sizeof(float);
   double served = scorer + static_cast<double>(model.popularity().size()) + compressed;
@@ -136,7 +161,9 @@ std::string DescribeOptions(const TrainOptions& o) {
                       " table_optimizer=", TableOptimizerName(o.table_optimizer),
                       " embedding_lr=", o.embedding_lr, " scorer_lr=", o.scorer_lr,
                       " weight_decay=", o.weight_decay, " seed=", o.seed, " threads=", o.threads,
-                      o.int8_rows ? " int8_rows" : "");
+                      " rows=", RowStorageName(o.rows),
+                      o.output_rows ? absl::StrCat(" output_rows=", RowStorageName(*o.output_rows))
+                                    : std::string());
 }
 
 absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
@@ -273,9 +300,10 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   if (result.model == nullptr) {
     return absl::InternalError("no epoch gave a finite validation nDCG: nothing to publish");
   }
+  if (AnyPqRows(options)) RETURN_IF_ERROR(EncodePqTables(dataset, split, options, &result));
   result.train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  SetRatios(dataset, options.int8_rows, &result);
+  SetRatios(dataset, &result);
   for (const Feature& feature : result.model->features()) {
     result.table_bytes += result.model->table_resident_bytes(feature);
   }

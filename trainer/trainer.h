@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,10 +47,14 @@ struct TrainOptions {
   // History mode: users are pooled over their most recent max_history items (0: all), in
   // training and in evaluation.
   size_t max_history = kDefaultMaxHistory;
-  // Every export stores the tables' d-wide rows as int8 with a per-row scale (model/int8_rows.h):
-  // the model is evaluated, selected and published with int8 rows, and its ratios count their
-  // bytes. Training itself stays in float.
-  bool int8_rows = false;
+  // How the tables' d-wide rows are stored (model/row_codec.h); training itself stays in float.
+  // int8: every export rounds the rows, so the model is evaluated, selected and published with
+  // int8 rows. pq: the best epoch's float tables are encoded once after training (k-means per
+  // sub-vector position, seeded by `seed`), then evaluated on validation again and published.
+  // The ratios count the stored bytes. `output_rows`, when set, is the output (item) table's
+  // storage instead of `rows` (history models).
+  RowStorage rows;
+  std::optional<RowStorage> output_rows;
   bool clamp_ratio = false;  // a ratio the kind cannot reach gives its most compressed tables
   uint32_t d = 64;
   std::vector<uint32_t> hidden = {64, 32};
@@ -80,11 +85,13 @@ struct TrainResult {
   Snapshot snapshot;  // the best epoch's model, ready to publish
   std::unique_ptr<const Model> model;
   int best_epoch = 0;
-  Evaluation validation;
+  Evaluation validation;  // of the published model (pq: after encoding)
+  // pq rows: the best epoch's validation nDCG@10 before its tables were encoded.
+  std::optional<double> float_validation_ndcg;
   double train_seconds = 0;
-  double compression_ratio = 0;  // exact, both tables
+  double compression_ratio = 0;  // exact, both tables: full float bytes / stored bytes
   uint64_t table_bytes = 0;      // as served: tables and id maps
-  // Per table, n*d / parameters (bytes of n x d floats / int8 bytes with int8_rows): the user
+  // Per table, bytes of n x d floats / the table's bytes as stored: the user
   // side's (user or item_in; for tied tables the one item table) and the item table's.
   double input_ratio = 0, output_ratio = 0;
   // Parameters of the full user-ID model of the same data (users x d and items x d tables and

@@ -32,8 +32,10 @@ ABSL_FLAG(std::string, user_mode, "id",
           "demo: id (a user table) or history (users pooled from the items they saw: tables "
           "item_in and item, and a popularity prior).");
 ABSL_FLAG(std::string, row_dtype, "float32",
-          "demo: how the tables' d-wide rows are stored: float32, or int8 with a float scale per "
-          "row (about 4x smaller rows, composable with every kind).");
+          "demo: how the tables' d-wide rows are stored: float32; int8 with a float scale per "
+          "row (about 4x smaller rows); or pq<M>x<bits>, product-quantisation codes (M "
+          "sub-vectors of 4 or 8 bits into a k-means codebook, e.g. pq16x8). Composable with "
+          "every kind.");
 ABSL_FLAG(uint64_t, seed, 42, "demo: seed; the same flags give the same model.");
 ABSL_FLAG(uint64_t, version, 0, "demo: version to publish (0 = latest + 1).");
 ABSL_FLAG(uint32_t, chunk_kib, 4096, "demo: size of the tensor chunks written to the store, KiB.");
@@ -68,7 +70,7 @@ Commands:
   init              create an empty store
   demo              publish a deterministic synthetic model as a new version
                     (--users --items --d --kind --ratio --hidden --dot_weight --seed
-                    --user_mode id|history --row_dtype float32|int8)
+                    --user_mode id|history --row_dtype float32|int8|pq16x8)
   list              list versions, newest last, with sizes
   inspect VERSION   print a version's manifest: producer, tables, scorer, tensors
   verify VERSION    load a version completely: chunks, checksums, shapes, finiteness
@@ -129,7 +131,7 @@ absl::StatusOr<DemoCommand> DemoFromFlags() {
         absl::StrCat("--user_mode must be id or history, got '", user_mode, "'"));
   }
   demo.user_mode = user_mode == "history" ? snapshot::USER_MODE_HISTORY : snapshot::USER_MODE_ID;
-  ASSIGN_OR_RETURN(demo.row_dtype, ParseRowDType(absl::GetFlag(FLAGS_row_dtype)));
+  ASSIGN_OR_RETURN(demo.rows, ParseRowStorage(absl::GetFlag(FLAGS_row_dtype)));
 
   command.version = absl::GetFlag(FLAGS_version);
   command.chunk_kib = absl::GetFlag(FLAGS_chunk_kib);

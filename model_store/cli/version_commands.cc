@@ -76,7 +76,7 @@ absl::Status RunInspect(const std::string& store_path, uint64_t version) {
         "  table %-5s kind=%-6s n=%lu m=%lu d=%u hash=%s rows=%s id_map=%s params=%lu "
         "ratio=%.2fx\n",
         t.feature().c_str(), TableKindName(t.kind()).c_str(), t.n(), t.m(), t.d(),
-        HashName(t).c_str(), RowDTypeName(t.row_dtype()).c_str(), t.has_id_map() ? "yes" : "no",
+        HashName(t).c_str(), RowStorageName(RowStorageOf(t)).c_str(), t.has_id_map() ? "yes" : "no",
         TableParameters(t),
         static_cast<double>(t.n() * t.d()) / std::max<uint64_t>(1, TableParameters(t)));
   }

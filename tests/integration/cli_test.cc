@@ -158,7 +158,8 @@ TEST(CliTest, Int8RowsFromDemoToRank) {
   const std::string store = "--store=" + dir.Sub("s");
   std::string out, err;
   EXPECT_EQ(Store({"demo", store, "--row_dtype=fp16"}, &out, &err), 2);  // a usage error
-  EXPECT_NE(err.find("unknown row dtype 'fp16' (expected float32 or int8)"), std::string::npos)
+  EXPECT_NE(err.find("unknown row storage 'fp16' (expected float32, int8, or pq<M>x<bits>"),
+            std::string::npos)
       << err;
   ASSERT_EQ(Store({"demo", store, "--user_mode=history", "--users=300", "--items=2000", "--d=32",
                    "--kind=full", "--hidden=8", "--row_dtype=int8"},
@@ -181,6 +182,39 @@ TEST(CliTest, Int8RowsFromDemoToRank) {
   EXPECT_NE(out.find("3.56x"), std::string::npos) << out;
   ASSERT_EQ(Client({"rank", target, "--history=5,17,99", "--k=5"}, &out, &err), 0) << err;
   EXPECT_NE(out.find("pooled from 3 history items"), std::string::npos) << out;
+}
+
+// A pq-row model through the tools: demo, inspect, verify, a real server's info and Rank.
+TEST(CliTest, PqRowsFromDemoToRank) {
+  TempDir dir;
+  const std::string store = "--store=" + dir.Sub("s");
+  std::string out, err;
+  // 5 sub-vectors do not divide d = 32.
+  EXPECT_EQ(Store({"demo", store, "--row_dtype=pq5x8", "--d=32"}, &out, &err), 1);
+  EXPECT_NE(err.find("pq_subvectors=5 pq_bits=8 for d=32"), std::string::npos) << err;
+  ASSERT_EQ(Store({"demo", store, "--user_mode=history", "--users=300", "--items=2000", "--d=32",
+                   "--kind=full", "--hidden=8", "--row_dtype=pq8x8"},
+                  &out, &err),
+            0)
+      << err;
+  ASSERT_EQ(Store({"inspect", "1", store}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("table item  kind=full   n=2000 m=2000 d=32 hash=identity rows=pq8x8"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("tensor item/embeddings_codebook"), std::string::npos) << out;
+  ASSERT_EQ(Store({"verify", "1", store}, &out, &err), 0) << err;
+
+  RunningServer server(dir.Sub("s"), {});
+  ASSERT_TRUE(server.ok());
+  const std::string target = "--target=" + server.target();
+  ASSERT_EQ(Client({"info", target}, &out, &err), 0) << err;
+  // 2000 x 8 one-byte codes and 8 x 256 centroids of 4 floats: 48,768 bytes against 256,000
+  // as float32 = 5.25x.
+  EXPECT_NE(out.find("item    full        pq8x8"), std::string::npos) << out;
+  EXPECT_NE(out.find("5.25x"), std::string::npos) << out;
+  ASSERT_EQ(Client({"rank", target, "--history=5,17,99", "--k=5"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("pooled from 3 history items"), std::string::npos) << out;
+  EXPECT_EQ(RankedIds(out).size(), 5u) << out;
 }
 
 TEST(CliTest, HistoryModelRanksFromTheRequestHistoryAndHidesSeenItems) {

@@ -56,7 +56,7 @@ TEST(Int8RowsTest, OnlyTheRowsOfATableAreConvertedAndCounted) {
   EXPECT_EQ(tensors["item/weight"].dtype, snapshot::FLOAT32);  // per-entity: as is
   EXPECT_EQ(tensors["item/weight"].bytes.as<float>()[1], 0.1234567f);
   // m rows of d int8 levels and a float scale, n float weights.
-  EXPECT_EQ(Int8TableBytes(spec), spec.m() * (8 + 4) + 100 * 4);
+  EXPECT_EQ(StoredTableBytes(spec), spec.m() * (8 + 4) + 100 * 4);
   EXPECT_EQ(ConvertTableToInt8(&spec, &tensors).code(), absl::StatusCode::kFailedPrecondition);
   TableSpec other = *SizeTable("user", snapshot::MEMCOM, 100, 8, 4);
   EXPECT_EQ(ConvertTableToInt8(&other, &tensors).code(), absl::StatusCode::kFailedPrecondition);
@@ -129,7 +129,7 @@ class Int8ServingTest : public ::testing::TestWithParam<Param> {
     options.hash = std::get<2>(GetParam());
     options.user_mode = std::get<1>(GetParam());
     options.hidden = {8};
-    options.row_dtype = snapshot::INT8;
+    options.rows.dtype = snapshot::INT8;
     return options;
   }
 };
@@ -242,7 +242,7 @@ TEST_P(Int8ServingTest, DamagedInt8TablesAreRefused) {
   {
     Snapshot s = copy();
     s.manifest.mutable_tables(1)->set_row_dtype(snapshot::UINT64);
-    expect_refused(std::move(s), "row dtype 2 (rows are float32 or int8)");
+    expect_refused(std::move(s), "row dtype 2 (rows are float32, int8 or pq codes)");
   }
 }
 

@@ -15,6 +15,7 @@
 #include "model/int8_rows.h"
 #include "model/model.h"
 #include "model/table_layout.h"
+#include "model/table_sizing.h"
 #include "tests/support/table_kinds.h"
 
 namespace ranker {
@@ -40,7 +41,7 @@ void ExpectClose(float got, const LongDot& want, const std::string& where) {
 
 // Bytes of a table's tensors as its layout declares them.
 size_t TensorBytes(const TableSpec& spec) {
-  if (HasInt8Rows(spec)) return Int8TableBytes(spec);
+  if (HasInt8Rows(spec) || HasPqRows(spec)) return StoredTableBytes(spec);
   size_t bytes = 0;
   for (const TensorLayout& tensor : FindTableLayout(spec.kind())->tensors) {
     size_t elements = 1;
@@ -50,7 +51,8 @@ size_t TensorBytes(const TableSpec& spec) {
   return bytes;
 }
 
-using Param = std::tuple<TableKind, snapshot::HashKind, DType>;
+// Row storage by name: float32, int8, and pq with 8-bit and 4-bit codes.
+using Param = std::tuple<TableKind, snapshot::HashKind, const char*>;
 
 class TableDotTest : public ::testing::TestWithParam<Param> {
  protected:
@@ -64,7 +66,7 @@ class TableDotTest : public ::testing::TestWithParam<Param> {
     options.ratio = 4;
     options.clamp_ratio = true;  // qr's user table (10 users) cannot reach 4x
     options.hash = std::get<1>(GetParam());
-    options.row_dtype = std::get<2>(GetParam());
+    options.rows = *ParseRowStorage(std::get<2>(GetParam()));
     options.hidden = {8};
     Snapshot snapshot = *MakeDemoSnapshot(options);
     auto model = Model::Create(snapshot.manifest, std::move(snapshot.tensors));
@@ -154,17 +156,17 @@ TEST_P(TableDotTest, RowIndexIsBuiltOnlyWhereTheRowsAreNotIModM) {
 INSTANTIATE_TEST_SUITE_P(AllKinds, TableDotTest,
                          ::testing::Combine(::testing::ValuesIn(testing::AllTableKindsInProto()),
                                             ::testing::Values(snapshot::IDENTITY, snapshot::MIX),
-                                            ::testing::Values(snapshot::FLOAT32, snapshot::INT8)),
+                                            ::testing::Values("float32", "int8", "pq4x8", "pq8x4")),
                          [](const ::testing::TestParamInfo<Param>& param) {
                            return TableKindName(std::get<0>(param.param)) +
                                   (std::get<1>(param.param) == snapshot::MIX ? "_mix"
                                                                              : "_identity") +
-                                  "_" + RowDTypeName(std::get<2>(param.param));
+                                  "_" + std::get<2>(param.param);
                          });
 
 TEST(TableDotTest, EveryKindHasRetrievalScores) {
   for (TableKind kind : testing::AllTableKindsInProto()) {
-    for (DType rows : {snapshot::FLOAT32, snapshot::INT8}) {
+    for (DType rows : {snapshot::FLOAT32, snapshot::INT8, snapshot::UINT8}) {
       EXPECT_NE(FindTableDot(kind, rows), nullptr)
           << "add " << TableKindName(kind) << " to model/table_dot.cc";
     }

@@ -51,7 +51,7 @@ class ImportRowsTest : public ::testing::TestWithParam<DType> {
  protected:
   static DemoModelOptions RowOptions() {
     DemoModelOptions o = Options();
-    o.row_dtype = GetParam();
+    o.rows.dtype = GetParam();
     return o;
   }
 };

@@ -161,7 +161,7 @@ TEST(TrainingTest, Int8RowsArePublishedAsInt8AndServedAsEvaluated) {
   TrainOptions options = SmallOptions(snapshot::MEMCOM);
   options.user_mode = snapshot::USER_MODE_HISTORY;
   options.output_kind = snapshot::FULL;
-  options.int8_rows = true;
+  options.rows.dtype = snapshot::INT8;
   auto result = Train(data, split, options);
   ASSERT_TRUE(result.ok()) << result.status();
   for (const TableSpec& spec : result->snapshot.manifest.tables()) {
