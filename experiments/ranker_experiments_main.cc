@@ -8,11 +8,17 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/command_line.h"
 #include "common/status_macros.h"
+#include "common/files.h"
+#include "common/run_program.h"
+#include "experiments/frontier.h"
+#include "experiments/frontier_report.h"
+#include "experiments/machine_info.h"
 #include "experiments/retrieval.h"
 #include "experiments/sweep.h"
 #include "experiments/sweep_method.h"
@@ -36,6 +42,13 @@ ABSL_FLAG(std::string, retrieve_ns, "10,20,50,100,200,500,1000,2000,5000",
 ABSL_FLAG(std::string, history_weight_decays, "1e-4",
           "Weight decays history models try on seed 1's validation split (one value: no "
           "search).");
+ABSL_FLAG(std::string, codecs, "",
+          "frontier: row codecs applied to the trained full model's tables (default "
+          "int8,pq32x8,pq16x8,pq8x8,pq32x4,pq16x4,pq8x4,pq4x4,pq8x8/pq16x8,pq16x4/pq32x4,"
+          "pq8x4/pq16x4,pq4x4/pq8x4; A/B = input table A, output table B).");
+ABSL_FLAG(std::string, seeds_for, "",
+          "frontier: NAME=SEEDS,... seeds for some data sets instead of --seeds (e.g. "
+          "amazon-beauty=1).");
 ABSL_FLAG(std::string, out, "docs",
           "sweep: directory for results.md, results.csv, results.png. retrieval: for "
           "results_retrieval.md, .csv, .gp and .png.");
@@ -48,6 +61,9 @@ constexpr char kUsage[] =
 
 Usage:
   ranker-experiments sweep --datasets ml-100k=PATH,ml-latest-small=PATH [--seeds 3] [--out docs]
+  ranker-experiments frontier --datasets ml-100k=PATH,ml-latest-small=PATH,amazon-beauty=PATH
+                     [--seeds 3] [--seeds_for amazon-beauty=1] [--codecs pq16x4,...]
+                     [--methods history:memcom@16+memcom@16,...] [--out docs/frontier]
   ranker-experiments retrieval --datasets ml-100k=PATH,ml-latest-small=PATH [--seeds 3]
                      [--methods history:memcom@16+full,history:memcom@16+memcom@16,full,memcom]
                      [--ratios 16] [--retrieve_ns 10,20,50,100,200,500,1000,2000,5000]
@@ -62,6 +78,12 @@ differences with 95% intervals.
 
 sweep: every method at every ratio on every data set and seed; writes results.md (tables,
 paired comparisons, the history models' targets), results.csv (every run) and results.png.
+
+frontier: the quality-memory curve of history models: the full float32 model (weight decay
+searched), every --codecs row storage applied to its trained tables, and the trained compressed
+--methods (default memcom 16x/16x, memcom 32x/10.67x, memcom 4x/4x int8, hash 16x/16x), each
+against the full model per user; writes frontier.md (with frontier_findings.md from --out when
+present), frontier.csv and frontier.png.
 
 retrieval (two stages): trains each model as the sweep does (same splits, seeds, weight-decay
 search), then ranks the test split exhaustively (the scorer over the whole catalogue) and in
@@ -145,10 +167,74 @@ absl::Status RetrievalCommand() {
   return RunRetrieval(options);
 }
 
+// The command line that reproduces a frontier run, for its report.
+std::string FrontierCommand(const FrontierOptions& options) {
+  std::string command =
+      absl::StrCat("build/experiments/ranker-experiments frontier --datasets ",
+                   DatasetsFlag(options.sweep), ProtocolFlags(options.sweep));
+  if (!absl::GetFlag(FLAGS_seeds_for).empty()) {
+    absl::StrAppend(&command, " --seeds_for ", absl::GetFlag(FLAGS_seeds_for));
+  }
+  for (const char* flag : {"scorer", "negatives", "max_epochs", "table_optimizer"}) {
+    if (const absl::CommandLineFlag* f = absl::FindCommandLineFlag(flag);
+        f != nullptr && f->CurrentValue() != f->DefaultValue()) {
+      absl::StrAppend(&command, " --", flag, " ", f->CurrentValue());
+    }
+  }
+  if (!absl::GetFlag(FLAGS_codecs).empty()) {
+    absl::StrAppend(&command, " --codecs ", absl::GetFlag(FLAGS_codecs));
+  }
+  if (!absl::GetFlag(FLAGS_methods).empty()) {
+    absl::StrAppend(&command, " --methods ", absl::GetFlag(FLAGS_methods));
+  }
+  absl::StrAppend(&command, " --out ", options.sweep.out_dir);
+  return command;
+}
+
+absl::Status FrontierCommandRun() {
+  FrontierOptions options;
+  RETURN_IF_ERROR(ProtocolFromFlags(&options.sweep));
+  if (!absl::GetFlag(FLAGS_codecs).empty()) {
+    ASSIGN_OR_RETURN(options.codecs, ParseFrontierCodecs(absl::GetFlag(FLAGS_codecs)));
+  }
+  RETURN_IF_ERROR(MethodsFromFlag(&options.methods));
+  for (absl::string_view entry :
+       absl::StrSplit(absl::GetFlag(FLAGS_seeds_for), ',', absl::SkipEmpty())) {
+    std::vector<std::string> parts = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    int seeds = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &seeds) || seeds < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--seeds_for: '", entry, "' is not NAME=SEEDS"));
+    }
+    options.seeds_for[parts[0]] = seeds;
+  }
+  const std::string& out = options.sweep.out_dir;
+  RETURN_IF_ERROR(CreateDirectories(out));
+  ASSIGN_OR_RETURN(std::vector<FrontierDataset> results, RunFrontier(options));
+  std::string findings;
+  if (absl::StatusOr<std::string> text = ReadFileToString(out + "/frontier_findings.md", "findings");
+      text.ok()) {
+    findings = *std::move(text);
+  }
+  RETURN_IF_ERROR(WriteFileAtomically(out + "/frontier.csv", FrontierCsv(results)));
+  RETURN_IF_ERROR(WriteFileAtomically(out + "/frontier.gp", FrontierPlot(results)));
+  RETURN_IF_ERROR(WriteFileAtomically(
+      out + "/frontier.md", FrontierMarkdown(results, FrontierCommand(options),
+                                             DescribeMachine(ThisMachine()), findings)));
+  if (absl::Status plot = RunProgram(out, {"gnuplot", "frontier.gp"}); !plot.ok()) {
+    std::fprintf(stderr, "ranker-experiments: no plot (%s)\n", plot.ToString().c_str());
+  }
+  std::printf("wrote %s/frontier.md, frontier.csv, frontier.png\n", out.c_str());
+  return absl::OkStatus();
+}
+
 absl::Status Run(const std::vector<char*>& args) {
-  if (args.size() != 2) return absl::InvalidArgumentError("give one command: sweep or retrieval");
+  if (args.size() != 2) {
+    return absl::InvalidArgumentError("give one command: sweep, frontier or retrieval");
+  }
   const std::string command = args[1];
   if (command == "sweep") return SweepCommand();
+  if (command == "frontier") return FrontierCommandRun();
   if (command == "retrieval") return RetrievalCommand();
   return absl::InvalidArgumentError(absl::StrCat("unknown command '", command, "'"));
 }

@@ -49,6 +49,14 @@ absl::StatusOr<RankNetScorer> RankNetScorer::Create(const snapshot::ScorerSpec& 
   return scorer;
 }
 
+bool RankNetScorer::RanksByDot() const {
+  if (!(dot_weight_ > 0) || weights_.empty()) return false;
+  for (float w : weights_.back().as<float>()) {
+    if (w != 0.0f) return false;
+  }
+  return true;
+}
+
 size_t RankNetScorer::resident_bytes() const {
   size_t bytes = 0;
   for (const auto& w : weights_) bytes += w.size();

@@ -34,6 +34,10 @@ class RankNetScorer {
   const std::vector<uint32_t>& widths() const { return widths_; }
   float dot_weight() const { return dot_weight_; }
   size_t resident_bytes() const;
+  // True if the scores order items as u . e_i alone: the output layer's weights are all zero
+  // (the MLP adds the same constant to every item) and dot_weight > 0. The trainer's dot
+  // scorer and the first phase of mlp+dot export such scorers.
+  bool RanksByDot() const;
 
   // Folds `user` (d floats) into `scratch`; call before Score for that user.
   void PrepareUser(const float* user, ScorerScratch* scratch) const;

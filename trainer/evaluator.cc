@@ -44,6 +44,9 @@ Evaluation EvaluateModel(const Model& model, const Dataset& dataset, const Split
                          HeldOut part, int threads, size_t max_history, size_t retrieve_n,
                          size_t keep) {
   const size_t users = split.users.size();
+  // A scorer that orders items by u . e_i alone ranks exactly what its own retrieval keeps: two
+  // stages with N = k read the table once instead of building every item's embedding.
+  if (retrieve_n == 0 && model.scorer().RanksByDot()) retrieve_n = std::max(keep, kCutoff);
   std::vector<double> ndcg(users, 0), recall(users, 0);
   std::vector<char> counted(users, 0);
   std::vector<std::vector<uint32_t>> kept(keep > 0 ? users : 0);

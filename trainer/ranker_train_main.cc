@@ -73,6 +73,10 @@ absl::Status TrainCommand() {
                                 r.epoch, r.mlp_trained ? "mlp" : "", r.loss, r.validation_ndcg,
                                 r.best ? " *" : "", r.seconds));
       }));
+  if (result.float_validation_ndcg.has_value()) {
+    LogInfo(absl::StrFormat("pq rows: validation nDCG@10 %.4f as float, %.4f encoded",
+                            *result.float_validation_ndcg, result.validation.ndcg.mean));
+  }
   const Evaluation test = EvaluateModel(*result.model, dataset, split, HeldOut::kTest,
                                         options.threads, options.max_history);
   const Evaluation popularity = EvaluatePopularity(split, HeldOut::kTest);
