@@ -89,8 +89,8 @@ absl::StatusOr<FrontierDataset> FrontierOf(const FrontierOptions& options, const
                                sweep.base.max_history);
         };
         reference.weight_decay = weight_decay;
-        AddPointSeed(evaluate(*best.model), best.train_seconds, TableBytes(*best.model),
-                     &reference, s);
+        AddPointSeed(evaluate(*best.model), best.train_seconds, TableBytes(*best.model), &reference,
+                     s);
         for (size_t c = 0; c < options.codecs.size(); ++c) {
           const auto encode_start = std::chrono::steady_clock::now();
           ASSIGN_OR_RETURN(std::unique_ptr<const Model> model,
@@ -101,10 +101,11 @@ absl::StatusOr<FrontierDataset> FrontierOf(const FrontierOptions& options, const
           const Evaluation test = evaluate(*model);
           encoded[c].weight_decay = weight_decay;
           AddPointSeed(test, seconds, TableBytes(*model), &encoded[c], s);
-          LogInfo(absl::StrFormat("  [%s] %-16s seed %d: test nDCG@10 %.4f (%.1fx, encoded in "
-                                  "%.1f s)",
-                                  dataset.name, encoded[c].label, s, test.ndcg.mean,
-                                  full_bytes / TableBytes(*model), seconds));
+          LogInfo(
+              absl::StrFormat("  [%s] %-16s seed %d: test nDCG@10 %.4f (%.1fx, encoded in "
+                              "%.1f s)",
+                              dataset.name, encoded[c].label, s, test.ndcg.mean,
+                              full_bytes / TableBytes(*model), seconds));
         }
         return absl::OkStatus();
       }));
@@ -117,16 +118,15 @@ absl::StatusOr<FrontierDataset> FrontierOf(const FrontierOptions& options, const
                                     method.int8 ? absl::StrCat(TableKindName(method.kind), "+int8")
                                                 : TableKindName(method.kind),
                                     true);
-    RETURN_IF_ERROR(TrainSeeds(sweep, dataset, splits, method, method.ratio,
-                               [&](int s, const TrainResult& best, float wd) -> absl::Status {
-                                 point.weight_decay = wd;
-                                 const Evaluation test = EvaluateModel(
-                                     *best.model, dataset, splits[s - 1], HeldOut::kTest,
-                                     sweep.base.threads, sweep.base.max_history);
-                                 AddPointSeed(test, best.train_seconds, TableBytes(*best.model),
-                                              &point, s);
-                                 return absl::OkStatus();
-                               }));
+    RETURN_IF_ERROR(TrainSeeds(
+        sweep, dataset, splits, method, method.ratio,
+        [&](int s, const TrainResult& best, float wd) -> absl::Status {
+          point.weight_decay = wd;
+          const Evaluation test = EvaluateModel(*best.model, dataset, splits[s - 1], HeldOut::kTest,
+                                                sweep.base.threads, sweep.base.max_history);
+          AddPointSeed(test, best.train_seconds, TableBytes(*best.model), &point, s);
+          return absl::OkStatus();
+        }));
     out.points.push_back(std::move(point));
   }
   for (FrontierPoint& point : out.points) {
@@ -175,8 +175,8 @@ std::string FrontierCodecName(const FrontierCodec& codec) {
 std::vector<FrontierCodec> DefaultFrontierCodecs() {
   std::vector<FrontierCodec> codecs;
   for (const char* name :
-       {"int8", "pq32x8", "pq16x8", "pq8x8", "pq32x4", "pq16x4", "pq8x4", "pq4x4",
-        "pq8x8/pq16x8", "pq16x4/pq32x4", "pq8x4/pq16x4", "pq4x4/pq8x4"}) {
+       {"int8", "pq32x8", "pq16x8", "pq8x8", "pq32x4", "pq16x4", "pq8x4", "pq4x4", "pq8x8/pq16x8",
+        "pq16x4/pq32x4", "pq8x4/pq16x4", "pq4x4/pq8x4"}) {
     codecs.push_back(*ParseFrontierCodec(name));
   }
   return codecs;

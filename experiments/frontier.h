@@ -36,16 +36,16 @@ std::vector<FrontierCodec> DefaultFrontierCodecs();
 std::vector<SweepMethod> DefaultFrontierMethods();
 
 struct FrontierOptions {
-  SweepOptions sweep;                   // datasets, seeds, training protocol, out_dir
+  SweepOptions sweep;                    // datasets, seeds, training protocol, out_dir
   std::map<std::string, int> seeds_for;  // per data set name, instead of sweep.seeds
   std::vector<FrontierCodec> codecs = DefaultFrontierCodecs();
   std::vector<SweepMethod> methods = DefaultFrontierMethods();
 };
 
 struct FrontierPoint {
-  std::string label;    // "full", "pq16x4 / pq32x4", "memcom 16x / memcom 16x"
-  std::string family;   // "full", "int8", "pq", "memcom", ... (the plot's point styles)
-  bool trained = true;  // false: a codec applied to the reference after training
+  std::string label;       // "full", "pq16x4 / pq32x4", "memcom 16x / memcom 16x"
+  std::string family;      // "full", "int8", "pq", "memcom", ... (the plot's point styles)
+  bool trained = true;     // false: a codec applied to the reference after training
   double table_bytes = 0;  // both item tables, averaged over seeds
   double whole_ratio = 0;  // 2 n d 4 / table_bytes
   float weight_decay = 0;

@@ -13,9 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/command_line.h"
-#include "common/status_macros.h"
 #include "common/files.h"
 #include "common/run_program.h"
+#include "common/status_macros.h"
 #include "experiments/frontier.h"
 #include "experiments/frontier_report.h"
 #include "experiments/machine_info.h"
@@ -169,9 +169,8 @@ absl::Status RetrievalCommand() {
 
 // The command line that reproduces a frontier run, for its report.
 std::string FrontierCommand(const FrontierOptions& options) {
-  std::string command =
-      absl::StrCat("build/experiments/ranker-experiments frontier --datasets ",
-                   DatasetsFlag(options.sweep), ProtocolFlags(options.sweep));
+  std::string command = absl::StrCat("build/experiments/ranker-experiments frontier --datasets ",
+                                     DatasetsFlag(options.sweep), ProtocolFlags(options.sweep));
   if (!absl::GetFlag(FLAGS_seeds_for).empty()) {
     absl::StrAppend(&command, " --seeds_for ", absl::GetFlag(FLAGS_seeds_for));
   }
@@ -212,15 +211,16 @@ absl::Status FrontierCommandRun() {
   RETURN_IF_ERROR(CreateDirectories(out));
   ASSIGN_OR_RETURN(std::vector<FrontierDataset> results, RunFrontier(options));
   std::string findings;
-  if (absl::StatusOr<std::string> text = ReadFileToString(out + "/frontier_findings.md", "findings");
+  if (absl::StatusOr<std::string> text =
+          ReadFileToString(out + "/frontier_findings.md", "findings");
       text.ok()) {
     findings = *std::move(text);
   }
   RETURN_IF_ERROR(WriteFileAtomically(out + "/frontier.csv", FrontierCsv(results)));
   RETURN_IF_ERROR(WriteFileAtomically(out + "/frontier.gp", FrontierPlot(results)));
-  RETURN_IF_ERROR(WriteFileAtomically(
-      out + "/frontier.md", FrontierMarkdown(results, FrontierCommand(options),
-                                             DescribeMachine(ThisMachine()), findings)));
+  RETURN_IF_ERROR(WriteFileAtomically(out + "/frontier.md",
+                                      FrontierMarkdown(results, FrontierCommand(options),
+                                                       DescribeMachine(ThisMachine()), findings)));
   if (absl::Status plot = RunProgram(out, {"gnuplot", "frontier.gp"}); !plot.ok()) {
     std::fprintf(stderr, "ranker-experiments: no plot (%s)\n", plot.ToString().c_str());
   }

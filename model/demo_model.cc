@@ -108,7 +108,9 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
       ASSIGN_OR_RETURN(snapshot.tensors[TableTensorName(feature, "id_map")], MakeUint64Tensor(ids));
     }
     RETURN_IF_ERROR(AddTable(spec, seed += 10, snapshot.tensors));
-    RETURN_IF_ERROR(EncodeTableRows(options.rows, options.seed, &spec, &snapshot.tensors));
+    const RowStorage& rows =
+        feature == "item" && options.output_rows ? *options.output_rows : options.rows;
+    RETURN_IF_ERROR(EncodeTableRows(rows, options.seed, &spec, &snapshot.tensors));
     *manifest.add_tables() = spec;
   }
   if (history) {
@@ -141,7 +143,9 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
       " seed=", options.seed,
       options.rows.dtype == snapshot::FLOAT32
           ? std::string()
-          : absl::StrCat(" rows=", RowStorageName(options.rows)));
+          : absl::StrCat(" rows=", RowStorageName(options.rows)),
+      options.output_rows ? absl::StrCat(" output_rows=", RowStorageName(*options.output_rows))
+                          : std::string());
   return snapshot;
 }
 

@@ -4,6 +4,7 @@
 #define RANKER_MODEL_DEMO_MODEL_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,6 +33,8 @@ struct DemoModelOptions {
   // How both tables' d-wide rows are stored (model/row_codec.h): int8 with a per-row scale, or
   // pq codes (k-means on the random rows, seeded by `seed`).
   RowStorage rows;
+  // History models: the output (item) table's storage, when not `rows`.
+  std::optional<RowStorage> output_rows;
 };
 
 absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options);

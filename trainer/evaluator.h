@@ -33,8 +33,9 @@ constexpr size_t kCutoff = 10;
 // Uses `threads` threads (results do not depend on it). `retrieve_n` is RankQuery::retrieve_n
 // (0: one stage, the scorer over the whole catalogue; for a scorer that ranks by the dot
 // product alone (RankNetScorer::RanksByDot), two stages keeping max(keep, kCutoff), which rank
-// the same items up to float rounding and cost one pass over the table per user). With `keep` > 0, Rank is asked for
-// max(keep, kCutoff) items and per_user_ranked holds them; the metrics use the first kCutoff.
+// the same items up to float rounding and cost one pass over the table per user). With `keep` > 0,
+// Rank is asked for max(keep, kCutoff) items and per_user_ranked holds them; the metrics use the
+// first kCutoff.
 Evaluation EvaluateModel(const Model& model, const Dataset& dataset, const Split& split,
                          HeldOut part, int threads = 2, size_t max_history = kDefaultMaxHistory,
                          size_t retrieve_n = 0, size_t keep = 0);

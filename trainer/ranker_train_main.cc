@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "interactions/user_histories.h"
+#include "model/row_budget.h"
 #include "model/table_sizing.h"
 #include "model_store/history_store.h"
 #include "model_store/snapshot_store.h"
@@ -31,6 +32,12 @@ ABSL_FLAG(bool, publish_histories, true,
           "train --publish, history models: first append every user's items from --data (the "
           "whole log, in time order; items already stored keep their place) to the store's "
           "histories, so Rank(user_id) works without history ids.");
+ABSL_FLAG(double, target_ratio, 0,
+          "train: a memory budget: train the history model the frontier recommends for both "
+          "item tables at least this many times smaller than full float32 ones (full tables "
+          "with the row storages of model/row_budget.h, chosen from the catalogue size and "
+          "--d); overrides --user_mode, --kind, --output_kind, --tied, --rows and "
+          "--output_rows. 0: off.");
 ABSL_FLAG(uint32_t, history_cap, 200,
           "train --publish: most items kept per user in the stored histories (the newest "
           "distinct ones); use the same cap as `ranker-store history import`.");
@@ -45,6 +52,7 @@ Usage:
   ranker-train train --data PATH [--kind memcom --ratio 16 --d 64 --scorer mlp+dot]
                      [--user_mode history|id --output_kind full --output_ratio 1 --tied]
                      [--rows float32|int8|pq16x8] [--max_history 200] [--seed 1] [--publish STORE]
+  ranker-train train --data PATH --target_ratio 16 [--publish STORE]   # a memory budget
 
 Protocol: per user in time order, the last 20% of interactions are test, the 10% before them
 validation, the rest training (a log without timestamps: a seeded shuffle per user). Early
@@ -66,6 +74,17 @@ absl::Status TrainCommand() {
   LogInfo(dataset.name, ": ", dataset.users(), " users, ", dataset.items(), " items, ",
           dataset.interactions.size(), " interactions (", split.train_interactions,
           " for training)");
+  if (const double target = absl::GetFlag(FLAGS_target_ratio); target != 0) {
+    ASSIGN_OR_RETURN(RowBudget budget, RecommendRowBudget(dataset.items(), options.d, target));
+    options.user_mode = snapshot::USER_MODE_HISTORY;
+    options.kind = snapshot::FULL;
+    options.output_kind = snapshot::FULL;
+    options.tied = false;
+    options.rows = budget.input;
+    options.output_rows = budget.output;
+    std::printf("target ratio %g: full history tables, %s\n", target,
+                DescribeRowBudget(budget).c_str());
+  }
   LogInfo("training ", DescribeOptions(options));
   ASSIGN_OR_RETURN(
       TrainResult result, Train(dataset, split, options, [](const EpochReport& r) {
@@ -86,6 +105,9 @@ absl::Status TrainCommand() {
   std::printf("  test nDCG@10   %.4f +- %.4f   Recall@10 %.4f +- %.4f  (%zu users)\n",
               test.ndcg.mean, test.ndcg.stderr_, test.recall.mean, test.recall.stderr_,
               test.ndcg.n);
+  std::printf("  whole-model ratio %.2fx  (item tables %s, %s)  test nDCG@10 %.4f\n",
+              result.compression_ratio, RowStorageName(options.rows).c_str(),
+              RowStorageName(options.output_rows.value_or(options.rows)).c_str(), test.ndcg.mean);
   std::printf("  popularity     %.4f +- %.4f             %.4f +- %.4f\n", popularity.ndcg.mean,
               popularity.ndcg.stderr_, popularity.recall.mean, popularity.recall.stderr_);
   if (!absl::GetFlag(FLAGS_publish).empty()) {

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "common/command_line.h"
 #include "common/status_macros.h"
+#include "model/row_budget.h"
 #include "model/table_layout.h"
 #include "model_store/cli/repository_commands.h"
 #include "model_store/cli/store_commands.h"
@@ -36,6 +37,10 @@ ABSL_FLAG(std::string, row_dtype, "float32",
           "row (about 4x smaller rows); or pq<M>x<bits>, product-quantisation codes (M "
           "sub-vectors of 4 or 8 bits into a k-means codebook, e.g. pq16x8). Composable with "
           "every kind.");
+ABSL_FLAG(double, target_ratio, 0,
+          "demo: a history model of full tables whose row storages are the ones ranker-train "
+          "--target_ratio would choose for --items and --d (model/row_budget.h); overrides "
+          "--user_mode, --kind and --row_dtype. 0: off.");
 ABSL_FLAG(uint64_t, seed, 42, "demo: seed; the same flags give the same model.");
 ABSL_FLAG(uint64_t, version, 0, "demo: version to publish (0 = latest + 1).");
 ABSL_FLAG(uint32_t, chunk_kib, 4096, "demo: size of the tensor chunks written to the store, KiB.");
@@ -70,7 +75,7 @@ Commands:
   init              create an empty store
   demo              publish a deterministic synthetic model as a new version
                     (--users --items --d --kind --ratio --hidden --dot_weight --seed
-                    --user_mode id|history --row_dtype float32|int8|pq16x8)
+                    --user_mode id|history --row_dtype float32|int8|pq16x8 --target_ratio R)
   list              list versions, newest last, with sizes
   inspect VERSION   print a version's manifest: producer, tables, scorer, tensors
   verify VERSION    load a version completely: chunks, checksums, shapes, finiteness
@@ -132,6 +137,16 @@ absl::StatusOr<DemoCommand> DemoFromFlags() {
   }
   demo.user_mode = user_mode == "history" ? snapshot::USER_MODE_HISTORY : snapshot::USER_MODE_ID;
   ASSIGN_OR_RETURN(demo.rows, ParseRowStorage(absl::GetFlag(FLAGS_row_dtype)));
+  if (const double target = absl::GetFlag(FLAGS_target_ratio); target != 0) {
+    // The shape ranker-train --target_ratio trains: full history tables, recommended storages.
+    ASSIGN_OR_RETURN(RowBudget budget, RecommendRowBudget(demo.items, demo.d, target));
+    demo.user_mode = snapshot::USER_MODE_HISTORY;
+    demo.kind = snapshot::FULL;
+    demo.rows = budget.input;
+    demo.output_rows = budget.output;
+    std::printf("target ratio %g: full history tables, %s\n", target,
+                DescribeRowBudget(budget).c_str());
+  }
 
   command.version = absl::GetFlag(FLAGS_version);
   command.chunk_kib = absl::GetFlag(FLAGS_chunk_kib);

@@ -35,8 +35,8 @@ std::vector<float> Decode(const PqEncoding& e, uint64_t r, uint32_t d, const PqO
   return row;
 }
 
-double SquaredError(const std::vector<float>& rows, const PqEncoding& e, uint64_t count,
-                    uint32_t d, const PqOptions& o) {
+double SquaredError(const std::vector<float>& rows, const PqEncoding& e, uint64_t count, uint32_t d,
+                    const PqOptions& o) {
   double error = 0;
   for (uint64_t r = 0; r < count; ++r) {
     const std::vector<float> decoded = Decode(e, r, d, o);

@@ -1,0 +1,78 @@
+// The budget rule (model/row_budget.h): the recommendation reaches the ratio, spends the most
+// bytes that do, counts bytes exactly as the stored tables take them, and says when no storage
+// can reach a ratio.
+#include "model/row_budget.h"
+
+#include <gtest/gtest.h>
+
+#include "model/table_sizing.h"
+
+namespace ranker {
+namespace {
+
+TEST(RowBudgetTest, BytesAreThoseOfTheStoredTable) {
+  for (const char* name : {"float32", "int8", "pq16x8", "pq32x4", "pq1x8", "pq64x4"}) {
+    const RowStorage storage = *ParseRowStorage(name);
+    TableSpec spec = *SizeTable("item", snapshot::FULL, 5000, 64, 1);
+    SetRowStorage(storage, &spec);
+    EXPECT_EQ(FullTableBytes(5000, 64, storage), StoredTableBytes(spec)) << name;
+  }
+}
+
+TEST(RowBudgetTest, ReachesTheRatioKeepingTheMostBitsPerItem) {
+  for (uint64_t n : {1682u, 9724u, 57289u, 1000000u}) {
+    uint64_t previous = ~uint64_t{0};
+    for (double ratio : {1.0, 4.0, 8.0, 16.0, 32.0, 64.0}) {
+      auto budget = RecommendRowBudget(n, 64, ratio);
+      if (!budget.ok()) {
+        EXPECT_EQ(budget.status().code(), absl::StatusCode::kInvalidArgument);
+        EXPECT_NE(budget.status().message().find("at most"), std::string::npos);
+        continue;
+      }
+      const double full = 2.0 * n * 64 * 4;
+      EXPECT_GE(budget->whole_ratio, ratio) << n << " " << ratio;
+      EXPECT_DOUBLE_EQ(budget->whole_ratio, full / budget->bytes);
+      EXPECT_EQ(budget->bytes, FullTableBytes(n, 64, budget->input) +
+                                   FullTableBytes(n, 64, budget->output));
+      EXPECT_GE(RowBits(64, budget->output), RowBits(64, budget->input));
+      EXPECT_LE(budget->bytes, previous) << "a larger ratio never spends more";
+      previous = budget->bytes;
+      const uint64_t bits = RowBits(64, budget->input) + RowBits(64, budget->output);
+      // No pair of storages that keeps more bits per item, or as many in more bytes, reaches
+      // the ratio (checked over storages of both bit widths and many sub-vector counts).
+      for (const char* a : {"float32", "int8", "pq64x8", "pq32x8", "pq16x8", "pq8x8", "pq64x4",
+                            "pq32x4", "pq16x4", "pq8x4", "pq4x4", "pq2x4"}) {
+        for (const char* b : {"float32", "int8", "pq64x8", "pq32x8", "pq16x8", "pq8x8", "pq64x4",
+                              "pq32x4", "pq16x4", "pq8x4", "pq4x4", "pq2x4"}) {
+          const RowStorage sa = *ParseRowStorage(a), sb = *ParseRowStorage(b);
+          const uint64_t bytes = FullTableBytes(n, 64, sa) + FullTableBytes(n, 64, sb);
+          const uint64_t pair_bits = RowBits(64, sa) + RowBits(64, sb);
+          if (pair_bits > bits || (pair_bits == bits && bytes > budget->bytes)) {
+            EXPECT_LT(full / bytes, ratio) << a << "/" << b;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(RecommendRowBudget(1000, 64, 1)->input.dtype, snapshot::FLOAT32);
+  EXPECT_EQ(RecommendRowBudget(1000, 64, 1)->output.dtype, snapshot::FLOAT32);
+  // The catalogues of the frontier's data sets, at 16x (docs/frontier/frontier.md).
+  EXPECT_EQ(DescribeRowBudget(*RecommendRowBudget(1682, 64, 16)),
+            "input pq16x4, output pq32x4 (17.7x, 48560 bytes)");
+  EXPECT_EQ(RowStorageName(RecommendRowBudget(57289, 64, 16)->input), "pq8x8");
+  EXPECT_EQ(RowStorageName(RecommendRowBudget(57289, 64, 16)->output), "pq16x8");
+}
+
+TEST(RowBudgetTest, SmallCataloguesCannotAmortiseCodebooks) {
+  // 100 items: even one 4-bit code per row pair needs a 16-centroid codebook of 64 floats.
+  const absl::Status status = RecommendRowBudget(100, 64, 64).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("no row storage makes 100 items of d=64 64x smaller"),
+            std::string::npos)
+      << status;
+  EXPECT_EQ(RecommendRowBudget(100, 64, 0.5).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RecommendRowBudget(0, 64, 4).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace ranker
