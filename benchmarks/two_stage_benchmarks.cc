@@ -21,6 +21,7 @@
 #include "benchmarks/allocation_counter.h"
 #include "model/demo_model.h"
 #include "model/model.h"
+#include "model/row_budget.h"
 #include "model/table_layout.h"
 
 namespace ranker {
@@ -74,7 +75,8 @@ double ScorerFlopsPerItem() {
   return 2.0 * (kDim * kHidden[0] + kHidden[0] * kHidden[1] + kHidden[1] + kDim);
 }
 
-// row_storage: 0 float32 rows, 1 int8 rows with a scale each (model/int8_rows.h).
+// row_storage: 0 float32 rows, 1 int8 rows with a scale each (model/int8_rows.h), 2 the storages
+// ranker-train --target_ratio 16 chooses for this catalogue (model/row_budget.h: pq codes).
 const Model& CatalogueModel(TableKind kind, int64_t row_storage) {
   static std::map<std::pair<TableKind, int64_t>, std::unique_ptr<const Model>> models;
   std::unique_ptr<const Model>& model = models[{kind, row_storage}];
@@ -88,6 +90,11 @@ const Model& CatalogueModel(TableKind kind, int64_t row_storage) {
     options.hidden = kHidden;
     options.user_mode = snapshot::USER_MODE_HISTORY;
     options.rows.dtype = row_storage == 1 ? snapshot::INT8 : snapshot::FLOAT32;
+    if (row_storage == 2) {
+      const RowBudget budget = *RecommendRowBudget(kItems, kDim, 16);
+      options.rows = budget.input;
+      options.output_rows = budget.output;
+    }
     Snapshot snapshot = *MakeDemoSnapshot(options);
     model = *Model::Create(snapshot.manifest, std::move(snapshot.tensors));
   }
@@ -126,7 +133,7 @@ void RunAgainstBound(benchmark::State& state, const Model& model, size_t scored,
   state.counters["GB/s"] = benchmark::Counter(bytes * calls * 1e-9, benchmark::Counter::kIsRate);
   state.counters["read_GB/s"] = SequentialReadRate() * 1e-9;
   const TableSpec& spec = model.item().table.spec();
-  state.SetLabel(TableKindName(spec.kind()) + (HasInt8Rows(spec) ? " int8" : ""));
+  state.SetLabel(TableKindName(spec.kind()) + " " + RowStorageName(RowStorageOf(spec)));
 }
 
 void BM_Retrieval(benchmark::State& state) {
@@ -154,7 +161,7 @@ void BM_CatalogueRank(benchmark::State& state) {
   });
 }
 
-// Args: kind, retrieve_n, row storage (0 float32, 1 int8).
+// Args: kind, retrieve_n, row storage (0 float32, 1 int8, 2 the 16x budget's pq codes).
 BENCHMARK(BM_Retrieval)
     ->Args({snapshot::MEMCOM, 500, 0})
     ->Args({snapshot::FULL, 500, 0})
@@ -163,6 +170,7 @@ BENCHMARK(BM_Retrieval)
     ->Args({snapshot::MEMCOM, 500, 1})
     ->Args({snapshot::FULL, 500, 1})
     ->Args({snapshot::QR, 500, 1})
+    ->Args({snapshot::FULL, 500, 2})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CatalogueRank)
     ->Args({snapshot::MEMCOM, 100, 0})
@@ -172,6 +180,8 @@ BENCHMARK(BM_CatalogueRank)
     ->Args({snapshot::MEMCOM, 0, 0})
     ->Args({snapshot::MEMCOM, 500, 1})
     ->Args({snapshot::FULL, 500, 1})
+    ->Args({snapshot::FULL, 500, 2})
+    ->Args({snapshot::FULL, 100, 2})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -66,11 +66,10 @@ absl::StatusOr<RowBudget> RecommendRowBudget(uint64_t n, uint32_t d, double rati
       if (full / static_cast<double>(bytes) + 1e-9 < ratio) continue;
       const uint64_t bits = RowBits(d, input) + RowBits(d, output);
       const uint64_t best_bits = found ? RowBits(d, best.input) + RowBits(d, best.output) : 0;
-      const bool better =
-          !found || bits > best_bits ||
-          (bits == best_bits &&
-           (bytes > best.bytes ||
-            (bytes == best.bytes && out_bytes > FullTableBytes(n, d, best.output))));
+      const bool better = !found || bits > best_bits ||
+                          (bits == best_bits &&
+                           (bytes > best.bytes || (bytes == best.bytes &&
+                                                   out_bytes > FullTableBytes(n, d, best.output))));
       if (!better) continue;
       found = true;
       best = {input, output, bytes, full / static_cast<double>(bytes)};

@@ -20,8 +20,8 @@ namespace ranker {
 
 struct RowBudget {
   RowStorage input, output;
-  uint64_t bytes = 0;       // both tables, as stored
-  double whole_ratio = 0;   // 2 n d 4 / bytes
+  uint64_t bytes = 0;      // both tables, as stored
+  double whole_ratio = 0;  // 2 n d 4 / bytes
 };
 
 // INVALID_ARGUMENT if ratio < 1, n or d is 0, or no pair of storages reaches the ratio (the

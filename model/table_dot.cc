@@ -93,29 +93,51 @@ inline void BuildPqLut(const TableTensors& t, size_t tensor, const float* v, flo
   }
 }
 
-// out[r] = sum over j of lut[j * 2^bits + code(first + r, j)], sub-vectors in order. Rows go in
-// blocks with one accumulator each, so the adds of different rows overlap instead of waiting
-// on one another.
+// out[r] = sum over j of lut[j * 2^bits + code(first + r, j)], sub-vectors in order. One row
+// at a time with its codes read 8 bytes per load, the sub-vector count a compile-time constant
+// where it is a common one (the loop unrolls and every table offset is an immediate).
+template <uint32_t kBits, uint32_t kSubvectors>
+inline float PqRowSum(const uint8_t* row, uint32_t subvectors, const float* lut) {
+  constexpr uint32_t kCentroids = 1u << kBits;
+  const uint32_t count = kSubvectors > 0 ? kSubvectors : subvectors;
+  float sum = 0;
+  for (uint32_t j = 0; j < count; ++j) {
+    const uint32_t code = kBits == 8 ? row[j] : (row[j >> 1] >> ((j & 1) * 4)) & 0xF;
+    sum += lut[j * kCentroids + code];
+  }
+  return sum;
+}
+
+template <uint32_t kBits, uint32_t kSubvectors>
+void PqLookupRows(const uint8_t* codes, uint32_t subvectors, const float* lut, size_t count,
+                  float* out) {
+  const size_t row_bytes = subvectors * kBits / 8;
+  // Four rows per iteration: their sums are independent chains of adds.
+  size_t r = 0;
+  for (; r + 3 < count; r += 4) {
+    const uint8_t* row = codes + r * row_bytes;
+    out[r] = PqRowSum<kBits, kSubvectors>(row, subvectors, lut);
+    out[r + 1] = PqRowSum<kBits, kSubvectors>(row + row_bytes, subvectors, lut);
+    out[r + 2] = PqRowSum<kBits, kSubvectors>(row + 2 * row_bytes, subvectors, lut);
+    out[r + 3] = PqRowSum<kBits, kSubvectors>(row + 3 * row_bytes, subvectors, lut);
+  }
+  for (; r < count; ++r) {
+    out[r] = PqRowSum<kBits, kSubvectors>(codes + r * row_bytes, subvectors, lut);
+  }
+}
+
 template <uint32_t kBits>
 void PqLookup(const uint8_t* codes, uint32_t subvectors, const float* lut, size_t count,
               float* out) {
-  constexpr size_t kBlock = 16;
-  constexpr uint32_t kCentroids = 1u << kBits;
-  const size_t row_bytes = subvectors * kBits / 8;
-  float sums[kBlock];
-  for (size_t start = 0; start < count; start += kBlock) {
-    const size_t rows = std::min(kBlock, count - start);
-    const uint8_t* block = codes + start * row_bytes;
-    std::fill(sums, sums + kBlock, 0.0f);
-    for (uint32_t j = 0; j < subvectors; ++j) {
-      const float* table = lut + j * kCentroids;
-      for (size_t r = 0; r < rows; ++r) {
-        const uint8_t* row = block + r * row_bytes;
-        const uint32_t code = kBits == 8 ? row[j] : (row[j >> 1] >> ((j & 1) * 4)) & 0xF;
-        sums[r] += table[code];
-      }
-    }
-    std::copy(sums, sums + rows, out + start);
+  switch (subvectors) {
+    case 8:
+      return PqLookupRows<kBits, 8>(codes, subvectors, lut, count, out);
+    case 16:
+      return PqLookupRows<kBits, 16>(codes, subvectors, lut, count, out);
+    case 32:
+      return PqLookupRows<kBits, 32>(codes, subvectors, lut, count, out);
+    default:
+      return PqLookupRows<kBits, 0>(codes, subvectors, lut, count, out);
   }
 }
 

@@ -32,8 +32,8 @@ TEST(RowBudgetTest, ReachesTheRatioKeepingTheMostBitsPerItem) {
       const double full = 2.0 * n * 64 * 4;
       EXPECT_GE(budget->whole_ratio, ratio) << n << " " << ratio;
       EXPECT_DOUBLE_EQ(budget->whole_ratio, full / budget->bytes);
-      EXPECT_EQ(budget->bytes, FullTableBytes(n, 64, budget->input) +
-                                   FullTableBytes(n, 64, budget->output));
+      EXPECT_EQ(budget->bytes,
+                FullTableBytes(n, 64, budget->input) + FullTableBytes(n, 64, budget->output));
       EXPECT_GE(RowBits(64, budget->output), RowBits(64, budget->input));
       EXPECT_LE(budget->bytes, previous) << "a larger ratio never spends more";
       previous = budget->bytes;
