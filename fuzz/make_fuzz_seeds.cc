@@ -31,10 +31,11 @@ int main(int argc, char** argv) {
   }
   const std::string corpus = argv[1];
   for (const ranker::TableLayout& kind : ranker::AllTableLayouts()) {
-    // Dense ids, sparse ids with an id map, and dense ids with int8 rows.
-    for (const char* variant : {"", "_sparse", "_int8"}) {
+    // Dense ids, sparse ids with an id map, and dense ids with int8 rows and with pq codes.
+    for (const char* variant : {"", "_sparse", "_int8", "_pq"}) {
       const bool sparse = std::string(variant) == "_sparse";
       const bool int8 = std::string(variant) == "_int8";
+      const bool pq = std::string(variant) == "_pq";
       ranker::DemoModelOptions options;
       options.users = 40;
       options.items = 24;
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
       options.clamp_ratio = true;
       options.sparse_item_ids = sparse;
       if (int8) options.rows.dtype = ranker::snapshot::INT8;
+      if (pq) options.rows = {ranker::snapshot::UINT8, 2, 4};  // two 4-bit codes per row
       auto snapshot = ranker::MakeDemoSnapshot(options);
       if (!snapshot.ok()) {
         std::fprintf(stderr, "%s: %s\n", kind.name, snapshot.status().ToString().c_str());
@@ -66,7 +68,8 @@ int main(int argc, char** argv) {
       Write(corpus + "/snapshot_fuzzer", name, framed);
       if (kind.kind == ranker::snapshot::FULL && !sparse) {
         for (const auto& [tensor_name, tensor] : snapshot->tensors) {
-          if (int8 && tensor.dtype != ranker::snapshot::INT8) continue;  // the float ones are there
+          // The float ones are there already.
+          if ((int8 || pq) && tensor.dtype == ranker::snapshot::FLOAT32) continue;
           std::string flat = tensor_name + variant;  // libFuzzer reads one directory level
           std::replace(flat.begin(), flat.end(), '/', '_');
           const std::string path = absl::StrCat(corpus, "/npy_fuzzer/", flat, ".npy");

@@ -34,7 +34,7 @@ std::string WriteImport(const TempDir& dir, const Snapshot& s, const std::string
   std::ofstream spec(dir.Sub("model.txt"));
   for (const TableSpec& t : s.manifest.tables()) {
     spec << "table " << t.feature() << " kind=memcom n=" << t.n() << " m=" << t.m()
-         << " d=" << t.d() << (t.row_dtype() == snapshot::INT8 ? " rows=int8" : "") << "\n";
+         << " d=" << t.d() << " rows=" << RowStorageName(RowStorageOf(t)) << "\n";
   }
   spec << "scorer widths=24,6,1 dot_weight=0.5  # MLP over [u, i, u*i]\n";
   for (const auto& [name, tensor] : s.tensors) {
@@ -47,11 +47,12 @@ std::string WriteImport(const TempDir& dir, const Snapshot& s, const std::string
   return dir.Sub("model.txt");
 }
 
-class ImportRowsTest : public ::testing::TestWithParam<DType> {
+// Row storages by name: float32, int8 and pq codes (4-bit, two sub-vectors).
+class ImportRowsTest : public ::testing::TestWithParam<const char*> {
  protected:
   static DemoModelOptions RowOptions() {
     DemoModelOptions o = Options();
-    o.rows.dtype = GetParam();
+    o.rows = *ParseRowStorage(GetParam());
     return o;
   }
 };
@@ -62,8 +63,7 @@ TEST_P(ImportRowsTest, RoundTripScoresIdentically) {
   auto imported = ImportSnapshot(WriteImport(dir, original));
   ASSERT_TRUE(imported.ok()) << imported.status();
   EXPECT_TRUE(imported->manifest.tables(1).has_id_map());
-  EXPECT_EQ(imported->manifest.tables(1).row_dtype() == snapshot::INT8,
-            GetParam() == snapshot::INT8);
+  EXPECT_EQ(RowStorageName(RowStorageOf(imported->manifest.tables(1))), GetParam());
   Snapshot reference = *MakeDemoSnapshot(RowOptions());
   auto a = Model::Create(reference.manifest, std::move(reference.tensors));
   auto b = Model::Create(imported->manifest, std::move(imported->tensors));
@@ -79,8 +79,11 @@ TEST_P(ImportRowsTest, RoundTripScoresIdentically) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Float32AndInt8, ImportRowsTest,
-                         ::testing::Values(snapshot::FLOAT32, snapshot::INT8));
+INSTANTIATE_TEST_SUITE_P(EveryRowStorage, ImportRowsTest,
+                         ::testing::Values("float32", "int8", "pq2x4"),
+                         [](const ::testing::TestParamInfo<const char*>& param) {
+                           return std::string(param.param);
+                         });
 
 TEST(ImportTest, UnknownRowStorageIsRefused) {
   TempDir dir;

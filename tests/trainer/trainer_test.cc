@@ -183,5 +183,44 @@ TEST(TrainingTest, Int8RowsArePublishedAsInt8AndServedAsEvaluated) {
   EXPECT_EQ(test.per_user_ndcg, served.per_user_ndcg);
 }
 
+// pq rows (one storage per table): the best float epoch's tables are encoded after training,
+// the model is evaluated again with them, its ratio counts codes and codebooks, the store
+// round-trips them and serving gives the same per-user metrics; the model still learns.
+TEST(TrainingTest, PqRowsAreEncodedAfterTrainingAndServedAsEvaluated) {
+  const Dataset data = testing::PlantedDataset();
+  const Split split = SplitPerUser(data);
+  const Evaluation popularity = EvaluatePopularity(split, HeldOut::kTest);
+  TrainOptions options = SmallOptions(snapshot::FULL);
+  options.user_mode = snapshot::USER_MODE_HISTORY;
+  options.output_kind = snapshot::FULL;
+  options.rows = *ParseRowStorage("pq4x4");
+  options.output_rows = *ParseRowStorage("pq8x4");
+  auto result = Train(data, split, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(RowStorageName(RowStorageOf(result->snapshot.manifest.tables(0))), "pq4x4");
+  EXPECT_EQ(RowStorageName(RowStorageOf(result->snapshot.manifest.tables(1))), "pq8x4");
+  EXPECT_EQ(result->snapshot.tensors.at("item/embeddings").dtype, snapshot::UINT8);
+  EXPECT_TRUE(result->snapshot.tensors.contains("item/embeddings_codebook"));
+  ASSERT_TRUE(result->float_validation_ndcg.has_value());
+  // Validation is the encoded model's, evaluated again: the very figure of the served model.
+  const Evaluation validation = EvaluateModel(*result->model, data, split, HeldOut::kValidation);
+  EXPECT_EQ(validation.ndcg.mean, result->validation.ndcg.mean);
+  // Whole-model ratio: both full float tables over codes and codebooks.
+  const double n = static_cast<double>(data.items()), d = options.d;
+  const double stored = n * 2 + 16.0 * d * 4 + n * 4 + 16.0 * d * 4;
+  EXPECT_NEAR(result->compression_ratio, 2 * n * d * 4 / stored, 1e-9);
+  const Evaluation test = EvaluateModel(*result->model, data, split, HeldOut::kTest);
+  EXPECT_GT(test.ndcg.mean, 2 * popularity.ndcg.mean)
+      << "pq history " << test.ndcg.mean << " vs popularity " << popularity.ndcg.mean;
+
+  TempDir dir;
+  auto loaded = PublishAndLoad(result->snapshot, dir.Sub("store"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(HasPqRows((*loaded)->item().table.spec()));
+  EXPECT_EQ((*loaded)->resident_bytes(), result->model->resident_bytes());
+  const Evaluation served = EvaluateModel(**loaded, data, split, HeldOut::kTest);
+  EXPECT_EQ(test.per_user_ndcg, served.per_user_ndcg);
+}
+
 }  // namespace
 }  // namespace ranker
