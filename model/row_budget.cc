@@ -1,5 +1,6 @@
 #include "model/row_budget.h"
 
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -8,18 +9,23 @@
 namespace ranker {
 namespace {
 
-// Every storage a full table of width d can take.
-std::vector<RowStorage> Candidates(uint32_t d) {
-  std::vector<RowStorage> storages = {{snapshot::FLOAT32, 0, 0}, {snapshot::INT8, 0, 0}};
-  for (uint32_t subvectors = 1; subvectors <= d; ++subvectors) {
-    if (d % subvectors != 0) continue;
-    for (uint32_t bits : {8u, 4u}) {
-      if (bits == 4 && subvectors % 2 != 0) continue;
-      if ((uint64_t{subvectors} << bits) > kMaxPqCentroids) continue;
-      storages.push_back({snapshot::UINT8, subvectors, bits});
-    }
-  }
-  return storages;
+RowBudget Pair(uint64_t n, uint32_t d, const RowStorage& input, const RowStorage& output) {
+  RowBudget budget{input, output, FullTableBytes(n, d, input) + FullTableBytes(n, d, output), 0};
+  budget.whole_ratio =
+      2.0 * static_cast<double>(n) * d * sizeof(float) / static_cast<double>(budget.bytes);
+  return budget;
+}
+
+bool HasFourBitCodes(const RowBudget& budget) {
+  return budget.input.pq_bits == 4 || budget.output.pq_bits == 4;
+}
+
+// The order of preference: no 4-bit codes, then more bits per item, then more bytes (a finer
+// codebook), then more of them on the output table.
+auto PreferenceKey(uint64_t n, uint32_t d, const RowBudget& budget) {
+  return std::make_tuple(!HasFourBitCodes(budget),
+                         RowBits(d, budget.input) + RowBits(d, budget.output), budget.bytes,
+                         FullTableBytes(n, d, budget.output));
 }
 
 }  // namespace
@@ -47,41 +53,49 @@ uint64_t FullTableBytes(uint64_t n, uint32_t d, const RowStorage& storage) {
   }
 }
 
+std::vector<RowBudget> BudgetCandidates(uint64_t n, uint32_t d) {
+  std::vector<RowBudget> candidates;
+  for (DType dtype : {snapshot::FLOAT32, snapshot::INT8}) {
+    candidates.push_back(Pair(n, d, {dtype, 0, 0}, {dtype, 0, 0}));
+  }
+  for (uint32_t bits : {8u, 4u}) {
+    for (uint32_t subvectors = 1; subvectors <= d; subvectors *= 2) {
+      if (d % subvectors != 0 || (bits == 4 && subvectors % 2 != 0)) continue;
+      if ((uint64_t{subvectors} << bits) > kMaxPqCentroids) continue;
+      const RowStorage pq{snapshot::UINT8, subvectors, bits};
+      candidates.push_back(Pair(n, d, pq, pq));
+      const RowStorage wider{snapshot::UINT8, 2 * subvectors, bits};
+      if (d % wider.pq_subvectors == 0 &&
+          (uint64_t{wider.pq_subvectors} << bits) <= kMaxPqCentroids) {
+        candidates.push_back(Pair(n, d, pq, wider));
+      }
+    }
+  }
+  return candidates;
+}
+
 absl::StatusOr<RowBudget> RecommendRowBudget(uint64_t n, uint32_t d, double ratio) {
   if (n == 0 || d == 0 || !(ratio >= 1)) {
     return absl::InvalidArgumentError(
         absl::StrCat("a budget needs n, d >= 1 and a ratio >= 1 (got ratio ", ratio, ")"));
   }
-  const double full = 2.0 * static_cast<double>(n) * d * sizeof(float);
-  const std::vector<RowStorage> storages = Candidates(d);
-  RowBudget best;
-  bool found = false;
-  double smallest = full;
-  for (const RowStorage& input : storages) {
-    for (const RowStorage& output : storages) {
-      const uint64_t in_bytes = FullTableBytes(n, d, input);
-      const uint64_t out_bytes = FullTableBytes(n, d, output);
-      const uint64_t bytes = in_bytes + out_bytes;
-      smallest = std::min(smallest, static_cast<double>(bytes));
-      if (full / static_cast<double>(bytes) + 1e-9 < ratio) continue;
-      const uint64_t bits = RowBits(d, input) + RowBits(d, output);
-      const uint64_t best_bits = found ? RowBits(d, best.input) + RowBits(d, best.output) : 0;
-      const bool better = !found || bits > best_bits ||
-                          (bits == best_bits &&
-                           (bytes > best.bytes || (bytes == best.bytes &&
-                                                   out_bytes > FullTableBytes(n, d, best.output))));
-      if (!better) continue;
-      found = true;
-      best = {input, output, bytes, full / static_cast<double>(bytes)};
+  const RowBudget* best = nullptr;
+  double largest = 0;
+  const std::vector<RowBudget> candidates = BudgetCandidates(n, d);
+  for (const RowBudget& candidate : candidates) {
+    largest = std::max(largest, candidate.whole_ratio);
+    if (candidate.whole_ratio + 1e-9 < ratio) continue;
+    if (best == nullptr || PreferenceKey(n, d, candidate) > PreferenceKey(n, d, *best)) {
+      best = &candidate;
     }
   }
-  if (!found) {
+  if (best == nullptr) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "no row storage makes %d items of d=%d %gx smaller (at most %.1fx: codebooks cost "
         "too much for so few items)",
-        n, d, ratio, full / smallest));
+        n, d, ratio, largest));
   }
-  return best;
+  return *best;
 }
 
 std::string DescribeRowBudget(const RowBudget& budget) {

@@ -35,10 +35,10 @@ FrontierDataset Dataset3() {
   dataset.seeds = 1;
   dataset.d = 64;
   dataset.points = {Point("full", 51200, {0.4, 0.2, 0.3, 0.1}),
-                    Point("small-good", 3200, {0.4, 0.2, 0.3, 0.06}),     // 16x, loss 4%
-                    Point("small-bad", 3000, {0.2, 0.1, 0.2, 0.1}),       // 17x, loss 40%
-                    Point("tiny", 800, {0.3, 0.1, 0.2, 0.0}),             // 64x, loss 40%
-                    Point("dominated", 6400, {0.3, 0.2, 0.3, 0.1})};      // 8x, worse than 16x
+                    Point("small-good", 3200, {0.4, 0.2, 0.3, 0.06}),  // 16x, loss 4%
+                    Point("small-bad", 3000, {0.2, 0.1, 0.2, 0.1}),    // 17x, loss 40%
+                    Point("tiny", 800, {0.3, 0.1, 0.2, 0.0}),          // 64x, loss 40%
+                    Point("dominated", 6400, {0.3, 0.2, 0.3, 0.1})};   // 8x, worse than 16x
   return dataset;
 }
 
@@ -90,8 +90,7 @@ TEST(FrontierTest, RunsOnAPlantedDataSet) {
   {
     std::ofstream out(path);
     for (const Interaction& i : data.interactions) {
-      out << data.user_ids[i.user] << "," << data.item_ids[i.item] << ",1," << i.timestamp
-          << "\n";
+      out << data.user_ids[i.user] << "," << data.item_ids[i.item] << ",1," << i.timestamp << "\n";
     }
   }
   FrontierOptions options;
