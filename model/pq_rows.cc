@@ -179,4 +179,101 @@ absl::Status ConvertTableToPq(const PqOptions& options, TableSpec* spec, TensorM
   return absl::OkStatus();
 }
 
+namespace {
+
+struct PqView {
+  const uint8_t* codes;
+  const float* codebook;
+  uint64_t rows;
+};
+
+absl::StatusOr<PqView> ViewPq(const TableSpec& spec, const TensorMap& tensors,
+                              const TensorLayout& tensor) {
+  if (!HasPqRows(spec) || !IsRowTensor(tensor)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("table '", spec.feature(), "' has no pq tensor ", tensor.part));
+  }
+  const std::string name = TensorNameOf(tensor, spec);
+  const std::string codebook_name = CodebookTensorNameOf(tensor, spec);
+  auto codes = tensors.find(name);
+  auto codebook = tensors.find(codebook_name);
+  if (codes == tensors.end() || codes->second.dtype != snapshot::UINT8 ||
+      codes->second.shape != StoredShape(tensor, spec) || codebook == tensors.end() ||
+      codebook->second.dtype != snapshot::FLOAT32 ||
+      codebook->second.shape != CodebookShape(spec)) {
+    return absl::FailedPreconditionError(absl::StrCat("no pq codes ", name, " and codebook ",
+                                                      codebook_name, " of the table's shape"));
+  }
+  return PqView{codes->second.bytes.as<uint8_t>().data(), codebook->second.bytes.as<float>().data(),
+                ExtentOf(tensor.rows, spec)};
+}
+
+uint32_t CodeOf(const uint8_t* row, uint32_t j, uint32_t bits) {
+  return bits == 8 ? row[j] : (row[j >> 1] >> ((j & 1) * 4)) & 0xF;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<float>> DecodePqTensor(const TableSpec& spec, const TensorMap& tensors,
+                                                  const TensorLayout& tensor) {
+  ASSIGN_OR_RETURN(PqView view, ViewPq(spec, tensors, tensor));
+  const uint32_t d = spec.d(), subvectors = spec.pq_subvectors(), bits = spec.pq_bits();
+  const uint32_t sub = d / subvectors, row_bytes = subvectors * bits / 8;
+  std::vector<float> rows(view.rows * d);
+  for (uint64_t r = 0; r < view.rows; ++r) {
+    const uint8_t* code = view.codes + r * row_bytes;
+    for (uint32_t j = 0; j < subvectors; ++j) {
+      const float* centroid = view.codebook + ((size_t{j} << bits) + CodeOf(code, j, bits)) * sub;
+      std::copy_n(centroid, sub, rows.data() + r * d + j * sub);
+    }
+  }
+  return rows;
+}
+
+absl::Status RefitPqTable(const TableSpec& pq_spec, const TensorMap& pq_tensors,
+                          TableSpec* float_spec, TensorMap* float_tensors) {
+  const TableLayout* layout = FindTableLayout(pq_spec.kind());
+  if (layout == nullptr) return absl::FailedPreconditionError("unknown table kind");
+  const uint32_t d = pq_spec.d(), subvectors = pq_spec.pq_subvectors(), bits = pq_spec.pq_bits();
+  const uint32_t sub = d / subvectors, row_bytes = subvectors * bits / 8;
+  for (const TensorLayout& tensor : layout->tensors) {
+    if (!IsRowTensor(tensor)) continue;
+    ASSIGN_OR_RETURN(PqView view, ViewPq(pq_spec, pq_tensors, tensor));
+    const std::string name = TensorNameOf(tensor, pq_spec);
+    auto trained = float_tensors->find(name);
+    if (trained == float_tensors->end() || trained->second.dtype != snapshot::FLOAT32 ||
+        trained->second.shape != TensorShape(tensor, pq_spec)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no float32 tensor ", name, " of the table's shape to refit"));
+    }
+    const float* rows = trained->second.bytes.as<float>().data();
+    const std::vector<uint64_t> codebook_shape = CodebookShape(pq_spec);
+    ASSIGN_OR_RETURN(Tensor codebook, MakeFloatTensor(codebook_shape));
+    auto centroids = codebook.bytes.as<float>();
+    std::copy_n(view.codebook, centroids.size(), centroids.begin());
+    std::vector<double> sums(centroids.size(), 0.0);
+    std::vector<uint64_t> members(codebook_shape[0], 0);
+    for (uint64_t r = 0; r < view.rows; ++r) {
+      const uint8_t* code = view.codes + r * row_bytes;
+      for (uint32_t j = 0; j < subvectors; ++j) {
+        const size_t c = (size_t{j} << bits) + CodeOf(code, j, bits);
+        ++members[c];
+        for (uint32_t k = 0; k < sub; ++k) sums[c * sub + k] += rows[r * d + j * sub + k];
+      }
+    }
+    for (size_t c = 0; c < members.size(); ++c) {
+      if (members[c] == 0) continue;
+      for (uint32_t k = 0; k < sub; ++k) {
+        centroids[c * sub + k] = static_cast<float>(sums[c * sub + k] / members[c]);
+      }
+    }
+    ASSIGN_OR_RETURN(Tensor codes, MakeUint8Tensor(StoredShape(tensor, pq_spec)));
+    std::copy_n(view.codes, codes.bytes.size(), codes.bytes.as<uint8_t>().begin());
+    trained->second = std::move(codes);
+    (*float_tensors)[CodebookTensorNameOf(tensor, pq_spec)] = std::move(codebook);
+  }
+  SetRowStorage(RowStorageOf(pq_spec), float_spec);
+  return absl::OkStatus();
+}
+
 }  // namespace ranker

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "model/snapshot.h"
+#include "model/table_layout.h"
 
 namespace ranker {
 
@@ -43,6 +45,21 @@ PqEncoding EncodePq(const float* rows, uint64_t count, uint32_t d, const PqOptio
 // a row tensor is missing, not FLOAT32 of the layout's shape or not finite, or a codebook tensor
 // exists already.
 absl::Status ConvertTableToPq(const PqOptions& options, TableSpec* spec, TensorMap* tensors);
+
+// The float rows the codes of row tensor `tensor` of a pq table decode to ([rows, d]).
+// FAILED_PRECONDITION if the table has no pq rows, or the codes or codebook are missing or of
+// the wrong shape.
+absl::StatusOr<std::vector<float>> DecodePqTensor(const TableSpec& spec, const TensorMap& tensors,
+                                                  const TensorLayout& tensor);
+
+// Fine-tuning with the codes fixed: `float_tensors` holds a float table of `pq_spec`'s kind and
+// shape (rows trained on from the decoded ones); each of its row tensors becomes the codes of
+// `pq_tensors` with a codebook refitted to it (each centroid the mean of the sub-vectors whose
+// code it is: the least-squares codebook for those codes; a centroid no row uses keeps its
+// value), and *float_spec takes pq_spec's row storage. FAILED_PRECONDITION as DecodePqTensor, or
+// for a missing float tensor (a table with two row tensors may then be half refitted).
+absl::Status RefitPqTable(const TableSpec& pq_spec, const TensorMap& pq_tensors,
+                          TableSpec* float_spec, TensorMap* float_tensors);
 
 }  // namespace ranker
 

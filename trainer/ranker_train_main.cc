@@ -93,8 +93,11 @@ absl::Status TrainCommand() {
                                 r.best ? " *" : "", r.seconds));
       }));
   if (result.float_validation_ndcg.has_value()) {
-    LogInfo(absl::StrFormat("pq rows: validation nDCG@10 %.4f as float, %.4f encoded",
-                            *result.float_validation_ndcg, result.validation.ndcg.mean));
+    LogInfo(absl::StrFormat(
+        "pq rows: validation nDCG@10 %.4f as float, %.4f encoded, %.4f kept (fine-tuning epoch "
+        "%d; 0 = none)",
+        *result.float_validation_ndcg, result.encoded_validation_ndcg.value_or(0),
+        result.validation.ndcg.mean, result.pq_finetune_best_epoch));
   }
   const Evaluation test = EvaluateModel(*result.model, dataset, split, HeldOut::kTest,
                                         options.threads, options.max_history);

@@ -26,6 +26,9 @@ ABSL_FLAG(std::string, rows, "float32",
           "stays in float.");
 ABSL_FLAG(std::string, output_rows, "",
           "History models: the output (item) table's row storage, if not --rows.");
+ABSL_FLAG(int, pq_finetune_epochs, 0,
+          "pq rows: epochs of fine-tuning after the encoding, codes fixed: each trains the "
+          "decoded rows and refits the codebooks to them; the best on validation is kept.");
 ABSL_FLAG(bool, int8_rows, false, "Same as --rows int8 (kept for older commands).");
 ABSL_FLAG(bool, tied, false,
           "History models: one item table (--kind at --ratio) is both the input and the output "
@@ -83,6 +86,7 @@ absl::StatusOr<TrainOptions> TrainOptionsFromFlags() {
   o.tied = absl::GetFlag(FLAGS_tied);
   ASSIGN_OR_RETURN(o.rows, ParseRowStorage(absl::GetFlag(FLAGS_rows)));
   if (absl::GetFlag(FLAGS_int8_rows)) o.rows.dtype = snapshot::INT8;
+  o.pq_finetune_epochs = absl::GetFlag(FLAGS_pq_finetune_epochs);
   if (const std::string output_rows = absl::GetFlag(FLAGS_output_rows); !output_rows.empty()) {
     ASSIGN_OR_RETURN(o.output_rows, ParseRowStorage(output_rows));
   }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "model/pq_rows.h"
 #include "model/row_codec.h"
 #include "model/table_sizing.h"
 #include "trainer/train_step.h"
@@ -29,6 +30,39 @@ bool AnyPqRows(const TrainOptions& options) {
          (options.output_rows.has_value() && options.output_rows->dtype == snapshot::UINT8);
 }
 
+// Sets the trainable tables' parameters to the snapshot's tables (pq rows decoded).
+absl::Status LoadTable(const Snapshot& snapshot, const TableSpec& spec, TrainableTable* table) {
+  const TableLayout& layout = *FindTableLayout(spec.kind());
+  size_t param = 0;
+  for (const TensorLayout& tensor : layout.tensors) {
+    if (tensor.role != TensorRole::kParameter) continue;
+    ParamTensor& p = table->params()[param++];
+    if (HasPqRows(spec) && IsRowTensor(tensor)) {
+      ASSIGN_OR_RETURN(std::vector<float> rows, DecodePqTensor(spec, snapshot.tensors, tensor));
+      if (rows.size() != p.values.size()) return absl::InternalError("decoded rows mismatch");
+      p.values = std::move(rows);
+      continue;
+    }
+    const Tensor& values = snapshot.tensors.at(TensorNameOf(tensor, spec));
+    if (values.dtype != snapshot::FLOAT32 || values.bytes.size() != p.values.size() * 4) {
+      return absl::InternalError(absl::StrCat("cannot load ", TensorNameOf(tensor, spec)));
+    }
+    std::memcpy(p.values.data(), values.bytes.data(), values.bytes.size());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadTables(const Snapshot& snapshot, UserEncoder* users, TrainableTable* items) {
+  for (const TableSpec& spec : snapshot.manifest.tables()) {
+    if (spec.feature() == "item") {
+      RETURN_IF_ERROR(LoadTable(snapshot, spec, items));
+    } else if (!users->tied()) {
+      RETURN_IF_ERROR(LoadTable(snapshot, spec, &users->table()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Encodes the pq tables of the selected snapshot and rebuilds its model and validation.
 absl::Status EncodePqTables(const Dataset& dataset, const Split& split, const TrainOptions& options,
                             TrainResult* result) {
@@ -43,6 +77,7 @@ absl::Status EncodePqTables(const Dataset& dataset, const Split& split, const Tr
   ASSIGN_OR_RETURN(result->model, Model::Create(snapshot.manifest, std::move(copy)));
   result->validation = EvaluateModel(*result->model, dataset, split, HeldOut::kValidation,
                                      options.threads, options.max_history);
+  result->encoded_validation_ndcg = result->validation.ndcg.mean;
   return absl::OkStatus();
 }
 
@@ -154,16 +189,18 @@ std::string DescribeOptions(const TrainOptions& o) {
                                                " output_ratio=", o.output_ratio, " "),
                          "max_history=", o.max_history, " ")
           : std::string();
-  return absl::StrCat(mode, "kind=", TableKindName(o.kind), " ratio=", o.ratio, " d=", o.d,
-                      " hidden=", absl::StrJoin(o.hidden, ","),
-                      " scorer=", ScorerModeName(o.scorer), " max_epochs=", o.max_epochs,
-                      " patience=", o.patience, " batch=", o.batch, " negatives=", o.negatives,
-                      " table_optimizer=", TableOptimizerName(o.table_optimizer),
-                      " embedding_lr=", o.embedding_lr, " scorer_lr=", o.scorer_lr,
-                      " weight_decay=", o.weight_decay, " seed=", o.seed, " threads=", o.threads,
-                      " rows=", RowStorageName(o.rows),
-                      o.output_rows ? absl::StrCat(" output_rows=", RowStorageName(*o.output_rows))
-                                    : std::string());
+  return absl::StrCat(
+      mode, "kind=", TableKindName(o.kind), " ratio=", o.ratio, " d=", o.d,
+      " hidden=", absl::StrJoin(o.hidden, ","), " scorer=", ScorerModeName(o.scorer),
+      " max_epochs=", o.max_epochs, " patience=", o.patience, " batch=", o.batch,
+      " negatives=", o.negatives, " table_optimizer=", TableOptimizerName(o.table_optimizer),
+      " embedding_lr=", o.embedding_lr, " scorer_lr=", o.scorer_lr,
+      " weight_decay=", o.weight_decay, " seed=", o.seed, " threads=", o.threads,
+      " rows=", RowStorageName(o.rows),
+      o.pq_finetune_epochs > 0 ? absl::StrCat(" pq_finetune_epochs=", o.pq_finetune_epochs)
+                               : std::string(),
+      o.output_rows ? absl::StrCat(" output_rows=", RowStorageName(*o.output_rows))
+                    : std::string());
 }
 
 absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
@@ -210,13 +247,8 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   int stale = 0;
   std::vector<TrainingPair> pairs;
   int64_t step = 0;  // optimizer steps taken (Adam's bias correction)
-  for (int epoch = 1; epoch <= options.max_epochs; ++epoch) {
-    if (stale >= options.patience) {
-      if (!scorer.mlp_frozen()) break;
-      scorer.set_mlp_frozen(false);  // phase 2: the MLP as a residual on the dot product
-      stale = 0;
-    }
-    const auto epoch_start = std::chrono::steady_clock::now();
+  // One pass over the training positives; returns the mean loss.
+  const auto run_epoch = [&]() -> double {
     std::shuffle(positives.begin(), positives.end(), rng);
     double loss = 0;
     size_t pair_count = 0;
@@ -271,6 +303,16 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
       for (const TrainWorker& w : workers) loss += w.loss;
       pair_count += pairs.size();
     }
+    return loss / static_cast<double>(std::max<size_t>(1, pair_count));
+  };
+  for (int epoch = 1; epoch <= options.max_epochs; ++epoch) {
+    if (stale >= options.patience) {
+      if (!scorer.mlp_frozen()) break;
+      scorer.set_mlp_frozen(false);  // phase 2: the MLP as a residual on the dot product
+      stale = 0;
+    }
+    const auto epoch_start = std::chrono::steady_clock::now();
+    const double loss = run_epoch();
     ASSIGN_OR_RETURN(Snapshot snapshot,
                      ExportSnapshot(dataset, split, users, items, scorer, options));
     ASSIGN_OR_RETURN(TensorMap copy, CopyTensors(snapshot.tensors));
@@ -291,8 +333,8 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
     }
     if (on_epoch) {
       on_epoch(
-          {epoch, !scorer.mlp_frozen() && options.scorer != ScorerMode::kDot,
-           loss / static_cast<double>(pair_count), best ? best_ndcg : validation.ndcg.mean,
+          {epoch, !scorer.mlp_frozen() && options.scorer != ScorerMode::kDot, loss,
+           best ? best_ndcg : validation.ndcg.mean,
            std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count(),
            best});
     }
@@ -300,7 +342,45 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   if (result.model == nullptr) {
     return absl::InternalError("no epoch gave a finite validation nDCG: nothing to publish");
   }
-  if (AnyPqRows(options)) RETURN_IF_ERROR(EncodePqTables(dataset, split, options, &result));
+  if (AnyPqRows(options)) {
+    RETURN_IF_ERROR(EncodePqTables(dataset, split, options, &result));
+    // Fine-tuning with the codes fixed: from the encoded best epoch's decoded rows, each epoch
+    // trains the float rows, refits every codebook to them (the mean of each code's
+    // sub-vectors: the straight-through step, averaged per centroid) and decodes the rows back,
+    // so training goes on from the pq model itself; the best on validation is kept.
+    for (int epoch = 1; epoch <= options.pq_finetune_epochs; ++epoch) {
+      const auto epoch_start = std::chrono::steady_clock::now();
+      if (epoch == 1) RETURN_IF_ERROR(LoadTables(result.snapshot, &users, &items));
+      const double loss = run_epoch();
+      ASSIGN_OR_RETURN(Snapshot snapshot,
+                       ExportSnapshot(dataset, split, users, items, scorer, options));
+      for (TableSpec& spec : *snapshot.manifest.mutable_tables()) {
+        for (const TableSpec& pq : result.snapshot.manifest.tables()) {
+          if (pq.feature() != spec.feature() || !HasPqRows(pq)) continue;
+          RETURN_IF_ERROR(RefitPqTable(pq, result.snapshot.tensors, &spec, &snapshot.tensors));
+        }
+      }
+      RETURN_IF_ERROR(LoadTables(snapshot, &users, &items));
+      ASSIGN_OR_RETURN(TensorMap copy, CopyTensors(snapshot.tensors));
+      ASSIGN_OR_RETURN(std::unique_ptr<const Model> model,
+                       Model::Create(snapshot.manifest, std::move(copy)));
+      Evaluation validation =
+          EvaluateModel(*model, dataset, split, HeldOut::kValidation, threads, options.max_history);
+      const bool best = validation.ndcg.mean > result.validation.ndcg.mean;
+      if (best) {
+        result.snapshot = std::move(snapshot);
+        result.model = std::move(model);
+        result.validation = std::move(validation);
+        result.pq_finetune_best_epoch = epoch;
+      }
+      if (on_epoch) {
+        on_epoch(
+            {options.max_epochs + epoch, false, loss, result.validation.ndcg.mean,
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count(),
+             best});
+      }
+    }
+  }
   result.train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   SetRatios(dataset, &result);

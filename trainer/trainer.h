@@ -55,6 +55,10 @@ struct TrainOptions {
   // storage instead of `rows` (history models).
   RowStorage rows;
   std::optional<RowStorage> output_rows;
+  // pq rows: epochs of fine-tuning after the encoding, codes fixed (trainer.cc): each trains
+  // the decoded rows, refits the codebooks to them and is evaluated; the best on validation
+  // (the plain encoding included) is kept. The scorer goes on from its last epoch's state.
+  int pq_finetune_epochs = 0;
   bool clamp_ratio = false;  // a ratio the kind cannot reach gives its most compressed tables
   uint32_t d = 64;
   std::vector<uint32_t> hidden = {64, 32};
@@ -88,6 +92,8 @@ struct TrainResult {
   Evaluation validation;  // of the published model (pq: after encoding)
   // pq rows: the best epoch's validation nDCG@10 before its tables were encoded.
   std::optional<double> float_validation_ndcg;
+  std::optional<double> encoded_validation_ndcg;  // pq rows: after encoding, before fine-tuning
+  int pq_finetune_best_epoch = 0;  // 0: the plain encoding was best (or no fine-tuning)
   double train_seconds = 0;
   double compression_ratio = 0;  // exact, both tables: full float bytes / stored bytes
   uint64_t table_bytes = 0;      // as served: tables and id maps
