@@ -112,6 +112,32 @@ absl::StatusOr<FrontierDataset> FrontierOf(const FrontierOptions& options, const
   out.points.push_back(std::move(reference));
   for (FrontierPoint& point : encoded) out.points.push_back(std::move(point));
 
+  // Codecs fine-tuned into the model, at the reference's weight decay.
+  for (const FrontierCodec& codec : options.finetuned) {
+    FrontierPoint point = MakePoint(absl::StrCat(FrontierCodecName(codec), " fine-tuned"),
+                                    absl::StrCat(FamilyOf(codec), " fine-tuned"), true);
+    point.finetuned = true;
+    SweepOptions tuned = sweep;
+    tuned.history_weight_decay_grid = {out.points.front().weight_decay};
+    tuned.base.rows = codec.input;
+    tuned.base.output_rows = codec.output;
+    tuned.base.pq_finetune_epochs = options.finetune_epochs;
+    RETURN_IF_ERROR(TrainSeeds(
+        tuned, dataset, splits, full, 1,
+        [&](int s, const TrainResult& best, float wd) -> absl::Status {
+          point.weight_decay = wd;
+          const Evaluation test = EvaluateModel(*best.model, dataset, splits[s - 1], HeldOut::kTest,
+                                                sweep.base.threads, sweep.base.max_history);
+          AddPointSeed(test, best.train_seconds, TableBytes(*best.model), &point, s);
+          LogInfo(absl::StrFormat(
+              "  [%s] %-16s seed %d: test nDCG@10 %.4f (fine-tuning "
+              "epoch %d kept)",
+              dataset.name, point.label, s, test.ndcg.mean, best.pq_finetune_best_epoch));
+          return absl::OkStatus();
+        }));
+    out.points.push_back(std::move(point));
+  }
+
   // Trained compressed models.
   for (const SweepMethod& method : options.methods) {
     FrontierPoint point = MakePoint(ConfigLabel(method, method.ratio),

@@ -40,12 +40,17 @@ struct FrontierOptions {
   std::map<std::string, int> seeds_for;  // per data set name, instead of sweep.seeds
   std::vector<FrontierCodec> codecs = DefaultFrontierCodecs();
   std::vector<SweepMethod> methods = DefaultFrontierMethods();
+  // Codecs trained into the model: the full model trained again (the reference's weight decay)
+  // with these row storages, then `finetune_epochs` epochs of fine-tuning with the codes fixed.
+  std::vector<FrontierCodec> finetuned;
+  int finetune_epochs = 5;
 };
 
 struct FrontierPoint {
   std::string label;       // "full", "pq16x4 / pq32x4", "memcom 16x / memcom 16x"
   std::string family;      // "full", "int8", "pq", "memcom", ... (the plot's point styles)
   bool trained = true;     // false: a codec applied to the reference after training
+  bool finetuned = false;  // a codec trained into the model (FrontierOptions::finetuned)
   double table_bytes = 0;  // both item tables, averaged over seeds
   double whole_ratio = 0;  // 2 n d 4 / table_bytes
   float weight_decay = 0;

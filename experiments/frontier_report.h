@@ -21,8 +21,8 @@ MeanStdErr RelativeLoss(const FrontierDataset& dataset, const FrontierPoint& poi
 // nDCG@10), by increasing bytes.
 std::vector<size_t> ParetoFront(const FrontierDataset& dataset);
 
-// The point to serve for a whole-model ratio of at least `ratio`: the best nDCG@10 among those
-// that reach it; -1 if none does.
+// The point to serve for a whole-model ratio of at least `ratio` (0.1% below counts: sizing
+// rounds rows): the best nDCG@10 among those that reach it; -1 if none does.
 int BestAtRatio(const FrontierDataset& dataset, double ratio);
 
 std::string FrontierMarkdown(const std::vector<FrontierDataset>& results,

@@ -46,6 +46,9 @@ ABSL_FLAG(std::string, codecs, "",
           "frontier: row codecs applied to the trained full model's tables (default "
           "int8,pq32x8,pq16x8,pq8x8,pq32x4,pq16x4,pq8x4,pq4x4,pq8x8/pq16x8,pq16x4/pq32x4,"
           "pq8x4/pq16x4,pq4x4/pq8x4; A/B = input table A, output table B).");
+ABSL_FLAG(std::string, finetuned_codecs, "",
+          "frontier: codecs trained into the model: the full model trained again with them, "
+          "then --pq_finetune_epochs (default here 5) of fine-tuning with the codes fixed.");
 ABSL_FLAG(std::string, seeds_for, "",
           "frontier: NAME=SEEDS,... seeds for some data sets instead of --seeds (e.g. "
           "amazon-beauty=1).");
@@ -186,6 +189,10 @@ std::string FrontierCommand(const FrontierOptions& options) {
   if (!absl::GetFlag(FLAGS_methods).empty()) {
     absl::StrAppend(&command, " --methods ", absl::GetFlag(FLAGS_methods));
   }
+  if (!options.finetuned.empty()) {
+    absl::StrAppend(&command, " --finetuned_codecs ", absl::GetFlag(FLAGS_finetuned_codecs),
+                    " --pq_finetune_epochs ", options.finetune_epochs);
+  }
   absl::StrAppend(&command, " --out ", options.sweep.out_dir);
   return command;
 }
@@ -196,6 +203,11 @@ absl::Status FrontierCommandRun() {
   if (!absl::GetFlag(FLAGS_codecs).empty()) {
     ASSIGN_OR_RETURN(options.codecs, ParseFrontierCodecs(absl::GetFlag(FLAGS_codecs)));
   }
+  ASSIGN_OR_RETURN(options.finetuned, ParseFrontierCodecs(absl::GetFlag(FLAGS_finetuned_codecs)));
+  if (options.sweep.base.pq_finetune_epochs > 0) {
+    options.finetune_epochs = options.sweep.base.pq_finetune_epochs;
+  }
+  options.sweep.base.pq_finetune_epochs = 0;  // the reference and the methods are not pq
   RETURN_IF_ERROR(MethodsFromFlag(&options.methods));
   for (absl::string_view entry :
        absl::StrSplit(absl::GetFlag(FLAGS_seeds_for), ',', absl::SkipEmpty())) {

@@ -84,6 +84,7 @@ absl::Status TrainCommand() {
     options.output_rows = budget.output;
     std::printf("target ratio %g: full history tables, %s\n", target,
                 DescribeRowBudget(budget).c_str());
+    std::fflush(stdout);  // before the training log on stderr
   }
   LogInfo("training ", DescribeOptions(options));
   ASSIGN_OR_RETURN(

@@ -146,6 +146,7 @@ absl::StatusOr<DemoCommand> DemoFromFlags() {
     demo.output_rows = budget.output;
     std::printf("target ratio %g: full history tables, %s\n", target,
                 DescribeRowBudget(budget).c_str());
+    std::fflush(stdout);  // before the training log on stderr
   }
 
   command.version = absl::GetFlag(FLAGS_version);
