@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "benchmarks/allocation_counter.h"
@@ -77,13 +78,13 @@ double ScorerFlopsPerItem() {
 
 // row_storage: 0 float32 rows, 1 int8 rows with a scale each (model/int8_rows.h), 2 the storages
 // ranker-train --target_ratio 16 chooses for this catalogue (model/row_budget.h: pq codes).
-const Model& CatalogueModel(TableKind kind, int64_t row_storage) {
-  static std::map<std::pair<TableKind, int64_t>, std::unique_ptr<const Model>> models;
-  std::unique_ptr<const Model>& model = models[{kind, row_storage}];
+const Model& CatalogueModel(TableKind kind, int64_t row_storage, uint64_t items = kItems) {
+  static std::map<std::tuple<TableKind, int64_t, uint64_t>, std::unique_ptr<const Model>> models;
+  std::unique_ptr<const Model>& model = models[{kind, row_storage, items}];
   if (model == nullptr) {
     DemoModelOptions options;
     options.users = 10000000;
-    options.items = kItems;
+    options.items = items;
     options.d = kDim;
     options.kind = kind;
     options.ratio = 16;
@@ -91,7 +92,7 @@ const Model& CatalogueModel(TableKind kind, int64_t row_storage) {
     options.user_mode = snapshot::USER_MODE_HISTORY;
     options.rows.dtype = row_storage == 1 ? snapshot::INT8 : snapshot::FLOAT32;
     if (row_storage == 2) {
-      const RowBudget budget = *RecommendRowBudget(kItems, kDim, 16);
+      const RowBudget budget = *RecommendRowBudget(items, kDim, 16);
       options.rows = budget.input;
       options.output_rows = budget.output;
     }
@@ -160,6 +161,27 @@ void BM_CatalogueRank(benchmark::State& state) {
     model.Rank(query, scratch, result);
   });
 }
+
+// The 16x budget's model (full tables, pq codes) over `items` (range 1) items, two stages
+// keeping range(0).
+void BM_BudgetCatalogueRank(benchmark::State& state) {
+  const uint64_t items = static_cast<uint64_t>(state.range(1));
+  const Model& model = CatalogueModel(snapshot::FULL, 2, items);
+  std::vector<uint64_t> history;
+  for (uint64_t i = 0; i < kHistory; ++i) history.push_back((i * 48271 + 11) % items);
+  RankQuery query;
+  query.history = history;
+  query.k = 10;
+  query.retrieve_n = static_cast<size_t>(state.range(0));
+  RunAgainstBound(state, model, query.retrieve_n, [&](RankScratch* scratch, RankResult* result) {
+    model.Rank(query, scratch, result);
+  });
+}
+BENCHMARK(BM_BudgetCatalogueRank)
+    ->Args({100, 1000000})
+    ->Args({500, 1000000})
+    ->Args({100, 10000000})
+    ->Unit(benchmark::kMillisecond);
 
 // Args: kind, retrieve_n, row storage (0 float32, 1 int8, 2 the 16x budget's pq codes).
 BENCHMARK(BM_Retrieval)
