@@ -189,6 +189,7 @@ struct PqView {
 
 absl::StatusOr<PqView> ViewPq(const TableSpec& spec, const TensorMap& tensors,
                               const TensorLayout& tensor) {
+  RETURN_IF_ERROR(CheckTableSpec(spec));  // pq fields that fit d, before any division by them
   if (!HasPqRows(spec) || !IsRowTensor(tensor)) {
     return absl::FailedPreconditionError(
         absl::StrCat("table '", spec.feature(), "' has no pq tensor ", tensor.part));
@@ -232,8 +233,12 @@ absl::StatusOr<std::vector<float>> DecodePqTensor(const TableSpec& spec, const T
 
 absl::Status RefitPqTable(const TableSpec& pq_spec, const TensorMap& pq_tensors,
                           TableSpec* float_spec, TensorMap* float_tensors) {
+  RETURN_IF_ERROR(CheckTableSpec(pq_spec));
+  if (!HasPqRows(pq_spec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("table '", pq_spec.feature(), "' has no pq rows to refit"));
+  }
   const TableLayout* layout = FindTableLayout(pq_spec.kind());
-  if (layout == nullptr) return absl::FailedPreconditionError("unknown table kind");
   const uint32_t d = pq_spec.d(), subvectors = pq_spec.pq_subvectors(), bits = pq_spec.pq_bits();
   const uint32_t sub = d / subvectors, row_bytes = subvectors * bits / 8;
   for (const TensorLayout& tensor : layout->tensors) {

@@ -50,7 +50,8 @@ struct TableDot {
   DType row_dtype;  // FLOAT32, INT8 or UINT8 (pq codes; table_rows.h)
   // Fills query->projected from query->user.
   void (*prepare)(const TableTensors& tensors, DotQuery* query);
-  // Rows of d floats prepare reads (0 for full): its cost, which a request scoring fewer items
+  // Rows of d floats prepare reads (0 for full float32 and int8 rows; 2^bits for full pq rows,
+  // whose codebook it reads): its cost, which a request scoring fewer items
   // than this does better to skip (build the embeddings and take their dot products instead).
   uint64_t (*prepare_rows)(const TableSpec& spec);
   // scores[r] = u . e(first + r) for r < count. REQUIRES: first + count <= n.

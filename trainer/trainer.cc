@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -20,14 +21,42 @@
 namespace ranker {
 namespace {
 
+// The output table's storage is output_rows when set (not for tied tables: there is one table).
 const RowStorage& RowStorageFor(const TrainOptions& options, const TableSpec& spec) {
-  return spec.feature() == "item" && options.output_rows.has_value() ? *options.output_rows
-                                                                     : options.rows;
+  return spec.feature() == "item" && options.output_rows.has_value() && !options.tied
+             ? *options.output_rows
+             : options.rows;
 }
 
 bool AnyPqRows(const TrainOptions& options) {
   return options.rows.dtype == snapshot::UINT8 ||
-         (options.output_rows.has_value() && options.output_rows->dtype == snapshot::UINT8);
+         (options.output_rows.has_value() && !options.tied &&
+          options.output_rows->dtype == snapshot::UINT8);
+}
+
+// Row storages that cannot be served or fine-tuned are refused before any training: pq shapes
+// that do not fit d, and fine-tuning next to an int8 table (whose rows it could not load back).
+absl::Status CheckRowStorages(const TrainOptions& options) {
+  std::vector<RowStorage> storages = {options.rows};
+  if (options.output_rows.has_value() && !options.tied) storages.push_back(*options.output_rows);
+  for (const RowStorage& storage : storages) {
+    TableSpec spec;
+    spec.set_feature("item");
+    spec.set_kind(snapshot::FULL);
+    spec.set_n(1);
+    spec.set_m(1);
+    spec.set_d(options.d);
+    SetRowStorage(storage, &spec);
+    if (absl::Status status = CheckTableSpec(spec); !status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("row storage ", RowStorageName(storage), ": ", status.message()));
+    }
+    if (options.pq_finetune_epochs > 0 && storage.dtype == snapshot::INT8) {
+      return absl::InvalidArgumentError(
+          "pq fine-tuning needs every table's rows pq or float32, not int8");
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Sets the trainable tables' parameters to the snapshot's tables (pq rows decoded).
@@ -211,6 +240,7 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
     return absl::InvalidArgumentError(
         "max_epochs, batch, negatives and threads must each be at least 1");
   }
+  RETURN_IF_ERROR(CheckRowStorages(options));
   const bool history = options.user_mode == snapshot::USER_MODE_HISTORY;
   const bool own_output = history && !options.tied;
   ASSIGN_OR_RETURN(
@@ -246,7 +276,8 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
   double best_ndcg = -1;
   int stale = 0;
   std::vector<TrainingPair> pairs;
-  int64_t step = 0;  // optimizer steps taken (Adam's bias correction)
+  int64_t step = 0;                            // optimizer steps taken (Adam's bias correction)
+  std::optional<TrainableScorer> best_scorer;  // the best epoch's, for pq fine-tuning
   // One pass over the training positives; returns the mean loss.
   const auto run_epoch = [&]() -> double {
     std::shuffle(positives.begin(), positives.end(), rng);
@@ -322,6 +353,7 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
         EvaluateModel(*model, dataset, split, HeldOut::kValidation, threads, options.max_history);
     const bool best = validation.ndcg.mean > best_ndcg;
     if (best) {
+      if (options.pq_finetune_epochs > 0) best_scorer = scorer;  // fine-tuning starts from it
       best_ndcg = validation.ndcg.mean;
       result.snapshot = std::move(snapshot);
       result.model = std::move(model);
@@ -350,7 +382,10 @@ absl::StatusOr<TrainResult> Train(const Dataset& dataset, const Split& split,
     // so training goes on from the pq model itself; the best on validation is kept.
     for (int epoch = 1; epoch <= options.pq_finetune_epochs; ++epoch) {
       const auto epoch_start = std::chrono::steady_clock::now();
-      if (epoch == 1) RETURN_IF_ERROR(LoadTables(result.snapshot, &users, &items));
+      if (epoch == 1) {
+        RETURN_IF_ERROR(LoadTables(result.snapshot, &users, &items));
+        if (best_scorer.has_value()) scorer = *best_scorer;
+      }
       const double loss = run_epoch();
       ASSIGN_OR_RETURN(Snapshot snapshot,
                        ExportSnapshot(dataset, split, users, items, scorer, options));

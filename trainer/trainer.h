@@ -57,7 +57,8 @@ struct TrainOptions {
   std::optional<RowStorage> output_rows;
   // pq rows: epochs of fine-tuning after the encoding, codes fixed (trainer.cc): each trains
   // the decoded rows, refits the codebooks to them and is evaluated; the best on validation
-  // (the plain encoding included) is kept. The scorer goes on from its last epoch's state.
+  // (the plain encoding included) is kept. Tables and scorer start from the best epoch's (the
+  // optimiser moments go on). Refused with int8 rows on either table.
   int pq_finetune_epochs = 0;
   bool clamp_ratio = false;  // a ratio the kind cannot reach gives its most compressed tables
   uint32_t d = 64;

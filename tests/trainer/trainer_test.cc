@@ -222,5 +222,24 @@ TEST(TrainingTest, PqRowsAreEncodedAfterTrainingAndServedAsEvaluated) {
   EXPECT_EQ(test.per_user_ndcg, served.per_user_ndcg);
 }
 
+// Row storages that could not be served or fine-tuned are refused before any epoch runs.
+TEST(TrainingTest, UnusableRowStoragesAreRefusedBeforeTraining) {
+  const Dataset data = testing::PlantedDataset();
+  const Split split = SplitPerUser(data);
+  TrainOptions options = SmallOptions(snapshot::FULL);
+  options.user_mode = snapshot::USER_MODE_HISTORY;
+  options.rows = *ParseRowStorage("pq3x8");  // 3 sub-vectors do not divide d = 16
+  auto result = Train(data, split, options);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(result.status().message().find("row storage pq3x8"), std::string::npos)
+      << result.status();
+  options.rows.dtype = snapshot::INT8;
+  options.output_rows = *ParseRowStorage("pq4x8");
+  options.pq_finetune_epochs = 1;
+  result = Train(data, split, options);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(result.status().message().find("not int8"), std::string::npos) << result.status();
+}
+
 }  // namespace
 }  // namespace ranker
