@@ -106,7 +106,7 @@ std::string FrontierMarkdown(const std::vector<FrontierDataset>& results,
       "(`--pq_finetune_epochs`).\n\n");
   if (!findings.empty()) absl::StrAppend(&md, findings, "\n\n");
   absl::StrAppend(&md, "![nDCG@10 against bytes per item](frontier.png)\n\n");
-  absl::StrAppend(&md, "## Budget goals (issue 23)\n\n");
+  absl::StrAppend(&md, "## Budget goals: the smallest whole model within a loss\n\n");
   for (const Goal& goal : kGoals) {
     absl::StrAppend(&md, "- Goal ", goal.name, ":\n");
     for (const FrontierDataset& dataset : results) {

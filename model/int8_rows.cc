@@ -31,27 +31,7 @@ absl::Status ConvertTableToInt8(TableSpec* spec, TensorMap* tensors) {
         absl::StrCat("table '", spec->feature(), "' already has int8 rows"));
   }
   // Everything is checked before anything changes, so a refused table is left as it was.
-  for (const TensorLayout& tensor : layout->tensors) {
-    if (!IsRowTensor(tensor)) continue;
-    const std::string name = TensorNameOf(tensor, *spec);
-    auto it = tensors->find(name);
-    if (it == tensors->end() || it->second.dtype != snapshot::FLOAT32 ||
-        it->second.shape != TensorShape(tensor, *spec)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("no float32 tensor ", name, " of the table's shape to convert to int8"));
-    }
-    if (tensors->contains(ScaleTensorNameOf(tensor, *spec))) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("tensor ", ScaleTensorNameOf(tensor, *spec), " exists already"));
-    }
-    for (float value : it->second.bytes.as<float>()) {
-      // NaN would round to an arbitrary level and pass as finite: a diverged model must not.
-      if (!std::isfinite(value)) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("tensor ", name, " holds a non-finite value; not converted to int8"));
-      }
-    }
-  }
+  RETURN_IF_ERROR(CheckRowsToEncode(*spec, *tensors, "_scale", "int8"));
   for (const TensorLayout& tensor : layout->tensors) {
     if (!IsRowTensor(tensor)) continue;
     auto it = tensors->find(TensorNameOf(tensor, *spec));

@@ -142,26 +142,7 @@ absl::Status ConvertTableToPq(const PqOptions& options, TableSpec* spec, TensorM
   SetRowStorage({snapshot::UINT8, options.subvectors, options.bits}, &converted);
   RETURN_IF_ERROR(CheckTableSpec(converted));
   // Everything is checked before anything changes, so a refused table is left as it was.
-  for (const TensorLayout& tensor : layout->tensors) {
-    if (!IsRowTensor(tensor)) continue;
-    const std::string name = TensorNameOf(tensor, *spec);
-    auto it = tensors->find(name);
-    if (it == tensors->end() || it->second.dtype != snapshot::FLOAT32 ||
-        it->second.shape != TensorShape(tensor, *spec)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("no float32 tensor ", name, " of the table's shape to encode as pq"));
-    }
-    if (tensors->contains(CodebookTensorNameOf(tensor, *spec))) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("tensor ", CodebookTensorNameOf(tensor, *spec), " exists already"));
-    }
-    for (float value : it->second.bytes.as<float>()) {
-      if (!std::isfinite(value)) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("tensor ", name, " holds a non-finite value; not encoded as pq"));
-      }
-    }
-  }
+  RETURN_IF_ERROR(CheckRowsToEncode(*spec, *tensors, "_codebook", "pq"));
   for (const TensorLayout& tensor : layout->tensors) {
     if (!IsRowTensor(tensor)) continue;
     auto it = tensors->find(TensorNameOf(tensor, *spec));

@@ -231,6 +231,33 @@ std::vector<uint64_t> CodebookShape(const TableSpec& spec) {
   return {subvectors << spec.pq_bits(), spec.d() / subvectors};
 }
 
+absl::Status CheckRowsToEncode(const TableSpec& spec, const TensorMap& tensors,
+                               absl::string_view aux_suffix, absl::string_view storage) {
+  const TableLayout* layout = FindTableLayout(spec.kind());
+  if (layout == nullptr) return absl::FailedPreconditionError("unknown table kind");
+  for (const TensorLayout& tensor : layout->tensors) {
+    if (!IsRowTensor(tensor)) continue;
+    const std::string name = TensorNameOf(tensor, spec);
+    auto it = tensors.find(name);
+    if (it == tensors.end() || it->second.dtype != snapshot::FLOAT32 ||
+        it->second.shape != TensorShape(tensor, spec)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no float32 tensor ", name, " of the table's shape to encode as ", storage));
+    }
+    if (tensors.contains(absl::StrCat(name, aux_suffix))) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("tensor ", name, aux_suffix, " exists already"));
+    }
+    for (float value : it->second.bytes.as<float>()) {
+      if (!std::isfinite(value)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("tensor ", name, " holds a non-finite value; not encoded as ", storage));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RowStorage> ParseRowStorage(absl::string_view name) {
   RowStorage storage;
   if (name == "float32") return storage;

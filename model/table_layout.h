@@ -94,6 +94,12 @@ std::string ScaleTensorNameOf(const TensorLayout& tensor, const TableSpec& spec)
 // [pq_subvectors * 2^pq_bits, d / pq_subvectors].
 std::string CodebookTensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
 std::vector<uint64_t> CodebookShape(const TableSpec& spec);
+// What every row storage's encoder checks before it replaces a table's float rows (so that a
+// refused table is left as it was): each row tensor is FLOAT32 of the layout's shape and finite
+// (NaN would encode to an arbitrary code and pass as finite), and no "<row tensor><aux_suffix>"
+// tensor exists yet. FAILED_PRECONDITION naming the tensor; `storage` ("int8") for messages.
+absl::Status CheckRowsToEncode(const TableSpec& spec, const TensorMap& tensors,
+                               absl::string_view aux_suffix, absl::string_view storage);
 
 // How a table's rows are stored, as people name it: "float32", "int8", or "pq<M>x<bits>" (M
 // sub-vectors, codes of 4 or 8 bits: "pq16x8").
