@@ -6,6 +6,7 @@
 #define RANKER_CLIENT_COMMANDS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -37,7 +38,17 @@ struct RankCommand {
   uint32_t retrieve_n = 0;  // two stages above this many candidates (0 = server default)
 };
 
+struct RecordCommand {
+  std::optional<uint64_t> user;  // with `items`: one call
+  std::string items;             // comma-separated item ids, oldest first
+  std::string file;              // or lines of user,item[,timestamp_ms], in time order
+  std::string request_id;        // empty: one per run (items) or derived from the file's path
+  uint32_t batch = 1000;         // interactions per call, from a file
+  bool progress = true;
+};
+
 int RunRank(const CallOptions& call, const RankCommand& command);
+int RunRecord(const CallOptions& call, const RecordCommand& command);
 int RunInfo(const CallOptions& call, uint64_t model_version);
 int RunHealth(const CallOptions& call, const std::string& service);
 // `load.target`, `load.tls` and `load.balancing` come from `call`; users/items of 0 are read from

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/time/time.h"
 #include "client/channel.h"
 #include "client/commands.h"
@@ -21,7 +22,7 @@ ABSL_FLAG(int, rank_attempts, 0,
           "Tries per Rank call when a replica answers UNAVAILABLE or drops the connection "
           "(1 = no retry; at most 5; 0 = 3, but 1 for bench, which reports failures rather "
           "than hiding them). Only Rank is retried: it changes nothing.");
-ABSL_FLAG(uint64_t, user, 0, "rank: user id.");
+ABSL_FLAG(uint64_t, user, 0, "rank, record: user id.");
 ABSL_FLAG(uint32_t, k, 10, "rank: number of items to return.");
 ABSL_FLAG(std::string, candidates, "",
           "rank: comma-separated candidate item ids; empty ranks the whole catalogue.");
@@ -34,6 +35,16 @@ ABSL_FLAG(uint32_t, retrieve_n, 0,
           "number more than this: retrieval by the dot-product term keeps N, the scorer ranks "
           "them (0 = the server's --retrieve_n).");
 ABSL_FLAG(uint64_t, model_version, 0, "rank, info: pin a loaded model version (0 = current).");
+ABSL_FLAG(std::string, items, "",
+          "record: comma-separated item ids of --user, oldest first. bench: candidate ids are "
+          "drawn from [0, items) (empty or 0 = the model's n).");
+ABSL_FLAG(std::string, file, "",
+          "record: a file of user,item[,timestamp_ms] lines in time order (a header line is "
+          "skipped).");
+ABSL_FLAG(std::string, request_id, "",
+          "record: the request id (a retry with the same id applies once); default: a fresh "
+          "one per run, or for --file one per batch derived from the file's path.");
+ABSL_FLAG(uint32_t, batch, 1000, "record --file: interactions per Record call.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline for each call.");
 ABSL_FLAG(bool, json, false, "Print the response as JSON.");
 ABSL_FLAG(uint32_t, repeat, 1,
@@ -45,14 +56,13 @@ ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "bench: calls before measuri
 ABSL_FLAG(int, candidates_per_request, 100,
           "bench: random candidates per Rank (0 = rank the whole catalogue).");
 ABSL_FLAG(uint64_t, users, 0, "bench: user ids drawn from [0, users) (0 = the model's n).");
-ABSL_FLAG(uint64_t, items, 0, "bench: candidate ids drawn from [0, items) (0 = the model's n).");
 ABSL_FLAG(std::string, rpc, "rank", "bench: rank, or empty (the health check, the floor).");
 ABSL_FLAG(int, channels, 2, "bench: gRPC connections to spread the calls over.");
 ABSL_FLAG(std::string, client_api, "async",
           "bench: async (all calls from --client_threads threads on completion queues: the "
           "client's own CPU stays small) or sync (a blocking thread per call in flight).");
 ABSL_FLAG(int, client_threads, 1, "bench, async: threads making the calls.");
-ABSL_FLAG(bool, progress, true, "bench: print a line per second to stderr.");
+ABSL_FLAG(bool, progress, true, "bench, record --file: print a line per second to stderr.");
 ABSL_FLAG(std::string, service, "",
           "health: service name to check (empty = the server as a whole).");
 ABSL_FLAG(std::string, admin_target, "localhost:50052",
@@ -78,6 +88,9 @@ Commands:
   rank     top-k items for a user:  rank --user 42 --k 10 [--candidates 1,2,3] [--exclude 7]
            history models: rank --history 5,9,12 (the items the user saw, oldest first)
            [--retrieve_n N]: retrieval keeps N by the dot product, the scorer ranks those
+  record   interactions into the user's stored history (ranker.v1.Events):
+           record --user 5 --items 1,2,3, or record --file log.csv (user,item[,timestamp_ms])
+           [--batch 1000]; prints progress and a summary; rerunning a file applies it once
   bench    closed-loop load: bench --concurrency 8 --duration 10s --candidates_per_request 100
            [--rpc rank|empty] [--client_api async|sync] [--client_threads 1] [--json];
            prints QPS, latency percentiles, errors by code
@@ -121,7 +134,9 @@ LoadGeneratorOptions LoadFlags() {
   load.client_threads = absl::GetFlag(FLAGS_client_threads);
   load.deadline = absl::GetFlag(FLAGS_timeout);
   load.users = absl::GetFlag(FLAGS_users);
-  load.items = absl::GetFlag(FLAGS_items);
+  // Checked by Run before bench starts.
+  if (!absl::GetFlag(FLAGS_items).empty())
+    (void)absl::SimpleAtoi(absl::GetFlag(FLAGS_items), &load.items);
   load.retrieve_n = absl::GetFlag(FLAGS_retrieve_n);
   return load;
 }
@@ -129,8 +144,8 @@ LoadGeneratorOptions LoadFlags() {
 int Run(const std::vector<char*>& args) {
   if (args.size() != 2) {
     std::fprintf(stderr,
-                 "ranker-client: give exactly one command: rank, info, health, bench, reload or "
-                 "versions (see --help)\n");
+                 "ranker-client: give exactly one command: rank, record, info, health, bench, "
+                 "reload or versions (see --help)\n");
     return 2;
   }
   const std::string command = args[1];
@@ -157,8 +172,29 @@ int Run(const std::vector<char*>& args) {
     rank.retrieve_n = absl::GetFlag(FLAGS_retrieve_n);
     return RunRank(call, rank);
   }
+  if (command == "record") {
+    RecordCommand record;
+    if (absl::GetFlag(FLAGS_user) != 0 || !absl::GetFlag(FLAGS_items).empty()) {
+      record.user = absl::GetFlag(FLAGS_user);
+    }
+    record.items = absl::GetFlag(FLAGS_items);
+    record.file = absl::GetFlag(FLAGS_file);
+    record.request_id = absl::GetFlag(FLAGS_request_id);
+    record.batch = std::max<uint32_t>(1, absl::GetFlag(FLAGS_batch));
+    record.progress = absl::GetFlag(FLAGS_progress);
+    return RunRecord(call, record);
+  }
   if (command == "info") return RunInfo(call, absl::GetFlag(FLAGS_model_version));
   if (command == "health") return RunHealth(call, absl::GetFlag(FLAGS_service));
+  if (command == "bench") {
+    uint64_t items = 0;
+    if (!absl::GetFlag(FLAGS_items).empty() &&
+        !absl::SimpleAtoi(absl::GetFlag(FLAGS_items), &items)) {
+      std::fprintf(stderr, "ranker-client bench: --items must be a number, got '%s'\n",
+                   absl::GetFlag(FLAGS_items).c_str());
+      return 2;
+    }
+  }
   if (command == "bench") return RunBench(call, LoadFlags(), absl::GetFlag(FLAGS_progress));
   if (command == "reload") return RunReload(call);
   if (command == "versions") return RunVersions(call);

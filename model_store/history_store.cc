@@ -1,6 +1,7 @@
 #include "model_store/history_store.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -66,10 +67,12 @@ std::vector<uint64_t> MergeHistory(const std::vector<uint64_t>& stored,
   return std::vector<uint64_t>(newest_first.rbegin(), newest_first.rend());
 }
 
-absl::StatusOr<std::unique_ptr<HistoryStore>> HistoryStore::OpenWriter(
-    const std::string& path, const StoreOptions& options) {
+absl::StatusOr<std::unique_ptr<HistoryStore>> HistoryStore::OpenWriter(const std::string& path,
+                                                                       const StoreOptions& options,
+                                                                       size_t cache_bytes) {
   ASSIGN_OR_RETURN(std::unique_ptr<StoreDb> store_db,
-                   StoreDb::Open(path, options, StoreDb::Role::kPrimary));
+                   StoreDb::Open(path, options, StoreDb::Role::kPrimary,
+                                 StoreDb::OpenFor::kHistories, cache_bytes));
   return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(store_db)));
 }
 
@@ -139,6 +142,125 @@ absl::StatusOr<AppendStats> HistoryStore::Append(const std::vector<UserHistory>&
                   "compacting the histories"));
   }
   return stats;
+}
+
+absl::StatusOr<AppendStats> HistoryStore::ApplyEvents(const EventBatch& batch, size_t cap,
+                                                      const HistoryStore* seed_from) {
+  if (!store_db_->is_primary()) {
+    return absl::FailedPreconditionError("applying events needs the primary store");
+  }
+  if (cap == 0) return absl::InvalidArgumentError("the history cap must be >= 1");
+  // Users in order of first appearance, each with their items in log order.
+  absl::flat_hash_map<uint64_t, std::vector<uint64_t>> by_user;
+  std::vector<uint64_t> users;
+  AppendStats stats;
+  for (const UserHistory& history : batch.users) {
+    if (history.items.empty()) continue;
+    auto [it, inserted] = by_user.try_emplace(history.user_id);
+    if (inserted) users.push_back(history.user_id);
+    it->second.insert(it->second.end(), history.items.begin(), history.items.end());
+    stats.items_read += history.items.size();
+  }
+  rocksdb::DB* db = store_db_->db();
+  rocksdb::ColumnFamilyHandle* family = store_db_->history_family();
+  rocksdb::WriteBatch write;
+  std::string value;
+  std::vector<uint64_t> stored;
+  for (uint64_t user : users) {
+    const std::string key = keys::HistoryKey(user);
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), family, key, &value);
+    if (s.IsNotFound()) {
+      stored.clear();
+      if (seed_from != nullptr) RETURN_IF_ERROR(seed_from->Read(user, &stored));
+      if (stored.empty()) ++stats.new_users;
+    } else {
+      RETURN_IF_ERROR(FromRocks(s, absl::StrCat("reading the history of user ", user)));
+      if (!DecodeHistory(value.data(), value.size(), &stored)) {
+        stored.clear();
+        ++stats.replaced_malformed;
+      }
+    }
+    write.Put(family, key,
+              EncodeHistory(MergeHistory(stored, by_user[user], cap, AppendMode::kInteractions)));
+    ++stats.users;
+  }
+  const std::string recorded = keys::EncodeVersion(static_cast<uint64_t>(batch.recorded_unix_ms));
+  for (const std::string& id : batch.request_ids) {
+    write.Put(store_db_->default_family(), keys::RequestKey(id), recorded);
+  }
+  if (batch.log_sequence > 0) {
+    write.Put(store_db_->default_family(), keys::kAppliedSequenceKey,
+              keys::EncodeVersion(batch.log_sequence));
+  }
+  if (write.Count() == 0) return stats;
+  rocksdb::WriteOptions durable;
+  durable.sync = true;
+  RETURN_IF_ERROR(FromRocks(db->Write(durable, &write), "applying events to the histories"));
+  return stats;
+}
+
+absl::StatusOr<bool> HistoryStore::RecordedRequest(const std::string& request_id) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = store_db_->db()->Get(rocksdb::ReadOptions(), store_db_->default_family(),
+                                           keys::RequestKey(request_id), &value);
+  if (s.IsNotFound()) return false;
+  RETURN_IF_ERROR(FromRocks(s, "reading a request id"));
+  return true;
+}
+
+absl::StatusOr<uint64_t> HistoryStore::AppliedSequence() const {
+  std::string value;
+  rocksdb::Status s = store_db_->db()->Get(rocksdb::ReadOptions(), store_db_->default_family(),
+                                           keys::kAppliedSequenceKey, &value);
+  if (s.IsNotFound()) return uint64_t{0};
+  RETURN_IF_ERROR(FromRocks(s, "reading the applied event sequence"));
+  std::optional<uint64_t> sequence = keys::DecodeVersion(value);
+  if (!sequence) {
+    return absl::DataLossError(
+        absl::StrCat("the applied event sequence is ", value.size(), " bytes, not 8"));
+  }
+  return *sequence;
+}
+
+absl::StatusOr<uint64_t> HistoryStore::PruneRequests(int64_t before_unix_ms) {
+  if (!store_db_->is_primary()) {
+    return absl::FailedPreconditionError("pruning request ids needs the primary store");
+  }
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_db_->db()->NewIterator(rocksdb::ReadOptions(), store_db_->default_family()));
+  rocksdb::WriteBatch write;
+  const std::string prefix = keys::kRequestPrefix;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::optional<uint64_t> recorded =
+        keys::DecodeVersion(absl::string_view(it->value().data(), it->value().size()));
+    // An unreadable time is as good as expired: the id is only a retry guard.
+    if (!recorded || static_cast<int64_t>(*recorded) < before_unix_ms)
+      write.Delete(store_db_->default_family(), it->key());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "listing request ids"));
+  if (write.Count() == 0) return uint64_t{0};
+  RETURN_IF_ERROR(FromRocks(store_db_->db()->Write(rocksdb::WriteOptions(), &write),
+                            "forgetting old request ids"));
+  return uint64_t{write.Count()};
+}
+
+absl::Status HistoryStore::ForEach(
+    const std::function<absl::Status(uint64_t user_id, const std::vector<uint64_t>& items)>& visit)
+    const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_db_->db()->NewIterator(rocksdb::ReadOptions(), store_db_->history_family()));
+  std::vector<uint64_t> items;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::optional<uint64_t> user =
+        keys::ParseHistoryKey(absl::string_view(it->key().data(), it->key().size()));
+    if (!user) continue;  // not a history key; nothing else lives in this family
+    if (!DecodeHistory(it->value().data(), it->value().size(), &items)) {
+      return absl::DataLossError(absl::StrCat("the stored history of user ", *user, " is ",
+                                              it->value().size(), " bytes, not whole 8-byte ids"));
+    }
+    RETURN_IF_ERROR(visit(*user, items));
+  }
+  return FromRocks(it->status(), "listing the histories");
 }
 
 absl::Status HistoryStore::Read(uint64_t user_id, std::vector<uint64_t>* items) const {

@@ -15,6 +15,7 @@
 #define RANKER_MODEL_STORE_HISTORY_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,14 @@ struct AppendStats {
   uint64_t replaced_malformed = 0;  // stored values that did not decode, overwritten
 };
 
+// New interactions and what they record about the event log, committed as one (see ApplyEvents).
+struct EventBatch {
+  std::vector<UserHistory> users;        // new interactions per user, oldest first
+  std::vector<std::string> request_ids;  // deduplication keys, recorded with the histories
+  uint64_t log_sequence = 0;             // > 0: the event-log sequence applied through
+  int64_t recorded_unix_ms = 0;          // stored with each request id, for PruneRequests
+};
+
 struct HistoryStats {
   uint64_t users = 0;        // RocksDB's estimate of the number of keys
   uint64_t table_bytes = 0;  // on-disk bytes of the family's table files
@@ -46,8 +55,10 @@ struct HistoryStats {
 class HistoryStore {
  public:
   // The primary, for appending. Creates the store when options.create_if_missing.
+  // `cache_bytes` as for OpenReader.
   static absl::StatusOr<std::unique_ptr<HistoryStore>> OpenWriter(const std::string& path,
-                                                                  const StoreOptions& options = {});
+                                                                  const StoreOptions& options = {},
+                                                                  size_t cache_bytes = 0);
   // A secondary with a block cache of `cache_bytes` (0 = RocksDB's default) for the history
   // family. FAILED_PRECONDITION if the store has no history family yet: a store last written
   // by an older version gains one the next time any current tool opens it read-write.
@@ -63,6 +74,23 @@ class HistoryStore {
   // a writer that dies part-way leaves whole users appended or not.
   absl::StatusOr<AppendStats> Append(const std::vector<UserHistory>& histories, size_t cap,
                                      AppendMode mode = AppendMode::kInteractions);
+
+  // Writer only. Appends `batch.users` as new interactions (kInteractions), records its request
+  // ids and log sequence, all in one WriteBatch synced to the write-ahead log before returning:
+  // a crash leaves the whole batch applied or none of it. A user with no history here starts
+  // from `seed_from`'s history of them when given (a store whose histories predate this one).
+  absl::StatusOr<AppendStats> ApplyEvents(const EventBatch& batch, size_t cap,
+                                          const HistoryStore* seed_from = nullptr);
+  // Whether ApplyEvents recorded `request_id` (and PruneRequests has not dropped it since).
+  absl::StatusOr<bool> RecordedRequest(const std::string& request_id) const;
+  // The last log_sequence ApplyEvents recorded; 0 when none.
+  absl::StatusOr<uint64_t> AppliedSequence() const;
+  // Writer only. Forgets request ids recorded before `before_unix_ms`; returns how many.
+  absl::StatusOr<uint64_t> PruneRequests(int64_t before_unix_ms);
+  // Calls `visit` with every stored history in user id order; stops at its first error.
+  absl::Status ForEach(
+      const std::function<absl::Status(uint64_t user_id, const std::vector<uint64_t>& items)>&
+          visit) const;
 
   // Replaces *items with `user_id`'s stored history, oldest first (empty when none).
   // DATA_LOSS if the stored value is malformed.

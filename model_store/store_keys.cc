@@ -38,6 +38,10 @@ std::string HistoryKey(uint64_t user_id) { return EncodeVersion(user_id); }
 
 std::optional<uint64_t> ParseHistoryKey(absl::string_view key) { return DecodeVersion(key); }
 
+std::string RequestKey(absl::string_view request_id) {
+  return absl::StrCat(kRequestPrefix, request_id);
+}
+
 std::string TensorChunkKey(uint64_t version, absl::string_view name, uint32_t chunk) {
   std::string key = absl::StrCat(kTensorPrefix, EncodeVersion(version), "/", name, "/");
   AppendBigEndian(chunk, 4, &key);

@@ -4,6 +4,9 @@
 //   manifest/<u64 version>          -> serialized snapshot.Manifest          (default CF)
 //   tensor/<u64 version>/<name>/<u32 chunk> -> raw tensor bytes             ("tensors" CF)
 //   <u64 user id>                   -> little-endian u64 item ids, oldest first ("history" CF)
+// A history database (a store that holds only histories, written by a server or applier):
+//   events/applied_sequence         -> u64 event-log sequence applied through  (default CF)
+//   events/request/<request id>     -> u64 Unix ms it was recorded (deduplication)
 #ifndef RANKER_MODEL_STORE_STORE_KEYS_H_
 #define RANKER_MODEL_STORE_STORE_KEYS_H_
 
@@ -23,6 +26,9 @@ inline constexpr char kTensorPrefix[] = "tensor/";
 inline constexpr char kTensorColumnFamily[] = "tensors";
 inline constexpr char kHistoryColumnFamily[] = "history";
 
+inline constexpr char kAppliedSequenceKey[] = "events/applied_sequence";
+inline constexpr char kRequestPrefix[] = "events/request/";
+
 std::string EncodeVersion(uint64_t version);
 std::optional<uint64_t> DecodeVersion(absl::string_view bytes);
 
@@ -33,6 +39,7 @@ std::string TensorChunkKey(uint64_t version, absl::string_view name, uint32_t ch
 // History keys sort by user id.
 std::string HistoryKey(uint64_t user_id);
 std::optional<uint64_t> ParseHistoryKey(absl::string_view key);
+std::string RequestKey(absl::string_view request_id);
 // [begin, end) covering every tensor chunk of `version`.
 std::string TensorRangeBegin(uint64_t version);
 std::string TensorRangeEnd(uint64_t version);

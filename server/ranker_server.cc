@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "events/local_event_log.h"
 
 namespace ranker {
 namespace {
@@ -48,10 +49,7 @@ absl::Status RankerServer::Start() {
     return absl::Status(store.status().code(),
                         absl::StrCat("cannot open the store: ", store.status().ToString()));
   }
-  histories_ = std::make_unique<StoredHistories>(config_.store_path, config_.history_cache_bytes);
-  if (absl::Status status = histories_->Refresh(); !status.ok()) {
-    LogWarning("no stored histories yet (retried at every poll): ", status.message());
-  }
+  if (absl::Status status = OpenHistories(); !status.ok()) return status;
   ModelManagerOptions manager_options = config_.manager;
   manager_options.before_poll = [histories = histories_.get()] {
     if (absl::Status status = histories->Refresh(); !status.ok()) {
@@ -81,6 +79,35 @@ absl::Status RankerServer::Start() {
   return absl::OkStatus();
 }
 
+absl::Status RankerServer::OpenHistories() {
+  histories_ = std::make_unique<StoredHistories>(config_.store_path, config_.history_cache_bytes);
+  if (absl::Status status = histories_->Refresh(); !status.ok()) {
+    LogWarning("no stored histories in the model store (retried at every poll): ",
+               status.message());
+  }
+  if (config_.histories_path.empty()) return absl::OkStatus();
+  StoreOptions options;
+  options.create_if_missing = true;
+  absl::StatusOr<std::unique_ptr<HistoryStore>> database =
+      HistoryStore::OpenWriter(config_.histories_path, options, config_.history_cache_bytes);
+  if (!database.ok()) {
+    return absl::Status(database.status().code(),
+                        absl::StrCat("cannot open the history database (is another server "
+                                     "using it?): ",
+                                     database.status().message()));
+  }
+  histories_->AttachDatabase(*std::move(database));
+  LocalEventLogOptions log_options;
+  log_options.history_cap = config_.history_cap;
+  log_options.dedupe_window = config_.dedupe_window;
+  event_log_ = std::make_unique<LocalEventLog>(
+      histories_->database(),
+      [histories = histories_.get()] { return histories->store_histories(); }, log_options);
+  LogInfo("histories: ", config_.histories_path, " (Record applies here; the model store's ",
+          "history family serves users not in it)");
+  return absl::OkStatus();
+}
+
 absl::Status RankerServer::StartMetrics() {
   if (config_.metrics_listen.empty()) return absl::OkStatus();
   // prometheus-cpp reports a failed bind by throwing; keep that at this edge.
@@ -92,6 +119,7 @@ absl::Status RankerServer::StartMetrics() {
   }
   for (const auto& collectable : metrics_.collectables())
     exposer_->RegisterCollectable(collectable);
+  exposer_->RegisterCollectable(event_metrics_.collectable());
   metrics_port_ = exposer_->GetListeningPorts().empty() ? 0 : exposer_->GetListeningPorts()[0];
   return absl::OkStatus();
 }
@@ -107,11 +135,19 @@ absl::Status RankerServer::StartListeners() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.listen, config_.credentials, &port_);
   builder.RegisterService(ranker_service_.get());
-  // Each id (candidates, exclusions, history) costs at most 11 bytes on the wire; leave room
-  // for the rest.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(
-      INT32_MAX,
-      (2 * uint64_t{config_.limits.max_candidates} + config_.limits.max_history_ids) * 11 + 4096)));
+  if (event_log_ != nullptr) {
+    events_service_ = std::make_unique<EventsService>(event_log_.get(), config_.record_limits,
+                                                      &metrics_, &event_metrics_);
+    builder.RegisterService(events_service_.get());
+  }
+  // Each id (candidates, exclusions, history) costs at most 11 bytes on the wire, an
+  // interaction at most 36 (two ids, a time, tags and lengths); leave room for the rest.
+  const uint64_t rank_bytes =
+      (2 * uint64_t{config_.limits.max_candidates} + config_.limits.max_history_ids) * 11;
+  const uint64_t record_bytes = uint64_t{config_.record_limits.max_interactions} * 36 +
+                                config_.record_limits.max_request_id_bytes;
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<uint64_t>(INT32_MAX, std::max(rank_bytes, record_bytes) + 4096)));
   grpc::ResourceQuota quota("ranker");
   quota.SetMaxThreads(static_cast<int>(std::max<uint32_t>(2, config_.max_threads)));
   builder.SetResourceQuota(quota);

@@ -14,7 +14,11 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/mutex.h"
+#include "events/event_log.h"
+#include "events/record_validation.h"
 #include "server/admin_service.h"
+#include "server/event_metrics.h"
+#include "server/events_service.h"
 #include "server/model_manager.h"
 #include "server/ranker_service.h"
 #include "server/server_metrics.h"
@@ -32,6 +36,12 @@ struct ServerConfig {
   RankLimits limits;
   ModelManagerOptions manager;
   size_t history_cache_bytes = size_t{64} << 20;  // block cache of the stored histories
+  // The server's own history database, which Record calls write (created if missing). Empty:
+  // none (no Events service; Rank reads the store's history family only).
+  std::string histories_path;
+  size_t history_cap = 200;  // distinct items kept per user
+  RecordLimits record_limits;
+  absl::Duration dedupe_window = absl::Minutes(10);
   // Threads for heavy Rank calls (RankWorkers; 0 = one per core), and the most threads of the
   // synchronous service (reflection).
   uint32_t rank_threads = 0;
@@ -64,6 +74,7 @@ class RankerServer {
   int port() const { return port_; }
 
  private:
+  absl::Status OpenHistories();
   absl::Status StartMetrics();
   absl::Status StartListeners();
   void AnnounceListeners() const;
@@ -74,13 +85,16 @@ class RankerServer {
 
   const ServerConfig config_;
   ServerMetrics metrics_;
+  EventMetrics event_metrics_;
   std::unique_ptr<StoredHistories> histories_;
+  std::unique_ptr<EventLog> event_log_;  // nullptr without a history database
   std::unique_ptr<ModelManager> manager_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   // Declared before the servers: calls in flight on the workers finish before they stop.
   std::unique_ptr<RankWorkers> rank_workers_;
   std::unique_ptr<RankerService> ranker_service_;
   std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<EventsService> events_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> admin_server_;
   int port_ = 0, admin_port_ = 0, metrics_port_ = 0;

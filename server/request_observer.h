@@ -13,7 +13,7 @@
 
 namespace ranker {
 
-enum class RpcMethod { kRank, kGetModelInfo, kReload, kListLoadedVersions };
+enum class RpcMethod { kRank, kGetModelInfo, kReload, kListLoadedVersions, kRecord, kRecordStream };
 
 class RequestObserver {
  public:

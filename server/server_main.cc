@@ -65,6 +65,18 @@ ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
           "Close each client connection after about this long (gracefully: calls in flight "
           "finish), so clients balancing over a DNS name resolve it again and find new "
           "replicas (0 = never).");
+ABSL_FLAG(std::string, histories, "",
+          "The server's own history database (a directory, created if missing), which "
+          "ranker.v1.Events/Record writes and Rank reads first; the store's history family "
+          "serves users not in it. Default: the store's path + \"-histories\"; \"none\": no "
+          "database and no Events service.");
+ABSL_FLAG(uint32_t, history_cap, 200, "Distinct items kept per user by Record.");
+ABSL_FLAG(uint32_t, max_record_interactions, 10000,
+          "Most interactions one Record request may carry.");
+ABSL_FLAG(absl::Duration, record_max_future, absl::Minutes(5),
+          "Record refuses interactions stamped later than now plus this.");
+ABSL_FLAG(absl::Duration, dedupe_window, absl::Minutes(10),
+          "How long a Record request_id is remembered, so that a retry applies once.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight calls may run before they are cancelled.");
 
@@ -77,7 +89,9 @@ Usage: ranker-server [--store DIR] [--listen HOST:PORT] [flags]
 
 Loads the newest complete version in the store (a RocksDB directory written by ranker-store or
 ranker-train), serves ranker.v1.Ranker, grpc.health.v1.Health and server reflection, and
-follows the store for new versions. SIGHUP polls the store now; SIGTERM or SIGINT stops
+follows the store for new versions. ranker.v1.Events/Record appends users' interactions to the
+server's own history database (--histories), durable before the call returns; the next Rank of
+that user pools them. SIGHUP polls the store now; SIGTERM or SIGINT stops
 accepting calls and lets in-flight calls finish.
 
 TLS: --tls_cert and --tls_key serve TLS on both listeners; add --tls_client_ca to require
@@ -102,6 +116,18 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
         config.limits.max_retrieve_n, ": requests could not ask for the server's own default"));
   }
   config.history_cache_bytes = size_t{absl::GetFlag(FLAGS_history_cache_mb)} << 20;
+  const std::string histories = absl::GetFlag(FLAGS_histories);
+  config.histories_path = histories == "none" ? ""
+                          : histories.empty() ? config.store_path + "-histories"
+                                              : histories;
+  config.history_cap = absl::GetFlag(FLAGS_history_cap);
+  if (config.history_cap == 0) return absl::InvalidArgumentError("--history_cap must be >= 1");
+  config.record_limits.max_interactions = absl::GetFlag(FLAGS_max_record_interactions);
+  if (config.record_limits.max_interactions == 0) {
+    return absl::InvalidArgumentError("--max_record_interactions must be >= 1");
+  }
+  config.record_limits.max_future = absl::GetFlag(FLAGS_record_max_future);
+  config.dedupe_window = absl::GetFlag(FLAGS_dedupe_window);
   config.limits.max_concurrent = std::max<uint32_t>(1, absl::GetFlag(FLAGS_max_concurrent_ranks));
   const std::string unknown = absl::GetFlag(FLAGS_unknown_ids);
   if (unknown != "fallback" && unknown != "reject") {

@@ -25,6 +25,10 @@ const char* RpcMethodName(RpcMethod method) {
       return "Reload";
     case RpcMethod::kListLoadedVersions:
       return "ListLoadedVersions";
+    case RpcMethod::kRecord:
+      return "Record";
+    case RpcMethod::kRecordStream:
+      return "RecordStream";
   }
   return "unknown";
 }

@@ -21,11 +21,20 @@ bool ShouldLogError() {
 StoredHistories::StoredHistories(std::string store_path, size_t cache_bytes)
     : store_path_(std::move(store_path)), cache_bytes_(cache_bytes) {}
 
+void StoredHistories::AttachDatabase(std::unique_ptr<HistoryStore> database) {
+  database_ = std::move(database);
+}
+
 HistoryLookup StoredHistories::Read(uint64_t user_id, std::vector<uint64_t>* items) const {
-  const HistoryStore* reader = reader_.load(std::memory_order_acquire);
   items->clear();
-  if (reader == nullptr) return HistoryLookup::kUnavailable;
-  const absl::Status status = reader->Read(user_id, items);
+  absl::Status status;
+  if (database_ != nullptr) {
+    status = database_->Read(user_id, items);
+    if (status.ok() && !items->empty()) return HistoryLookup::kFound;
+  }
+  const HistoryStore* reader = reader_.load(std::memory_order_acquire);
+  if (status.ok() && reader != nullptr) status = reader->Read(user_id, items);
+  if (status.ok() && reader == nullptr && database_ == nullptr) return HistoryLookup::kUnavailable;
   if (!status.ok()) {
     items->clear();
     if (ShouldLogError()) {
