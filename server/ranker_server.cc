@@ -91,10 +91,14 @@ absl::Status RankerServer::OpenHistories() {
   absl::StatusOr<std::unique_ptr<HistoryStore>> database =
       HistoryStore::OpenWriter(config_.histories_path, options, config_.history_cache_bytes);
   if (!database.ok()) {
-    return absl::Status(database.status().code(),
-                        absl::StrCat("cannot open the history database (is another server "
-                                     "using it?): ",
-                                     database.status().message()));
+    const std::string why = absl::StrCat("cannot open the history database (is another server "
+                                         "using it?): ",
+                                         database.status().message());
+    if (config_.histories_path_given) return absl::Status(database.status().code(), why);
+    // The default path sits beside the store, which older deployments mount read-only: serve as
+    // before, without Record, rather than not at all.
+    LogWarning(why, "; serving without one (no Events service): give --histories DIR");
+    return absl::OkStatus();
   }
   histories_->AttachDatabase(*std::move(database));
   LocalEventLogOptions log_options;
@@ -136,8 +140,9 @@ absl::Status RankerServer::StartListeners() {
   builder.AddListeningPort(config_.listen, config_.credentials, &port_);
   builder.RegisterService(ranker_service_.get());
   if (event_log_ != nullptr) {
-    events_service_ = std::make_unique<EventsService>(event_log_.get(), config_.record_limits,
-                                                      &metrics_, &event_metrics_);
+    record_workers_ = std::make_unique<RankWorkers>(config_.record_threads);
+    events_service_ = std::make_unique<EventsService>(
+        event_log_.get(), config_.record_limits, &metrics_, &event_metrics_, record_workers_.get());
     builder.RegisterService(events_service_.get());
   }
   // Each id (candidates, exclusions, history) costs at most 11 bytes on the wire, an

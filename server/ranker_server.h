@@ -39,9 +39,14 @@ struct ServerConfig {
   // The server's own history database, which Record calls write (created if missing). Empty:
   // none (no Events service; Rank reads the store's history family only).
   std::string histories_path;
+  // Whether histories_path was asked for (an error to open it fails Start) or is the default
+  // (the server then runs without it, warning).
+  bool histories_path_given = false;
   size_t history_cap = 200;  // distinct items kept per user
   RecordLimits record_limits;
   absl::Duration dedupe_window = absl::Minutes(10);
+  // Threads that wait for Record's commits; calls waiting together share one fsync.
+  uint32_t record_threads = 8;
   // Threads for heavy Rank calls (RankWorkers; 0 = one per core), and the most threads of the
   // synchronous service (reflection).
   uint32_t rank_threads = 0;
@@ -94,6 +99,7 @@ class RankerServer {
   std::unique_ptr<RankWorkers> rank_workers_;
   std::unique_ptr<RankerService> ranker_service_;
   std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<RankWorkers> record_workers_;  // before the service and servers that use it
   std::unique_ptr<EventsService> events_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> admin_server_;

@@ -120,6 +120,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.histories_path = histories == "none" ? ""
                           : histories.empty() ? config.store_path + "-histories"
                                               : histories;
+  config.histories_path_given = !histories.empty();
   config.history_cap = absl::GetFlag(FLAGS_history_cap);
   if (config.history_cap == 0) return absl::InvalidArgumentError("--history_cap must be >= 1");
   config.record_limits.max_interactions = absl::GetFlag(FLAGS_max_record_interactions);

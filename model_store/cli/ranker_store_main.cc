@@ -87,6 +87,8 @@ Commands:
                     in time order, keeping each user's newest --history_cap distinct items
   history show USER     print a user's stored history, oldest first
   history stats         users with a stored history and their bytes on disk
+  history digest        one checksum of every stored history (and the event-log sequence
+                        applied through): equal on replicas that hold the same histories
   export [VERSION] --to REPO   write a version (default: latest) and the stored histories
                     to a snapshot repository as RocksDB table files with checksums, then
                     point REPO/LATEST at it (model_store/snapshot_repository.h)
@@ -161,6 +163,7 @@ absl::Status History(const std::vector<char*>& args) {
   const std::string store = absl::GetFlag(FLAGS_store);
   const std::string sub = args.size() > 2 ? args[2] : "";
   if (sub == "stats" && args.size() == 3) return RunHistoryStats(store);
+  if (sub == "digest" && args.size() == 3) return RunHistoryDigest(store);
   if (sub == "import" && args.size() == 4) {
     return RunHistoryImport(store, args[3], absl::GetFlag(FLAGS_format),
                             absl::GetFlag(FLAGS_history_cap));
@@ -173,7 +176,7 @@ absl::Status History(const std::vector<char*>& args) {
     return RunHistoryShow(store, user_id);
   }
   return absl::InvalidArgumentError(
-      "usage: ranker-store history import FILE | show USER | stats (see --help)");
+      "usage: ranker-store history import FILE | show USER | stats | digest (see --help)");
 }
 
 absl::Status Run(const std::vector<char*>& args) {

@@ -40,6 +40,7 @@ absl::Status RunHistoryImport(const std::string& store, const std::string& log_p
                               const std::string& format, uint32_t history_cap);
 absl::Status RunHistoryShow(const std::string& store, uint64_t user_id);
 absl::Status RunHistoryStats(const std::string& store);
+absl::Status RunHistoryDigest(const std::string& store);
 
 }  // namespace ranker
 

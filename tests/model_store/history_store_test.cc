@@ -167,3 +167,46 @@ TEST_F(HistoryStoreTest, ReaderCannotAppend) {
 
 }  // namespace
 }  // namespace ranker
+
+namespace ranker {
+namespace {
+
+TEST(HistoryEventsTest, AppliesHistoriesRequestIdsAndTheLogSequenceTogether) {
+  testing::TempDir dir;
+  auto store = HistoryStore::OpenWriter(dir.Sub("h"), {.create_if_missing = true});
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(*(*store)->AppliedSequence(), 0u);
+  EventBatch batch;
+  batch.users = {{3, {1, 2}}, {1, {5}}, {3, {1}}};
+  batch.request_ids = {"a", "b"};
+  batch.log_sequence = 42;
+  batch.recorded_unix_ms = 1000;
+  auto stats = (*store)->ApplyEvents(batch, 10);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->users, 2u);
+  EXPECT_EQ(stats->items_read, 4u);
+  EXPECT_EQ(*(*store)->AppliedSequence(), 42u);
+  EXPECT_TRUE(*(*store)->RecordedRequest("b"));
+  std::vector<std::pair<uint64_t, std::vector<uint64_t>>> all;
+  ASSERT_TRUE((*store)
+                  ->ForEach([&](uint64_t user, const std::vector<uint64_t>& items) {
+                    all.emplace_back(user, items);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0], (std::pair<uint64_t, std::vector<uint64_t>>{1, {5}}));
+  EXPECT_EQ(all[1], (std::pair<uint64_t, std::vector<uint64_t>>{3, {2, 1}}));
+  // Ids recorded before the cut are forgotten; later ones stay.
+  EventBatch later;
+  later.request_ids = {"c"};
+  later.recorded_unix_ms = 5000;
+  ASSERT_TRUE((*store)->ApplyEvents(later, 10).ok());
+  EXPECT_EQ(*(*store)->PruneRequests(2000), 2u);
+  EXPECT_FALSE(*(*store)->RecordedRequest("a"));
+  EXPECT_TRUE(*(*store)->RecordedRequest("c"));
+  EXPECT_EQ(*(*store)->AppliedSequence(), 42u);  // a batch without a sequence keeps the last
+}
+
+}  // namespace
+}  // namespace ranker
