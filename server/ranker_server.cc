@@ -10,6 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/status_macros.h"
+#include "events/jetstream_event_log.h"
 #include "events/local_event_log.h"
 
 namespace ranker {
@@ -91,9 +93,10 @@ absl::Status RankerServer::OpenHistories() {
   absl::StatusOr<std::unique_ptr<HistoryStore>> database =
       HistoryStore::OpenWriter(config_.histories_path, options, config_.history_cache_bytes);
   if (!database.ok()) {
-    const std::string why = absl::StrCat("cannot open the history database (is another server "
-                                         "using it?): ",
-                                         database.status().message());
+    const std::string why = absl::StrCat(
+        "cannot open the history database (is another server "
+        "using it?): ",
+        database.status().message());
     if (config_.histories_path_given) return absl::Status(database.status().code(), why);
     // The default path sits beside the store, which older deployments mount read-only: serve as
     // before, without Record, rather than not at all.
@@ -101,6 +104,25 @@ absl::Status RankerServer::OpenHistories() {
     return absl::OkStatus();
   }
   histories_->AttachDatabase(*std::move(database));
+  const auto seed_from = [histories = histories_.get()] { return histories->store_histories(); };
+  if (!config_.nats_url.empty()) {
+    JetStreamOptions stream = config_.jetstream;
+    stream.url = config_.nats_url;
+    stream.max_msgs_per_subject = static_cast<int64_t>(config_.history_cap);
+    stream.duplicate_window = config_.dedupe_window;
+    ASSIGN_OR_RETURN(jetstream_, JetStreamConnection::Connect(stream));
+    StreamApplierOptions applier_options;
+    applier_options.history_cap = config_.history_cap;
+    applier_options.max_items_per_message = config_.record_limits.max_interactions;
+    applier_options.max_future = config_.record_limits.max_future;
+    stream_applier_ = std::make_unique<StreamApplier>(jetstream_.get(), histories_->database(),
+                                                      seed_from, &event_metrics_, applier_options);
+    RETURN_IF_ERROR(stream_applier_->Start());
+    event_log_ = std::make_unique<JetStreamEventLog>(jetstream_.get(), stream_applier_.get());
+    LogInfo("histories: ", config_.histories_path, ", applied from the event stream ",
+            stream.stream, " at ", stream.url, " (Record publishes there)");
+    return absl::OkStatus();
+  }
   LocalEventLogOptions log_options;
   log_options.history_cap = config_.history_cap;
   log_options.dedupe_window = config_.dedupe_window;

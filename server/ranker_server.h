@@ -15,7 +15,9 @@
 #include "absl/time/time.h"
 #include "common/mutex.h"
 #include "events/event_log.h"
+#include "events/jetstream.h"
 #include "events/record_validation.h"
+#include "events/stream_applier.h"
 #include "server/admin_service.h"
 #include "server/event_metrics.h"
 #include "server/events_service.h"
@@ -45,6 +47,10 @@ struct ServerConfig {
   size_t history_cap = 200;  // distinct items kept per user
   RecordLimits record_limits;
   absl::Duration dedupe_window = absl::Minutes(10);
+  // Non-empty: a fleet replica. Record publishes to this NATS JetStream stream and the server
+  // applies the whole stream to its history database (events/jetstream.h).
+  std::string nats_url;
+  JetStreamOptions jetstream;
   // Threads that wait for Record's commits; calls waiting together share one fsync.
   uint32_t record_threads = 8;
   // Threads for heavy Rank calls (RankWorkers; 0 = one per core), and the most threads of the
@@ -92,7 +98,9 @@ class RankerServer {
   ServerMetrics metrics_;
   EventMetrics event_metrics_;
   std::unique_ptr<StoredHistories> histories_;
-  std::unique_ptr<EventLog> event_log_;  // nullptr without a history database
+  std::unique_ptr<JetStreamConnection> jetstream_;  // fleet replicas only
+  std::unique_ptr<StreamApplier> stream_applier_;   // fleet replicas only
+  std::unique_ptr<EventLog> event_log_;             // nullptr without a history database
   std::unique_ptr<ModelManager> manager_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   // Declared before the servers: calls in flight on the workers finish before they stop.

@@ -77,6 +77,13 @@ ABSL_FLAG(absl::Duration, record_max_future, absl::Minutes(5),
           "Record refuses interactions stamped later than now plus this.");
 ABSL_FLAG(absl::Duration, dedupe_window, absl::Minutes(10),
           "How long a Record request_id is remembered, so that a retry applies once.");
+ABSL_FLAG(std::string, nats, "",
+          "A fleet replica: NATS server URL (nats://HOST:4222) with JetStream. Record publishes "
+          "there, and the server applies the whole event stream to --histories. Empty: one "
+          "machine, Record writes --histories directly.");
+ABSL_FLAG(std::string, nats_stream, "RANKER_EVENTS", "The JetStream stream of events.");
+ABSL_FLAG(std::string, nats_subject_prefix, "ranker.events",
+          "Events for user U are published on PREFIX.U.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight calls may run before they are cancelled.");
 
@@ -129,6 +136,13 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   }
   config.record_limits.max_future = absl::GetFlag(FLAGS_record_max_future);
   config.dedupe_window = absl::GetFlag(FLAGS_dedupe_window);
+  config.nats_url = absl::GetFlag(FLAGS_nats);
+  config.jetstream.stream = absl::GetFlag(FLAGS_nats_stream);
+  config.jetstream.subject_prefix = absl::GetFlag(FLAGS_nats_subject_prefix);
+  if (!config.nats_url.empty() && config.histories_path.empty()) {
+    return absl::InvalidArgumentError("--nats needs a history database (--histories is none)");
+  }
+  if (!config.nats_url.empty()) config.histories_path_given = true;
   config.limits.max_concurrent = std::max<uint32_t>(1, absl::GetFlag(FLAGS_max_concurrent_ranks));
   const std::string unknown = absl::GetFlag(FLAGS_unknown_ids);
   if (unknown != "fallback" && unknown != "reject") {

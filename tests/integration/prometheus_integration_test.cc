@@ -26,24 +26,13 @@
 namespace ranker {
 namespace {
 
+using ::ranker::testing::FreePort;
 using ::ranker::testing::HttpGet;
 using ::ranker::testing::RunCommand;
 using ::ranker::testing::RunningServer;
 using ::ranker::testing::RunStoreTool;
 using ::ranker::testing::Subprocess;
 using ::ranker::testing::TempDir;
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string UrlEncode(const std::string& text) {
   std::string out;

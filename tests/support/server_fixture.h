@@ -46,6 +46,9 @@ std::string HttpGet(int port, const std::string& path);
 // `ranker_model_version` or `ranker_requests_total{code="OK",method="Rank"}`), or -1.
 double MetricValue(const std::string& exposition, const std::string& metric);
 
+// A loopback TCP port that was free a moment ago (for servers that cannot pick their own).
+int FreePort();
+
 // Runs `ranker-store args...` and fails the test if it exits non-zero.
 void RunStoreTool(const std::vector<std::string>& args);
 

@@ -1,0 +1,347 @@
+// The fleet's event log for real: a nats-server with JetStream started here, replicas of the
+// real ranker-server consuming it, producers calling Record on any replica. Every acknowledged
+// interaction must reach every replica exactly once and in order per user, through a replica
+// killed with SIGKILL, a broker killed and restarted, and a replica started late; hostile
+// messages on the subject are skipped and counted, never applied, never stalling the consumer.
+//
+// The check is exact: each producer owns its users and gives each user increasing item ids,
+// so a user's history must be precisely the items acknowledged for them, in order (a lost
+// event leaves a gap, an event applied twice out of place moves an item).
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "events/jetstream.h"
+#include "model_store/history_store.h"
+#include "tests/support/nats_fixture.h"
+#include "tests/support/server_fixture.h"
+
+namespace ranker {
+namespace {
+
+using ::ranker::testing::MetricValue;
+using ::ranker::testing::RunningNats;
+using ::ranker::testing::RunningServer;
+using ::ranker::testing::RunStoreTool;
+using ::ranker::testing::TempDir;
+
+constexpr int kProducers = 4;
+constexpr int kUsers = 400;            // producer p owns users p, p + 4, ...
+constexpr int kPerRequest = 25;        // interactions per Record call
+constexpr uint64_t kFirstItem = 1000;  // recorded items: 1000, 1001, ... per user
+// Recorded users start here, clear of the demo store's users (whose stored histories would
+// seed theirs); probes' users further up.
+constexpr uint64_t kFirstUser = 10'000;
+constexpr uint64_t kFirstProbeUser = 1'000'000;
+
+using Histories = std::map<uint64_t, std::vector<uint64_t>>;
+
+class FleetEventsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::string why = RunningNats::SkipReason(); !why.empty()) GTEST_SKIP() << why;
+    RunStoreTool({"demo", "--store=" + dir_.Sub("store"), "--user_mode=history", "--users=50",
+                  "--items=60", "--d=8", "--hidden=8", "--ratio=2", "--history_users=0"});
+    broker_ = std::make_unique<RunningNats>(dir_.Sub("nats"));
+    ASSERT_TRUE(broker_->ok());
+    for (int i = 0; i < 3; ++i) StartReplica(i);
+  }
+
+  std::string Database(int replica) const {
+    return dir_.Sub("histories-" + std::to_string(replica));
+  }
+  void StartReplica(int i) {
+    if (replicas_.size() <= static_cast<size_t>(i)) replicas_.resize(i + 1);
+    replicas_[i] = std::make_unique<RunningServer>(
+        dir_.Sub("store"),
+        std::vector<std::string>{"--histories=" + Database(i), "--nats=" + broker_->url(),
+                                 "--history_cap=1000"});
+    ASSERT_TRUE(replicas_[i]->ok());
+  }
+  std::string Target(int i) const { return replicas_[i] ? replicas_[i]->target() : ""; }
+
+  // Records `calls` requests from each of kProducers threads, round robin over the replicas,
+  // each retried with the same request id (on the next replica) until acknowledged. Returns
+  // what was acknowledged per user, in order. `midway` runs once, a third of the way through.
+  Histories Produce(int calls, const std::function<void()>& midway = {}) {
+    std::vector<std::thread> threads;
+    std::vector<Histories> acked(kProducers);
+    std::atomic<int> done_calls{0};
+    std::atomic<bool> midway_started{false};
+    std::atomic<int> gave_up{0};
+    for (int p = 0; p < kProducers; ++p) {
+      threads.emplace_back([&, p] {
+        std::map<uint64_t, uint64_t> next_item;
+        for (int c = 0; c < calls; ++c) {
+          v1::RecordRequest request;
+          request.set_request_id(absl::StrCat("p", p, "-", c));
+          std::vector<std::pair<uint64_t, uint64_t>> sent;
+          for (int i = 0; i < kPerRequest; ++i) {
+            const uint64_t user =
+                kFirstUser + p + kProducers * ((c * kPerRequest + i) % (kUsers / kProducers));
+            const uint64_t item = kFirstItem + next_item[user]++;
+            v1::Interaction* interaction = request.add_interactions();
+            interaction->set_user_id(user);
+            interaction->set_item_id(item);
+            sent.emplace_back(user, item);
+          }
+          bool ok = false;
+          for (int attempt = 0; attempt < 200 && !ok; ++attempt) {
+            const std::string target = Target((c + p + attempt) % 3);
+            if (target.empty()) continue;
+            auto stub = v1::Events::NewStub(
+                grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+            grpc::ClientContext context;
+            context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+            v1::RecordResponse response;
+            const grpc::Status status = stub->Record(&context, request, &response);
+            ok = status.ok();
+            if (!ok) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          }
+          if (!ok) {
+            ++gave_up;
+            return;
+          }
+          for (const auto& [user, item] : sent) acked[p][user].push_back(item);
+          if (++done_calls == kProducers * calls / 3 && midway && !midway_started.exchange(true)) {
+            std::thread(midway).detach();
+          }
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(gave_up.load(), 0) << "a producer could not get a call acknowledged";
+    Histories all;
+    for (Histories& part : acked) all.merge(part);
+    return all;
+  }
+
+  // The recorded users' histories (probes' left out).
+  static Histories Read(const std::string& database) {
+    Histories histories;
+    auto store = HistoryStore::OpenReader(database);
+    if (!store.ok()) return histories;
+    (void)(*store)->ForEach([&](uint64_t user, const std::vector<uint64_t>& items) {
+      if (user < kFirstProbeUser) histories[user] = items;
+      return absl::OkStatus();
+    });
+    return histories;
+  }
+  // Waits until `replica`'s database holds exactly `expected` (30 s at most); on failure, says
+  // how they differ.
+  bool Converges(int replica, const Histories& expected) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    Histories actual;
+    while (absl::Now() < deadline) {
+      actual = Read(Database(replica));
+      if (actual == expected) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    size_t missing = 0, different = 0;
+    for (const auto& [user, items] : expected) {
+      auto it = actual.find(user);
+      if (it == actual.end()) {
+        ++missing;
+      } else if (it->second != items) {
+        if (++different == 1) {
+          ADD_FAILURE() << "user " << user << ": " << it->second.size() << " items, expected "
+                        << items.size();
+        }
+      }
+    }
+    ADD_FAILURE() << "replica " << replica << ": " << actual.size() << " users, expected "
+                  << expected.size() << "; " << missing << " missing, " << different
+                  << " with other histories";
+    return false;
+  }
+  static std::string Digest(const std::string& database) {
+    std::string out, err;
+    testing::RunCommand({testing::BinaryPath("model_store/ranker-store"), "history", "digest",
+                         "--store=" + database},
+                        &out, &err);
+    return out.substr(0, out.find(", applied"));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<RunningNats> broker_;
+  std::vector<std::unique_ptr<RunningServer>> replicas_;
+};
+
+// Rank calls against random replicas until `stop`; counts the failed ones.
+std::thread RankLoad(const std::vector<std::string>& targets, std::atomic<bool>* stop,
+                     std::atomic<int>* failures, std::atomic<int>* calls) {
+  return std::thread([=] {
+    int i = 0;
+    while (!stop->load()) {
+      auto stub = v1::Ranker::NewStub(
+          grpc::CreateChannel(targets[i % targets.size()], grpc::InsecureChannelCredentials()));
+      grpc::ClientContext context;
+      v1::RankRequest request;
+      request.set_user_id(kFirstUser + i % kUsers);
+      request.set_k(10);
+      v1::RankResponse response;
+      if (!stub->Rank(&context, request, &response).ok()) ++*failures;
+      ++*calls;
+      ++i;
+    }
+  });
+}
+
+TEST_F(FleetEventsTest, EveryReplicaConvergesUnderLoadAndALateOneRebuilds) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> rank_failures{0}, rank_calls{0};
+  std::thread load =
+      RankLoad({Target(0), Target(1), Target(2)}, &stop, &rank_failures, &rank_calls);
+  // Event-to-visible: record for a fresh user on one replica, Rank on another until it is used.
+  std::vector<double> visible_ms;
+  std::thread probe([&] {
+    for (int k = 0; k < 60 && !stop.load(); ++k) {
+      const uint64_t user = kFirstProbeUser + k;
+      auto recorder = v1::Events::NewStub(
+          grpc::CreateChannel(Target(k % 3), grpc::InsecureChannelCredentials()));
+      auto ranker = v1::Ranker::NewStub(
+          grpc::CreateChannel(Target((k + 1) % 3), grpc::InsecureChannelCredentials()));
+      v1::RecordRequest request;
+      v1::Interaction* interaction = request.add_interactions();
+      interaction->set_user_id(user);
+      interaction->set_item_id(7);
+      const auto start = std::chrono::steady_clock::now();
+      grpc::ClientContext context;
+      v1::RecordResponse response;
+      if (!recorder->Record(&context, request, &response).ok()) continue;
+      for (int poll = 0; poll < 5000; ++poll) {
+        grpc::ClientContext rank_context;
+        v1::RankRequest rank;
+        rank.set_user_id(user);
+        rank.set_k(1);
+        v1::RankResponse ranked;
+        if (ranker->Rank(&rank_context, rank, &ranked).ok() &&
+            ranked.history_source() == v1::HISTORY_SOURCE_STORED) {
+          visible_ms.push_back(
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                  .count());
+          break;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  Histories expected = Produce(100'000 / kPerRequest / kProducers);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  probe.join();
+  stop = true;
+  load.join();
+  size_t events = 0;
+  for (const auto& [user, items] : expected) events += items.size();
+  ASSERT_EQ(events, 100'000u);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Converges(i, expected)) << "replica " << i;
+  EXPECT_EQ(rank_failures.load(), 0) << "of " << rank_calls.load() << " Rank calls";
+  std::sort(visible_ms.begin(), visible_ms.end());
+  ASSERT_FALSE(visible_ms.empty());
+  std::printf(
+      "100000 events from %d producers in %.2f s (%.0f/s) under %d Rank calls; "
+      "event-to-visible on another replica over %zu probes: p50 %.1f ms, p99 %.1f ms\n",
+      kProducers, seconds, 100'000 / seconds, rank_calls.load(), visible_ms.size(),
+      visible_ms[visible_ms.size() / 2],
+      visible_ms[std::min(visible_ms.size() - 1, visible_ms.size() * 99 / 100)]);
+  // The probes' users are in the databases too; compare digests of everything.
+  const std::string digest = Digest(Database(0));
+  for (int i = 1; i < 3; ++i) EXPECT_EQ(Digest(Database(i)), digest);
+  // A replica started now, with an empty database, replays the stream to the same state.
+  StartReplica(3);
+  for (int i = 0; i < 600 && Digest(Database(3)) != digest; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(Digest(Database(3)), digest);
+  std::printf("digest of every replica, the late one included: %s\n", digest.c_str());
+}
+
+TEST_F(FleetEventsTest, AReplicaKilledMidStreamResumesWhereItsDatabaseSays) {
+  std::string resumed_log;
+  Histories expected = Produce(150, [&] {
+    replicas_[2]->process().Signal(SIGKILL);
+    replicas_[2]->process().Wait(absl::Seconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    StartReplica(2);
+  });
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Converges(i, expected)) << "replica " << i;
+  // It resumed after what it had applied, not from the start of the stream.
+  std::smatch match;
+  const std::string err = replicas_[2]->process().Stderr();
+  ASSERT_TRUE(std::regex_search(err, match, std::regex("consuming from sequence (\\d+)"))) << err;
+  EXPECT_GT(std::stoull(match[1]), 1u) << err;
+}
+
+TEST_F(FleetEventsTest, ABrokerRestartLosesNoAcknowledgedEventAndDuplicatesNone) {
+  std::atomic<int> unavailable{0};
+  Histories expected = Produce(150, [&] {
+    broker_->Kill();
+    // While it is down, Record answers UNAVAILABLE at once.
+    auto stub =
+        v1::Events::NewStub(grpc::CreateChannel(Target(0), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    v1::RecordRequest request;
+    request.add_interactions()->set_user_id(5);
+    v1::RecordResponse response;
+    if (stub->Record(&context, request, &response).error_code() == grpc::StatusCode::UNAVAILABLE) {
+      ++unavailable;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ASSERT_TRUE(broker_->Restart());
+  });
+  EXPECT_EQ(unavailable.load(), 1);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Converges(i, expected)) << "replica " << i;
+  const std::string scrape = replicas_[0]->ScrapeMetrics();
+  EXPECT_GT(MetricValue(scrape, "ranker_events_refused_total{reason=\"unavailable\"}"), 0);
+}
+
+TEST_F(FleetEventsTest, HostileMessagesAreSkippedCountedAndNeverStallTheConsumer) {
+  JetStreamOptions options;
+  options.url = broker_->url();
+  auto connection = JetStreamConnection::Connect(options);
+  ASSERT_TRUE(connection.ok());
+  ASSERT_TRUE((*connection)->EnsureStream().ok());
+  const auto publish = [&](const std::string& subject, const std::string& data) {
+    auto ack = (*connection)->Publish(subject, data, "");
+    return ack.ok();
+  };
+  const auto message = [](uint64_t user, std::vector<uint64_t> items, int64_t time_ms) {
+    v1::UserInteractions m;
+    m.set_user_id(user);
+    for (uint64_t item : items) {
+      m.add_item_ids(item);
+      m.add_timestamps_ms(time_ms);
+    }
+    return m.SerializeAsString();
+  };
+  EXPECT_TRUE(publish("ranker.events.5", "\xff\xfe garbage"));                  // malformed
+  EXPECT_TRUE(publish("ranker.events.not-a-user", message(5, {1}, 1)));         // malformed
+  EXPECT_TRUE(publish("ranker.events.5", message(6, {1}, 1)));                  // invalid: user
+  EXPECT_TRUE(publish("ranker.events.5", message(5, {1}, 4'000'000'000'000)));  // invalid: time
+  EXPECT_TRUE(publish("ranker.events.5", message(5, {~uint64_t{0}}, 1)));       // invalid: id
+  EXPECT_TRUE(publish("ranker.events.5", message(5, std::vector<uint64_t>(20000, 3), 1)));
+  // Bigger than the stream allows: the broker itself refuses it.
+  EXPECT_FALSE(publish("ranker.events.5", std::string(2 << 20, 'x')));
+  EXPECT_TRUE(publish("ranker.events.20000", message(20000, {4, 5}, 1)));  // then a good one
+  const Histories expected = {{20000, {4, 5}}};
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Converges(i, expected)) << "replica " << i;
+  const std::string scrape = replicas_[1]->ScrapeMetrics();
+  EXPECT_EQ(MetricValue(scrape, "ranker_events_skipped_total{reason=\"malformed\"}"), 2);
+  EXPECT_EQ(MetricValue(scrape, "ranker_events_skipped_total{reason=\"invalid\"}"), 3);
+  EXPECT_EQ(MetricValue(scrape, "ranker_events_skipped_total{reason=\"oversized\"}"), 1);
+  EXPECT_EQ(MetricValue(scrape, "ranker_events_applied_sequence"), 7);
+  EXPECT_EQ(MetricValue(scrape, "ranker_events_applied_total"), 2);
+}
+
+}  // namespace
+}  // namespace ranker
