@@ -5,6 +5,8 @@
 #   memcom-ranker:latest                   docker/Dockerfile (server, client, store, trainer)
 #   memcom-ranker-nginx:latest             docker/nginx.Dockerfile (the gRPC balancer)
 #   memcom-ranker-prometheus:latest        docker/prometheus.Dockerfile (Debian's prometheus)
+#   memcom-ranker-nats:latest              docker/nats.Dockerfile (Debian's nats-server, the
+#                                          fleet's event log)
 # Usage: scripts/build-images.sh [--engine podman|docker]
 # podman runs with runc and ulimits this kind of machine allows (containers.conf beside this
 # script, passed through CONTAINERS_CONF; no system file is edited) and builds with
@@ -55,4 +57,5 @@ echo "build-images: memcom-ranker-build:latest built in $((SECONDS - start)) s"
 build memcom-ranker:latest docker/Dockerfile
 build memcom-ranker-nginx:latest docker/nginx.Dockerfile
 build memcom-ranker-prometheus:latest docker/prometheus.Dockerfile
+build memcom-ranker-nats:latest docker/nats.Dockerfile
 "$ENGINE" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'memcom-ranker|debian'

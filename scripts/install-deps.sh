@@ -13,10 +13,11 @@ BUILD_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev prometheus-cpp-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
+  libnats-dev
 )
 # Tools the tests and deployment checks run for real (no recommends, or docker.io comes along).
 TOOL_PACKAGES=(prometheus docker-compose gnuplot-nox curl ca-certificates openssl clang-14 libclang-rt-14-dev
-  nginx python3 python3-yaml python3-grpcio python3-protobuf nodejs
+  nginx nats-server python3 python3-yaml python3-grpcio python3-protobuf nodejs
   python3-venv python3-grpc-tools python3-setuptools python3-wheel
   podman podman-compose runc netavark aardvark-dns debootstrap
   # netavark sets up container networks with iptables but does not depend on it (nor recommend
@@ -40,12 +41,13 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# nginx is for the tests, which start their own on their own ports: its package must not start
-# (or enable at boot) its default site on port 80. policy-rc.d is Debian's switch for that; it
-# holds back every service this one apt transaction installs (prometheus too: the tests start
-# their own), and is removed however the script ends.
+# nginx and nats-server are for the tests, which start their own on their own ports: their
+# packages must not start (or enable at boot) a default instance (nginx's site on port 80,
+# nats-server on 4222). policy-rc.d is Debian's switch for that; it holds back every service
+# this one apt transaction installs (prometheus too: the tests start their own), and is
+# removed however the script ends.
 nginx_new=0
-printf '%s\n' "${missing[@]}" | grep -qx nginx && nginx_new=1
+printf '%s\n' "${missing[@]}" | grep -qxE 'nginx|nats-server' && nginx_new=1
 own_policy=0
 if [ "$nginx_new" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
   trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
@@ -58,6 +60,6 @@ $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends
   status=$?
 [ "$own_policy" = 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d
 if [ "$nginx_new" = 1 ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-  $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
+  $SUDO systemctl disable --now nginx nats-server >/dev/null 2>&1 || true
 fi
 exit "$status"

@@ -62,7 +62,7 @@ cleanup() {
 }
 trap cleanup EXIT
 stack_start=$SECONDS
-compose up -d trainer ranker balancer prometheus >"$BUILD/container-stack.log" 2>&1 ||
+compose up -d nats trainer ranker balancer prometheus >"$BUILD/container-stack.log" 2>&1 ||
   { tail -30 "$BUILD/container-stack.log" >&2; fail "podman-compose up failed"; }
 
 # podman-compose 1.0.3 reports success when podman created a container but could not start it
@@ -98,6 +98,13 @@ until "$CLIENT" health --target 127.0.0.1:50051 --timeout 2s >/dev/null 2>&1; do
 done
 echo "   SERVING $((SECONDS - stack_start)) s after up"
 "$CLIENT" rank --target 127.0.0.1:50051 --user 1 --k 5 || fail "rank through the balancer failed"
+
+echo "== Record through the balancer: published to the nats service, applied by the replica"
+"$CLIENT" record --target 127.0.0.1:50051 --user 424242 --items 1,2,3 ||
+  fail "record through the balancer failed"
+"$CLIENT" rank --target 127.0.0.1:50051 --user 424242 --k 5 | grep -q "pooled from 3 history items (stored)" ||
+  fail "the recorded items are not in user 424242's stored history"
+echo "   recorded, and the next Rank pooled them"
 
 ranker=$(podman ps -q --filter "label=io.podman.compose.project=$PROJECT" \
   --filter "label=com.docker.compose.service=ranker" | head -1)
