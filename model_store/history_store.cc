@@ -194,7 +194,7 @@ absl::StatusOr<AppendStats> HistoryStore::ApplyEvents(const EventBatch& batch, s
   }
   if (write.Count() == 0) return stats;
   rocksdb::WriteOptions durable;
-  durable.sync = true;
+  durable.sync = batch.sync;
   RETURN_IF_ERROR(FromRocks(db->Write(durable, &write), "applying events to the histories"));
   return stats;
 }

@@ -45,6 +45,10 @@ struct EventBatch {
   std::vector<std::string> request_ids;  // deduplication keys, recorded with the histories
   uint64_t log_sequence = 0;             // > 0: the event-log sequence applied through
   int64_t recorded_unix_ms = 0;          // stored with each request id, for PruneRequests
+  // Synced to disk before ApplyEvents returns (a Record ack promises it). A consumer of a
+  // durable log may skip the fsync: the write-ahead log is still in order, so a machine crash
+  // loses a suffix of batches together with their log_sequence, and the consumer replays them.
+  bool sync = true;
 };
 
 struct HistoryStats {
@@ -76,9 +80,10 @@ class HistoryStore {
                                      AppendMode mode = AppendMode::kInteractions);
 
   // Writer only. Appends `batch.users` as new interactions (kInteractions), records its request
-  // ids and log sequence, all in one WriteBatch synced to the write-ahead log before returning:
-  // a crash leaves the whole batch applied or none of it. A user with no history here starts
-  // from `seed_from`'s history of them when given (a store whose histories predate this one).
+  // ids and log sequence, all in one WriteBatch written to the write-ahead log (synced when
+  // batch.sync) before returning: a crash leaves the whole batch applied or none of it. A user with
+  // no history here starts from `seed_from`'s history of them when given (a store whose histories
+  // predate this one).
   absl::StatusOr<AppendStats> ApplyEvents(const EventBatch& batch, size_t cap,
                                           const HistoryStore* seed_from = nullptr);
   // Whether ApplyEvents recorded `request_id` (and PruneRequests has not dropped it since).

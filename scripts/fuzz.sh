@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
-TARGETS=${FUZZ_TARGETS:-"manifest_fuzzer snapshot_fuzzer rank_request_fuzzer npy_fuzzer"}
+TARGETS=${FUZZ_TARGETS:-"manifest_fuzzer snapshot_fuzzer rank_request_fuzzer npy_fuzzer event_decoder_fuzzer"}
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 
 cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \

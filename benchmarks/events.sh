@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The event log's figures (docs/performance.md), on a nats-server of its own in a temporary
+# directory:
+#   1. apply: one replica replaying a stream of 200,000 messages x 5 events (a new replica's
+#      rebuild), and the history database alone;
+#   2. Record calls/s through one server, one machine (fsync per group commit) and fleet
+#      (publish + broker ack per user message);
+#   3. Rank throughput on a replica with and without 1,000 events/s flowing through the fleet,
+#      same run, and event-to-visible percentiles from one replica's Record to the other's Rank;
+#      then the same load outside the replica's fleet (the control: how much the load itself
+#      takes from a 2-core machine).
+# Usage: benchmarks/events.sh [--duration 8s]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BUILD_DIR:-build}
+DURATION=8s
+[ "${1:-}" = "--duration" ] && DURATION=$2
+NATS=/usr/sbin/nats-server
+[ -x "$NATS" ] || { echo "events.sh: $NATS is not installed (apt install nats-server)" >&2; exit 1; }
+WORK=$(mktemp -d /tmp/ranker-events-bench-XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+NATS_PORT=$(port)
+"$NATS" -js -sd "$WORK/nats" -a 127.0.0.1 -p "$NATS_PORT" >"$WORK/nats.log" 2>&1 &
+URL=nats://127.0.0.1:$NATS_PORT
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$NATS_PORT") 2>/dev/null && break; sleep 0.1; done
+
+echo "== 1. apply: a replica replaying the stream"
+"$BIN/benchmarks/ranker_event_bench" apply --nats "$URL" --messages 200000 --items_per_message 5
+
+"$BIN/model_store/ranker-store" demo --store "$WORK/store" --user_mode history --users 100000 \
+  --items 10000 --d 32 --kind memcom --ratio 16 --hidden 64,32 >/dev/null
+start_server() {  # start_server NAME FLAGS...: prints the gRPC port
+  local name=$1; shift
+  "$BIN/server/ranker-server" --store "$WORK/store" --listen 127.0.0.1:0 --admin_listen= \
+    --metrics_listen= --histories "$WORK/$name" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  for _ in $(seq 200); do
+    grep -q '^listening on' "$WORK/$name.out" 2>/dev/null && break
+    sleep 0.05
+  done
+  sed -n 's/^listening on 127.0.0.1:\([0-9]*\)/\1/p' "$WORK/$name.out"
+}
+
+echo "== 2. Record calls through one server ($DURATION, 8 threads, 10 interactions per call)"
+LOCAL=$(start_server local)
+echo -n "one machine: "
+"$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$LOCAL" --duration "$DURATION" \
+  --items_per_message 10
+A=$(start_server replica-a --nats "$URL")
+B=$(start_server replica-b --nats "$URL")
+echo -n "fleet:       "
+"$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$A" --duration "$DURATION" \
+  --items_per_message 10
+
+echo "== 3. Rank(100 candidates) on replica b, without and with 1,000 events/s on a"
+bench() {
+  "$BIN/client/ranker-client" bench --target 127.0.0.1:"$B" --duration "$DURATION" \
+    --concurrency 4 --candidates_per_request 100 --progress=false --json |
+    /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["qps"])'
+}
+without=$(bench)
+"$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$A" --probe_target 127.0.0.1:"$B" \
+  --duration "$DURATION" --rate 1000 --threads 2 --items_per_message 10 >"$WORK/flowing.txt" &
+flowing=$!
+with=$(bench)
+wait "$flowing"
+cat "$WORK/flowing.txt"
+# The control: the same Record load on the one-machine server, outside b's fleet. b applies
+# nothing then, so what Rank loses is only the machine's cores going to the load itself.
+"$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$LOCAL" --duration "$DURATION" \
+  --rate 1000 --threads 2 --items_per_message 10 >/dev/null &
+control_load=$!
+control=$(bench)
+wait "$control_load"
+/usr/bin/python3 -c "
+w, f, c = float($without), float($with), float($control)
+print(f'Rank QPS on b: without events {w:.0f}; with 1,000 events/s through its fleet {f:.0f} ({f/w:.1%});')
+print(f'  control, the same load on a server outside the fleet {c:.0f} ({c/w:.1%}): b applying the')
+print(f'  stream costs its Rank {f/c:.1%} of the control (the rest is the load sharing 2 cores)')"
