@@ -56,6 +56,14 @@ ABSL_FLAG(uint64_t, history_users, 0,
 ABSL_FLAG(uint32_t, keep, 3,
           "gc: number of newest versions to keep (>= 1); pull: after each new version, remove "
           "all but the newest --keep (0 = keep every version pulled).");
+ABSL_FLAG(std::string, nats, "",
+          "history import, events export: the fleet's NATS server (nats://HOST:4222): import "
+          "publishes to the event stream, which every replica applies.");
+ABSL_FLAG(std::string, nats_stream, "RANKER_EVENTS", "The JetStream stream of events.");
+ABSL_FLAG(std::string, nats_subject_prefix, "ranker.events", "Events for user U are on PREFIX.U.");
+ABSL_FLAG(std::string, since, "0",
+          "events export: interactions stamped at or after this time (Unix milliseconds, or "
+          "RFC 3339 like 2026-12-06T00:00:00Z).");
 ABSL_FLAG(std::string, to, "", "export: the repository directory.");
 ABSL_FLAG(std::string, from, "", "pull: the repository directory.");
 ABSL_FLAG(absl::Duration, follow, absl::ZeroDuration(),
@@ -84,11 +92,16 @@ Commands:
                     uint64, C order) and the tables and scorer they form; shapes are checked
   history import FILE   append users' items from an interaction log (MovieLens u.data or
                     CSV user,item[,rating[,timestamp]]; --format) to the stored histories,
-                    in time order, keeping each user's newest --history_cap distinct items
+                    in time order, keeping each user's newest --history_cap distinct items;
+                    with --nats URL: publish them to the fleet's event stream instead (every
+                    replica applies them; importing the same file again adds nothing within
+                    the broker's deduplication window)
   history show USER     print a user's stored history, oldest first
   history stats         users with a stored history and their bytes on disk
   history digest        one checksum of every stored history (and the event-log sequence
                         applied through): equal on replicas that hold the same histories
+  events export --nats URL [--since T] > log.csv   the fleet's event stream as the trainer's
+                    CSV (user,item,rating,timestamp_ms): what was recorded, to train on
   export [VERSION] --to REPO   write a version (default: latest) and the stored histories
                     to a snapshot repository as RocksDB table files with checksums, then
                     point REPO/LATEST at it (model_store/snapshot_repository.h)
@@ -159,11 +172,23 @@ absl::StatusOr<DemoCommand> DemoFromFlags() {
   return command;
 }
 
+EventStreamFlags StreamFlags() {
+  EventStreamFlags flags;
+  flags.nats_url = absl::GetFlag(FLAGS_nats);
+  flags.stream = absl::GetFlag(FLAGS_nats_stream);
+  flags.subject_prefix = absl::GetFlag(FLAGS_nats_subject_prefix);
+  flags.history_cap = absl::GetFlag(FLAGS_history_cap);
+  return flags;
+}
+
 absl::Status History(const std::vector<char*>& args) {
   const std::string store = absl::GetFlag(FLAGS_store);
   const std::string sub = args.size() > 2 ? args[2] : "";
   if (sub == "stats" && args.size() == 3) return RunHistoryStats(store);
   if (sub == "digest" && args.size() == 3) return RunHistoryDigest(store);
+  if (sub == "import" && args.size() == 4 && !absl::GetFlag(FLAGS_nats).empty()) {
+    return RunEventsImport(StreamFlags(), args[3], absl::GetFlag(FLAGS_format));
+  }
   if (sub == "import" && args.size() == 4) {
     return RunHistoryImport(store, args[3], absl::GetFlag(FLAGS_format),
                             absl::GetFlag(FLAGS_history_cap));
@@ -179,11 +204,33 @@ absl::Status History(const std::vector<char*>& args) {
       "usage: ranker-store history import FILE | show USER | stats | digest (see --help)");
 }
 
+absl::Status Events(const std::vector<char*>& args) {
+  if (args.size() != 3 || std::string(args[2]) != "export") {
+    return absl::InvalidArgumentError("usage: ranker-store events export --nats URL [--since T]");
+  }
+  if (absl::GetFlag(FLAGS_nats).empty()) {
+    return absl::InvalidArgumentError("events export needs --nats URL (the fleet's broker)");
+  }
+  const std::string since = absl::GetFlag(FLAGS_since);
+  int64_t since_ms = 0;
+  if (!absl::SimpleAtoi(since, &since_ms)) {
+    absl::Time time;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, since, &time, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--since '", since, "': not Unix milliseconds nor RFC 3339 (", error, ")"));
+    }
+    since_ms = absl::ToUnixMillis(time);
+  }
+  return RunEventsExport(StreamFlags(), since_ms);
+}
+
 absl::Status Run(const std::vector<char*>& args) {
   if (args.size() < 2) return absl::InvalidArgumentError("no command given (see --help)");
   const std::string command = args[1];
   const std::string store = absl::GetFlag(FLAGS_store);
   if (command == "history") return History(args);
+  if (command == "events") return Events(args);
   if (command == "export") {
     uint64_t version = 0;
     if (args.size() > 2) {

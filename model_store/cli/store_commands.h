@@ -42,6 +42,20 @@ absl::Status RunHistoryShow(const std::string& store, uint64_t user_id);
 absl::Status RunHistoryStats(const std::string& store);
 absl::Status RunHistoryDigest(const std::string& store);
 
+// The fleet's event stream (events/jetstream.h).
+struct EventStreamFlags {
+  std::string nats_url;
+  std::string stream = "RANKER_EVENTS";
+  std::string subject_prefix = "ranker.events";
+  uint32_t history_cap = 200;
+};
+// Writes every interaction in the stream stamped at or after `since_unix_ms` to stdout as the
+// trainer's CSV (user,item,rating,timestamp_ms), in stream order.
+absl::Status RunEventsExport(const EventStreamFlags& flags, int64_t since_unix_ms);
+// Publishes each user's newest history_cap items of the log at `path` to the stream.
+absl::Status RunEventsImport(const EventStreamFlags& flags, const std::string& path,
+                             const std::string& format);
+
 }  // namespace ranker
 
 #endif  // RANKER_MODEL_STORE_CLI_STORE_COMMANDS_H_

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <thread>
@@ -341,6 +342,63 @@ TEST_F(FleetEventsTest, HostileMessagesAreSkippedCountedAndNeverStallTheConsumer
   EXPECT_EQ(MetricValue(scrape, "ranker_events_skipped_total{reason=\"oversized\"}"), 1);
   EXPECT_EQ(MetricValue(scrape, "ranker_events_applied_sequence"), 7);
   EXPECT_EQ(MetricValue(scrape, "ranker_events_applied_total"), 2);
+}
+
+}  // namespace
+}  // namespace ranker
+
+namespace ranker {
+namespace {
+
+TEST_F(FleetEventsTest, ImportsGoThroughTheStreamAndTheStreamExportsAsTheTrainersCsv) {
+  const std::string log = dir_.Sub("log.csv");
+  {
+    std::ofstream out(log);
+    out << "user,item,rating,timestamp\n30000,5,1,100\n30000,6,1,200\n30001,7,1,150\n";
+  }
+  std::string out, err;
+  const std::string store_tool = testing::BinaryPath("model_store/ranker-store");
+  ASSERT_EQ(testing::RunCommand({store_tool, "history", "import", log, "--nats=" + broker_->url()},
+                                &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("published the histories of 2 users (3 interactions, 0 already"),
+            std::string::npos)
+      << out;
+  // Again: the broker drops it as a duplicate.
+  ASSERT_EQ(testing::RunCommand({store_tool, "history", "import", log, "--nats=" + broker_->url()},
+                                &out, &err),
+            0);
+  EXPECT_NE(out.find("3 interactions, 3 already in the stream"), std::string::npos) << out;
+  const Histories expected = {{30000, {5, 6}}, {30001, {7}}};
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Converges(i, expected)) << "replica " << i;
+  // A Record too, then the export: every interaction, in stream order, as CSV.
+  auto stub =
+      v1::Events::NewStub(grpc::CreateChannel(Target(0), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::RecordRequest request;
+  v1::Interaction* interaction = request.add_interactions();
+  interaction->set_user_id(30002);
+  interaction->set_item_id(9);
+  interaction->set_timestamp_ms(1'700'000'000'000);
+  v1::RecordResponse response;
+  ASSERT_TRUE(stub->Record(&context, request, &response).ok());
+  ASSERT_EQ(
+      testing::RunCommand({store_tool, "events", "export", "--nats=" + broker_->url()}, &out, &err),
+      0)
+      << err;
+  EXPECT_EQ(out.substr(0, out.find('\n')), "user,item,rating,timestamp_ms");
+  EXPECT_NE(out.find("\n30000,5,1,"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n30000,6,1,"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n30001,7,1,"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n30002,9,1,1700000000000\n"), std::string::npos) << out;
+  // --since leaves out what came before.
+  ASSERT_EQ(testing::RunCommand({store_tool, "events", "export", "--nats=" + broker_->url(),
+                                 "--since=2023-11-14T22:13:21Z"},
+                                &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(out.find("\n30002,9,1,1700000000000\n"), std::string::npos) << out;
 }
 
 }  // namespace

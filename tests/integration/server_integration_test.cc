@@ -144,7 +144,9 @@ TEST_F(ServerTest, TwoStagesRankAsTheModelAndAreReportedAndCounted) {
 }
 
 TEST_F(ServerTest, BadRequestsGetTheRightCodeAndNameTheLimit) {
-  RunningServer server(store_, {"--max_k=50", "--max_candidates=100"});
+  // Record's limit is kept below Rank's, so that Rank's sets the receive limit (below).
+  RunningServer server(store_,
+                       {"--max_k=50", "--max_candidates=100", "--max_record_interactions=100"});
   ASSERT_TRUE(server.ok());
   auto stub = server.Ranker();
   v1::RankResponse response;
@@ -162,8 +164,9 @@ TEST_F(ServerTest, BadRequestsGetTheRightCodeAndNameTheLimit) {
   EXPECT_NE(status.error_message().find("max_candidates = 100"), std::string::npos);
 
   // A message far past what the id limits allow is refused by gRPC before it is parsed (the
-  // receive limit is 11 bytes per allowed candidate, exclude and history id + 4 KiB: (2 x 100
-  // + 1000) x 11 + 4096 = 17,296 bytes here; 4,000 9-byte ids are 36 KB).
+  // receive limit is 11 bytes per allowed candidate, exclude and history id + 4 KiB, or 36 bytes
+  // per allowed Record interaction if that is more: (2 x 100 + 1000) x 11 + 4096 = 17,296
+  // bytes here; 4,000 9-byte ids are 36 KB).
   status =
       CallRank(*stub, Request(1, std::vector<uint64_t>(4000, uint64_t{1} << 60), 5), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
