@@ -6,10 +6,12 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nats-server \
  && rm -rf /var/lib/apt/lists/* \
- && groupadd --system --gid 10002 nats \
- && useradd --system --uid 10002 --gid nats --home /data nats \
- && mkdir -p /data/jetstream && chown -R nats:nats /data
-USER nats
+ && groupadd --system --gid 10002 jetstream \
+ && useradd --system --uid 10002 --gid jetstream --home /data jetstream \
+ && mkdir -p /data/jetstream && chown -R jetstream:jetstream /data
+# A user of our own with a fixed numeric id (the package's `nats` user gets whatever id is free),
+# so that Kubernetes can check runAsNonRoot and runAsUser: 10002 (deploy/kubernetes/nats.yaml).
+USER 10002
 VOLUME ["/data/jetstream"]
 EXPOSE 4222 8222
 ENTRYPOINT ["/usr/sbin/nats-server"]
