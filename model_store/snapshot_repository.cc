@@ -95,7 +95,7 @@ absl::StatusOr<uint64_t> RepositoryLatest(const std::string& repo) {
 }
 
 absl::StatusOr<ExportResult> ExportVersion(const std::string& store_path, uint64_t version,
-                                           const std::string& repo) {
+                                           const std::string& repo, bool with_histories) {
   ASSIGN_OR_RETURN(std::unique_ptr<SnapshotStore> store, SnapshotStore::OpenSecondary(store_path));
   if (version == 0) {
     ASSIGN_OR_RETURN(std::optional<uint64_t> latest, store->Latest());
@@ -139,7 +139,9 @@ absl::StatusOr<ExportResult> ExportVersion(const std::string& store_path, uint64
   }
   // Histories are not versioned: the replica gets them as they are now.
   absl::StatusOr<std::unique_ptr<StoreDb>> histories =
-      StoreDb::Open(store_path, {}, StoreDb::Role::kSecondary, StoreDb::OpenFor::kHistories);
+      with_histories
+          ? StoreDb::Open(store_path, {}, StoreDb::Role::kSecondary, StoreDb::OpenFor::kHistories)
+          : absl::FailedPreconditionError("histories not asked for");
   if (histories.ok()) {
     const std::string path = (staging / "history.sst").string();
     absl::StatusOr<StoreDb::TableFile> written =

@@ -3,8 +3,11 @@
 //
 //   REPO/<version>/manifest.sst   the version's manifest key ("default" family)
 //   REPO/<version>/tensors.sst    its tensor chunks ("tensors" family)
-//   REPO/<version>/history.sst    every stored user history at export time ("history"; absent
-//                                 when there are none)
+//   REPO/<version>/history.sst    with_histories only: every user history in the store's
+//                                 history family at export time ("history"; absent when none).
+//                                 By default versions ship without them: a fleet's histories
+//                                 come from the event stream (events/), so a pull stays the
+//                                 size of the model.
 //   REPO/<version>/CONTENTS       "ranker-snapshot-export/1", "version V", then one
 //                                 "file NAME BYTES CRC32C" line per file
 //   REPO/LATEST                   the newest exported version, in decimal
@@ -33,9 +36,10 @@ struct ExportResult {
 };
 
 // Exports `version` (0 = the store's latest) of the store at `store_path` (opened read-only, so
-// a publisher may keep it open) into `repo`, creating `repo` if needed.
+// a publisher may keep it open) into `repo`, creating `repo` if needed; the store's histories
+// too when `with_histories` (a fleet without a broker).
 absl::StatusOr<ExportResult> ExportVersion(const std::string& store_path, uint64_t version,
-                                           const std::string& repo);
+                                           const std::string& repo, bool with_histories = false);
 
 // The version REPO/LATEST names: NOT_FOUND if there is none yet, DATA_LOSS if it is malformed.
 absl::StatusOr<uint64_t> RepositoryLatest(const std::string& repo);

@@ -11,9 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/command_line.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "events/history_publisher.h"
 #include "interactions/user_histories.h"
 #include "model/row_budget.h"
 #include "model/table_sizing.h"
@@ -28,6 +30,10 @@ ABSL_FLAG(std::string, format, "auto",
           "train: auto, movielens-tab, csv or spaces (a .txt file or a split directory).");
 ABSL_FLAG(std::string, name, "", "train: dataset name for reports (default: the path).");
 ABSL_FLAG(std::string, publish, "", "train: publish the trained model to this store.");
+ABSL_FLAG(std::string, nats, "",
+          "train --publish: a fleet's NATS server (nats://HOST:4222): the training log's "
+          "histories go to its event stream, which every replica applies, instead of the "
+          "store's history family.");
 ABSL_FLAG(bool, publish_histories, true,
           "train --publish, history models: first append every user's items from --data (the "
           "whole log, in time order; items already stored keep their place) to the store's "
@@ -124,7 +130,23 @@ absl::Status TrainCommand() {
     StoreOptions create;
     create.create_if_missing = true;
     if (options.user_mode == snapshot::USER_MODE_HISTORY &&
-        absl::GetFlag(FLAGS_publish_histories)) {
+        absl::GetFlag(FLAGS_publish_histories) && !absl::GetFlag(FLAGS_nats).empty()) {
+      // A fleet: the histories go where every replica reads them, the event stream.
+      JetStreamOptions stream;
+      stream.url = absl::GetFlag(FLAGS_nats);
+      stream.max_msgs_per_subject = absl::GetFlag(FLAGS_history_cap);
+      ASSIGN_OR_RETURN(auto connection, ConnectToStream(stream));
+      ASSIGN_OR_RETURN(
+          PublishedHistories published,
+          PublishHistories(connection.get(), UserHistoriesOf(dataset),
+                           absl::StrCat("train:", absl::GetFlag(FLAGS_data)),
+                           absl::GetFlag(FLAGS_history_cap), absl::ToUnixMillis(absl::Now())));
+      std::printf(
+          "published the histories of %lu users (%lu interactions, %lu already there) to the "
+          "event stream at %s\n",
+          published.users, published.interactions, published.duplicates, stream.url.c_str());
+    } else if (options.user_mode == snapshot::USER_MODE_HISTORY &&
+               absl::GetFlag(FLAGS_publish_histories)) {
       // Before the model, so that the version that needs them finds them when it goes live.
       ASSIGN_OR_RETURN(auto histories,
                        HistoryStore::OpenWriter(absl::GetFlag(FLAGS_publish), create));

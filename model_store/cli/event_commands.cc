@@ -1,6 +1,7 @@
 // ranker-store's event-log commands: export the fleet's event stream as the trainer's CSV (what
-// was recorded is what the next model trains on), and import an interaction log into the
-// stream (histories in a fleet have one way in: every replica applies it like any Record).
+// was recorded is what the next model trains on), and put histories into the stream, from an
+// interaction log or from a store's history family (histories in a fleet have one way in:
+// every replica applies them like any Record).
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -8,11 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
+#include "events/history_publisher.h"
 #include "events/jetstream.h"
 #include "events/stream_message.h"
 #include "interactions/interactions.h"
 #include "interactions/user_histories.h"
 #include "model_store/cli/store_commands.h"
+#include "model_store/history_store.h"
 
 namespace ranker {
 namespace {
@@ -23,18 +26,15 @@ absl::StatusOr<std::unique_ptr<JetStreamConnection>> ConnectReady(const EventStr
   options.stream = flags.stream;
   options.subject_prefix = flags.subject_prefix;
   options.max_msgs_per_subject = flags.history_cap;
-  ASSIGN_OR_RETURN(std::unique_ptr<JetStreamConnection> connection,
-                   JetStreamConnection::Connect(options));
-  // The connection is made in the background; a tool wants an answer now.
-  for (int i = 0; i < 50 && !connection->connected(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  if (!connection->connected()) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot reach the event broker at ", flags.nats_url));
-  }
-  RETURN_IF_ERROR(connection->EnsureStream());
-  return connection;
+  return ConnectToStream(options);
+}
+
+void PrintPublished(const PublishedHistories& published, const std::string& stream,
+                    double seconds) {
+  std::printf(
+      "published the histories of %lu users (%lu interactions, %lu already in the stream) to %s "
+      "in %.2f s; every replica applies them\n",
+      published.users, published.interactions, published.duplicates, stream.c_str(), seconds);
 }
 
 }  // namespace
@@ -85,38 +85,42 @@ absl::Status RunEventsImport(const EventStreamFlags& flags, const std::string& p
   ASSIGN_OR_RETURN(Dataset log, ReadInteractions(path, format));
   ASSIGN_OR_RETURN(std::unique_ptr<JetStreamConnection> connection, ConnectReady(flags));
   const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(
+      PublishedHistories published,
+      PublishHistories(connection.get(), UserHistoriesOf(log), absl::StrCat("import:", path),
+                       flags.history_cap, absl::ToUnixMillis(absl::Now())));
+  PrintPublished(published, flags.stream,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return absl::OkStatus();
+}
+
+absl::Status RunHistoryPublish(const EventStreamFlags& flags, const std::string& store_path) {
+  ASSIGN_OR_RETURN(auto store, HistoryStore::OpenReader(store_path));
+  ASSIGN_OR_RETURN(std::unique_ptr<JetStreamConnection> connection, ConnectReady(flags));
+  const auto start = std::chrono::steady_clock::now();
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
-  uint64_t users = 0, interactions = 0, duplicates = 0;
-  std::string data;
-  for (const UserHistory& history : UserHistoriesOf(log)) {
-    if (history.items.empty()) continue;
-    // The stream keeps the newest --history_cap messages per user; one message per user is
-    // enough, with the newest cap items (all a history holds).
-    v1::UserInteractions message;
-    message.set_user_id(history.user_id);
-    const size_t first =
-        history.items.size() > flags.history_cap ? history.items.size() - flags.history_cap : 0;
-    for (size_t i = first; i < history.items.size(); ++i) {
-      message.add_item_ids(history.items[i]);
-      message.add_timestamps_ms(now_ms);
-    }
-    message.SerializeToString(&data);
-    // The same file imported again (within the broker's window) is dropped as a duplicate.
+  const std::string id_prefix = absl::StrCat("store:", store_path);
+  PublishedHistories total;
+  std::vector<UserHistory> chunk;
+  const auto flush = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(
-        JetStreamConnection::Ack ack,
-        connection->Publish(connection->SubjectOf(history.user_id), data,
-                            StreamMessageId(absl::StrCat("import:", path), history.user_id)));
-    ++users;
-    interactions += message.item_ids_size();
-    if (ack.duplicate) duplicates += message.item_ids_size();
-    if (users % 10000 == 0) std::fprintf(stderr, "events import: %lu users\n", users);
-  }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf(
-      "published the histories of %lu users (%lu interactions, %lu already in the stream) to %s "
-      "in %.2f s; every replica applies them\n",
-      users, interactions, duplicates, flags.stream.c_str(), seconds);
+        PublishedHistories published,
+        PublishHistories(connection.get(), chunk, id_prefix, flags.history_cap, now_ms));
+    total.users += published.users;
+    total.interactions += published.interactions;
+    total.duplicates += published.duplicates;
+    chunk.clear();
+    std::fprintf(stderr, "history publish: %lu users\n", total.users);
+    return absl::OkStatus();
+  };
+  // In chunks: a store may hold millions of users.
+  RETURN_IF_ERROR(store->ForEach([&](uint64_t user, const std::vector<uint64_t>& items) {
+    chunk.push_back(UserHistory{user, items});
+    return chunk.size() == 10000 ? flush() : absl::OkStatus();
+  }));
+  RETURN_IF_ERROR(flush());
+  PrintPublished(total, flags.stream,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return absl::OkStatus();
 }
 

@@ -65,6 +65,10 @@ ABSL_FLAG(std::string, since, "0",
           "events export: interactions stamped at or after this time (Unix milliseconds, or "
           "RFC 3339 like 2026-12-06T00:00:00Z).");
 ABSL_FLAG(std::string, to, "", "export: the repository directory.");
+ABSL_FLAG(bool, with_histories, false,
+          "export: ship the store's history family with the version (a fleet without an event "
+          "broker); by default versions carry the model only and replicas get histories from "
+          "the event stream (history publish --nats).");
 ABSL_FLAG(std::string, from, "", "pull: the repository directory.");
 ABSL_FLAG(absl::Duration, follow, absl::ZeroDuration(),
           "pull: pull again at about this interval (each wait drawn within +-10%, so replicas "
@@ -100,11 +104,14 @@ Commands:
   history stats         users with a stored history and their bytes on disk
   history digest        one checksum of every stored history (and the event-log sequence
                         applied through): equal on replicas that hold the same histories
+  history publish --nats URL   the store's histories into the fleet's event stream (how an
+                        existing store's histories reach replicas now that exports leave them
+                        out; publishing the same histories again adds nothing)
   events export --nats URL [--since T] > log.csv   the fleet's event stream as the trainer's
                     CSV (user,item,rating,timestamp_ms): what was recorded, to train on
-  export [VERSION] --to REPO   write a version (default: latest) and the stored histories
-                    to a snapshot repository as RocksDB table files with checksums, then
-                    point REPO/LATEST at it (model_store/snapshot_repository.h)
+  export [VERSION] --to REPO   write a version (default: latest; --with_histories: and the
+                    stored histories) to a snapshot repository as RocksDB table files with
+                    checksums, then point REPO/LATEST at it (model_store/snapshot_repository.h)
   pull --from REPO [--follow 10s] [--keep 3]   bring REPO's latest into the store: copy,
                     check every file's size and CRC-32C, ingest (RocksDB bulk load), move
                     latest, keep the newest --keep versions; damaged files are refused and
@@ -186,6 +193,12 @@ absl::Status History(const std::vector<char*>& args) {
   const std::string sub = args.size() > 2 ? args[2] : "";
   if (sub == "stats" && args.size() == 3) return RunHistoryStats(store);
   if (sub == "digest" && args.size() == 3) return RunHistoryDigest(store);
+  if (sub == "publish" && args.size() == 3) {
+    if (absl::GetFlag(FLAGS_nats).empty()) {
+      return absl::InvalidArgumentError("history publish needs --nats URL (the fleet's broker)");
+    }
+    return RunHistoryPublish(StreamFlags(), store);
+  }
   if (sub == "import" && args.size() == 4 && !absl::GetFlag(FLAGS_nats).empty()) {
     return RunEventsImport(StreamFlags(), args[3], absl::GetFlag(FLAGS_format));
   }
@@ -201,7 +214,8 @@ absl::Status History(const std::vector<char*>& args) {
     return RunHistoryShow(store, user_id);
   }
   return absl::InvalidArgumentError(
-      "usage: ranker-store history import FILE | show USER | stats | digest (see --help)");
+      "usage: ranker-store history import FILE | show USER | stats | digest | publish (see "
+      "--help)");
 }
 
 absl::Status Events(const std::vector<char*>& args) {
@@ -236,7 +250,7 @@ absl::Status Run(const std::vector<char*>& args) {
     if (args.size() > 2) {
       ASSIGN_OR_RETURN(version, ParseVersion(args));
     }
-    return RunExport(store, version, absl::GetFlag(FLAGS_to));
+    return RunExport(store, version, absl::GetFlag(FLAGS_to), absl::GetFlag(FLAGS_with_histories));
   }
   const bool takes_version = command == "inspect" || command == "verify";
   if (!takes_version && args.size() > 2) {

@@ -37,9 +37,10 @@ void PrintPull(const PullResult& result, const std::string& repo, const std::str
 
 }  // namespace
 
-absl::Status RunExport(const std::string& store, uint64_t version, const std::string& repo) {
+absl::Status RunExport(const std::string& store, uint64_t version, const std::string& repo,
+                       bool with_histories) {
   if (repo.empty()) return absl::InvalidArgumentError("export needs --to REPO");
-  ASSIGN_OR_RETURN(ExportResult result, ExportVersion(store, version, repo));
+  ASSIGN_OR_RETURN(ExportResult result, ExportVersion(store, version, repo, with_histories));
   std::printf("exported version %lu to %s/%lu: %s%s%s\n",
               static_cast<unsigned long>(result.version), repo.c_str(),
               static_cast<unsigned long>(result.version), FormatBytes(result.bytes).c_str(),

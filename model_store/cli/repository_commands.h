@@ -12,7 +12,8 @@
 namespace ranker {
 
 // Exports `version` (0 = latest) of `store` into `repo`.
-absl::Status RunExport(const std::string& store, uint64_t version, const std::string& repo);
+absl::Status RunExport(const std::string& store, uint64_t version, const std::string& repo,
+                       bool with_histories);
 
 // Pulls the repository's latest into `store` once, or, with a positive `follow`, again after
 // each FollowWait(follow, a random draw) until SIGTERM or SIGINT; a failed pull is reported

@@ -403,3 +403,68 @@ TEST_F(FleetEventsTest, ImportsGoThroughTheStreamAndTheStreamExportsAsTheTrainer
 
 }  // namespace
 }  // namespace ranker
+
+namespace ranker {
+namespace {
+
+TEST_F(FleetEventsTest, AStoresHistoriesAndATrainersLogReachTheFleetThroughTheStream) {
+  const std::string store_tool = testing::BinaryPath("model_store/ranker-store");
+  std::string out, err;
+  // A store whose histories predate the stream (its history family, written by an import).
+  const std::string log = dir_.Sub("old.csv");
+  {
+    std::ofstream file(log);
+    file << "user,item,rating,timestamp\n40001,3,1,1\n40001,4,1,2\n40002,5,1,1\n";
+  }
+  const std::string other = dir_.Sub("other-store");
+  ASSERT_EQ(
+      testing::RunCommand({store_tool, "history", "import", log, "--store=" + other}, &out, &err),
+      0)
+      << err;
+  const std::vector<std::string> publish = {store_tool, "history", "publish", "--store=" + other,
+                                            "--nats=" + broker_->url()};
+  ASSERT_EQ(testing::RunCommand(publish, &out, &err), 0) << err;
+  EXPECT_NE(out.find("published the histories of 2 users (3 interactions, 0 already"),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(testing::RunCommand(publish, &out, &err), 0) << err;
+  EXPECT_NE(out.find("3 interactions, 3 already in the stream"), std::string::npos) << out;
+  Histories expected = {{40001, {3, 4}}, {40002, {5}}};
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Converges(i, expected)) << "replica " << i;
+
+  // The trainer's --publish with --nats: the log's histories go to the stream, not the store.
+  const std::string train_log = dir_.Sub("train.csv");
+  {
+    std::ofstream file(train_log);
+    file << "user,item,rating,timestamp\n";
+    for (int user = 50001; user <= 50040; ++user) {
+      for (int j = 0; j < 8; ++j) {
+        file << user << "," << 100 + (user + 3 * j) % 20 << ",5," << 1000 + j << "\n";
+      }
+    }
+  }
+  ASSERT_EQ(testing::RunCommand(
+                {testing::BinaryPath("trainer/ranker-train"), "train", "--data=" + train_log,
+                 "--user_mode=history", "--kind=memcom", "--ratio=2", "--d=8", "--hidden=8",
+                 "--max_epochs=1", "--publish=" + dir_.Sub("trained"), "--nats=" + broker_->url()},
+                &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("published the histories of 40 users (320 interactions"), std::string::npos)
+      << out;
+  for (int user = 50001; user <= 50040; ++user) {
+    std::vector<uint64_t> items;
+    for (int j = 0; j < 8; ++j) items.push_back(100 + (user + 3 * j) % 20);
+    expected[user] = items;
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Converges(i, expected)) << "replica " << i;
+  // Not in the trained store's history family.
+  ASSERT_EQ(testing::RunCommand({store_tool, "history", "stats", "--store=" + dir_.Sub("trained")},
+                                &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("about 0 users"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ranker

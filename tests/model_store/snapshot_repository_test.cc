@@ -90,7 +90,7 @@ TEST_F(SnapshotRepositoryTest, PulledVersionRanksAsTheOriginalAndHistoriesTravel
     ASSERT_TRUE(histories.ok()) << histories.status();
     ASSERT_TRUE((*histories)->Append({{7, {1, 2, 3}}, {42, {9}}}, 10).ok());
   }
-  absl::StatusOr<ExportResult> exported = ExportVersion(source_, 0, repo_);
+  absl::StatusOr<ExportResult> exported = ExportVersion(source_, 0, repo_, /*with_histories=*/true);
   ASSERT_TRUE(exported.ok()) << exported.status();
   EXPECT_EQ(exported->version, version);
   EXPECT_EQ(exported->histories, 2u);
@@ -243,6 +243,33 @@ TEST(FollowWaitTest, SpreadsTheIntervalTenPercentEitherSide) {
   EXPECT_EQ(FollowWait(follow, 0.5), absl::Seconds(10));
   EXPECT_LT(FollowWait(follow, 0.999999), absl::Seconds(11));
   EXPECT_GT(FollowWait(follow, 0.999999), absl::Milliseconds(10999));
+}
+
+}  // namespace
+}  // namespace ranker
+
+namespace ranker {
+namespace {
+
+TEST_F(SnapshotRepositoryTest, VersionsShipWithoutHistoriesUnlessAsked) {
+  Publish(1);
+  {
+    auto histories = HistoryStore::OpenWriter(source_);
+    ASSERT_TRUE(histories.ok()) << histories.status();
+    ASSERT_TRUE((*histories)->Append({{7, {1, 2, 3}}}, 10).ok());
+  }
+  absl::StatusOr<ExportResult> exported = ExportVersion(source_, 0, repo_);
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  EXPECT_EQ(exported->histories, 0u);
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(repo_) /
+                                       std::to_string(exported->version) / "history.sst"));
+  ASSERT_TRUE(PullLatest(repo_, replica_).ok());
+  auto histories = HistoryStore::OpenReader(replica_);
+  std::vector<uint64_t> items;
+  if (histories.ok()) {
+    ASSERT_TRUE((*histories)->Read(7, &items).ok());
+  }
+  EXPECT_TRUE(items.empty());
 }
 
 }  // namespace

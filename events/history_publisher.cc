@@ -1,0 +1,68 @@
+#include "events/history_publisher.h"
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "proto/ranker.pb.h"
+
+namespace ranker {
+namespace {
+
+// FNV-1a over the items: the same history gives the same message id.
+uint64_t ItemsHash(const std::vector<uint64_t>& items, size_t first) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (size_t i = first; i < items.size(); ++i) {
+    for (int b = 0; b < 8; ++b) {
+      hash ^= (items[i] >> (8 * b)) & 0xFF;
+      hash *= 0x100000001b3ULL;
+    }
+  }
+  return hash;
+}
+
+}  // namespace
+
+absl::StatusOr<PublishedHistories> PublishHistories(JetStreamConnection* connection,
+                                                    const std::vector<UserHistory>& histories,
+                                                    const std::string& id_prefix, size_t cap,
+                                                    int64_t now_unix_ms) {
+  PublishedHistories published;
+  std::string data;
+  for (const UserHistory& history : histories) {
+    if (history.items.empty()) continue;
+    const size_t first = history.items.size() > cap ? history.items.size() - cap : 0;
+    v1::UserInteractions message;
+    message.set_user_id(history.user_id);
+    for (size_t i = first; i < history.items.size(); ++i) {
+      message.add_item_ids(history.items[i]);
+      message.add_timestamps_ms(now_unix_ms);
+    }
+    message.SerializeToString(&data);
+    const std::string id =
+        absl::StrCat(id_prefix, "/", history.user_id, "/", ItemsHash(history.items, first));
+    ASSIGN_OR_RETURN(JetStreamConnection::Ack ack,
+                     connection->Publish(connection->SubjectOf(history.user_id), data, id));
+    ++published.users;
+    published.interactions += message.item_ids_size();
+    if (ack.duplicate) published.duplicates += message.item_ids_size();
+  }
+  return published;
+}
+
+absl::StatusOr<std::unique_ptr<JetStreamConnection>> ConnectToStream(JetStreamOptions options) {
+  const std::string url = options.url;
+  ASSIGN_OR_RETURN(std::unique_ptr<JetStreamConnection> connection,
+                   JetStreamConnection::Connect(std::move(options)));
+  for (int i = 0; i < 50 && !connection->connected(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!connection->connected()) {
+    return absl::UnavailableError(absl::StrCat("cannot reach the event broker at ", url));
+  }
+  RETURN_IF_ERROR(connection->EnsureStream());
+  return connection;
+}
+
+}  // namespace ranker
