@@ -4,22 +4,18 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/fnv1a.h"
 #include "common/status_macros.h"
 #include "proto/ranker.pb.h"
 
 namespace ranker {
 namespace {
 
-// FNV-1a over the items: the same history gives the same message id.
+// The same history gives the same message id.
 uint64_t ItemsHash(const std::vector<uint64_t>& items, size_t first) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (size_t i = first; i < items.size(); ++i) {
-    for (int b = 0; b < 8; ++b) {
-      hash ^= (items[i] >> (8 * b)) & 0xFF;
-      hash *= 0x100000001b3ULL;
-    }
-  }
-  return hash;
+  Fnv1a64 hash;
+  for (size_t i = first; i < items.size(); ++i) hash.Add(items[i]);
+  return hash.value();
 }
 
 }  // namespace

@@ -84,6 +84,26 @@ absl::StatusOr<std::unique_ptr<HistoryStore>> HistoryStore::OpenReader(const std
   return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(store_db)));
 }
 
+absl::Status HistoryStore::ReadForMerge(uint64_t user_id, const HistoryStore* seed_from,
+                                        std::string* value, std::vector<uint64_t>* stored,
+                                        AppendStats* stats) const {
+  rocksdb::Status s = store_db_->db()->Get(rocksdb::ReadOptions(), store_db_->history_family(),
+                                           keys::HistoryKey(user_id), value);
+  if (s.IsNotFound()) {
+    stored->clear();
+    if (seed_from != nullptr) RETURN_IF_ERROR(seed_from->Read(user_id, stored));
+    if (stored->empty()) ++stats->new_users;
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(FromRocks(s, absl::StrCat("reading the history of user ", user_id)));
+  if (!DecodeHistory(value->data(), value->size(), stored)) {
+    // Unusable for serving anyway: the new items are all that can be kept.
+    stored->clear();
+    ++stats->replaced_malformed;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<AppendStats> HistoryStore::Append(const std::vector<UserHistory>& histories,
                                                  size_t cap, AppendMode mode) {
   if (!store_db_->is_primary()) {
@@ -117,18 +137,7 @@ absl::StatusOr<AppendStats> HistoryStore::Append(const std::vector<UserHistory>&
   std::vector<uint64_t> stored;
   for (uint64_t user : users) {
     const std::string key = keys::HistoryKey(user);
-    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), family, key, &value);
-    if (s.IsNotFound()) {
-      stored.clear();
-      ++stats.new_users;
-    } else {
-      RETURN_IF_ERROR(FromRocks(s, absl::StrCat("reading the history of user ", user)));
-      if (!DecodeHistory(value.data(), value.size(), &stored)) {
-        // Unusable for serving anyway: the new items are all that can be kept.
-        stored.clear();
-        ++stats.replaced_malformed;
-      }
-    }
+    RETURN_IF_ERROR(ReadForMerge(user, nullptr, &value, &stored, &stats));
     batch.Put(family, key, EncodeHistory(MergeHistory(stored, by_user[user], cap, mode)));
     ++stats.users;
     if (batch.GetDataSize() >= kBatchBytes) RETURN_IF_ERROR(commit());
@@ -168,18 +177,7 @@ absl::StatusOr<AppendStats> HistoryStore::ApplyEvents(const EventBatch& batch, s
   std::vector<uint64_t> stored;
   for (uint64_t user : users) {
     const std::string key = keys::HistoryKey(user);
-    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), family, key, &value);
-    if (s.IsNotFound()) {
-      stored.clear();
-      if (seed_from != nullptr) RETURN_IF_ERROR(seed_from->Read(user, &stored));
-      if (stored.empty()) ++stats.new_users;
-    } else {
-      RETURN_IF_ERROR(FromRocks(s, absl::StrCat("reading the history of user ", user)));
-      if (!DecodeHistory(value.data(), value.size(), &stored)) {
-        stored.clear();
-        ++stats.replaced_malformed;
-      }
-    }
+    RETURN_IF_ERROR(ReadForMerge(user, seed_from, &value, &stored, &stats));
     write.Put(family, key,
               EncodeHistory(MergeHistory(stored, by_user[user], cap, AppendMode::kInteractions)));
     ++stats.users;

@@ -107,6 +107,11 @@ class HistoryStore {
 
  private:
   explicit HistoryStore(std::unique_ptr<StoreDb> store_db) : store_db_(std::move(store_db)) {}
+  // What a merge starts from: `user_id`'s stored history into *stored (`value` is scratch);
+  // when there is none, `seed_from`'s (if given). Counts a user new or a malformed value
+  // replaced in *stats.
+  absl::Status ReadForMerge(uint64_t user_id, const HistoryStore* seed_from, std::string* value,
+                            std::vector<uint64_t>* stored, AppendStats* stats) const;
 
   std::unique_ptr<StoreDb> store_db_;
 };

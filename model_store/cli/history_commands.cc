@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "common/fnv1a.h"
 #include "common/format_bytes.h"
 #include "common/status_macros.h"
 #include "interactions/interactions.h"
@@ -57,26 +58,21 @@ absl::Status RunHistoryStats(const std::string& store_path) {
 
 absl::Status RunHistoryDigest(const std::string& store_path) {
   ASSIGN_OR_RETURN(auto store, HistoryStore::OpenReader(store_path));
-  // FNV-1a over every (user, length, items) in user order: order-sensitive within a history,
-  // as serving is.
-  uint64_t digest = 0xcbf29ce484222325ULL, users = 0, items = 0;
-  const auto mix = [&digest](uint64_t value) {
-    for (int b = 0; b < 8; ++b) {
-      digest ^= (value >> (8 * b)) & 0xFF;
-      digest *= 0x100000001b3ULL;
-    }
-  };
+  // Over every (user, length, items) in user order: order-sensitive within a history, as
+  // serving is.
+  Fnv1a64 digest;
+  uint64_t users = 0, items = 0;
   RETURN_IF_ERROR(store->ForEach([&](uint64_t user, const std::vector<uint64_t>& history) {
-    mix(user);
-    mix(history.size());
-    for (uint64_t item : history) mix(item);
+    digest.Add(user);
+    digest.Add(history.size());
+    for (uint64_t item : history) digest.Add(item);
     ++users;
     items += history.size();
     return absl::OkStatus();
   }));
   ASSIGN_OR_RETURN(uint64_t sequence, store->AppliedSequence());
-  std::printf("%lu users, %lu items, digest %016lx, applied sequence %lu\n", users, items, digest,
-              sequence);
+  std::printf("%lu users, %lu items, digest %016lx, applied sequence %lu\n", users, items,
+              digest.value(), sequence);
   return absl::OkStatus();
 }
 
