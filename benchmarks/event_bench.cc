@@ -67,22 +67,31 @@ int Apply() {
   std::vector<std::thread> publishers;
   for (int t = 0; t < threads; ++t) {
     publishers.emplace_back([&] {
-      std::string data;
-      for (uint64_t m; (m = next++) < messages;) {
-        v1::UserInteractions message;
-        message.set_user_id(m % users);
-        for (uint32_t i = 0; i < items; ++i) {
-          message.add_item_ids((m * 7919 + i) % 50000);
-          message.add_timestamps_ms(1'700'000'000'000);
+      // Batches of 256 in flight: the broker's rate, not one round trip per message.
+      constexpr uint64_t kBatch = 256;
+      std::vector<JetStreamConnection::OutgoingMessage> batch;
+      for (uint64_t first; (first = next.fetch_add(kBatch)) < messages;) {
+        batch.clear();
+        for (uint64_t m = first; m < std::min(first + kBatch, messages); ++m) {
+          v1::UserInteractions message;
+          message.set_user_id(m % users);
+          for (uint32_t i = 0; i < items; ++i) {
+            message.add_item_ids((m * 7919 + i) % 50000);
+            message.add_timestamps_ms(1'700'000'000'000);
+          }
+          JetStreamConnection::OutgoingMessage& outgoing = batch.emplace_back();
+          outgoing.subject = (*connection)->SubjectOf(m % users);
+          message.SerializeToString(&outgoing.data);
         }
-        message.SerializeToString(&data);
-        auto ack = (*connection)->Publish((*connection)->SubjectOf(m % users), data, "");
-        if (!ack.ok()) {
-          ++failures;
+        auto acks = (*connection)->PublishBatch(batch);
+        if (!acks.ok()) {
+          failures += batch.size();
           continue;
         }
         uint64_t seen = last_sequence.load();
-        while (ack->sequence > seen && !last_sequence.compare_exchange_weak(seen, ack->sequence)) {
+        for (const JetStreamConnection::Ack& ack : *acks) {
+          while (ack.sequence > seen && !last_sequence.compare_exchange_weak(seen, ack.sequence)) {
+          }
         }
       }
     });

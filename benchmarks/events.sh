@@ -9,19 +9,32 @@
 #      same run, and event-to-visible percentiles from one replica's Record to the other's Rank;
 #      then the same load outside the replica's fleet (the control: how much the load itself
 #      takes from a 2-core machine).
-# Usage: benchmarks/events.sh [--duration 8s]
+#   Section 3 runs ROUNDS rounds (without, with, control: interleaved, so that the machine's
+#   drift falls on all three) and reports each round and the median ratios.
+# Usage: benchmarks/events.sh [--duration 8s] [--rounds 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BUILD_DIR:-build}
 DURATION=8s
-[ "${1:-}" = "--duration" ] && DURATION=$2
+ROUNDS=3
+while [ $# -gt 0 ]; do
+  case $1 in
+    --duration) DURATION=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    *) echo "usage: benchmarks/events.sh [--duration 8s] [--rounds 3]" >&2; exit 2 ;;
+  esac
+done
 NATS=/usr/sbin/nats-server
 [ -x "$NATS" ] || { echo "events.sh: $NATS is not installed (apt install nats-server)" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/ranker-events-bench-XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# Servers start inside $(...) subshells, so they are not this shell's jobs: their pids go to a
+# file the cleanup reads (a leaked replica would go on taking CPU from the next run).
+trap 'kill $(jobs -p) $(cat "$WORK/pids" 2>/dev/null) 2>/dev/null || true; wait 2>/dev/null || true
+      rm -rf "$WORK"' EXIT
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 NATS_PORT=$(port)
 "$NATS" -js -sd "$WORK/nats" -a 127.0.0.1 -p "$NATS_PORT" >"$WORK/nats.log" 2>&1 &
+NATS_PID=$!
 URL=nats://127.0.0.1:$NATS_PORT
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$NATS_PORT") 2>/dev/null && break; sleep 0.1; done
 
@@ -34,6 +47,8 @@ start_server() {  # start_server NAME FLAGS...: prints the gRPC port
   local name=$1; shift
   "$BIN/server/ranker-server" --store "$WORK/store" --listen 127.0.0.1:0 --admin_listen= \
     --metrics_listen= --histories "$WORK/$name" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  echo $! >>"$WORK/pids"
+  echo $! >"$WORK/$name.pid"
   for _ in $(seq 200); do
     grep -q '^listening on' "$WORK/$name.out" 2>/dev/null && break
     sleep 0.05
@@ -58,22 +73,55 @@ bench() {
     --concurrency 4 --candidates_per_request 100 --progress=false --json |
     /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["qps"])'
 }
-without=$(bench)
-"$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$A" --probe_target 127.0.0.1:"$B" \
-  --duration "$DURATION" --rate 1000 --threads 2 --items_per_message 10 >"$WORK/flowing.txt" &
-flowing=$!
-with=$(bench)
-wait "$flowing"
-cat "$WORK/flowing.txt"
 # The control: the same Record load on the one-machine server, outside b's fleet. b applies
 # nothing then, so what Rank loses is only the machine's cores going to the load itself.
-"$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$LOCAL" --duration "$DURATION" \
-  --rate 1000 --threads 2 --items_per_message 10 >/dev/null &
-control_load=$!
-control=$(bench)
-wait "$control_load"
-/usr/bin/python3 -c "
-w, f, c = float($without), float($with), float($control)
-print(f'Rank QPS on b: without events {w:.0f}; with 1,000 events/s through its fleet {f:.0f} ({f/w:.1%});')
-print(f'  control, the same load on a server outside the fleet {c:.0f} ({c/w:.1%}): b applying the')
-print(f'  stream costs its Rank {f/c:.1%} of the control (the rest is the load sharing 2 cores)')"
+: >"$WORK/rounds.txt"
+# CPU of each process of the event path while events flow (from /proc, in 1/100 s ticks): robust
+# where QPS ratios are noisy, and b's share is what a replica on a machine of its own pays.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sample_cpu() {  # sample_cpu LOAD_PID: appends "broker a b load" in % of one core
+  local pids="$NATS_PID $(cat "$WORK/replica-a.pid") $(cat "$WORK/replica-b.pid") $1" before after
+  sleep 2
+  before=$(for p in $pids; do ticks "$p"; done | tr '\n' ' ')
+  sleep 4
+  after=$(for p in $pids; do ticks "$p"; done | tr '\n' ' ')
+  /usr/bin/python3 -c "import sys; b, a = sys.argv[1].split(), sys.argv[2].split()
+print(' '.join(str((int(y) - int(x)) / 4) for x, y in zip(b, a)))" "$before" "$after" \
+    >>"$WORK/cpu.txt"
+}
+for round in $(seq "$ROUNDS"); do
+  without=$(bench)
+  "$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$A" --probe_target 127.0.0.1:"$B" \
+    --duration "$DURATION" --rate 1000 --threads 2 --items_per_message 10 >"$WORK/flowing.txt" &
+  flowing=$!
+  with=$(bench)
+  wait "$flowing"
+  echo "round $round: $(tail -2 "$WORK/flowing.txt" | tr '\n' ';')"
+  "$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$LOCAL" --duration "$DURATION" \
+    --rate 1000 --threads 2 --items_per_message 10 >/dev/null &
+  control_load=$!
+  control=$(bench)
+  wait "$control_load"
+  echo "$without $with $control" >>"$WORK/rounds.txt"
+done
+# The event path's CPU with no Rank load: what each process pays for 1,000 events/s.
+"$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$A" --duration 8s --rate 1000 \
+  --threads 2 --items_per_message 10 >/dev/null &
+cpu_load=$!
+sample_cpu "$cpu_load"
+wait "$cpu_load"
+/usr/bin/python3 - "$WORK/rounds.txt" "$WORK/cpu.txt" <<'PY'
+import statistics, sys
+rounds = [tuple(map(float, line.split())) for line in open(sys.argv[1])]
+for i, (w, f, c) in enumerate(rounds, 1):
+    print(f'round {i}: Rank QPS on b without events {w:.0f}; with 1,000 events/s through its fleet '
+          f'{f:.0f} ({f/w:.1%}); control (the same load outside the fleet) {c:.0f} ({c/w:.1%})')
+flowing = statistics.median(f / w for w, f, c in rounds)
+control = statistics.median(c / w for w, f, c in rounds)
+print(f'median over {len(rounds)} rounds: with events flowing {flowing:.1%} of without; '
+      f'control {control:.1%}')
+broker, a, b, load = map(float, open(sys.argv[2]).read().split())
+print(f'CPU for 1,000 events/s (100 Record calls of 10 users), no Rank load, % of one core: '
+      f'broker {broker:.1f}, replica a (Record, publish, its apply) {a:.1f}, replica b (apply) '
+      f'{b:.1f}, the Record load {load:.1f}')
+PY

@@ -2,7 +2,9 @@
 
 #include <nats/nats.h>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 namespace ranker {
 namespace {
@@ -35,10 +37,44 @@ absl::Status NatsError(natsStatus status, absl::string_view what,
 
 }  // namespace
 
+// One PublishBatch call's acknowledgements, filled in by the library's thread.
+struct PendingBatch {
+  std::vector<JetStreamConnection::Ack> acks;
+  size_t outstanding = 0;
+  absl::Status status;
+};
+
 struct JetStreamConnection::Handles {
   natsOptions* options = nullptr;
   natsConnection* connection = nullptr;
   jsCtx* js = nullptr;
+  // Messages published asynchronously and not acknowledged yet, by the library's message
+  // pointer (it stays allocated until the acknowledgement callback returns, so it cannot be
+  // reused while listed), with the batch and position they belong to. One mutex for the map
+  // and every batch's state: a callback that found its batch here can fill it in before the
+  // waiting caller can give up on it and return.
+  absl::Mutex pending_mutex;
+  absl::flat_hash_map<const natsMsg*, std::pair<PendingBatch*, size_t>> pending
+      ABSL_GUARDED_BY(pending_mutex);
+
+  static void OnPublishAck(jsCtx* /*js*/, natsMsg* message, jsPubAck* ack, jsPubAckErr* error,
+                           void* closure) {
+    auto* self = static_cast<Handles*>(closure);
+    absl::MutexLock lock(&self->pending_mutex);
+    auto it = self->pending.find(message);
+    if (it == self->pending.end()) return;  // its caller gave up waiting
+    auto [batch, index] = it->second;
+    self->pending.erase(it);
+    if (error != nullptr) {
+      if (batch->status.ok()) {
+        batch->status = NatsError(error->Err, "publishing to the event stream", error->ErrCode);
+      }
+    } else if (ack != nullptr) {
+      batch->acks[index] = JetStreamConnection::Ack{ack->Sequence, ack->Duplicate};
+    }
+    --batch->outstanding;
+  }
+
   ~Handles() {
     if (js != nullptr) jsCtx_Destroy(js);
     if (connection != nullptr) natsConnection_Destroy(connection);
@@ -77,6 +113,10 @@ absl::StatusOr<std::unique_ptr<JetStreamConnection>> JetStreamConnection::Connec
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(h.options, 0);
   if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(h.options, true, nullptr, nullptr);
   if (s != NATS_OK) return NatsError(s, "NATS options");
+  // Locks block instead of spinning 2,000 times first: the library's threads share the cores
+  // with Rank, and a spinning publisher measurably took CPU from it (docs/performance.md).
+  // Only the first call in the process takes effect.
+  nats_Open(0);
   s = natsConnection_Connect(&h.connection, h.options);
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
     return NatsError(s, absl::StrCat("connecting to ", self->options_.url));
@@ -84,6 +124,9 @@ absl::StatusOr<std::unique_ptr<JetStreamConnection>> JetStreamConnection::Connec
   jsOptions js_options;
   jsOptions_Init(&js_options);
   js_options.Wait = absl::ToInt64Milliseconds(self->options_.publish_timeout);
+  js_options.PublishAsync.AckHandler = &Handles::OnPublishAck;
+  js_options.PublishAsync.AckHandlerClosure = &h;
+  js_options.PublishAsync.MaxPending = 1 << 16;
   s = natsConnection_JetStream(&h.js, h.connection, &js_options);
   if (s != NATS_OK) return NatsError(s, "JetStream context");
   return self;
@@ -127,19 +170,71 @@ absl::Status JetStreamConnection::EnsureStream() {
 
 absl::StatusOr<JetStreamConnection::Ack> JetStreamConnection::Publish(
     const std::string& subject, const std::string& data, const std::string& message_id) {
+  absl::StatusOr<std::vector<Ack>> acks = PublishBatch({{subject, data, message_id}});
+  if (!acks.ok()) return acks.status();
+  return acks->front();
+}
+
+absl::StatusOr<std::vector<JetStreamConnection::Ack>> JetStreamConnection::PublishBatch(
+    const std::vector<OutgoingMessage>& messages) {
+  PendingBatch batch;
+  batch.acks.resize(messages.size());
+  Handles& h = *handles_;
   jsPubOptions publish_options;
   jsPubOptions_Init(&publish_options);
   publish_options.MaxWait = absl::ToInt64Milliseconds(options_.publish_timeout);
-  if (!message_id.empty()) publish_options.MsgId = message_id.c_str();
   publish_options.ExpectStream = options_.stream.c_str();
-  jsPubAck* ack = nullptr;
-  jsErrCode js_error = jsErrCode(0);
-  natsStatus s = js_Publish(&ack, handles_->js, subject.c_str(), data.data(),
-                            static_cast<int>(data.size()), &publish_options, &js_error);
-  if (s != NATS_OK) return NatsError(s, "publishing to the event stream", js_error);
-  Ack result{ack->Sequence, ack->Duplicate};
-  jsPubAck_Destroy(ack);
-  return result;
+  absl::Status publish_status;
+  for (size_t i = 0; i < messages.size() && publish_status.ok(); ++i) {
+    const OutgoingMessage& outgoing = messages[i];
+    natsMsg* message = nullptr;
+    natsStatus s = natsMsg_Create(&message, outgoing.subject.c_str(), nullptr, outgoing.data.data(),
+                                  static_cast<int>(outgoing.data.size()));
+    if (s == NATS_OK && !outgoing.message_id.empty()) {
+      s = natsMsgHeader_Set(message, "Nats-Msg-Id", outgoing.message_id.c_str());
+    }
+    if (s != NATS_OK) {
+      natsMsg_Destroy(message);
+      publish_status = NatsError(s, "building an event message");
+      break;
+    }
+    {
+      // Listed before it is sent: its acknowledgement may come back before the call returns.
+      absl::MutexLock lock(&h.pending_mutex);
+      h.pending[message] = {&batch, i};
+      ++batch.outstanding;
+    }
+    natsMsg* listed = message;
+    s = js_PublishMsgAsync(h.js, &message, &publish_options);
+    if (s != NATS_OK) {
+      {
+        absl::MutexLock lock(&h.pending_mutex);
+        if (h.pending.erase(listed) > 0) --batch.outstanding;
+      }
+      natsMsg_Destroy(message);  // null if the library took it
+      publish_status = NatsError(s, "publishing to the event stream");
+    }
+  }
+  absl::MutexLock lock(&h.pending_mutex);
+  // The library reports a timeout for every message after MaxWait; the extra second only
+  // guards against a callback that never comes.
+  h.pending_mutex.AwaitWithTimeout(
+      absl::Condition(
+          +[](PendingBatch* pending) { return pending->outstanding == 0; }, &batch),
+      options_.publish_timeout + absl::Seconds(1));
+  if (batch.outstanding > 0) {
+    for (auto it = h.pending.begin(); it != h.pending.end();) {
+      auto current = it++;
+      if (current->second.first == &batch) h.pending.erase(current);
+    }
+    if (batch.status.ok()) {
+      batch.status = absl::UnavailableError(
+          "publishing to the event stream: no acknowledgement from the broker in time");
+    }
+  }
+  if (!publish_status.ok()) return publish_status;
+  if (!batch.status.ok()) return batch.status;
+  return std::move(batch.acks);
 }
 
 absl::StatusOr<std::unique_ptr<JetStreamSubscription>> JetStreamConnection::Subscribe(

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -65,6 +66,17 @@ class JetStreamConnection {
   // file storage). Empty `message_id`: not deduplicated. Thread-safe.
   absl::StatusOr<Ack> Publish(const std::string& subject, const std::string& data,
                               const std::string& message_id);
+
+  struct OutgoingMessage {
+    std::string subject;
+    std::string data;
+    std::string message_id;  // empty: not deduplicated
+  };
+  // Publishes every message without waiting between them, then waits for all the broker's
+  // acknowledgements (one round trip for the batch instead of one per message). Returns the
+  // acks in the order of `messages`, or the first error; on an error some of the messages may
+  // be in the stream (their ids make a retry of the whole batch safe). Thread-safe.
+  absl::StatusOr<std::vector<Ack>> PublishBatch(const std::vector<OutgoingMessage>& messages);
 
   // An ordered subscription to every subject of the stream, from `start_sequence` (0 or 1: the
   // first message kept).
