@@ -6,9 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "experiments/sweep_run.h"
+#include "model/pq_rotation.h"
 #include "model/row_codec.h"
 
 namespace ranker {
@@ -42,6 +44,11 @@ absl::StatusOr<std::unique_ptr<const Model>> Encode(const Snapshot& reference,
                                                     const FrontierCodec& codec, uint64_t seed) {
   Snapshot copy{reference.manifest, {}};
   ASSIGN_OR_RETURN(copy.tensors, CopyTensors(reference.tensors));
+  if (codec.rotated) {
+    const uint32_t subvectors = std::max(codec.input.pq_subvectors, codec.output.pq_subvectors);
+    ASSIGN_OR_RETURN(std::vector<float> rotation, BalancedPqRotation(copy, subvectors));
+    RETURN_IF_ERROR(RotateItemTables(rotation, &copy));
+  }
   for (TableSpec& spec : *copy.manifest.mutable_tables()) {
     const RowStorage& storage = spec.feature() == "item" ? codec.output : codec.input;
     RETURN_IF_ERROR(EncodeTableRows(storage, seed, &spec, &copy.tensors));
@@ -169,16 +176,22 @@ absl::StatusOr<FrontierDataset> FrontierOf(const FrontierOptions& options, const
 }  // namespace
 
 absl::StatusOr<FrontierCodec> ParseFrontierCodec(absl::string_view name) {
+  FrontierCodec codec;
+  codec.rotated = absl::ConsumeSuffix(&name, "+opq");
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() > 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("codec '", name, "': one storage, or INPUT/OUTPUT"));
   }
-  FrontierCodec codec;
   ASSIGN_OR_RETURN(codec.input, ParseRowStorage(parts[0]));
   codec.output = codec.input;
   if (parts.size() == 2) {
     ASSIGN_OR_RETURN(codec.output, ParseRowStorage(parts[1]));
+  }
+  if (codec.rotated && codec.input.dtype != snapshot::UINT8 &&
+      codec.output.dtype != snapshot::UINT8) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("codec '", name, "+opq': a rotation only helps pq rows"));
   }
   return codec;
 }
@@ -195,7 +208,8 @@ absl::StatusOr<std::vector<FrontierCodec>> ParseFrontierCodecs(absl::string_view
 std::string FrontierCodecName(const FrontierCodec& codec) {
   const std::string input = RowStorageName(codec.input);
   const std::string output = RowStorageName(codec.output);
-  return input == output ? input : absl::StrCat(input, "/", output);
+  return absl::StrCat(input == output ? input : absl::StrCat(input, "/", output),
+                      codec.rotated ? "+opq" : "");
 }
 
 std::vector<FrontierCodec> DefaultFrontierCodecs() {

@@ -22,9 +22,11 @@
 namespace ranker {
 
 // Post-training encoding of the reference's two tables: "pq16x4" (both), or
-// "pq16x4/pq32x4" (input / output).
+// "pq16x4/pq32x4" (input / output); a "+opq" suffix rotates both tables first
+// (model/pq_rotation.h: the balanced principal axes, scores unchanged).
 struct FrontierCodec {
   RowStorage input, output;
+  bool rotated = false;
 };
 absl::StatusOr<FrontierCodec> ParseFrontierCodec(absl::string_view name);
 absl::StatusOr<std::vector<FrontierCodec>> ParseFrontierCodecs(absl::string_view names);
