@@ -24,9 +24,17 @@ namespace ranker {
 // Post-training encoding of the reference's two tables: "pq16x4" (both), or
 // "pq16x4/pq32x4" (input / output); a "+opq" suffix rotates both tables first
 // (model/pq_rotation.h: the balanced principal axes, scores unchanged).
+//
+// "head20:pq32x8+pq8x8" is a frequency-aware budget, emulated: the 20% most popular items'
+// rows (by the model's training popularity) are encoded with pq32x8 and the others with pq8x8,
+// each group with a codebook of its own, in both tables; the model then serves the decoded
+// float rows, and the point's bytes are what such a codec would hold (both groups' codes and
+// codebooks and a bit per item saying which group it is in). No such table kind is served yet:
+// it measures whether one would be worth building.
 struct FrontierCodec {
   RowStorage input, output;
   bool rotated = false;
+  double head_fraction = 0;  // > 0: the emulated head/tail codec, `input` head, `output` tail
 };
 absl::StatusOr<FrontierCodec> ParseFrontierCodec(absl::string_view name);
 absl::StatusOr<std::vector<FrontierCodec>> ParseFrontierCodecs(absl::string_view names);

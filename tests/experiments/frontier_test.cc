@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "experiments/frontier_report.h"
@@ -43,13 +44,15 @@ FrontierDataset Dataset3() {
 }
 
 TEST(FrontierTest, CodecNamesRoundTripAndBadOnesAreRefused) {
-  for (const char* name : {"int8", "pq16x8", "pq16x4/pq32x4"}) {
+  for (const char* name :
+       {"int8", "pq16x8", "pq16x4/pq32x4", "pq16x8+opq", "pq8x8/pq16x8+opq", "head20:pq32x8+pq8x8"}) {
     auto codec = ParseFrontierCodec(name);
     ASSERT_TRUE(codec.ok()) << name;
     EXPECT_EQ(FrontierCodecName(*codec), name);
   }
   EXPECT_EQ(FrontierCodecName(*ParseFrontierCodec("pq8x8/pq8x8")), "pq8x8");
-  for (const char* bad : {"pq16", "int8/pq8x8/pq4x4", "fp16"}) {
+  for (const char* bad : {"pq16", "int8/pq8x8/pq4x4", "fp16", "int8+opq", "head0:pq8x8+pq4x4",
+                          "head20:int8+pq8x8", "head20:pq8x8", "headx:pq8x8+pq4x4"}) {
     EXPECT_EQ(ParseFrontierCodec(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
   EXPECT_EQ(ParseFrontierCodecs("int8,,pq8x4")->size(), 2u);
@@ -100,20 +103,29 @@ TEST(FrontierTest, RunsOnAPlantedDataSet) {
   options.sweep.base.max_epochs = 5;
   options.sweep.base.scorer = ScorerMode::kDot;
   options.sweep.history_weight_decay_grid = {1e-4f};
-  options.codecs = *ParseFrontierCodecs("int8,pq4x4");
+  options.codecs = *ParseFrontierCodecs("int8,pq4x4,pq4x4+opq,head25:pq8x8+pq4x4");
   options.methods = {HistoryMethod(snapshot::MEMCOM, 4, snapshot::MEMCOM, 4)};
   auto results = RunFrontier(options);
   ASSERT_TRUE(results.ok()) << results.status();
   ASSERT_EQ(results->size(), 1u);
   const FrontierDataset& planted = results->front();
-  ASSERT_EQ(planted.points.size(), 4u);
+  ASSERT_EQ(planted.points.size(), 6u);
+  // The rotation changes the rows, not their bytes.
+  EXPECT_EQ(planted.points[3].label, "pq4x4+opq");
+  EXPECT_NEAR(planted.points[3].whole_ratio, planted.points[2].whole_ratio, 1e-9);
+  // The emulated head/tail codec counts both groups' codes and codebooks and a bit per item,
+  // in each of the two tables.
+  EXPECT_EQ(planted.points[4].label, "head25:pq8x8+pq4x4");
+  const double n = static_cast<double>(planted.items), head = std::round(0.25 * n);
+  const double table = head * 8 + (n - head) * 2 + 8 * 256 * 2 * 4 + 4 * 16 * 4 * 4 + n / 8;
+  EXPECT_NEAR(planted.points[4].whole_ratio, 2 * n * 16 * 4 / (2 * table), 1e-9);
   EXPECT_EQ(planted.points[0].label, "full");
   EXPECT_NEAR(planted.points[0].whole_ratio, 1.0, 1e-9);
   EXPECT_EQ(planted.points[1].label, "int8");
   EXPECT_NEAR(planted.points[1].whole_ratio, 16.0 * 4 / (16 + 4), 1e-9);  // d=16 + a scale
   EXPECT_FALSE(planted.points[2].trained);
   EXPECT_GT(planted.points[2].whole_ratio, planted.points[1].whole_ratio);
-  EXPECT_TRUE(planted.points[3].trained);
+  EXPECT_TRUE(planted.points[5].trained);
   for (const FrontierPoint& point : planted.points) {
     EXPECT_GT(point.metrics.ndcg.mean, 0) << point.label;
     EXPECT_EQ(point.metrics.user_ndcg.size(), planted.points[0].metrics.user_ndcg.size());
