@@ -310,7 +310,12 @@ std::vector<FrontierCodec> DefaultFrontierCodecs() {
   std::vector<FrontierCodec> codecs;
   for (const char* name :
        {"int8", "pq32x8", "pq16x8", "pq8x8", "pq32x4", "pq16x4", "pq8x4", "pq4x4", "pq8x8/pq16x8",
-        "pq16x4/pq32x4", "pq8x4/pq16x4", "pq4x4/pq8x4"}) {
+        "pq16x4/pq32x4", "pq8x4/pq16x4", "pq4x4/pq8x4",
+        // Frequency-aware budgets (emulated): a fine code for the most popular items, a coarse
+        // one for the rest; 8-bit heads for large catalogues, 4-bit ones for small.
+        "head20:pq32x8+pq8x8", "head30:pq32x8+pq4x8", "head20:pq32x8+pq4x8", "head15:pq32x8+pq4x4",
+        "head10:pq32x8+pq4x4", "head5:pq32x8+pq2x4", "head30:pq32x4+pq16x4", "head20:pq32x4+pq8x4",
+        "head10:pq32x4+pq4x4", "head5:pq32x4+pq2x4"}) {
     codecs.push_back(*ParseFrontierCodec(name));
   }
   return codecs;

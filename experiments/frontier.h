@@ -39,8 +39,8 @@ struct FrontierCodec {
 absl::StatusOr<FrontierCodec> ParseFrontierCodec(absl::string_view name);
 absl::StatusOr<std::vector<FrontierCodec>> ParseFrontierCodecs(absl::string_view names);
 std::string FrontierCodecName(const FrontierCodec& codec);
-// int8 and pq at 32, 16, 8 and 4 sub-vectors of 8 and 4 bits on both tables, and the uneven
-// splits that spend more bytes on the output table.
+// int8 and pq at 32, 16, 8 and 4 sub-vectors of 8 and 4 bits on both tables, the uneven
+// splits that spend more bytes on the output table, and emulated head/tail budgets.
 std::vector<FrontierCodec> DefaultFrontierCodecs();
 // memcom 16x / 16x, memcom 32x / 10.67x, memcom 4x / 4x with int8 rows, hash 16x / 16x.
 std::vector<SweepMethod> DefaultFrontierMethods();
