@@ -110,8 +110,9 @@ ReloadEvent ModelManager::Poll() {
     Notify(last);
     return last;
   }
-  // After a failed load, decide again: an older good version may still beat what is loaded
-  // (on a fresh start, the version before a bad latest one).
+  // After a load, decide again: after a failure an older good version may still beat what is
+  // loaded (on a fresh start, the version before a bad latest one); after a success, older
+  // versions may be due (keep_versions > 1).
   for (;;) {
     ReloadState state;
     state.available = *available;
@@ -127,7 +128,12 @@ ReloadEvent ModelManager::Poll() {
     event.status = LoadAndSwap(*action.load, action, &event);
     event.result = event.status.ok() ? ReloadEvent::Result::kLoaded : ReloadEvent::Result::kFailed;
     if (event.status.ok()) {
-      LogInfo("model version ", event.version, " loaded and serving (", event.seconds, " s)");
+      const std::shared_ptr<const Model> current = Current();
+      LogInfo("model version ", event.version,
+              current != nullptr && current->version() != event.version
+                  ? absl::StrCat(" loaded beside the newest, version ", current->version())
+                  : std::string(" loaded and serving"),
+              " (", event.seconds, " s)");
     } else {
       failed_.push_back(event.version);
       std::shared_ptr<const Model> current = Current();
@@ -137,11 +143,13 @@ ReloadEvent ModelManager::Poll() {
     }
     Notify(event);
     last = event;
-    if (event.status.ok()) break;
+    // On until nothing is left to do: after the newest, keep_versions > 1 fills in older
+    // versions in the same step (each iteration loads or fails a different version).
   }
-  // Versions at or below the newest loaded one are never considered again.
-  const uint64_t floor = Current() ? Current()->version() : 0;
-  std::erase_if(failed_, [floor](uint64_t v) { return v <= floor; });
+  // Versions below the newest keep_versions available are never considered again.
+  const size_t keep = std::max<size_t>(1, options_.keep_versions);
+  const uint64_t floor = available->size() >= keep ? (*available)[available->size() - keep] : 0;
+  std::erase_if(failed_, [floor](uint64_t v) { return v < floor; });
   return last;
 }
 

@@ -13,6 +13,7 @@
 #include "common/status_macros.h"
 #include "events/jetstream_event_log.h"
 #include "events/local_event_log.h"
+#include "server/model_config.h"
 
 namespace ranker {
 namespace {
@@ -46,28 +47,24 @@ absl::Status RankerServer::Start() {
   // (AlignedBuffer), so a freed model goes back to the system at once.
   mallopt(M_MMAP_THRESHOLD, 16 << 20);
   mallopt(M_TRIM_THRESHOLD, 8 << 20);
-  auto store = SnapshotStore::OpenSecondary(config_.store_path);
-  if (!store.ok()) {
-    return absl::Status(store.status().code(),
-                        absl::StrCat("cannot open the store: ", store.status().ToString()));
-  }
-  if (absl::Status status = OpenHistories(); !status.ok()) return status;
-  ModelManagerOptions manager_options = config_.manager;
-  manager_options.before_poll = [histories = histories_.get()] {
-    if (absl::Status status = histories->Refresh(); !status.ok()) {
-      // Not yet there is normal for a store without histories; anything else is worth a line.
-      if (status.code() != absl::StatusCode::kFailedPrecondition) {
-        LogWarning("stored histories: ", status.ToString());
-      }
+  config::ModelConfigList models = SingleStoreConfig(config_.store_path);
+  if (!config_.model_config_path.empty()) {
+    absl::StatusOr<config::ModelConfigList> read = ReadModelConfig(config_.model_config_path);
+    if (!read.ok()) return read.status();
+    models = *std::move(read);
+    for (const config::ModelConfig& model : models.models()) {
+      if (model.name() == DefaultModelName(models)) default_store_ = model.store();
     }
-  };
-  manager_ = std::make_unique<ModelManager>(*std::move(store), manager_options);
-  manager_->SetListener([this](const ReloadEvent& event) { OnReload(event); });
-  manager_->Poll();  // serve the newest loadable version from the first call, if there is one
-  if (manager_->Current() == nullptr) {
-    LogWarning("no loadable model in ", config_.store_path,
-               " yet: health is NOT_SERVING and Rank returns UNAVAILABLE until one is published");
+  } else {
+    default_store_ = config_.store_path;
   }
+  default_model_ = DefaultModelName(models);
+  if (absl::Status status = OpenHistories(); !status.ok()) return status;
+  absl::StatusOr<std::unique_ptr<ModelRegistry>> registry = ModelRegistry::Create(
+      models, [this](const config::ModelConfig& model) { return OpenModel(model); });
+  if (!registry.ok()) return registry.status();
+  registry_ = *std::move(registry);
+  manager_ = registry_->DefaultManager();
   if (absl::Status status = StartMetrics(); !status.ok()) return status;
   if (absl::Status status = StartListeners(); !status.ok()) return status;
   {
@@ -75,14 +72,13 @@ absl::Status RankerServer::Start() {
     health_follows_model_ = true;
   }
   UpdateHealth();
-  manager_->StartWatcher(config_.poll_interval);
   // Last, so that whoever waits for these lines finds health already set.
   AnnounceListeners();
   return absl::OkStatus();
 }
 
 absl::Status RankerServer::OpenHistories() {
-  histories_ = std::make_unique<StoredHistories>(config_.store_path, config_.history_cache_bytes);
+  histories_ = std::make_unique<StoredHistories>(default_store_, config_.history_cache_bytes);
   if (absl::Status status = histories_->Refresh(); !status.ok()) {
     LogWarning("no stored histories in the model store (retried at every poll): ",
                status.message());
@@ -150,9 +146,68 @@ absl::Status RankerServer::StartMetrics() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<ModelManager>> RankerServer::OpenModel(
+    const config::ModelConfig& model) {
+  if (model.version_policy().has_specific()) {
+    return absl::UnimplementedError(
+        "specific version policies are not served yet: use latest { num_versions: N } and labels");
+  }
+  auto store = SnapshotStore::OpenSecondary(model.store());
+  if (!store.ok()) {
+    return absl::Status(store.status().code(),
+                        absl::StrCat("cannot open the store: ", store.status().ToString()));
+  }
+  ModelManagerOptions options = config_.manager;
+  if (model.version_policy().latest().num_versions() > 0) {
+    options.keep_versions = model.version_policy().latest().num_versions();
+  }
+  const bool is_default = model.name() == default_model_;
+  if (is_default && histories_ != nullptr) {
+    options.before_poll = [histories = histories_.get()] {
+      if (absl::Status status = histories->Refresh(); !status.ok()) {
+        // Not yet there is normal for a store without histories; anything else is worth a line.
+        if (status.code() != absl::StatusCode::kFailedPrecondition) {
+          LogWarning("stored histories: ", status.ToString());
+        }
+      }
+    };
+  }
+  auto manager = std::make_shared<ModelManager>(*std::move(store), options);
+  if (is_default) {
+    // Called from the first Poll below too, before manager_ is set: the listener names its
+    // manager itself.
+    manager->SetListener(
+        [this, source = manager.get()](const ReloadEvent& event) { OnReload(event, *source); });
+  }
+  manager->Poll();  // serve the newest loadable version from the first call, if there is one
+  if (manager->Current() == nullptr) {
+    LogWarning("model '", model.name(), "': no loadable version in ", model.store(),
+               is_default ? " yet: health is NOT_SERVING and Rank returns UNAVAILABLE until one "
+                            "is published"
+                          : " yet: its Rank calls return UNAVAILABLE until one is published");
+  }
+  manager->StartWatcher(config_.poll_interval);
+  return manager;
+}
+
+void RankerServer::ReloadConfig() {
+  if (!config_.model_config_path.empty()) {
+    absl::StatusOr<config::ModelConfigList> models = ReadModelConfig(config_.model_config_path);
+    absl::Status applied = models.ok() ? registry_->Apply(*models) : models.status();
+    if (applied.ok()) {
+      LogInfo("model config ", config_.model_config_path, " applied: ", models->models_size(),
+              " models");
+    } else {
+      LogError("model config ", config_.model_config_path,
+               " refused, the running one stays: ", applied.ToString());
+    }
+  }
+  for (const auto& served : registry_->Models()) served->manager->RequestPoll();
+}
+
 absl::Status RankerServer::StartListeners() {
   rank_workers_ = std::make_unique<RankWorkers>(config_.rank_threads);
-  ranker_service_ = std::make_unique<RankerService>(manager_.get(), config_.limits, &metrics_,
+  ranker_service_ = std::make_unique<RankerService>(registry_.get(), config_.limits, &metrics_,
                                                     histories_.get(), rank_workers_.get());
   admin_service_ =
       std::make_unique<AdminService>(manager_.get(), &metrics_, AdminAccess(config_.admin_token));
@@ -219,8 +274,8 @@ void RankerServer::AnnounceListeners() const {
 }
 
 // The one reload listener: metrics always, health while the server runs.
-void RankerServer::OnReload(const ReloadEvent& event) {
-  metrics_.OnReload(event, manager_->Loaded(), manager_->Current().get());
+void RankerServer::OnReload(const ReloadEvent& event, const ModelManager& manager) {
+  metrics_.OnReload(event, manager.Loaded(), manager.Current().get());
   UpdateHealth();
 }
 
@@ -240,8 +295,8 @@ void RankerServer::Run() {
     int signal_number = 0;
     if (sigwait(&signals, &signal_number) != 0) continue;
     if (signal_number == SIGHUP) {
-      LogInfo("SIGHUP: polling the store");
-      manager_->RequestPoll();
+      LogInfo("SIGHUP: reading the model config (if any) and polling the stores");
+      ReloadConfig();
       continue;
     }
     LogInfo(signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
@@ -268,7 +323,7 @@ void RankerServer::Shutdown() {
       std::chrono::system_clock::now() + absl::ToChronoSeconds(config_.shutdown_grace);
   if (server_) server_->Shutdown(deadline);
   if (admin_server_) admin_server_->Shutdown(deadline);
-  if (manager_) manager_->StopWatcher();
+  if (registry_) registry_->StopWatchers();
 }
 
 }  // namespace ranker

@@ -22,6 +22,7 @@
 #include "server/event_metrics.h"
 #include "server/events_service.h"
 #include "server/model_manager.h"
+#include "server/model_registry.h"
 #include "server/ranker_service.h"
 #include "server/server_metrics.h"
 #include "server/stored_histories.h"
@@ -30,6 +31,10 @@ namespace ranker {
 
 struct ServerConfig {
   std::string store_path = "var/store";
+  // Non-empty: serve the models this file names (proto/model_config.proto, text format) instead
+  // of store_path alone; SIGHUP reads it again. The default model's store is then the one whose
+  // older history family Rank reads, and it cannot change without a restart.
+  std::string model_config_path;
   std::string listen = "0.0.0.0:50051";
   std::string admin_listen = "127.0.0.1:50052";          // empty: no admin service
   std::string metrics_listen = "0.0.0.0:9464";           // empty: no /metrics
@@ -86,10 +91,14 @@ class RankerServer {
 
  private:
   absl::Status OpenHistories();
+  // Opens one configured model's store and manager, polls once, starts its watcher.
+  absl::StatusOr<std::shared_ptr<ModelManager>> OpenModel(const config::ModelConfig& model);
+  // SIGHUP: the model config again (if any), then every model polls its store.
+  void ReloadConfig();
   absl::Status StartMetrics();
   absl::Status StartListeners();
   void AnnounceListeners() const;
-  void OnReload(const ReloadEvent& event);
+  void OnReload(const ReloadEvent& event, const ModelManager& manager);
   // Health follows the model once the server runs and until it stops.
   void UpdateHealth();
   void Shutdown();
@@ -101,7 +110,9 @@ class RankerServer {
   std::unique_ptr<JetStreamConnection> jetstream_;  // fleet replicas only
   std::unique_ptr<StreamApplier> stream_applier_;   // fleet replicas only
   std::unique_ptr<EventLog> event_log_;             // nullptr without a history database
-  std::unique_ptr<ModelManager> manager_;
+  std::string default_model_, default_store_;       // set by Start from the config
+  std::unique_ptr<ModelRegistry> registry_;
+  std::shared_ptr<ModelManager> manager_;  // the default model's: health, metrics, admin
   std::unique_ptr<prometheus::Exposer> exposer_;
   // Declared before the servers: calls in flight on the workers finish before they stop.
   std::unique_ptr<RankWorkers> rank_workers_;

@@ -30,10 +30,18 @@ ThreadScratch& LocalScratch() {
 
 }  // namespace
 
-RankerService::RankerService(const ModelManager* manager, RankLimits limits,
+RankerService::RankerService(ModelManager* manager, RankLimits limits, RequestObserver* observer,
+                             const StoredHistories* histories, RankWorkers* workers)
+    : RankerService(static_cast<const ModelRegistry*>(nullptr), limits, observer, histories,
+                    workers) {
+  owned_registry_ = ModelRegistry::ForManager(manager);
+  registry_ = owned_registry_.get();
+}
+
+RankerService::RankerService(const ModelRegistry* registry, RankLimits limits,
                              RequestObserver* observer, const StoredHistories* histories,
                              RankWorkers* workers)
-    : manager_(manager),
+    : registry_(registry),
       limits_(limits),
       observer_(observer),
       histories_(histories),
@@ -50,7 +58,10 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
                                    const v1::RankRequest& request, v1::RankResponse* response) {
   // Limits first: a caller learns its request is malformed even while no model is loaded.
   RETURN_IF_ERROR(ValidateRankRequest(request, limits_));
-  ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, manager_->Get(request.model_version()));
+  ASSIGN_OR_RETURN(ModelRoute route,
+                   registry_->Resolve(request.model(), request.model_version(),
+                                      request.version_label(), request.user_id()));
+  const std::shared_ptr<const Model>& model = route.model;
   RETURN_IF_ERROR(CheckRequestFitsModel(request, *model));
   if (deadline < std::chrono::system_clock::now()) {
     return absl::DeadlineExceededError("deadline passed before scoring");
@@ -69,6 +80,9 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
   const RankResult& result = scratch.result;
   if (result.refused) return RefusedIdError(*result.refused, *model);
   FillRankResponse(*model, query, result, HistorySourceOf(request, found_stored), response);
+  response->set_model(route.served->config.name());
+  response->set_version_label(route.label);
+  response->set_split(route.from_split);
   observer_->OnRank(query.candidates.empty() ? model->item().table.size() : query.candidates.size(),
                     result);
   return absl::OkStatus();
@@ -167,16 +181,21 @@ grpc::ServerUnaryReactor* RankerService::GetModelInfo(grpc::CallbackServerContex
 grpc::Status RankerService::DescribeRequested(const v1::GetModelInfoRequest& request,
                                               v1::ModelInfo* response) {
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<std::shared_ptr<const Model>> model = manager_->Get(request.model_version());
+  absl::StatusOr<ModelRoute> route =
+      registry_->ResolveUnsplit(request.model(), request.model_version(), request.version_label());
   grpc::Status status;
-  if (model.ok()) {
+  if (route.ok()) {
     std::optional<LoadedVersion> loaded;
-    for (const LoadedVersion& entry : manager_->Loaded()) {
-      if (entry.version == (*model)->version()) loaded = entry;
+    for (const LoadedVersion& entry : route->served->manager->Loaded()) {
+      if (entry.version == route->model->version()) loaded = entry;
     }
-    DescribeModel(**model, loaded ? &*loaded : nullptr, response);
+    DescribeModel(*route->model, loaded ? &*loaded : nullptr, response);
+    response->set_model(route->served->config.name());
+    for (const auto& [label, version] : route->served->labels) {
+      (*response->mutable_labels())[label] = version;
+    }
   } else {
-    status = ToGrpcStatus(model.status());
+    status = ToGrpcStatus(route.status());
   }
   observer_->OnRequest(RpcMethod::kGetModelInfo, status.error_code(), SecondsSince(start));
   return status;

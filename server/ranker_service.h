@@ -1,5 +1,5 @@
-// The public gRPC service: Rank and GetModelInfo over the models a ModelManager holds, on gRPC's
-// callback API. Cheap Rank calls (up to kInlineMaxCandidates given candidates) run on the
+// The public gRPC service: Rank and GetModelInfo over the models a ModelRegistry routes to, on
+// gRPC's callback API. Cheap Rank calls (up to kInlineMaxCandidates given candidates) run on the
 // callback thread that received them; heavier ones (the whole catalogue, long candidate lists)
 // run on RankWorkers, so that they never hold up health checks and cheap calls. Both kinds of
 // thread live as long as the server, and so do their scratch buffers; request and response
@@ -16,6 +16,7 @@
 #include "proto/ranker.grpc.pb.h"
 #include "server/message_pool.h"
 #include "server/model_manager.h"
+#include "server/model_registry.h"
 #include "server/rank_request.h"
 #include "server/rank_workers.h"
 #include "server/request_observer.h"
@@ -37,7 +38,10 @@ class RankerService final : public RankerRawService {
   // `manager`, `observer`, `histories` and `workers` must outlive the service. Without
   // `histories` (nullptr), history models rank requests without history ids by popularity.
   // Without `workers`, every call runs inline.
-  RankerService(const ModelManager* manager, RankLimits limits, RequestObserver* observer,
+  RankerService(const ModelRegistry* registry, RankLimits limits, RequestObserver* observer,
+                const StoredHistories* histories = nullptr, RankWorkers* workers = nullptr);
+  // One model, served by `manager` (ModelRegistry::ForManager).
+  RankerService(ModelManager* manager, RankLimits limits, RequestObserver* observer,
                 const StoredHistories* histories = nullptr, RankWorkers* workers = nullptr);
 
   using RankerRawService::GetModelInfo;
@@ -68,7 +72,8 @@ class RankerService final : public RankerRawService {
   absl::Status DoRank(std::chrono::system_clock::time_point deadline,
                       const v1::RankRequest& request, v1::RankResponse* response);
 
-  const ModelManager* manager_;
+  std::unique_ptr<ModelRegistry> owned_registry_;  // the one-manager constructor's
+  const ModelRegistry* registry_;
   const RankLimits limits_;
   RequestObserver* observer_;
   const StoredHistories* histories_;

@@ -28,8 +28,25 @@ ReloadAction DecideReload(const ReloadState& state, size_t keep_versions, Reload
       break;
     }
   }
-  if (!action.load) return action;
   keep_versions = std::max<size_t>(1, keep_versions);
+  if (!action.load) {
+    // Nothing newer: fill up to keep_versions with the newest older versions not loaded yet
+    // (a server started with keep_versions = 2 serves the newest two, so that a label can name
+    // the one before the newest). Nothing is unloaded for them.
+    if (state.loaded.size() >= keep_versions) return action;
+    size_t considered = 0;
+    for (auto it = state.available.rbegin();
+         it != state.available.rend() && considered < keep_versions; ++it, ++considered) {
+      const bool loaded = std::binary_search(state.loaded.begin(), state.loaded.end(), *it);
+      const bool failed =
+          std::find(state.failed.begin(), state.failed.end(), *it) != state.failed.end();
+      if (!loaded && !failed && *it < newest_loaded) {
+        action.load = *it;
+        return action;
+      }
+    }
+    return action;
+  }
   // After the load the newest keep_versions - 1 loaded versions stay beside the new one.
   const size_t stay = std::min(state.loaded.size(), keep_versions - 1);
   action.unload.assign(state.loaded.begin(), state.loaded.end() - stay);

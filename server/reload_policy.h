@@ -40,7 +40,9 @@ struct ReloadAction {
 // Loads the newest available version that is newer than everything loaded and has not failed
 // before. With nothing loaded (a fresh start) any version qualifies, so a bad latest version
 // does not stop the server from serving the good one before it. Keeps the newest
-// `keep_versions` (>= 1) versions including the new one.
+// `keep_versions` (>= 1) versions including the new one. With nothing newer to load, loads
+// the newest available version among the newest `keep_versions` that is neither loaded nor
+// failed (unloading nothing), so that the newest keep_versions end up loaded.
 ReloadAction DecideReload(const ReloadState& state, size_t keep_versions, ReloadPolicy policy);
 
 }  // namespace ranker

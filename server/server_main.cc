@@ -10,10 +10,16 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "server/model_config.h"
 #include "server/ranker_server.h"
 #include "server/tls_credentials.h"
 
 ABSL_FLAG(std::string, store, "var/store", "Snapshot store directory (opened read-only).");
+ABSL_FLAG(std::string, model_config, "",
+          "Serve several models: a model config file (protobuf text format, "
+          "proto/model_config.proto: names, stores, labels, traffic splits) instead of --store. "
+          "SIGHUP reads it again; a config that fails a check is refused and the running one "
+          "stays.");
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC address for the Ranker service.");
 ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052",
           "gRPC address for the admin service (reload, list versions); empty disables it.");
@@ -98,7 +104,7 @@ Loads the newest complete version in the store (a RocksDB directory written by r
 ranker-train), serves ranker.v1.Ranker, grpc.health.v1.Health and server reflection, and
 follows the store for new versions. ranker.v1.Events/Record appends users' interactions to the
 server's own history database (--histories), durable before the call returns; the next Rank of
-that user pools them. SIGHUP polls the store now; SIGTERM or SIGINT stops
+that user pools them. SIGHUP polls the store now (and reads --model_config again); SIGTERM or SIGINT stops
 accepting calls and lets in-flight calls finish.
 
 TLS: --tls_cert and --tls_key serve TLS on both listeners; add --tls_client_ca to require
@@ -108,6 +114,15 @@ need --admin_token_file.)";
 absl::StatusOr<ServerConfig> ConfigFromFlags() {
   ServerConfig config;
   config.store_path = absl::GetFlag(FLAGS_store);
+  config.model_config_path = absl::GetFlag(FLAGS_model_config);
+  if (!config.model_config_path.empty()) {
+    // The default model's store takes --store's place (its histories, the default database).
+    absl::StatusOr<config::ModelConfigList> models = ReadModelConfig(config.model_config_path);
+    if (!models.ok()) return models.status();
+    for (const config::ModelConfig& model : models->models()) {
+      if (model.name() == DefaultModelName(*models)) config.store_path = model.store();
+    }
+  }
   config.listen = absl::GetFlag(FLAGS_listen);
   config.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);

@@ -38,6 +38,13 @@ TEST(ReloadPolicyTest, TableOfCases) {
       {"resource: unload first", {{3}, {4}, {}}, 1, kRes, 4, {3}, true},
       {"resource: nothing to drop", {{3}, {4}, {}}, 2, kRes, 4, {}, false},
       {"keep 0 acts as 1", {{3}, {4}, {}}, 0, kAvail, 4, {3}, false},
+      // Nothing newer: fill up to keep with the newest older versions, unloading nothing.
+      {"keep 2 fills in the one before", {{3}, {1, 2, 3}, {}}, 2, kAvail, 2, {}, false},
+      {"keep 3 fills in newest first", {{3}, {1, 2, 3}, {}}, 3, kAvail, 2, {}, false},
+      {"keep 3 then the oldest", {{2, 3}, {1, 2, 3}, {}}, 3, kAvail, 1, {}, false},
+      {"fill-in skips failed", {{3}, {1, 2, 3}, {2}}, 2, kAvail, std::nullopt, {}, false},
+      {"fill-in only within the newest keep", {{3}, {1, 2, 3}, {2}}, 3, kAvail, 1, {}, false},
+      {"keep 2, one available", {{3}, {3}, {}}, 2, kAvail, std::nullopt, {}, false},
   };
   for (const Case& c : cases) {
     const ReloadAction action = DecideReload(c.state, c.keep, c.policy);

@@ -1,0 +1,225 @@
+// Several models in one server (--model_config, proto/model_config.proto) over real gRPC: each
+// model answers from its own store, labels pick versions, a traffic split assigns users the same
+// way in two server processes, bad requests and bad configs are refused naming what is wrong,
+// and SIGHUP applies a new config (or keeps the running one when the new one is bad).
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "model/demo_model.h"
+#include "model_store/snapshot_store.h"
+#include "tests/support/server_fixture.h"
+
+namespace ranker {
+namespace {
+
+using ::ranker::testing::BinaryPath;
+using ::ranker::testing::RunCommand;
+using ::ranker::testing::RunningServer;
+using ::ranker::testing::TempDir;
+
+void Publish(const std::string& path, uint64_t items, uint64_t seed) {
+  StoreOptions create;
+  create.create_if_missing = true;
+  auto store = SnapshotStore::OpenPrimary(path, create);
+  ASSERT_TRUE(store.ok()) << store.status();
+  DemoModelOptions options;
+  options.users = 2000;
+  options.items = items;
+  options.d = 16;
+  options.hidden = {16};
+  options.ratio = 4;
+  options.seed = seed;
+  Snapshot snapshot = *MakeDemoSnapshot(options);
+  auto published = (*store)->Publish(snapshot);
+  ASSERT_TRUE(published.ok()) << published.status();
+}
+
+std::string Config(const std::string& feed, const std::string& related, int canary_percent,
+                   const std::string& extra = "") {
+  const std::string stable_arm =
+      canary_percent < 100
+          ? absl::StrCat("arms { label: \"stable\" percent: ", 100 - canary_percent, " }")
+          : std::string();
+  return absl::StrCat(R"pb(
+                        default_model: "feed"
+                        models { name: "feed" store: ")pb",
+                      feed, R"pb("
+                                 version_policy { latest { num_versions: 2 } }
+                                 labels { key: "stable" value: 1 }
+                                 labels { key: "canary" value: 2 }
+                                 split { salt: "feed-test"
+                      )pb",
+                      stable_arm, R"pb(
+                        arms { label: "canary" percent:)pb",
+                      canary_percent, R"pb(}
+                                           }
+    }
+    models { name: "related" store: ")pb",
+                      related, "\" }\n", extra);
+}
+
+class SeveralModelsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    feed_ = dir_.Sub("feed");
+    related_ = dir_.Sub("related");
+    Publish(feed_, 300, 1);  // feed: versions 1 and 2, 300 items
+    Publish(feed_, 300, 2);
+    Publish(related_, 120, 9);  // related: version 1, 120 items
+    config_ = dir_.Sub("models.pbtxt");
+    std::ofstream(config_) << Config(feed_, related_, 10);
+  }
+
+  v1::RankResponse Rank(const RunningServer& server, uint64_t user, const std::string& model,
+                        const std::string& label, grpc::Status* status = nullptr) {
+    v1::RankRequest request;
+    request.set_user_id(user);
+    request.set_k(5);
+    request.set_model(model);
+    request.set_version_label(label);
+    v1::RankResponse response;
+    grpc::ClientContext context;
+    const grpc::Status s = server.Ranker()->Rank(&context, request, &response);
+    if (status != nullptr) {
+      *status = s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    return response;
+  }
+
+  TempDir dir_;
+  std::string feed_, related_, config_;
+};
+
+TEST_F(SeveralModelsTest, EachModelAnswersFromItsOwnStoreAndLabelsPickVersions) {
+  RunningServer server(feed_, {"--model_config=" + config_});
+  ASSERT_TRUE(server.ok());
+  for (const auto& [model, items] :
+       std::map<std::string, uint64_t>{{"feed", 300}, {"related", 120}}) {
+    v1::GetModelInfoRequest request;
+    request.set_model(model);
+    v1::ModelInfo info;
+    grpc::ClientContext context;
+    ASSERT_TRUE(server.Ranker()->GetModelInfo(&context, request, &info).ok());
+    EXPECT_EQ(info.model(), model);
+    uint64_t item_rows = 0;
+    for (const v1::TableInfo& table : info.tables()) {
+      if (table.feature() == "item") item_rows = table.n();
+    }
+    EXPECT_EQ(item_rows, items) << model;
+  }
+  const v1::RankResponse related = Rank(server, 3, "related", "");
+  EXPECT_EQ(related.model(), "related");
+  EXPECT_EQ(related.model_version(), 1u);
+  EXPECT_EQ(related.version_label(), "");
+  const v1::RankResponse canary = Rank(server, 3, "feed", "canary");
+  EXPECT_EQ(canary.model(), "feed");
+  EXPECT_EQ(canary.model_version(), 2u);
+  EXPECT_EQ(canary.version_label(), "canary");
+  EXPECT_FALSE(canary.split());
+  EXPECT_EQ(Rank(server, 3, "", "stable").model_version(), 1u);  // "" = the default model
+  // The default model's info lists its labels.
+  v1::GetModelInfoRequest request;
+  v1::ModelInfo info;
+  grpc::ClientContext context;
+  ASSERT_TRUE(server.Ranker()->GetModelInfo(&context, request, &info).ok());
+  EXPECT_EQ(info.model(), "feed");
+  EXPECT_EQ(info.labels().at("canary"), 2u);
+  EXPECT_EQ(info.version(), 2u);  // no label, no version: the newest
+}
+
+TEST_F(SeveralModelsTest, BadRequestsAreRefusedNamingWhatIsWrong) {
+  RunningServer server(feed_, {"--model_config=" + config_});
+  ASSERT_TRUE(server.ok());
+  grpc::Status status;
+  Rank(server, 1, "nope", "", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("no model 'nope' (this server serves feed, related)"),
+            std::string::npos)
+      << status.error_message();
+  Rank(server, 1, "related", "stable", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("has no label 'stable'"), std::string::npos);
+  v1::RankRequest request;
+  request.set_k(5);
+  request.set_model_version(1);
+  request.set_version_label("stable");
+  v1::RankResponse response;
+  grpc::ClientContext context;
+  status = server.Ranker()->Rank(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+}
+
+TEST_F(SeveralModelsTest, TheSplitAssignsEveryUserTheSameWayInTwoProcesses) {
+  RunningServer first(feed_, {"--model_config=" + config_});
+  RunningServer second(feed_, {"--model_config=" + config_});
+  ASSERT_TRUE(first.ok() && second.ok());
+  constexpr int kUsers = 1000;
+  int canary = 0;
+  for (uint64_t user = 0; user < kUsers; ++user) {
+    const v1::RankResponse a = Rank(first, user, "", "");
+    const v1::RankResponse b = Rank(second, user, "", "");
+    ASSERT_TRUE(a.split());
+    ASSERT_EQ(a.version_label(), b.version_label()) << user;
+    ASSERT_EQ(a.model_version(), a.version_label() == "canary" ? 2u : 1u);
+    canary += a.version_label() == "canary";
+  }
+  EXPECT_NEAR(canary, kUsers * 0.1, 4 * std::sqrt(kUsers * 0.1 * 0.9)) << canary;
+}
+
+TEST_F(SeveralModelsTest, ABadConfigIsRefusedAtStartNamingTheEntry) {
+  const std::string bad = dir_.Sub("bad.pbtxt");
+  std::ofstream(bad) << Config(
+      feed_, related_, 10,
+      "models { name: \"more\" store: \"" + related_ + "\" labels { key: \"stable\" value: 9 } }");
+  std::string out, err;
+  const int code = RunCommand({BinaryPath("server/ranker-server"), "--model_config=" + bad,
+                               "--listen=127.0.0.1:0", "--admin_listen=", "--metrics_listen="},
+                              &out, &err);
+  EXPECT_NE(code, 0);
+  EXPECT_NE(err.find("models[2] 'more': label 'stable' names version 9, which is not loaded "
+                     "(loaded: 1)"),
+            std::string::npos)
+      << err;
+}
+
+TEST_F(SeveralModelsTest, SighupAppliesANewConfigAndKeepsTheRunningOneWhenItIsBad) {
+  RunningServer server(feed_, {"--model_config=" + config_});
+  ASSERT_TRUE(server.ok());
+  grpc::Status status;
+  Rank(server, 1, "extra", "", &status);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  // A third model, and everyone on the canary.
+  std::ofstream(config_) << Config(feed_, related_, 100,
+                                   "models { name: \"extra\" store: \"" + related_ + "\" }");
+  server.process().Signal(SIGHUP);
+  bool applied = false;
+  for (int i = 0; i < 100 && !applied; ++i) {
+    Rank(server, 1, "extra", "", &status);
+    applied = status.ok();
+    if (!applied) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(applied) << status.error_message() << "\n" << server.process().Stderr();
+  for (uint64_t user = 0; user < 50; ++user)
+    EXPECT_EQ(Rank(server, user, "", "").model_version(), 2u);
+  // A config with a syntax error: refused, the running one (three models, all canary) stays.
+  std::ofstream(config_) << "models { name: ";
+  server.process().Signal(SIGHUP);
+  for (int i = 0; i < 100 && server.process().Stderr().find("refused") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(server.process().Stderr().find("refused, the running one stays"), std::string::npos)
+      << server.process().Stderr();
+  EXPECT_TRUE(Rank(server, 1, "extra", "", &status).model() == "extra" && status.ok());
+}
+
+}  // namespace
+}  // namespace ranker
