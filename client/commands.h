@@ -34,6 +34,8 @@ struct RankCommand {
   std::string exclude;     // comma-separated item ids never returned
   bool include_seen = false;
   uint64_t model_version = 0;
+  std::string model;          // empty: the server's default model
+  std::string version_label;  // e.g. "canary"; empty: the model's split or newest version
   uint32_t repeat = 1;      // > 1: print latency percentiles of the repeated call
   uint32_t retrieve_n = 0;  // two stages above this many candidates (0 = server default)
 };
@@ -49,7 +51,8 @@ struct RecordCommand {
 
 int RunRank(const CallOptions& call, const RankCommand& command);
 int RunRecord(const CallOptions& call, const RecordCommand& command);
-int RunInfo(const CallOptions& call, uint64_t model_version);
+int RunInfo(const CallOptions& call, uint64_t model_version, const std::string& model = "",
+            const std::string& version_label = "");
 int RunHealth(const CallOptions& call, const std::string& service);
 // `load.target`, `load.tls` and `load.balancing` come from `call`; users/items of 0 are read from
 // the model.

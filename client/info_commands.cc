@@ -15,6 +15,14 @@ namespace ranker {
 namespace {
 
 void PrintModelInfo(const v1::ModelInfo& info) {
+  if (!info.model().empty() && info.model() != "default") {
+    std::string labels;
+    for (const auto& [label, version] : info.labels()) {
+      absl::StrAppend(&labels, labels.empty() ? "" : ", ", label, " = ", version);
+    }
+    std::printf("model %s%s\n", info.model().c_str(),
+                labels.empty() ? "" : absl::StrCat(" (labels: ", labels, ")").c_str());
+  }
   std::printf("model version %lu (created %s, loaded in %.3f s), user mode %s\n", info.version(),
               FormatUnixSeconds(info.created_unix_seconds()).c_str(), info.load_seconds(),
               info.user_mode().c_str());
@@ -56,12 +64,15 @@ void PrintModelInfo(const v1::ModelInfo& info) {
 
 }  // namespace
 
-int RunInfo(const CallOptions& call, uint64_t model_version) {
+int RunInfo(const CallOptions& call, uint64_t model_version, const std::string& model,
+            const std::string& version_label) {
   auto stub = v1::Ranker::NewStub(Connect(call, call.target));
   grpc::ClientContext context;
   SetDeadline(call, &context);
   v1::GetModelInfoRequest request;
   request.set_model_version(model_version);
+  request.set_model(model);
+  request.set_version_label(version_label);
   v1::ModelInfo info;
   grpc::Status status = stub->GetModelInfo(&context, request, &info);
   if (!status.ok()) return Fail(status);

@@ -25,12 +25,20 @@ void PrintRanking(const v1::RankRequest& request, const v1::RankResponse& respon
   const std::string who = request.history_ids().empty()
                               ? absl::StrCat("user ", request.user_id())
                               : absl::StrCat("a history of ", request.history_ids_size(), " ids");
-  std::printf("%s: top %d of %s, model version %lu, %.2f ms%s\n", who.c_str(),
-              response.items_size(),
+  // "model version 3" for a single store; "model feed version 3 (canary, by the traffic split)".
+  const bool named = !response.model().empty() && response.model() != "default";
+  const std::string model = absl::StrCat(
+      "model ", named ? absl::StrCat(response.model(), " ") : std::string(), "version ",
+      response.model_version(),
+      response.version_label().empty()
+          ? std::string()
+          : absl::StrCat(" (", response.version_label(),
+                         response.split() ? ", by the traffic split)" : ")"));
+  std::printf("%s: top %d of %s, %s, %.2f ms%s\n", who.c_str(), response.items_size(),
               request.candidate_ids().empty()
                   ? "the catalogue"
                   : absl::StrCat(request.candidate_ids_size(), " candidates").c_str(),
-              response.model_version(), ms,
+              model.c_str(), ms,
               response.unknown_ids() > 0
                   ? absl::StrCat(", ", response.unknown_ids(), " unknown ids (fallback)").c_str()
                   : "");
@@ -71,6 +79,8 @@ int RunRank(const CallOptions& call, const RankCommand& command) {
   request.set_user_id(command.user);
   request.set_k(command.k);
   request.set_model_version(command.model_version);
+  request.set_model(command.model);
+  request.set_version_label(command.version_label);
   using IdList = google::protobuf::RepeatedField<uint64_t>;
   for (auto [flag, text, ids] :
        {std::tuple<const char*, const std::string*, IdList*>{"--candidates", &command.candidates,

@@ -35,6 +35,11 @@ ABSL_FLAG(uint32_t, retrieve_n, 0,
           "number more than this: retrieval by the dot-product term keeps N, the scorer ranks "
           "them (0 = the server's --retrieve_n).");
 ABSL_FLAG(uint64_t, model_version, 0, "rank, info: pin a loaded model version (0 = current).");
+ABSL_FLAG(std::string, model, "",
+          "rank, info: which model of a server with several (--model_config); empty: its default.");
+ABSL_FLAG(std::string, version_label, "",
+          "rank, info: a version by its label (e.g. stable, canary), which also forces a traffic "
+          "split's arm; empty: the split's arm for --user, or the newest version.");
 ABSL_FLAG(std::string, items, "",
           "record: comma-separated item ids of --user, oldest first. bench: candidate ids are "
           "drawn from [0, items) (empty or 0 = the model's n).");
@@ -168,6 +173,8 @@ int Run(const std::vector<char*>& args) {
     rank.exclude = absl::GetFlag(FLAGS_exclude);
     rank.include_seen = absl::GetFlag(FLAGS_include_seen);
     rank.model_version = absl::GetFlag(FLAGS_model_version);
+    rank.model = absl::GetFlag(FLAGS_model);
+    rank.version_label = absl::GetFlag(FLAGS_version_label);
     rank.repeat = absl::GetFlag(FLAGS_repeat);
     rank.retrieve_n = absl::GetFlag(FLAGS_retrieve_n);
     return RunRank(call, rank);
@@ -184,7 +191,10 @@ int Run(const std::vector<char*>& args) {
     record.progress = absl::GetFlag(FLAGS_progress);
     return RunRecord(call, record);
   }
-  if (command == "info") return RunInfo(call, absl::GetFlag(FLAGS_model_version));
+  if (command == "info") {
+    return RunInfo(call, absl::GetFlag(FLAGS_model_version), absl::GetFlag(FLAGS_model),
+                   absl::GetFlag(FLAGS_version_label));
+  }
   if (command == "health") return RunHealth(call, absl::GetFlag(FLAGS_service));
   if (command == "bench") {
     uint64_t items = 0;

@@ -76,6 +76,8 @@ class PythonClientTest(unittest.TestCase):
                     self.assertAlmostEqual(item.score, want["score"], places=5)
                 self.assertEqual(result.model_version, int(expected["model_version"]))
                 self.assertEqual(len(result.items), min(5, len(candidates or range(300))))
+                self.assertEqual(result.model, "default")  # a single store's model
+                self.assertEqual(result.version_label, "")
 
     def test_bad_requests_raise_with_their_grpc_code(self):
         with RankerClient(self.target) as ranker:
@@ -88,6 +90,13 @@ class PythonClientTest(unittest.TestCase):
                 ranker.rank(1, k=3, model_version=99)
             self.assertIn(raised.exception.code,
                           (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION))
+            with self.assertRaises(RankerError) as raised:
+                ranker.rank(1, k=3, model="nope")
+            self.assertEqual(raised.exception.code, grpc.StatusCode.NOT_FOUND)
+            self.assertIn("no model 'nope'", raised.exception.message)
+            with self.assertRaises(RankerError) as raised:
+                ranker.rank(1, k=3, version_label="canary")
+            self.assertEqual(raised.exception.code, grpc.StatusCode.NOT_FOUND)
 
     def test_raw_garbage_is_invalid_argument_not_unimplemented(self):
         # A backend whose proto does not match sends bytes the server cannot parse: it must be

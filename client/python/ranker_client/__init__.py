@@ -56,6 +56,9 @@ class RankResult:
     history_length: int
     unknown_ids: int
     popularity: bool  # a history model with no usable history ranked by popularity
+    model: str = ""          # the model that answered ("default" for a single store)
+    version_label: str = ""  # the label that chose the version, asked for or the split's arm
+    split: bool = False      # version_label was chosen by the model's traffic split
 
 
 def _read(path: Optional[str]) -> Optional[bytes]:
@@ -115,13 +118,17 @@ class RankerClient:
     def rank(self, user_id: int, k: int = 10, candidates: Optional[Iterable[int]] = None, *,
              history: Optional[Sequence[int]] = None, exclude: Optional[Iterable[int]] = None,
              include_seen: bool = False, model_version: int = 0, retrieve_n: int = 0,
+             model: str = "", version_label: str = "",
              timeout: Optional[float] = None) -> RankResult:
         """The user's top-k items, best first. candidates=None ranks the whole catalogue;
-        history (item ids, oldest first) is used instead of the stored one by history models."""
+        history (item ids, oldest first) is used instead of the stored one by history models.
+        model picks one of a server's several models (empty: its default); version_label a
+        labelled version (e.g. "canary"), which also forces a traffic split's arm."""
         request = ranker_pb2.RankRequest(
             user_id=user_id, k=k, candidate_ids=list(candidates or []),
             history_ids=list(history or []), exclude_ids=list(exclude or []),
-            include_seen=include_seen, model_version=model_version, retrieve_n=retrieve_n)
+            include_seen=include_seen, model_version=model_version, retrieve_n=retrieve_n,
+            model=model, version_label=version_label)
         response = self._call(self._stub.Rank, request, timeout)
         return RankResult(
             items=[ScoredItem(item.item_id, item.score) for item in response.items],
@@ -130,7 +137,10 @@ class RankerClient:
             .replace("HISTORY_SOURCE_", ""),
             history_length=response.history_length,
             unknown_ids=response.unknown_ids,
-            popularity=response.popularity)
+            popularity=response.popularity,
+            model=response.model,
+            version_label=response.version_label,
+            split=response.split)
 
     def _call(self, method, request, timeout: Optional[float]):
         deadline = time.monotonic() + (self._timeout if timeout is None else timeout)
