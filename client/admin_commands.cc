@@ -1,4 +1,4 @@
-// ranker-client reload and versions: the admin service.
+// ranker-client reload, versions, models and set-label: the admin service.
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -55,6 +55,57 @@ int RunVersions(const CallOptions& call) {
                 FormatUnixSeconds(v.loaded_unix_seconds()).c_str(),
                 FormatBytes(v.resident_bytes()).c_str(), v.current() ? "serving" : "");
   }
+  return 0;
+}
+
+int RunModels(const CallOptions& call) {
+  auto stub = v1::RankerAdmin::NewStub(Connect(call, call.admin_target));
+  grpc::ClientContext context;
+  SetDeadline(call, &context);
+  if (!AuthorizeAdmin(call, &context)) return 2;
+  v1::ListModelsResponse response;
+  grpc::Status status = stub->ListModels(&context, v1::ListModelsRequest(), &response);
+  if (!status.ok()) return Fail(status);
+  if (call.json) return PrintJson(response);
+  for (const v1::ServedModelInfo& model : response.models()) {
+    std::string versions, labels, split;
+    for (const v1::LoadedVersion& v : model.versions()) {
+      absl::StrAppend(&versions, versions.empty() ? "" : ", ", v.version(), v.current() ? "*" : "");
+    }
+    for (const auto& [label, version] : model.labels()) {
+      absl::StrAppend(&labels, labels.empty() ? "" : ", ", label, " = ", version);
+    }
+    for (const v1::SplitArm& arm : model.split()) {
+      absl::StrAppend(&split, split.empty() ? "" : ", ", arm.label(), " ", arm.percent(), "%");
+    }
+    std::printf("%s%s  store %s\n  loaded versions: %s (* newest)\n", model.name().c_str(),
+                model.is_default() ? " (default)" : "", model.store().c_str(),
+                versions.empty() ? "none" : versions.c_str());
+    if (!labels.empty()) std::printf("  labels: %s\n", labels.c_str());
+    if (!split.empty()) std::printf("  traffic split: %s\n", split.c_str());
+  }
+  return 0;
+}
+
+int RunSetLabel(const CallOptions& call, const std::string& model, const std::string& label,
+                uint64_t version) {
+  auto stub = v1::RankerAdmin::NewStub(Connect(call, call.admin_target));
+  grpc::ClientContext context;
+  SetDeadline(call, &context);
+  if (!AuthorizeAdmin(call, &context)) return 2;
+  v1::SetLabelRequest request;
+  request.set_model(model);
+  request.set_label(label);
+  request.set_version(version);
+  v1::SetLabelResponse response;
+  grpc::Status status = stub->SetLabel(&context, request, &response);
+  if (!status.ok()) return Fail(status);
+  if (call.json) return PrintJson(response);
+  std::printf("%s: label %s now names version %lu%s\n",
+              model.empty() ? "default model" : model.c_str(), label.c_str(), version,
+              response.previous_version() > 0
+                  ? absl::StrCat(" (was ", response.previous_version(), ")").c_str()
+                  : " (new label)");
   return 0;
 }
 

@@ -36,8 +36,8 @@ struct RankCommand {
   uint64_t model_version = 0;
   std::string model;          // empty: the server's default model
   std::string version_label;  // e.g. "canary"; empty: the model's split or newest version
-  uint32_t repeat = 1;      // > 1: print latency percentiles of the repeated call
-  uint32_t retrieve_n = 0;  // two stages above this many candidates (0 = server default)
+  uint32_t repeat = 1;        // > 1: print latency percentiles of the repeated call
+  uint32_t retrieve_n = 0;    // two stages above this many candidates (0 = server default)
 };
 
 struct RecordCommand {
@@ -59,6 +59,9 @@ int RunHealth(const CallOptions& call, const std::string& service);
 int RunBench(const CallOptions& call, LoadGeneratorOptions load, bool progress);
 int RunReload(const CallOptions& call);
 int RunVersions(const CallOptions& call);
+int RunModels(const CallOptions& call);
+int RunSetLabel(const CallOptions& call, const std::string& model, const std::string& label,
+                uint64_t version);
 
 }  // namespace ranker
 

@@ -27,13 +27,13 @@ void PrintRanking(const v1::RankRequest& request, const v1::RankResponse& respon
                               : absl::StrCat("a history of ", request.history_ids_size(), " ids");
   // "model version 3" for a single store; "model feed version 3 (canary, by the traffic split)".
   const bool named = !response.model().empty() && response.model() != "default";
-  const std::string model = absl::StrCat(
-      "model ", named ? absl::StrCat(response.model(), " ") : std::string(), "version ",
-      response.model_version(),
-      response.version_label().empty()
-          ? std::string()
-          : absl::StrCat(" (", response.version_label(),
-                         response.split() ? ", by the traffic split)" : ")"));
+  const std::string model =
+      absl::StrCat("model ", named ? absl::StrCat(response.model(), " ") : std::string(),
+                   "version ", response.model_version(),
+                   response.version_label().empty()
+                       ? std::string()
+                       : absl::StrCat(" (", response.version_label(),
+                                      response.split() ? ", by the traffic split)" : ")"));
   std::printf("%s: top %d of %s, %s, %.2f ms%s\n", who.c_str(), response.items_size(),
               request.candidate_ids().empty()
                   ? "the catalogue"

@@ -72,6 +72,7 @@ ABSL_FLAG(std::string, service, "",
           "health: service name to check (empty = the server as a whole).");
 ABSL_FLAG(std::string, admin_target, "localhost:50052",
           "reload, versions: the server's admin address, HOST:PORT.");
+ABSL_FLAG(std::string, label, "", "set-label: the label to move (e.g. stable).");
 ABSL_FLAG(std::string, admin_token_file, "",
           "reload, versions: file with the admin token (needed only from another host).");
 ABSL_FLAG(std::string, tls_ca, "",
@@ -103,6 +104,9 @@ Commands:
   health   the standard gRPC health check; exit code 0 only when SERVING
   reload   ask the server to load the newest version in its store now (admin service)
   versions the loaded versions, their memory and which one serves (admin service)
+  models   the models served: versions, labels, traffic split (admin service)
+  set-label --label L --model_version V [--model M]: point a label at a loaded version,
+           atomically (admin service; until restart or the model config is read again)
 
 Replicas: --target ipv4:10.0.0.1:50051,10.0.0.2:50051 (or dns:///ranker:50051) --lb round_robin;
 Rank is retried on UNAVAILABLE (--rank_attempts, 3 by default, 1 for bench): with round robin,
@@ -150,7 +154,7 @@ int Run(const std::vector<char*>& args) {
   if (args.size() != 2) {
     std::fprintf(stderr,
                  "ranker-client: give exactly one command: rank, record, info, health, bench, "
-                 "reload or versions (see --help)\n");
+                 "reload, versions, models or set-label (see --help)\n");
     return 2;
   }
   const std::string command = args[1];
@@ -208,6 +212,15 @@ int Run(const std::vector<char*>& args) {
   if (command == "bench") return RunBench(call, LoadFlags(), absl::GetFlag(FLAGS_progress));
   if (command == "reload") return RunReload(call);
   if (command == "versions") return RunVersions(call);
+  if (command == "models") return RunModels(call);
+  if (command == "set-label") {
+    if (absl::GetFlag(FLAGS_label).empty() || absl::GetFlag(FLAGS_model_version) == 0) {
+      std::fprintf(stderr, "ranker-client set-label: give --label and --model_version\n");
+      return 2;
+    }
+    return RunSetLabel(call, absl::GetFlag(FLAGS_model), absl::GetFlag(FLAGS_label),
+                       absl::GetFlag(FLAGS_model_version));
+  }
   std::fprintf(stderr, "ranker-client: unknown command '%s' (see --help)\n", command.c_str());
   return 2;
 }

@@ -6,6 +6,22 @@
 
 namespace ranker {
 
+namespace {
+
+void AddVersions(const ModelManager& manager,
+                 google::protobuf::RepeatedPtrField<v1::LoadedVersion>* out) {
+  std::shared_ptr<const Model> current = manager.Current();
+  for (const LoadedVersion& entry : manager.Loaded()) {
+    v1::LoadedVersion* version = out->Add();
+    version->set_version(entry.version);
+    version->set_loaded_unix_seconds(entry.loaded_unix_seconds);
+    version->set_resident_bytes(entry.resident_bytes);
+    version->set_current(current != nullptr && current->version() == entry.version);
+  }
+}
+
+}  // namespace
+
 void AdminService::Observe(RpcMethod method, const grpc::Status& status,
                            std::chrono::steady_clock::time_point start) {
   observer_->OnRequest(
@@ -89,15 +105,63 @@ grpc::ServerUnaryReactor* AdminService::ListLoadedVersions(grpc::CallbackServerC
 }
 
 grpc::Status AdminService::DoList(v1::ListLoadedVersionsResponse* response) {
-  std::shared_ptr<const Model> current = manager_->Current();
-  for (const LoadedVersion& entry : manager_->Loaded()) {
-    v1::LoadedVersion* version = response->add_versions();
-    version->set_version(entry.version);
-    version->set_loaded_unix_seconds(entry.loaded_unix_seconds);
-    version->set_resident_bytes(entry.resident_bytes);
-    version->set_current(current != nullptr && current->version() == entry.version);
-  }
+  AddVersions(*manager_, response->mutable_versions());
   return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* AdminService::ListModels(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request_bytes,
+                                                   grpc::ByteBuffer* response_bytes) {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  v1::ListModelsRequest request;
+  grpc::Status status = Admit(context, request_bytes, &request);
+  v1::ListModelsResponse response;
+  if (status.ok()) {
+    const std::string default_model = registry_->DefaultModel();
+    for (const std::shared_ptr<const ServedModel>& served : registry_->Models()) {
+      v1::ServedModelInfo* model = response.add_models();
+      model->set_name(served->config.name());
+      model->set_store(served->config.store());
+      model->set_is_default(served->config.name() == default_model);
+      AddVersions(*served->manager, model->mutable_versions());
+      for (const auto& [label, version] : served->labels)
+        (*model->mutable_labels())[label] = version;
+      for (const config::TrafficSplit::Arm& arm : served->config.split().arms()) {
+        v1::SplitArm* out = model->add_split();
+        out->set_label(arm.label());
+        out->set_percent(arm.percent());
+      }
+    }
+    status = SerializeResponse(response, response_bytes);
+  }
+  Observe(RpcMethod::kListModels, status, start);
+  reactor->Finish(status);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::SetLabel(grpc::CallbackServerContext* context,
+                                                 const grpc::ByteBuffer* request_bytes,
+                                                 grpc::ByteBuffer* response_bytes) {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  v1::SetLabelRequest request;
+  grpc::Status status = Admit(context, request_bytes, &request);
+  if (status.ok()) {
+    const std::string model = request.model().empty() ? registry_->DefaultModel() : request.model();
+    v1::SetLabelResponse response;
+    for (const std::shared_ptr<const ServedModel>& served : registry_->Models()) {
+      auto it = served->labels.find(request.label());
+      if (served->config.name() == model && it != served->labels.end()) {
+        response.set_previous_version(it->second);
+      }
+    }
+    status = ToGrpcStatus(registry_->SetLabel(model, request.label(), request.version()));
+    if (status.ok()) status = SerializeResponse(response, response_bytes);
+  }
+  Observe(RpcMethod::kSetLabel, status, start);
+  reactor->Finish(status);
+  return reactor;
 }
 
 }  // namespace ranker

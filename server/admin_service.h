@@ -1,8 +1,8 @@
-// The operator service: reload now, list loaded versions. Bound to localhost by default; every
-// call is first checked by AdminAccess (remote callers need the admin token). On the callback
-// API with requests parsed here (wire_messages.h), so bytes that are not a request get
-// INVALID_ARGUMENT. A reload loads a model, which can take seconds: it runs on the service's
-// own thread, never on gRPC's callback threads.
+// The operator service: reload now, list loaded versions, list models, move a label. Bound to
+// localhost by default; every call is first checked by AdminAccess (remote callers need the admin
+// token). On the callback API with requests parsed here (wire_messages.h), so bytes that are not a
+// request get INVALID_ARGUMENT. A reload loads a model, which can take seconds: it runs on the
+// service's own thread, never on gRPC's callback threads.
 #ifndef RANKER_SERVER_ADMIN_SERVICE_H_
 #define RANKER_SERVER_ADMIN_SERVICE_H_
 
@@ -12,28 +12,44 @@
 #include "proto/ranker.grpc.pb.h"
 #include "server/admin_access.h"
 #include "server/model_manager.h"
+#include "server/model_registry.h"
 #include "server/rank_workers.h"
 #include "server/request_observer.h"
 
 namespace ranker {
 
 using AdminRawService = v1::RankerAdmin::WithRawCallbackMethod_Reload<
-    v1::RankerAdmin::WithRawCallbackMethod_ListLoadedVersions<v1::RankerAdmin::Service>>;
+    v1::RankerAdmin::WithRawCallbackMethod_ListLoadedVersions<
+        v1::RankerAdmin::WithRawCallbackMethod_ListModels<
+            v1::RankerAdmin::WithRawCallbackMethod_SetLabel<v1::RankerAdmin::Service>>>>;
 
 class AdminService final : public AdminRawService {
  public:
-  // `manager` and `observer` must outlive the service.
-  AdminService(ModelManager* manager, RequestObserver* observer, AdminAccess access)
-      : manager_(manager), observer_(observer), access_(std::move(access)), reloader_(1) {}
+  // `manager` (the default model's), `registry` and `observer` must outlive the service.
+  AdminService(ModelManager* manager, ModelRegistry* registry, RequestObserver* observer,
+               AdminAccess access)
+      : manager_(manager),
+        registry_(registry),
+        observer_(observer),
+        access_(std::move(access)),
+        reloader_(1) {}
 
   using AdminRawService::ListLoadedVersions;
+  using AdminRawService::ListModels;
   using AdminRawService::Reload;
+  using AdminRawService::SetLabel;
   grpc::ServerUnaryReactor* Reload(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
                                    grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListLoadedVersions(grpc::CallbackServerContext* context,
                                                const grpc::ByteBuffer* request,
                                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* SetLabel(grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
 
  private:
   // Authorization and the request's bytes; OK when the call may go on.
@@ -46,6 +62,7 @@ class AdminService final : public AdminRawService {
                std::chrono::steady_clock::time_point start);
 
   ModelManager* manager_;
+  ModelRegistry* registry_;
   RequestObserver* observer_;
   const AdminAccess access_;
   // Reloads queued or running; more than kMaxQueuedReloads are refused (RESOURCE_EXHAUSTED):

@@ -13,7 +13,16 @@
 
 namespace ranker {
 
-enum class RpcMethod { kRank, kGetModelInfo, kReload, kListLoadedVersions, kRecord, kRecordStream };
+enum class RpcMethod {
+  kRank,
+  kGetModelInfo,
+  kReload,
+  kListLoadedVersions,
+  kRecord,
+  kRecordStream,
+  kListModels,
+  kSetLabel
+};
 
 class RequestObserver {
  public:

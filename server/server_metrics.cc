@@ -29,6 +29,10 @@ const char* RpcMethodName(RpcMethod method) {
       return "Record";
     case RpcMethod::kRecordStream:
       return "RecordStream";
+    case RpcMethod::kListModels:
+      return "ListModels";
+    case RpcMethod::kSetLabel:
+      return "SetLabel";
   }
   return "unknown";
 }

@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "model/demo_model.h"
@@ -219,6 +221,75 @@ TEST_F(SeveralModelsTest, SighupAppliesANewConfigAndKeepsTheRunningOneWhenItIsBa
   EXPECT_NE(server.process().Stderr().find("refused, the running one stays"), std::string::npos)
       << server.process().Stderr();
   EXPECT_TRUE(Rank(server, 1, "extra", "", &status).model() == "extra" && status.ok());
+}
+
+TEST_F(SeveralModelsTest, ALabelMovesAtomicallyUnderLoadAndListModelsShowsIt) {
+  RunningServer server(feed_, {"--model_config=" + config_});
+  ASSERT_TRUE(server.ok());
+  std::atomic<bool> stop{false}, moved{false};
+  std::atomic<int> calls{0}, failures{0}, wrong{0}, back{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 3; ++t) {
+    clients.emplace_back([&, t] {
+      auto stub = server.Ranker();
+      bool seen_new = false;
+      for (uint64_t user = t; !stop.load(); user += 3) {
+        const bool after_move = moved.load();
+        v1::RankRequest request;
+        request.set_user_id(user);
+        request.set_k(3);
+        request.set_version_label("stable");
+        v1::RankResponse response;
+        grpc::ClientContext context;
+        if (!stub->Rank(&context, request, &response).ok()) {
+          ++failures;
+          continue;
+        }
+        ++calls;
+        const uint64_t version = response.model_version();
+        if (version != 1 && version != 2) ++wrong;
+        if (version == 1 && (seen_new || after_move)) ++back;  // the old one after the new
+        seen_new = seen_new || version == 2;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  v1::SetLabelRequest set;
+  set.set_model("feed");
+  set.set_label("stable");
+  set.set_version(2);
+  v1::SetLabelResponse set_response;
+  grpc::ClientContext set_context;
+  const grpc::Status set_status = server.Admin()->SetLabel(&set_context, set, &set_response);
+  moved = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  for (std::thread& client : clients) client.join();
+  ASSERT_TRUE(set_status.ok()) << set_status.error_message();
+  EXPECT_EQ(set_response.previous_version(), 1u);
+  EXPECT_GT(calls.load(), 20);
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(back.load(), 0);
+  // A label cannot name a version that is not loaded.
+  set.set_version(7);
+  grpc::ClientContext refused_context;
+  EXPECT_EQ(server.Admin()->SetLabel(&refused_context, set, &set_response).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::ListModelsResponse models;
+  grpc::ClientContext list_context;
+  ASSERT_TRUE(server.Admin()->ListModels(&list_context, v1::ListModelsRequest(), &models).ok());
+  ASSERT_EQ(models.models_size(), 2);
+  const v1::ServedModelInfo& feed = models.models(0);
+  EXPECT_EQ(feed.name(), "feed");
+  EXPECT_TRUE(feed.is_default());
+  EXPECT_EQ(feed.labels().at("stable"), 2u);
+  EXPECT_EQ(feed.versions_size(), 2);
+  ASSERT_EQ(feed.split_size(), 2);
+  EXPECT_EQ(feed.split(1).label(), "canary");
+  EXPECT_EQ(models.models(1).name(), "related");
+  EXPECT_FALSE(models.models(1).is_default());
 }
 
 }  // namespace
