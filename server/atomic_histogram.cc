@@ -37,14 +37,23 @@ void AtomicHistogram::Snapshot(std::vector<uint64_t>* cumulative, double* sum,
 AtomicHistogramFamily::AtomicHistogramFamily(std::string name, std::string help,
                                              std::vector<double> bounds, std::string label_name,
                                              std::vector<std::string> label_values)
-    : name_(std::move(name)),
-      help_(std::move(help)),
-      label_name_(std::move(label_name)),
-      label_values_(std::move(label_values)),
-      bounds_(std::move(bounds)) {
-  for (size_t i = 0; i < label_values_.size(); ++i) {
-    children_.push_back(std::make_unique<AtomicHistogram>(&bounds_));
+    : name_(std::move(name)), help_(std::move(help)), bounds_(std::move(bounds)) {
+  for (const std::string& value : label_values) {
+    Child child;
+    if (!label_name.empty()) child.labels.push_back({label_name, value});
+    child.histogram = std::make_unique<AtomicHistogram>(&bounds_);
+    children_.push_back(std::move(child));
   }
+}
+
+AtomicHistogram* AtomicHistogramFamily::AddChild(
+    std::vector<std::pair<std::string, std::string>> labels) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Child& child : children_) {
+    if (child.labels == labels) return child.histogram.get();
+  }
+  children_.push_back({std::move(labels), std::make_unique<AtomicHistogram>(&bounds_)});
+  return children_.back().histogram.get();
 }
 
 std::vector<prometheus::MetricFamily> AtomicHistogramFamily::Collect() const {
@@ -53,12 +62,13 @@ std::vector<prometheus::MetricFamily> AtomicHistogramFamily::Collect() const {
   family.help = help_;
   family.type = prometheus::MetricType::Histogram;
   std::vector<uint64_t> cumulative;
-  for (size_t i = 0; i < children_.size(); ++i) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Child& child : children_) {
     prometheus::ClientMetric metric;
-    if (!label_name_.empty()) metric.label.push_back({label_name_, label_values_[i]});
+    for (const auto& [name, value] : child.labels) metric.label.push_back({name, value});
     double sum = 0;
     uint64_t count = 0;
-    children_[i]->Snapshot(&cumulative, &sum, &count);
+    child.histogram->Snapshot(&cumulative, &sum, &count);
     metric.histogram.sample_count = count;
     metric.histogram.sample_sum = sum;
     for (size_t b = 0; b < bounds_.size(); ++b) {

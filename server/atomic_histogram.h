@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ranker {
@@ -33,18 +35,26 @@ class AtomicHistogramFamily : public prometheus::Collectable {
   AtomicHistogramFamily(std::string name, std::string help, std::vector<double> bounds,
                         std::string label_name = "", std::vector<std::string> label_values = {""});
 
-  // REQUIRES: index < number of label values.
-  AtomicHistogram& child(size_t index) { return *children_[index]; }
+  // REQUIRES: index < number of label values given to the constructor.
+  AtomicHistogram& child(size_t index) { return *children_[index].histogram; }
+  // A child with these labels, added (under a mutex, never taken by Observe) for label sets that
+  // appear at run time and stay bounded (e.g. one per configured model and label). The returned
+  // histogram lives as long as the family.
+  AtomicHistogram* AddChild(std::vector<std::pair<std::string, std::string>> labels);
   std::vector<prometheus::MetricFamily> Collect() const override;
 
   // Bounds start, start*factor, ... while <= end, then end itself if not already there.
   static std::vector<double> ExponentialBounds(double start, double factor, double end);
 
  private:
-  std::string name_, help_, label_name_;
-  std::vector<std::string> label_values_;
+  struct Child {
+    std::vector<std::pair<std::string, std::string>> labels;
+    std::unique_ptr<AtomicHistogram> histogram;
+  };
+  std::string name_, help_;
   std::vector<double> bounds_;
-  std::vector<std::unique_ptr<AtomicHistogram>> children_;
+  mutable std::mutex mu_;  // guards children_'s growth against Collect
+  std::vector<Child> children_;
 };
 
 }  // namespace ranker

@@ -24,8 +24,8 @@ bool SameSource(const config::ModelConfig& a, const config::ModelConfig& b) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::Create(
-    const config::ModelConfigList& config, ManagerFactory factory) {
-  std::unique_ptr<ModelRegistry> registry(new ModelRegistry(std::move(factory)));
+    const config::ModelConfigList& config, ManagerFactory factory, RequestObserver* observer) {
+  std::unique_ptr<ModelRegistry> registry(new ModelRegistry(std::move(factory), observer));
   absl::StatusOr<std::shared_ptr<const Routes>> routes = registry->Build(config, nullptr);
   if (!routes.ok()) return routes.status();
   registry->routes_.store(*std::move(routes));
@@ -65,6 +65,12 @@ absl::StatusOr<std::shared_ptr<const ModelRegistry::Routes>> ModelRegistry::Buil
       served->labels[label] = version;
     }
     served->split = TrafficSplitter(entry.split());
+    if (observer_ != nullptr) {
+      served->observers[""] = observer_->ForRoute(entry.name(), "");
+      for (const auto& [label, version] : served->labels) {
+        served->observers[label] = observer_->ForRoute(entry.name(), label);
+      }
+    }
     routes->by_name[entry.name()] = served;
     routes->models.push_back(std::move(served));
   }
@@ -75,7 +81,8 @@ std::unique_ptr<ModelRegistry> ModelRegistry::ForManager(ModelManager* manager) 
   std::unique_ptr<ModelRegistry> registry(new ModelRegistry(
       [](const config::ModelConfig&) -> absl::StatusOr<std::shared_ptr<ModelManager>> {
         return absl::FailedPreconditionError("this server serves one fixed model");
-      }));
+      },
+      nullptr));
   auto served = std::make_shared<ServedModel>();
   served->config.set_name(std::string(kDefaultModelName));
   served->manager = std::shared_ptr<ModelManager>(manager, [](ModelManager*) {});
@@ -134,6 +141,9 @@ absl::StatusOr<ModelRoute> ModelRegistry::Route(absl::string_view model, uint64_
                                                              "': ", loaded.status().message()));
   }
   route.model = *std::move(loaded);
+  if (auto observed = served.observers.find(route.label); observed != served.observers.end()) {
+    route.observer = observed->second.get();
+  }
   return route;
 }
 

@@ -22,6 +22,7 @@
 #include "model/model.h"
 #include "proto/model_config.pb.h"
 #include "server/model_manager.h"
+#include "server/request_observer.h"
 #include "server/traffic_split.h"
 
 namespace ranker {
@@ -32,6 +33,8 @@ struct ServedModel {
   std::shared_ptr<ModelManager> manager;
   std::map<std::string, uint64_t> labels;
   TrafficSplitter split{config::TrafficSplit()};
+  // Per label ("" for the newest version), from RequestObserver::ForRoute; may be null.
+  std::map<std::string, std::shared_ptr<RouteObserver>, std::less<>> observers;
 };
 
 struct ModelRoute {
@@ -39,6 +42,7 @@ struct ModelRoute {
   std::shared_ptr<const ServedModel> served;  // keeps the name and label alive
   std::string label;  // the label asked for or the split arm; empty: the newest version
   bool from_split = false;
+  RouteObserver* observer = nullptr;  // null when the route is not observed
 };
 
 class ModelRegistry {
@@ -50,8 +54,10 @@ class ModelRegistry {
   // Opens every model of `config` (which passed CheckModelConfig) and checks that each label
   // names a loaded version. Errors name the model: a store that cannot be opened (the factory's
   // error), a label whose version is not loaded (FAILED_PRECONDITION).
+  // `observer` (may be null; must outlive the registry) gives each route its RouteObserver.
   static absl::StatusOr<std::unique_ptr<ModelRegistry>> Create(
-      const config::ModelConfigList& config, ManagerFactory factory);
+      const config::ModelConfigList& config, ManagerFactory factory,
+      RequestObserver* observer = nullptr);
   // One model, "default", served by `manager` (not owned: it must outlive the registry), with
   // no labels; Apply is refused. For tests and tools that hold a manager.
   static std::unique_ptr<ModelRegistry> ForManager(ModelManager* manager);
@@ -90,13 +96,15 @@ class ModelRegistry {
     std::map<std::string, std::shared_ptr<const ServedModel>, std::less<>> by_name;
     std::string default_model;
   };
-  explicit ModelRegistry(ManagerFactory factory) : factory_(std::move(factory)) {}
+  ModelRegistry(ManagerFactory factory, RequestObserver* observer)
+      : factory_(std::move(factory)), observer_(observer) {}
   absl::StatusOr<ModelRoute> Route(absl::string_view model, uint64_t version,
                                    absl::string_view label, const uint64_t* split_user) const;
   absl::StatusOr<std::shared_ptr<const Routes>> Build(const config::ModelConfigList& config,
                                                       const Routes* previous) const;
 
   const ManagerFactory factory_;
+  RequestObserver* const observer_;
   std::atomic<std::shared_ptr<const Routes>> routes_;
   Mutex apply_mu_;  // serialises SetLabel and Apply
 };

@@ -61,7 +61,7 @@ absl::Status RankerServer::Start() {
   default_model_ = DefaultModelName(models);
   if (absl::Status status = OpenHistories(); !status.ok()) return status;
   absl::StatusOr<std::unique_ptr<ModelRegistry>> registry = ModelRegistry::Create(
-      models, [this](const config::ModelConfig& model) { return OpenModel(model); });
+      models, [this](const config::ModelConfig& model) { return OpenModel(model); }, &metrics_);
   if (!registry.ok()) return registry.status();
   registry_ = *std::move(registry);
   manager_ = registry_->DefaultManager();

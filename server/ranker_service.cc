@@ -55,13 +55,15 @@ RankerService::RankerService(const ModelRegistry* registry, RankLimits limits,
 }
 
 absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadline,
-                                   const v1::RankRequest& request, v1::RankResponse* response) {
+                                   const v1::RankRequest& request, v1::RankResponse* response,
+                                   RouteObserver** route_observer) {
   // Limits first: a caller learns its request is malformed even while no model is loaded.
   RETURN_IF_ERROR(ValidateRankRequest(request, limits_));
   ASSIGN_OR_RETURN(ModelRoute route,
                    registry_->Resolve(request.model(), request.model_version(),
                                       request.version_label(), request.user_id()));
   const std::shared_ptr<const Model>& model = route.model;
+  *route_observer = route.observer;  // from here on the call counts for its model and label
   RETURN_IF_ERROR(CheckRequestFitsModel(request, *model));
   if (deadline < std::chrono::system_clock::now()) {
     return absl::DeadlineExceededError("deadline passed before scoring");
@@ -153,9 +155,12 @@ grpc::Status RankerService::RankAdmitted(std::chrono::steady_clock::time_point s
                                          std::chrono::system_clock::time_point deadline,
                                          const v1::RankRequest& request,
                                          v1::RankResponse* response) {
-  const grpc::Status status = ToGrpcStatus(DoRank(deadline, request, response));
+  RouteObserver* route_observer = nullptr;
+  const grpc::Status status = ToGrpcStatus(DoRank(deadline, request, response, &route_observer));
   ranks_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
-  observer_->OnRequest(RpcMethod::kRank, status.error_code(), SecondsSince(start));
+  const double seconds = SecondsSince(start);
+  observer_->OnRequest(RpcMethod::kRank, status.error_code(), seconds);
+  if (route_observer != nullptr) route_observer->OnRank(status.error_code(), seconds);
   return status;
 }
 

@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "model/model.h"
 #include "server/history_lookup.h"
@@ -24,10 +26,23 @@ enum class RpcMethod {
   kSetLabel
 };
 
+// Rank calls that reached one model and label (server/model_registry.h): their outcome and time.
+class RouteObserver {
+ public:
+  virtual ~RouteObserver() = default;
+  virtual void OnRank(grpc::StatusCode code, double seconds) = 0;
+};
+
 class RequestObserver {
  public:
   virtual ~RequestObserver() = default;
   virtual void OnRequest(RpcMethod method, grpc::StatusCode code, double seconds) = 0;
+  // The observer of Rank calls routed to one model and label ("" for the newest version),
+  // asked for once per route when a routing table is built; nullptr: not observed per route.
+  virtual std::shared_ptr<RouteObserver> ForRoute(const std::string& /*model*/,
+                                                  const std::string& /*label*/) {
+    return nullptr;
+  }
   // A successful Rank call: `candidates` given (the catalogue size when none), and what the
   // model did with them.
   virtual void OnRank(size_t candidates, const RankResult& result) = 0;

@@ -79,6 +79,18 @@ ServerMetrics::ServerMetrics()
       "ranker_model_reload_duration_seconds",
       "Time to load, verify and warm up a model version (successful or not).",
       AtomicHistogramFamily::ExponentialBounds(0.001, 2, 512));
+  // Per model and label: children appear as routes are configured (server/model_registry.h).
+  route_durations_ = std::make_shared<AtomicHistogramFamily>(
+      "ranker_model_request_duration_seconds",
+      "Time to handle a Rank call that reached a model, by model and version label (empty: the "
+      "newest version).",
+      AtomicHistogramFamily::ExponentialBounds(25e-6, 2, 1.0), "", std::vector<std::string>{});
+  route_requests_ = &prometheus::BuildCounter()
+                         .Name("ranker_model_requests_total")
+                         .Help(
+                             "Rank calls that reached a model, by model, version label and gRPC "
+                             "status code.")
+                         .Register(*registry_);
 
   auto& history_lookups =
       prometheus::BuildCounter()
@@ -137,7 +149,46 @@ ServerMetrics::ServerMetrics()
 }
 
 std::vector<std::shared_ptr<prometheus::Collectable>> ServerMetrics::collectables() const {
-  return {registry_, durations_, candidates_, scored_items_, reload_durations_, process_};
+  return {registry_,         durations_,       candidates_, scored_items_,
+          reload_durations_, route_durations_, process_};
+}
+
+namespace {
+
+class RouteMetrics final : public RouteObserver {
+ public:
+  RouteMetrics(std::array<prometheus::Counter*, kGrpcStatusCodeCount> requests,
+               AtomicHistogram* durations)
+      : requests_(requests), durations_(durations) {}
+  void OnRank(grpc::StatusCode code, double seconds) override {
+    const int c = static_cast<int>(code);
+    if (c >= 0 && c < kGrpcStatusCodeCount) requests_[c]->Increment();
+    durations_->Observe(seconds);
+  }
+
+ private:
+  const std::array<prometheus::Counter*, kGrpcStatusCodeCount> requests_;
+  AtomicHistogram* const durations_;
+};
+
+}  // namespace
+
+std::shared_ptr<RouteObserver> ServerMetrics::ForRoute(const std::string& model,
+                                                       const std::string& label) {
+  MutexLock lock(&mu_);
+  std::shared_ptr<RouteObserver>& route = routes_[{model, label}];
+  if (route == nullptr) {
+    std::array<prometheus::Counter*, kGrpcStatusCodeCount> requests{};
+    for (int c = 0; c < kGrpcStatusCodeCount; ++c) {
+      requests[c] =
+          &route_requests_->Add({{"model", model},
+                                 {"version_label", label},
+                                 {"code", StatusCodeName(static_cast<grpc::StatusCode>(c))}});
+    }
+    route = std::make_shared<RouteMetrics>(
+        requests, route_durations_->AddChild({{"model", model}, {"version_label", label}}));
+  }
+  return route;
 }
 
 void ServerMetrics::OnRequest(RpcMethod method, grpc::StatusCode code, double seconds) {

@@ -56,6 +56,11 @@ class ServerMetrics final : public RequestObserver {
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const;
 
   void OnRequest(RpcMethod method, grpc::StatusCode code, double seconds) override;
+  // ranker_model_requests_total{model,version_label,code} and
+  // ranker_model_request_duration_seconds{model,version_label}: one set per configured route
+  // (bounded by the model config; asked for again after a reload, the same set is returned).
+  std::shared_ptr<RouteObserver> ForRoute(const std::string& model,
+                                          const std::string& label) override;
   void OnRank(size_t candidates, const RankResult& result) override;
   void OnHistoryLookup(HistoryLookup result) override;
   // After each reload attempt: counts it and refreshes the model gauges from `loaded`.
@@ -68,6 +73,8 @@ class ServerMetrics final : public RequestObserver {
   std::shared_ptr<AtomicHistogramFamily> candidates_;
   std::shared_ptr<AtomicHistogramFamily> scored_items_;
   std::shared_ptr<AtomicHistogramFamily> reload_durations_;
+  std::shared_ptr<AtomicHistogramFamily> route_durations_;
+  prometheus::Family<prometheus::Counter>* route_requests_;
   std::shared_ptr<ProcessMetrics> process_;
 
   std::array<std::array<prometheus::Counter*, kCodes>, kMethods> requests_{};
@@ -93,6 +100,8 @@ class ServerMetrics final : public RequestObserver {
     prometheus::Gauge* ratio = nullptr;
   };
   std::map<uint64_t, VersionGauges> version_gauges_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<RouteObserver>> routes_
+      ABSL_GUARDED_BY(mu_);
 };
 
 const char* RpcMethodName(RpcMethod method);

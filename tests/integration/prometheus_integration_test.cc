@@ -20,6 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "common/files.h"
 #include "tests/support/server_fixture.h"
 
@@ -89,7 +90,9 @@ std::vector<std::string> DashboardExpressions() {
       for (const google::protobuf::Value& target : fields.at(holder_field).list_value().values()) {
         const auto& target_fields = target.struct_value().fields();
         if (target_fields.count("expr")) {
-          expressions.push_back(target_fields.at("expr").string_value());
+          // The dashboard's variables as Grafana's "All" expands them.
+          expressions.push_back(
+              absl::StrReplaceAll(target_fields.at("expr").string_value(), {{"$model", ".+"}}));
         }
       }
     }
