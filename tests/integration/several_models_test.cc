@@ -196,6 +196,20 @@ TEST_F(SeveralModelsTest, ABadConfigIsRefusedAtStartNamingTheEntry) {
 TEST_F(SeveralModelsTest, SighupAppliesANewConfigAndKeepsTheRunningOneWhenItIsBad) {
   RunningServer server(feed_, {"--model_config=" + config_});
   ASSERT_TRUE(server.ok());
+  // Calls to the default model keep going through every reload below: none may fail.
+  std::atomic<bool> stop{false};
+  std::atomic<int> calls{0}, failures{0};
+  std::thread load([&] {
+    auto stub = server.Ranker();
+    for (uint64_t user = 0; !stop.load(); ++user) {
+      v1::RankRequest request;
+      request.set_user_id(user);
+      request.set_k(3);
+      v1::RankResponse response;
+      grpc::ClientContext context;
+      (stub->Rank(&context, request, &response).ok() ? calls : failures)++;
+    }
+  });
   grpc::Status status;
   Rank(server, 1, "extra", "", &status);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
@@ -221,6 +235,21 @@ TEST_F(SeveralModelsTest, SighupAppliesANewConfigAndKeepsTheRunningOneWhenItIsBa
   EXPECT_NE(server.process().Stderr().find("refused, the running one stays"), std::string::npos)
       << server.process().Stderr();
   EXPECT_TRUE(Rank(server, 1, "extra", "", &status).model() == "extra" && status.ok());
+  // Removing models: "related" and "extra" stop being routed, the default one serves on.
+  std::ofstream(config_) << R"pb(models { name: "feed" store: ")pb" << feed_
+                         << R"pb(" version_policy { latest { num_versions: 2 } } })pb";
+  server.process().Signal(SIGHUP);
+  bool removed = false;
+  for (int i = 0; i < 100 && !removed; ++i) {
+    Rank(server, 1, "related", "", &status);
+    removed = status.error_code() == grpc::StatusCode::NOT_FOUND;
+    if (!removed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(removed) << server.process().Stderr();
+  stop = true;
+  load.join();
+  EXPECT_GT(calls.load(), 10);
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST_F(SeveralModelsTest, ALabelMovesAtomicallyUnderLoadAndListModelsShowsIt) {
