@@ -42,18 +42,18 @@ AtomicHistogramFamily::AtomicHistogramFamily(std::string name, std::string help,
     Child child;
     if (!label_name.empty()) child.labels.push_back({label_name, value});
     child.histogram = std::make_unique<AtomicHistogram>(&bounds_);
-    children_.push_back(std::move(child));
+    fixed_.push_back(std::move(child));
   }
 }
 
 AtomicHistogram* AtomicHistogramFamily::AddChild(
     std::vector<std::pair<std::string, std::string>> labels) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const Child& child : children_) {
+  MutexLock lock(&mu_);
+  for (const Child& child : added_) {
     if (child.labels == labels) return child.histogram.get();
   }
-  children_.push_back({std::move(labels), std::make_unique<AtomicHistogram>(&bounds_)});
-  return children_.back().histogram.get();
+  added_.push_back({std::move(labels), std::make_unique<AtomicHistogram>(&bounds_)});
+  return added_.back().histogram.get();
 }
 
 std::vector<prometheus::MetricFamily> AtomicHistogramFamily::Collect() const {
@@ -62,8 +62,12 @@ std::vector<prometheus::MetricFamily> AtomicHistogramFamily::Collect() const {
   family.help = help_;
   family.type = prometheus::MetricType::Histogram;
   std::vector<uint64_t> cumulative;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const Child& child : children_) {
+  MutexLock lock(&mu_);
+  std::vector<const Child*> children;
+  for (const Child& child : fixed_) children.push_back(&child);
+  for (const Child& child : added_) children.push_back(&child);
+  for (const Child* child_ptr : children) {
+    const Child& child = *child_ptr;
     prometheus::ClientMetric metric;
     for (const auto& [name, value] : child.labels) metric.label.push_back({name, value});
     double sum = 0;

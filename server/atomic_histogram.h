@@ -9,10 +9,11 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/mutex.h"
 
 namespace ranker {
 
@@ -36,7 +37,7 @@ class AtomicHistogramFamily : public prometheus::Collectable {
                         std::string label_name = "", std::vector<std::string> label_values = {""});
 
   // REQUIRES: index < number of label values given to the constructor.
-  AtomicHistogram& child(size_t index) { return *children_[index].histogram; }
+  AtomicHistogram& child(size_t index) { return *fixed_[index].histogram; }
   // A child with these labels, added (under a mutex, never taken by Observe) for label sets that
   // appear at run time and stay bounded (e.g. one per configured model and label). The returned
   // histogram lives as long as the family.
@@ -53,8 +54,9 @@ class AtomicHistogramFamily : public prometheus::Collectable {
   };
   std::string name_, help_;
   std::vector<double> bounds_;
-  mutable std::mutex mu_;  // guards children_'s growth against Collect
-  std::vector<Child> children_;
+  std::vector<Child> fixed_;  // the constructor's: never change afterwards
+  mutable Mutex mu_;          // guards added_; never taken by Observe
+  std::vector<Child> added_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ranker

@@ -96,6 +96,25 @@ TEST(AtomicHistogramTest, UnlabelledFamilyHasOneChildWithoutLabels) {
   EXPECT_EQ(collected[0].metric[0].histogram.bucket.size(), 2u);
 }
 
+TEST(AtomicHistogramTest, ChildrenAddedAtRunTimeAreCollectedWithTheirLabels) {
+  AtomicHistogramFamily family("ranker_test_seconds", "Help.", {1}, "", {});
+  AtomicHistogram* stable = family.AddChild({{"model", "feed"}, {"version_label", "stable"}});
+  AtomicHistogram* canary = family.AddChild({{"model", "feed"}, {"version_label", "canary"}});
+  EXPECT_NE(stable, canary);
+  // Asked again (a config reload), the same child: series never split or reset.
+  EXPECT_EQ(family.AddChild({{"model", "feed"}, {"version_label", "stable"}}), stable);
+  stable->Observe(0.5);
+  canary->Observe(2);
+  canary->Observe(3);
+  const auto collected = family.Collect();
+  ASSERT_EQ(collected[0].metric.size(), 2u);
+  EXPECT_EQ(collected[0].metric[0].label[1].value, "stable");
+  EXPECT_EQ(collected[0].metric[0].histogram.sample_count, 1u);
+  EXPECT_EQ(collected[0].metric[1].label[1].value, "canary");
+  EXPECT_EQ(collected[0].metric[1].histogram.sample_count, 2u);
+  EXPECT_EQ(collected[0].metric[1].histogram.bucket[0].cumulative_count, 0u);  // le=1
+}
+
 TEST(AtomicHistogramTest, MatchesPrometheusCppHistogram) {
   const std::vector<double> bounds = AtomicHistogramFamily::ExponentialBounds(0.001, 2, 1);
   AtomicHistogramFamily family("x", "x", bounds);
