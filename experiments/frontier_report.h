@@ -22,8 +22,11 @@ MeanStdErr RelativeLoss(const FrontierDataset& dataset, const FrontierPoint& poi
 std::vector<size_t> ParetoFront(const FrontierDataset& dataset);
 
 // The point to serve for a whole-model ratio of at least `ratio` (0.1% below counts: sizing
-// rounds rows): the best nDCG@10 among those that reach it; -1 if none does.
-int BestAtRatio(const FrontierDataset& dataset, double ratio);
+// rounds rows): the best nDCG@10 among those that reach it; -1 if none does. `served_only`:
+// among points the server can serve today (not the emulated codecs, whose family says so).
+int BestAtRatio(const FrontierDataset& dataset, double ratio, bool served_only = false);
+// Whether the server can serve the point's codec today.
+bool IsServed(const FrontierPoint& point);
 
 std::string FrontierMarkdown(const std::vector<FrontierDataset>& results,
                              const std::string& command, const std::string& machine,

@@ -78,10 +78,26 @@ TEST(FrontierTest, ReportStatesEachGoalAndMarksTheFront) {
   EXPECT_NE(md.find("Findings."), std::string::npos);
   EXPECT_NE(md.find("toy: best is small-good (16.0x), loss 4.0%"), std::string::npos) << md;
   EXPECT_NE(md.find("toy: best is tiny (64.0x), loss 40.0%"), std::string::npos) << md;
+  // An emulated codec is reported as such, next to the best point that is served.
+  FrontierDataset with_emulated = Dataset3();
+  FrontierPoint emulated = Point("head20:pq8x8+pq2x8", 3000, {0.3, 0.2, 0.3, 0.2});
+  emulated.family = "pq head/tail (emulated)";
+  with_emulated.points.push_back(emulated);
+  const std::string md2 = FrontierMarkdown({with_emulated}, "c", "m", "");
+  EXPECT_NE(md2.find("toy: best is the emulated head20:pq8x8+pq2x8 (17.1x), loss 0.0%"),
+            std::string::npos)
+      << md2;
+  EXPECT_NE(md2.find("(not served yet); best served: small-good (16.0x), loss 4.0%"),
+            std::string::npos)
+      << md2;
   EXPECT_NE(md.find("| * | small-good |"), std::string::npos) << md;
   EXPECT_NE(md.find("|  | dominated |"), std::string::npos) << md;
   const std::string csv = FrontierCsv({Dataset3()});
   EXPECT_NE(csv.find("toy,small-good,small-good,1,3200,32.000,16.000"), std::string::npos) << csv;
+  FrontierDataset with_comma = Dataset3();
+  with_comma.points[1].label = "memcom 4x / memcom 4x, int8 rows";
+  EXPECT_NE(FrontierCsv({with_comma}).find("toy,\"memcom 4x / memcom 4x, int8 rows\","),
+            std::string::npos);
   EXPECT_NE(FrontierPlot({Dataset3()}).find("Pareto front"), std::string::npos);
 }
 
