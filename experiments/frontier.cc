@@ -4,9 +4,9 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/log.h"
@@ -84,7 +84,8 @@ absl::StatusOr<double> EncodeHeadTail(const FrontierCodec& codec, uint64_t seed,
       options.bits = storage.pq_bits;
       options.seed = seed;
       const PqEncoding encoding = EncodePq(members.data(), last - first, d, options);
-      const uint32_t sub = d / options.subvectors, row_bytes = options.subvectors * options.bits / 8;
+      const uint32_t sub = d / options.subvectors,
+                     row_bytes = options.subvectors * options.bits / 8;
       for (uint64_t i = first; i < last; ++i) {
         const uint8_t* codes = &encoding.codes[(i - first) * row_bytes];
         for (uint32_t j = 0; j < options.subvectors; ++j) {

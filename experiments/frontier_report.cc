@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 
 namespace ranker {
 namespace {
@@ -129,7 +129,8 @@ std::string FrontierMarkdown(const std::vector<FrontierDataset>& results,
             what, point.label, " (", absl::StrFormat("%.1fx", point.whole_ratio), "), loss ",
             Percent(loss.mean), " (95% CI ", Percent(loss.mean - kZ95 * loss.stderr_), " to ",
             Percent(loss.mean + kZ95 * loss.stderr_), "): ",
-            met ? (interval ? "**met**" : "**met** on the point estimate, not on the whole interval")
+            met ? (interval ? "**met**"
+                            : "**met** on the point estimate, not on the whole interval")
                 : "not met");
       };
       const FrontierPoint& point = dataset.points[best];
@@ -139,8 +140,8 @@ std::string FrontierMarkdown(const std::vector<FrontierDataset>& results,
       }
       // An emulated codec measures what a table kind would give; it is not served yet.
       const int served = BestAtRatio(dataset, goal.ratio, /*served_only=*/true);
-      absl::StrAppend(&md, "  - ", dataset.name, ": ",
-                      line(point, "best is the emulated "), " (not served yet); best served: ",
+      absl::StrAppend(&md, "  - ", dataset.name, ": ", line(point, "best is the emulated "),
+                      " (not served yet); best served: ",
                       served < 0 ? absl::StrCat("no point reaches ", goal.ratio, "x")
                                  : line(dataset.points[served], ""),
                       "\n");
@@ -207,12 +208,12 @@ std::string FrontierCsv(const std::vector<FrontierDataset>& results) {
       const FrontierPoint& p = dataset.points[i];
       const MeanStdErr loss = RelativeLoss(dataset, p);
       absl::StrAppend(
-          &csv, absl::StrFormat("%s,%s,%s,%d,%.0f,%.3f,%.3f,%.6f,%.6f,%.6f,%.6f,%d,%d,%g\n",
-                                CsvField(dataset.name), CsvField(p.label), CsvField(p.family),
-                                p.trained ? 1 : 0, p.table_bytes,
-                                BytesPerItem(dataset, p), p.whole_ratio, p.metrics.ndcg.mean,
-                                p.metrics.ndcg.stderr_, loss.mean, loss.stderr_,
-                                on_front.count(i) ? 1 : 0, dataset.seeds, p.weight_decay));
+          &csv,
+          absl::StrFormat("%s,%s,%s,%d,%.0f,%.3f,%.3f,%.6f,%.6f,%.6f,%.6f,%d,%d,%g\n",
+                          CsvField(dataset.name), CsvField(p.label), CsvField(p.family),
+                          p.trained ? 1 : 0, p.table_bytes, BytesPerItem(dataset, p), p.whole_ratio,
+                          p.metrics.ndcg.mean, p.metrics.ndcg.stderr_, loss.mean, loss.stderr_,
+                          on_front.count(i) ? 1 : 0, dataset.seeds, p.weight_decay));
     }
   }
   return csv;

@@ -209,9 +209,8 @@ absl::Status RankerServer::StartListeners() {
   rank_workers_ = std::make_unique<RankWorkers>(config_.rank_threads);
   ranker_service_ = std::make_unique<RankerService>(registry_.get(), config_.limits, &metrics_,
                                                     histories_.get(), rank_workers_.get());
-  admin_service_ =
-      std::make_unique<AdminService>(manager_.get(), registry_.get(), &metrics_,
-                                     AdminAccess(config_.admin_token));
+  admin_service_ = std::make_unique<AdminService>(manager_.get(), registry_.get(), &metrics_,
+                                                  AdminAccess(config_.admin_token));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

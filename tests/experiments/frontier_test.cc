@@ -44,8 +44,8 @@ FrontierDataset Dataset3() {
 }
 
 TEST(FrontierTest, CodecNamesRoundTripAndBadOnesAreRefused) {
-  for (const char* name :
-       {"int8", "pq16x8", "pq16x4/pq32x4", "pq16x8+opq", "pq8x8/pq16x8+opq", "head20:pq32x8+pq8x8"}) {
+  for (const char* name : {"int8", "pq16x8", "pq16x4/pq32x4", "pq16x8+opq", "pq8x8/pq16x8+opq",
+                           "head20:pq32x8+pq8x8"}) {
     auto codec = ParseFrontierCodec(name);
     ASSERT_TRUE(codec.ok()) << name;
     EXPECT_EQ(FrontierCodecName(*codec), name);
