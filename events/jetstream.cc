@@ -60,19 +60,25 @@ struct JetStreamConnection::Handles {
   static void OnPublishAck(jsCtx* /*js*/, natsMsg* message, jsPubAck* ack, jsPubAckErr* error,
                            void* closure) {
     auto* self = static_cast<Handles*>(closure);
-    absl::MutexLock lock(&self->pending_mutex);
-    auto it = self->pending.find(message);
-    if (it == self->pending.end()) return;  // its caller gave up waiting
-    auto [batch, index] = it->second;
-    self->pending.erase(it);
-    if (error != nullptr) {
-      if (batch->status.ok()) {
-        batch->status = NatsError(error->Err, "publishing to the event stream", error->ErrCode);
+    {
+      absl::MutexLock lock(&self->pending_mutex);
+      auto it = self->pending.find(message);
+      if (it != self->pending.end()) {  // else its caller gave up waiting
+        auto [batch, index] = it->second;
+        self->pending.erase(it);
+        if (error != nullptr) {
+          if (batch->status.ok()) {
+            batch->status = NatsError(error->Err, "publishing to the event stream", error->ErrCode);
+          }
+        } else if (ack != nullptr) {
+          batch->acks[index] = JetStreamConnection::Ack{ack->Sequence, ack->Duplicate};
+        }
+        --batch->outstanding;
       }
-    } else if (ack != nullptr) {
-      batch->acks[index] = JetStreamConnection::Ack{ack->Sequence, ack->Duplicate};
     }
-    --batch->outstanding;
+    // The handler owns the message (nats.h, jsPubAckHandler): destroyed here on every path,
+    // after its entry is gone, so its address cannot be listed again while still listed.
+    natsMsg_Destroy(message);
   }
 
   ~Handles() {
@@ -96,6 +102,14 @@ JetStreamConnection::JetStreamConnection(JetStreamOptions options)
     : options_(std::move(options)), handles_(std::make_unique<Handles>()) {}
 
 JetStreamConnection::~JetStreamConnection() {
+  // Acks of publishes whose callers gave up may still come in and run OnPublishAck against
+  // Handles: let them (up to a second) before the connection and Handles go.
+  if (handles_->js != nullptr) {
+    jsPubOptions wait;
+    jsPubOptions_Init(&wait);
+    wait.MaxWait = 1000;
+    js_PublishAsyncComplete(handles_->js, &wait);
+  }
   if (handles_->connection != nullptr) natsConnection_Close(handles_->connection);
 }
 
@@ -113,10 +127,6 @@ absl::StatusOr<std::unique_ptr<JetStreamConnection>> JetStreamConnection::Connec
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(h.options, 0);
   if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(h.options, true, nullptr, nullptr);
   if (s != NATS_OK) return NatsError(s, "NATS options");
-  // Locks block instead of spinning 2,000 times first: the library's threads share the cores
-  // with Rank, and a spinning publisher measurably took CPU from it (docs/performance.md).
-  // Only the first call in the process takes effect.
-  nats_Open(0);
   s = natsConnection_Connect(&h.connection, h.options);
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
     return NatsError(s, absl::StrCat("connecting to ", self->options_.url));

@@ -145,22 +145,28 @@ grpc::ServerUnaryReactor* AdminService::SetLabel(grpc::CallbackServerContext* co
                                                  grpc::ByteBuffer* response_bytes) {
   const auto start = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  v1::SetLabelRequest request;
-  grpc::Status status = Admit(context, request_bytes, &request);
-  if (status.ok()) {
-    const std::string model = request.model().empty() ? registry_->DefaultModel() : request.model();
-    v1::SetLabelResponse response;
-    for (const std::shared_ptr<const ServedModel>& served : registry_->Models()) {
-      auto it = served->labels.find(request.label());
-      if (served->config.name() == model && it != served->labels.end()) {
-        response.set_previous_version(it->second);
-      }
-    }
-    status = ToGrpcStatus(registry_->SetLabel(model, request.label(), request.version()));
-    if (status.ok()) status = SerializeResponse(response, response_bytes);
+  auto request = std::make_shared<v1::SetLabelRequest>();
+  if (grpc::Status status = Admit(context, request_bytes, request.get()); !status.ok()) {
+    Observe(RpcMethod::kSetLabel, status, start);
+    reactor->Finish(status);
+    return reactor;
   }
-  Observe(RpcMethod::kSetLabel, status, start);
-  reactor->Finish(status);
+  // On the reload thread: a label move waits for any config being applied, which may be
+  // loading models, and that must not hold a gRPC callback thread.
+  reloader_.Submit([this, start, request, response_bytes, reactor] {
+    const std::string model =
+        request->model().empty() ? registry_->DefaultModel() : request->model();
+    absl::StatusOr<uint64_t> previous =
+        registry_->SetLabel(model, request->label(), request->version());
+    grpc::Status status = ToGrpcStatus(previous.status());
+    if (status.ok()) {
+      v1::SetLabelResponse response;
+      response.set_previous_version(*previous);
+      status = SerializeResponse(response, response_bytes);
+    }
+    Observe(RpcMethod::kSetLabel, status, start);
+    reactor->Finish(status);
+  });
   return reactor;
 }
 

@@ -96,6 +96,16 @@ void ModelManager::Unload(const std::vector<uint64_t>& versions) {
   PublishCurrent();
 }
 
+void ModelManager::SetProtectedVersions(std::vector<uint64_t> versions) {
+  MutexLock lock(&mu_);
+  protected_versions_ = std::move(versions);
+}
+
+void ModelManager::AddProtectedVersions(const std::vector<uint64_t>& versions) {
+  MutexLock lock(&mu_);
+  protected_versions_.insert(protected_versions_.end(), versions.begin(), versions.end());
+}
+
 ReloadEvent ModelManager::Poll() {
   MutexLock poll_lock(&poll_mu_);
   if (options_.before_poll) options_.before_poll();
@@ -120,6 +130,7 @@ ReloadEvent ModelManager::Poll() {
     {
       MutexLock lock(&mu_);
       for (const auto& [version, entry] : loaded_) state.loaded.push_back(version);
+      state.protected_versions = protected_versions_;
     }
     const ReloadAction action = DecideReload(state, options_.keep_versions, options_.policy);
     if (!action.load) break;

@@ -75,6 +75,11 @@ class ModelManager {
   // Loaded versions, ascending, with their load figures.
   std::vector<LoadedVersion> Loaded() const;
 
+  // Versions reloads never unload (the ones labels name: server/model_registry.h), kept beside
+  // the newest keep_versions. Set replaces the set, Add extends it.
+  void SetProtectedVersions(std::vector<uint64_t> versions);
+  void AddProtectedVersions(const std::vector<uint64_t>& versions);
+
   // One reload step (see the file comment); blocks until it is done. If a load fails it
   // decides again, so an older good version can be loaded in the same step. Returns the last
   // load attempt (kNoChange if there was none).
@@ -109,6 +114,7 @@ class ModelManager {
 
   mutable Mutex mu_;
   std::map<uint64_t, LoadedVersion> loaded_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> protected_versions_ ABSL_GUARDED_BY(mu_);
   Listener listener_ ABSL_GUARDED_BY(mu_);
 
   Mutex watch_mu_;

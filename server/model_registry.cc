@@ -56,6 +56,11 @@ absl::StatusOr<std::shared_ptr<const ModelRegistry::Routes>> ModelRegistry::Buil
       }
       served->manager = *std::move(manager);
     }
+    // Protected before they are checked, so that a poll in between cannot unload them; Swap
+    // narrows the protection to exactly the labels that won.
+    std::vector<uint64_t> labelled;
+    for (const auto& [label, version] : entry.labels()) labelled.push_back(version);
+    served->manager->AddProtectedVersions(labelled);
     for (const auto& [label, version] : entry.labels()) {
       if (!IsLoaded(*served->manager, version)) {
         return absl::FailedPreconditionError(absl::StrCat(
@@ -141,19 +146,23 @@ absl::StatusOr<ModelRoute> ModelRegistry::Route(absl::string_view model, uint64_
                                                              "': ", loaded.status().message()));
   }
   route.model = *std::move(loaded);
-  if (auto observed = served.observers.find(route.label); observed != served.observers.end()) {
-    route.observer = observed->second.get();
+  const bool pinned = route.label.empty() && version != 0;
+  if (auto observed = served.observers.find(route.label);
+      !pinned && observed != served.observers.end()) {
+    route.observer = observed->second;
   }
   return route;
 }
 
-absl::Status ModelRegistry::SetLabel(const std::string& model, const std::string& label,
-                                     uint64_t version) {
+absl::StatusOr<uint64_t> ModelRegistry::SetLabel(const std::string& model, const std::string& label,
+                                                 uint64_t version) {
   MutexLock lock(&apply_mu_);
   const std::shared_ptr<const Routes> current = routes_.load();
   auto it = current->by_name.find(model);
   if (it == current->by_name.end())
     return absl::NotFoundError(absl::StrCat("no model '", model, "'"));
+  const auto previous = it->second->labels.find(label);
+  const uint64_t previous_version = previous == it->second->labels.end() ? 0 : previous->second;
   config::ModelConfig changed = it->second->config;
   (*changed.mutable_labels())[label] = version;
   config::ModelConfigList config;
@@ -163,8 +172,8 @@ absl::Status ModelRegistry::SetLabel(const std::string& model, const std::string
   }
   absl::StatusOr<std::shared_ptr<const Routes>> routes = Build(config, current.get());
   if (!routes.ok()) return routes.status();
-  routes_.store(*std::move(routes));
-  return absl::OkStatus();
+  Swap(*std::move(routes), *current);
+  return previous_version;
 }
 
 absl::Status ModelRegistry::Apply(const config::ModelConfigList& config) {
@@ -186,8 +195,26 @@ absl::Status ModelRegistry::Apply(const config::ModelConfigList& config) {
   }
   absl::StatusOr<std::shared_ptr<const Routes>> routes = Build(config, current.get());
   if (!routes.ok()) return routes.status();
-  routes_.store(*std::move(routes));
+  Swap(*std::move(routes), *current);
   return absl::OkStatus();
+}
+
+void ModelRegistry::Swap(std::shared_ptr<const Routes> next, const Routes& previous) {
+  // Each manager now keeps exactly the versions its labels name (beside its newest ones).
+  for (const auto& served : next->models) {
+    std::vector<uint64_t> labelled;
+    for (const auto& [label, version] : served->labels) labelled.push_back(version);
+    served->manager->SetProtectedVersions(std::move(labelled));
+  }
+  // Removed models stop their watchers here, on the thread that applies the config: a Rank
+  // call that still holds one and drops the last reference must not wait for a load to end.
+  for (const auto& served : previous.models) {
+    auto kept = next->by_name.find(served->config.name());
+    if (kept == next->by_name.end() || kept->second->manager != served->manager) {
+      served->manager->StopWatcher();
+    }
+  }
+  routes_.store(std::move(next));
 }
 
 std::vector<std::shared_ptr<const ServedModel>> ModelRegistry::Models() const {

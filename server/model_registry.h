@@ -42,7 +42,9 @@ struct ModelRoute {
   std::shared_ptr<const ServedModel> served;  // keeps the name and label alive
   std::string label;  // the label asked for or the split arm; empty: the newest version
   bool from_split = false;
-  RouteObserver* observer = nullptr;  // null when the route is not observed
+  // Null when the route is not observed, and for calls that pin a version by number (their
+  // label would be empty, which the metrics reserve for the newest version).
+  std::shared_ptr<RouteObserver> observer;
 };
 
 class ModelRegistry {
@@ -73,9 +75,11 @@ class ModelRegistry {
   absl::StatusOr<ModelRoute> ResolveUnsplit(absl::string_view model, uint64_t version,
                                             absl::string_view label) const;
 
-  // Points `label` of `model` at `version` (adding the label), atomically. NOT_FOUND: no such
-  // model; FAILED_PRECONDITION: the version is not loaded.
-  absl::Status SetLabel(const std::string& model, const std::string& label, uint64_t version);
+  // Points `label` of `model` at `version` (adding the label), atomically; returns the version
+  // it named before (0: a new label). NOT_FOUND: no such model; FAILED_PRECONDITION: the
+  // version is not loaded.
+  absl::StatusOr<uint64_t> SetLabel(const std::string& model, const std::string& label,
+                                    uint64_t version);
 
   // Serves `config` instead: models kept with the same store reuse their manager, new ones are
   // opened and loaded before they are routable, removed ones stop being routed (calls in flight
@@ -102,6 +106,9 @@ class ModelRegistry {
                                    absl::string_view label, const uint64_t* split_user) const;
   absl::StatusOr<std::shared_ptr<const Routes>> Build(const config::ModelConfigList& config,
                                                       const Routes* previous) const;
+  // Routes `next` from now on; `previous` is the table it replaces.
+  void Swap(std::shared_ptr<const Routes> next, const Routes& previous)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
 
   const ManagerFactory factory_;
   RequestObserver* const observer_;

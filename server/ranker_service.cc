@@ -56,7 +56,7 @@ RankerService::RankerService(const ModelRegistry* registry, RankLimits limits,
 
 absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadline,
                                    const v1::RankRequest& request, v1::RankResponse* response,
-                                   RouteObserver** route_observer) {
+                                   std::shared_ptr<RouteObserver>* route_observer) {
   // Limits first: a caller learns its request is malformed even while no model is loaded.
   RETURN_IF_ERROR(ValidateRankRequest(request, limits_));
   ASSIGN_OR_RETURN(ModelRoute route,
@@ -155,7 +155,7 @@ grpc::Status RankerService::RankAdmitted(std::chrono::steady_clock::time_point s
                                          std::chrono::system_clock::time_point deadline,
                                          const v1::RankRequest& request,
                                          v1::RankResponse* response) {
-  RouteObserver* route_observer = nullptr;
+  std::shared_ptr<RouteObserver> route_observer;
   const grpc::Status status = ToGrpcStatus(DoRank(deadline, request, response, &route_observer));
   ranks_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
   const double seconds = SecondsSince(start);

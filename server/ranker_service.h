@@ -72,7 +72,7 @@ class RankerService final : public RankerRawService {
   // Sets *route_observer once the call is routed to a model and label (left alone before).
   absl::Status DoRank(std::chrono::system_clock::time_point deadline,
                       const v1::RankRequest& request, v1::RankResponse* response,
-                      RouteObserver** route_observer);
+                      std::shared_ptr<RouteObserver>* route_observer);
 
   std::unique_ptr<ModelRegistry> owned_registry_;  // the one-manager constructor's
   const ModelRegistry* registry_;

@@ -50,6 +50,10 @@ ReloadAction DecideReload(const ReloadState& state, size_t keep_versions, Reload
   // After the load the newest keep_versions - 1 loaded versions stay beside the new one.
   const size_t stay = std::min(state.loaded.size(), keep_versions - 1);
   action.unload.assign(state.loaded.begin(), state.loaded.end() - stay);
+  std::erase_if(action.unload, [&](uint64_t version) {
+    return std::find(state.protected_versions.begin(), state.protected_versions.end(), version) !=
+           state.protected_versions.end();
+  });
   action.unload_before_load = policy == ReloadPolicy::kResourcePreserving && !action.unload.empty();
   return action;
 }

@@ -26,9 +26,10 @@ absl::StatusOr<ReloadPolicy> ParseReloadPolicy(absl::string_view name);
 std::string ReloadPolicyName(ReloadPolicy policy);
 
 struct ReloadState {
-  std::vector<uint64_t> loaded;     // ascending
-  std::vector<uint64_t> available;  // complete versions in the store, ascending
-  std::vector<uint64_t> failed;     // versions whose load failed (any order)
+  std::vector<uint64_t> loaded;              // ascending
+  std::vector<uint64_t> available;           // complete versions in the store, ascending
+  std::vector<uint64_t> failed;              // versions whose load failed (any order)
+  std::vector<uint64_t> protected_versions;  // never unloaded (labelled versions), any order
 };
 
 struct ReloadAction {
@@ -42,7 +43,8 @@ struct ReloadAction {
 // does not stop the server from serving the good one before it. Keeps the newest
 // `keep_versions` (>= 1) versions including the new one. With nothing newer to load, loads
 // the newest available version among the newest `keep_versions` that is neither loaded nor
-// failed (unloading nothing), so that the newest keep_versions end up loaded.
+// failed (unloading nothing), so that the newest keep_versions end up loaded. Protected
+// versions are never unloaded: they stay beside the newest keep_versions.
 ReloadAction DecideReload(const ReloadState& state, size_t keep_versions, ReloadPolicy policy);
 
 }  // namespace ranker

@@ -177,6 +177,23 @@ TEST_F(SeveralModelsTest, TheSplitAssignsEveryUserTheSameWayInTwoProcesses) {
   EXPECT_NEAR(canary, kUsers * 0.1, 4 * std::sqrt(kUsers * 0.1 * 0.9)) << canary;
 }
 
+TEST_F(SeveralModelsTest, ANewVersionDoesNotUnloadTheVersionsLabelsName) {
+  RunningServer server(feed_, {"--model_config=" + config_, "--poll_interval=100ms"});
+  ASSERT_TRUE(server.ok());
+  Publish(feed_, 300, 3);  // keep 2 would drop version 1, which "stable" names
+  bool newest = false;
+  for (int i = 0; i < 200 && !newest; ++i) {
+    v1::GetModelInfoRequest request;
+    v1::ModelInfo info;
+    grpc::ClientContext context;
+    newest = server.Ranker()->GetModelInfo(&context, request, &info).ok() && info.version() == 3;
+    if (!newest) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(newest) << server.process().Stderr();
+  EXPECT_EQ(Rank(server, 1, "feed", "stable").model_version(), 1u);
+  EXPECT_EQ(Rank(server, 1, "feed", "canary").model_version(), 2u);
+}
+
 TEST_F(SeveralModelsTest, ABadConfigIsRefusedAtStartNamingTheEntry) {
   const std::string bad = dir_.Sub("bad.pbtxt");
   std::ofstream(bad) << Config(
