@@ -157,10 +157,12 @@ ReloadEvent ModelManager::Poll() {
     // On until nothing is left to do: after the newest, keep_versions > 1 fills in older
     // versions in the same step (each iteration loads or fails a different version).
   }
-  // Versions below the newest keep_versions available are never considered again.
+  // A failed version is forgotten once neither way of choosing a load can pick it again: not
+  // newer than the newest loaded one, and below the newest keep_versions available (fill-in).
   const size_t keep = std::max<size_t>(1, options_.keep_versions);
-  const uint64_t floor = available->size() >= keep ? (*available)[available->size() - keep] : 0;
-  std::erase_if(failed_, [floor](uint64_t v) { return v < floor; });
+  const uint64_t window = available->size() >= keep ? (*available)[available->size() - keep] : 0;
+  const uint64_t newest = Current() ? Current()->version() : 0;
+  std::erase_if(failed_, [&](uint64_t v) { return v <= newest && v < window; });
   return last;
 }
 
