@@ -92,6 +92,15 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
   const bool history = options.user_mode == snapshot::USER_MODE_HISTORY;
   manifest.set_user_mode(options.user_mode);
   // History models have no user table: the user is pooled from "item_in" (same ids as "item").
+  if (history) {
+    // Demo popularity: item index i has weight 1 / (i + 1), so low indices are popular (and
+    // head/tail rows give them the longer codes).
+    manifest.set_users(options.users);
+    ASSIGN_OR_RETURN(Tensor popularity, MakeFloatTensor({options.items}));
+    auto values = popularity.bytes.as<float>();
+    for (size_t i = 0; i < values.size(); ++i) values[i] = 1.0f / static_cast<float>(i + 1);
+    snapshot.tensors["popularity"] = std::move(popularity);
+  }
   const std::pair<std::string, uint64_t> user_source =
       history ? std::pair<std::string, uint64_t>{"item_in", options.items}
               : std::pair<std::string, uint64_t>{"user", options.users};
@@ -112,14 +121,6 @@ absl::StatusOr<Snapshot> MakeDemoSnapshot(const DemoModelOptions& options) {
         feature == "item" && options.output_rows ? *options.output_rows : options.rows;
     RETURN_IF_ERROR(EncodeTableRows(rows, options.seed, &spec, &snapshot.tensors));
     *manifest.add_tables() = spec;
-  }
-  if (history) {
-    // Demo popularity: item index i has weight 1 / (i + 1), so low indices are popular.
-    manifest.set_users(options.users);
-    ASSIGN_OR_RETURN(Tensor popularity, MakeFloatTensor({options.items}));
-    auto values = popularity.bytes.as<float>();
-    for (size_t i = 0; i < values.size(); ++i) values[i] = 1.0f / static_cast<float>(i + 1);
-    snapshot.tensors["popularity"] = std::move(popularity);
   }
   snapshot::ScorerSpec* scorer = manifest.mutable_scorer();
   std::vector<uint32_t> widths = {3 * options.d};

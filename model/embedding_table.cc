@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "model/head_tail_rows.h"
 #include "model/table_sizing.h"
 #include "model/take_tensor.h"
 
@@ -40,8 +41,8 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
   const TableLayout& layout = *FindTableLayout(spec.kind());
   EmbeddingTable table;
   table.spec_ = spec;
-  table.forward_ = FindTableForward(spec.kind(), spec.row_dtype());
-  table.dot_ = FindTableDot(spec.kind(), spec.row_dtype());
+  table.forward_ = FindTableForward(spec);
+  table.dot_ = FindTableDot(spec);
   if (table.forward_ == nullptr || table.dot_ == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         "table '", spec.feature(), "': kind ", layout.name, " has no forward or retrieval scores"));
@@ -76,6 +77,9 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
       }
       table.codebooks_[t] = *std::move(codebook);
     }
+    if (HasHeadTailRows(spec) && IsRowTensor(tensor)) {
+      RETURN_IF_ERROR(table.TakeHeadTail(tensor, tensors));
+    }
     if (tensor.role == TensorRole::kEntitySubset) {
       RETURN_IF_ERROR(CheckEntitySubset(name, bytes->as<uint64_t>(), spec.n()));
     }
@@ -85,12 +89,35 @@ absl::StatusOr<EmbeddingTable> EmbeddingTable::Create(const TableSpec& spec, Ten
   return table;
 }
 
+absl::Status EmbeddingTable::TakeHeadTail(const TensorLayout& tensor, TensorMap& tensors) {
+  const auto take = [&](const std::string& name, DType dtype,
+                        std::vector<uint64_t> shape) -> absl::StatusOr<AlignedBuffer> {
+    absl::StatusOr<AlignedBuffer> bytes = TakeTensor(tensors, name, dtype, std::move(shape));
+    if (!bytes.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("table '", spec_.feature(), "': ", bytes.status().message()));
+    }
+    return bytes;
+  };
+  HeadTail& head_tail = head_tail_;
+  ASSIGN_OR_RETURN(head_tail.tail_codes,
+                   take(TailTensorNameOf(tensor, spec_), snapshot::UINT8, TailShape(spec_)));
+  ASSIGN_OR_RETURN(head_tail.tail_codebook, take(TailCodebookTensorNameOf(tensor, spec_),
+                                                 snapshot::FLOAT32, TailCodebookShape(spec_)));
+  ASSIGN_OR_RETURN(head_tail.head_bits, take(HeadBitsTensorNameOf(tensor, spec_),
+                                             snapshot::UINT64, HeadBitsShape(spec_)));
+  RETURN_IF_ERROR(CheckHeadBits(spec_, head_tail.head_bits.as<uint64_t>()));
+  ASSIGN_OR_RETURN(head_tail.head_rank, BuildHeadRank(spec_, head_tail.head_bits.as<uint64_t>()));
+  return absl::OkStatus();
+}
+
 EmbeddingTable& EmbeddingTable::operator=(EmbeddingTable&& other) noexcept {
   if (this == &other) return *this;
   spec_ = std::move(other.spec_);
   tensors_ = std::move(other.tensors_);
   scales_ = std::move(other.scales_);
   codebooks_ = std::move(other.codebooks_);
+  head_tail_ = std::move(other.head_tail_);
   row_index_ = std::move(other.row_index_);
   retrieval_enabled_ = other.retrieval_enabled_;
   forward_ = other.forward_;
@@ -121,6 +148,11 @@ void EmbeddingTable::Bind() {
     const AlignedBuffer& rows = row_index_.rows[r];
     view_.rows[r] = rows.size() > 0 ? rows.as<uint32_t>().data() : nullptr;
   }
+  const bool head_tail = head_tail_.head_rank.size() > 0;
+  view_.tail_codes = head_tail ? head_tail_.tail_codes.data() : nullptr;
+  view_.tail_codebook = head_tail ? head_tail_.tail_codebook.as<float>().data() : nullptr;
+  view_.head_bits = head_tail ? head_tail_.head_bits.as<uint64_t>().data() : nullptr;
+  view_.head_rank = head_tail ? head_tail_.head_rank.as<uint32_t>().data() : nullptr;
 }
 
 size_t EmbeddingTable::resident_bytes() const {
@@ -129,6 +161,8 @@ size_t EmbeddingTable::resident_bytes() const {
   for (const AlignedBuffer& scales : scales_) bytes += scales.size();
   for (const AlignedBuffer& codebook : codebooks_) bytes += codebook.size();
   for (const AlignedBuffer& rows : row_index_.rows) bytes += rows.size();
+  bytes += head_tail_.tail_codes.size() + head_tail_.tail_codebook.size() +
+           head_tail_.head_bits.size() + head_tail_.head_rank.size();
   return bytes;
 }
 

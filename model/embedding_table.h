@@ -24,7 +24,7 @@ class EmbeddingTable {
   static constexpr uint64_t kUnknown = kUnknownIndex;
 
   // Takes the table's tensors out of `tensors` (with int8 rows, their scales too; with pq rows,
-  // their codebooks), checking the spec, every tensor's dtype and shape, that entity subsets are
+  // their codebooks; with head/tail rows, the tail's and the head bits), checking the spec, every tensor's dtype and shape, that entity subsets are
   // increasing indices below n and scales in range. (Model::Create checks that every float
   // tensor, codebooks included, is finite.)
   // FAILED_PRECONDITION naming the table and tensor on any mismatch.
@@ -39,7 +39,8 @@ class EmbeddingTable {
   uint32_t dim() const { return spec_.d(); }
   uint64_t size() const { return spec_.n(); }
   // Bytes of the table's tensors as loaded (int8 rows: levels and scales; pq rows: codes and
-  // codebooks), and of the retrieval row index derived from them.
+  // codebooks; head/tail rows: both groups' and the head bits), and of what is derived from
+  // them at load (the retrieval row index, the head/tail rank directory).
   size_t resident_bytes() const;
   // Trainable parameters (floats).
   uint64_t parameters() const;
@@ -79,11 +80,19 @@ class EmbeddingTable {
  private:
   EmbeddingTable() = default;
   void Bind();  // points view_ at spec_ and tensors_
+  // Takes a head/tail table's tail codes and codebook and head bits, and builds the rank
+  // directory.
+  absl::Status TakeHeadTail(const TensorLayout& tensor, TensorMap& tensors);
+
+  struct HeadTail {  // empty buffers unless the rows are head/tail pq codes
+    AlignedBuffer tail_codes, tail_codebook, head_bits, head_rank;
+  };
 
   TableSpec spec_;
   std::array<AlignedBuffer, kMaxTableTensors> tensors_;    // in the layout's order
   std::array<AlignedBuffer, kMaxTableTensors> scales_;     // int8 row tensors' scales, else empty
   std::array<AlignedBuffer, kMaxTableTensors> codebooks_;  // pq row tensors' codebooks, else empty
+  HeadTail head_tail_;
   DotRowIndex row_index_;
   bool retrieval_enabled_ = false;
   TableTensors view_;

@@ -1,10 +1,14 @@
 #include "model/row_budget.h"
 
+#include <cmath>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "model/head_tail_rows.h"
+#include "model/table_rows.h"
 
 namespace ranker {
 namespace {
@@ -42,6 +46,20 @@ uint64_t RowBits(uint32_t d, const RowStorage& storage) {
 }
 
 uint64_t FullTableBytes(uint64_t n, uint32_t d, const RowStorage& storage) {
+  if (IsHeadTail(storage)) {
+    const uint64_t head = HeadRowsOf(n, storage.head_percent);
+    RowStorage tail = storage;
+    tail.pq_subvectors = storage.tail_pq_subvectors;
+    tail.pq_bits = storage.tail_pq_bits;
+    tail.tail_pq_bits = 0;
+    RowStorage head_storage = tail;
+    head_storage.pq_subvectors = storage.pq_subvectors;
+    head_storage.pq_bits = storage.pq_bits;
+    // Both groups' codes and codebooks, a bit per item, and the rank directory built at load.
+    return FullTableBytes(head, d, head_storage) + FullTableBytes(n - head, d, tail) +
+           (n / 64 + (n % 64 != 0 ? 1 : 0)) * sizeof(uint64_t) +
+           (n / kHeadRankBlock + 1) * sizeof(uint32_t);
+  }
   switch (storage.dtype) {
     case snapshot::INT8:
       return n * (d + sizeof(float));
@@ -74,14 +92,56 @@ std::vector<RowBudget> BudgetCandidates(uint64_t n, uint32_t d) {
   return candidates;
 }
 
+std::vector<RowStorage> HeadTailStorages() {
+  std::vector<RowStorage> storages;
+  for (const char* name :
+       {"head20:pq32x8+pq8x8", "head30:pq32x8+pq4x8", "head20:pq32x8+pq4x8", "head15:pq32x8+pq4x4",
+        "head10:pq32x8+pq4x4", "head5:pq32x8+pq2x4", "head30:pq32x4+pq16x4", "head20:pq32x4+pq8x4",
+        "head10:pq32x4+pq4x4", "head5:pq32x4+pq2x4"}) {
+    storages.push_back(*ParseRowStorage(name));
+  }
+  return storages;
+}
+
+std::vector<RowBudget> HeadTailCandidates(uint64_t n, uint32_t d) {
+  std::vector<RowBudget> candidates;
+  if (d % 32 != 0) return candidates;  // every storage above has 32 head sub-vectors
+  for (const RowStorage& storage : HeadTailStorages()) {
+    candidates.push_back(Pair(n, d, storage, storage));
+  }
+  return candidates;
+}
+
+namespace {
+
+// Head/tail rule: 8-bit head codes if any reach the ratio, then the most bytes.
+const RowBudget* ChooseHeadTail(const std::vector<RowBudget>& candidates, double ratio) {
+  const RowBudget* best = nullptr;
+  for (const RowBudget& candidate : candidates) {
+    if (candidate.whole_ratio + 1e-9 < ratio) continue;
+    const auto key = [](const RowBudget& b) { return std::make_pair(b.input.pq_bits, b.bytes); };
+    if (best == nullptr || key(candidate) > key(*best)) best = &candidate;
+  }
+  return best;
+}
+
+}  // namespace
+
 absl::StatusOr<RowBudget> RecommendRowBudget(uint64_t n, uint32_t d, double ratio) {
   if (n == 0 || d == 0 || !(ratio >= 1)) {
     return absl::InvalidArgumentError(
         absl::StrCat("a budget needs n, d >= 1 and a ratio >= 1 (got ratio ", ratio, ")"));
   }
+  if (ratio >= kHeadTailFromRatio) {
+    const std::vector<RowBudget> head_tail = HeadTailCandidates(n, d);
+    if (const RowBudget* best = ChooseHeadTail(head_tail, ratio)) return *best;
+  }
   const RowBudget* best = nullptr;
   double largest = 0;
   const std::vector<RowBudget> candidates = BudgetCandidates(n, d);
+  for (const RowBudget& candidate : HeadTailCandidates(n, d)) {
+    largest = std::max(largest, candidate.whole_ratio);
+  }
   for (const RowBudget& candidate : candidates) {
     largest = std::max(largest, candidate.whole_ratio);
     if (candidate.whole_ratio + 1e-9 < ratio) continue;

@@ -230,6 +230,64 @@ struct Full<PqRows> {
   static float ScoreUnknown(const TableTensors&, const DotQuery&, uint64_t) { return 0.0f; }
 };
 
+// A full table of head/tail pq codes: one lookup table per group, the head's first. A range
+// walks its entities in order, counting head entities as it goes, so each score is the row sum
+// of the group's codes.
+struct FullHeadTail {
+  static uint64_t PrepareRows(const TableSpec& spec) {
+    return (uint64_t{1} << spec.pq_bits()) + (uint64_t{1} << spec.tail_pq_bits());
+  }
+  static void Prepare(const TableTensors& t, DotQuery* q) {
+    const TableSpec& spec = *t.spec;
+    const uint32_t head = PqCentroids(spec), tail = spec.tail_pq_subvectors()
+                                                    << spec.tail_pq_bits();
+    q->projected.resize(head + tail);
+    BuildPqLut(t, 0, q->user, q->projected.data());
+    const uint32_t centroids = 1u << spec.tail_pq_bits();
+    const uint32_t sub = spec.d() / spec.tail_pq_subvectors();
+    for (uint32_t j = 0; j < spec.tail_pq_subvectors(); ++j) {
+      Gemv(t.tail_codebook + size_t{j} * centroids * sub, centroids, sub, q->user + j * sub,
+           q->projected.data() + head + j * centroids);
+    }
+  }
+  template <uint32_t kHeadBits, uint32_t kTailBits>
+  static void Range(const TableTensors& t, const float* lut, uint64_t first, size_t count,
+                    float* scores) {
+    const TableSpec& spec = *t.spec;
+    const uint32_t head_subvectors = spec.pq_subvectors(),
+                   tail_subvectors = spec.tail_pq_subvectors();
+    const size_t head_bytes = head_subvectors * kHeadBits / 8,
+                 tail_bytes = tail_subvectors * kTailBits / 8;
+    const float* tail_lut = lut + PqCentroids(spec);
+    uint64_t head = HeadBefore(t, first);
+    for (size_t r = 0; r < count; ++r) {
+      const uint64_t i = first + r;
+      if (InHead(t, i)) {
+        scores[r] = PqRowSum<kHeadBits, 0>(t.codes(0) + head * head_bytes, head_subvectors, lut);
+        ++head;
+      } else {
+        scores[r] = PqRowSum<kTailBits, 0>(t.tail_codes + (i - head) * tail_bytes,
+                                           tail_subvectors, tail_lut);
+      }
+    }
+  }
+  static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
+                         float* scores) {
+    const float* lut = q.projected.data();
+    const bool head8 = t.spec->pq_bits() == 8, tail8 = t.spec->tail_pq_bits() == 8;
+    if (head8 && tail8) return Range<8, 8>(t, lut, first, count, scores);
+    if (head8) return Range<8, 4>(t, lut, first, count, scores);
+    if (tail8) return Range<4, 8>(t, lut, first, count, scores);
+    Range<4, 4>(t, lut, first, count, scores);
+  }
+  static float Score(const TableTensors& t, const DotQuery& q, uint64_t i) {
+    float score;
+    ScoreRange(t, q, i, 1, &score);
+    return score;
+  }
+  static float ScoreUnknown(const TableTensors&, const DotQuery&, uint64_t) { return 0.0f; }
+};
+
 // t = S u; hash: t[h(i)], memcom: w[i] * t[h(i)].
 template <bool kWeighted, typename R>
 struct SharedRows {
@@ -466,6 +524,12 @@ absl::StatusOr<DotRowIndex> BuildDotRowIndex(const TableTensors& tensors) {
     index.rows[1] = *std::move(rows);
   }
   return index;
+}
+
+const TableDot* FindTableDot(const TableSpec& spec) {
+  static constexpr TableDot kHeadTailDot = DeclareFor<FullHeadTail, HeadTailPqRows>(snapshot::FULL);
+  if (HasHeadTailRows(spec)) return spec.kind() == snapshot::FULL ? &kHeadTailDot : nullptr;
+  return FindTableDot(spec.kind(), spec.row_dtype());
 }
 
 const TableDot* FindTableDot(TableKind kind, DType row_dtype) {

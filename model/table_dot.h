@@ -1,7 +1,8 @@
 // Retrieval scores u . e_i of a table's entities without building e_i: the compressed-domain
 // form of each kind, one small struct per kind in table_dot.cc. Per request, `prepare` turns the
 // user vector into what the kind's scores read ("projected"), then every score is a few loads:
-//   full         E[i] . u                          (a GEMV over the table: memory-bound)
+//   full         E[i] . u                          (a GEMV over the table: memory-bound;
+//                                                  pq rows: a lookup table per code group)
 //   hash         t[h(i)]                           t = S u    (m floats)
 //   memcom       w[i] * t[h(i)]                    t = S u
 //   memcom_freq  w[i] * t[slot(i)]                 t = [S u; D u]  (slot: shared or dedicated row)
@@ -65,6 +66,8 @@ struct TableDot {
 
 // nullptr if `kind` has no retrieval scores.
 const TableDot* FindTableDot(TableKind kind, DType row_dtype = snapshot::FLOAT32);
+// The scores of `spec`'s kind and row storage, head/tail pq rows included; nullptr if none.
+const TableDot* FindTableDot(const TableSpec& spec);
 
 }  // namespace ranker
 

@@ -143,7 +143,15 @@ constexpr std::array<TableForward, 3> kForwards[] = {
     Declare<Memcom2>(snapshot::MEMCOM2),
 };
 
+constexpr TableForward kHeadTailForward = {snapshot::FULL, HeadTailPqRows::kDType,
+                                           Gather<Full<HeadTailPqRows>>};
+
 }  // namespace
+
+const TableForward* FindTableForward(const TableSpec& spec) {
+  if (HasHeadTailRows(spec)) return spec.kind() == snapshot::FULL ? &kHeadTailForward : nullptr;
+  return FindTableForward(spec.kind(), spec.row_dtype());
+}
 
 const TableForward* FindTableForward(TableKind kind, DType row_dtype) {
   if (row_dtype == snapshot::DTYPE_UNSPECIFIED) row_dtype = snapshot::FLOAT32;

@@ -10,7 +10,7 @@
 //   memcom2 S[h(i) mod m] * w[i] + S2[h2(i) mod m] * w2[i]
 //                                        unknown ids: S[h(id) mod m] + S2[h2(id) mod m]
 // Each kind has a forward for float32 rows, one for int8 rows and one for pq codes
-// (table_rows.h).
+// (table_rows.h); full tables one more for head/tail pq codes.
 #ifndef RANKER_MODEL_TABLE_FORWARD_H_
 #define RANKER_MODEL_TABLE_FORWARD_H_
 
@@ -37,6 +37,12 @@ struct TableTensors {
   std::array<const float*, kMaxTableTensors> codebooks{};
   // Derived at load for retrieval (table_dot.h): per-entity row numbers; nullptr when unused.
   std::array<const uint32_t*, 2> rows{};
+  // Head/tail pq tables (model/head_tail_rows.h), else nullptr: the tail's codes and codebook,
+  // the head bits, and the head entities before each block of kHeadRankBlock (built at load).
+  const uint8_t* tail_codes = nullptr;
+  const float* tail_codebook = nullptr;
+  const uint64_t* head_bits = nullptr;
+  const uint32_t* head_rank = nullptr;
 
   const float* floats(size_t tensor) const { return static_cast<const float*>(data[tensor]); }
   const uint64_t* ids(size_t tensor) const { return static_cast<const uint64_t*>(data[tensor]); }
@@ -56,6 +62,8 @@ struct TableForward {
 // nullptr if `kind` has no forward for `row_dtype` rows (FLOAT32, INT8 or UINT8; unset =
 // FLOAT32).
 const TableForward* FindTableForward(TableKind kind, DType row_dtype = snapshot::FLOAT32);
+// The forward of `spec`'s kind and row storage, head/tail pq rows included; nullptr if none.
+const TableForward* FindTableForward(const TableSpec& spec);
 
 }  // namespace ranker
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 
 namespace ranker {
 namespace {
@@ -204,6 +205,7 @@ bool IsRowTensor(const TensorLayout& tensor) {
 
 bool HasInt8Rows(const TableSpec& spec) { return spec.row_dtype() == snapshot::INT8; }
 bool HasPqRows(const TableSpec& spec) { return spec.row_dtype() == snapshot::UINT8; }
+bool HasHeadTailRows(const TableSpec& spec) { return HasPqRows(spec) && spec.tail_pq_bits() != 0; }
 
 DType StoredDType(const TensorLayout& tensor, const TableSpec& spec) {
   if (!IsRowTensor(tensor)) return TensorDType(tensor);
@@ -214,7 +216,8 @@ DType StoredDType(const TensorLayout& tensor, const TableSpec& spec) {
 
 std::vector<uint64_t> StoredShape(const TensorLayout& tensor, const TableSpec& spec) {
   if (!IsRowTensor(tensor) || !HasPqRows(spec)) return TensorShape(tensor, spec);
-  return {ExtentOf(tensor.rows, spec), uint64_t{spec.pq_subvectors()} * spec.pq_bits() / 8};
+  const uint64_t rows = HasHeadTailRows(spec) ? spec.head_rows() : ExtentOf(tensor.rows, spec);
+  return {rows, uint64_t{spec.pq_subvectors()} * spec.pq_bits() / 8};
 }
 
 std::string ScaleTensorNameOf(const TensorLayout& tensor, const TableSpec& spec) {
@@ -229,6 +232,33 @@ std::vector<uint64_t> CodebookShape(const TableSpec& spec) {
   const uint64_t subvectors = spec.pq_subvectors();
   if (subvectors == 0 || spec.pq_bits() > 8) return {0, 0};
   return {subvectors << spec.pq_bits(), spec.d() / subvectors};
+}
+
+std::string TailTensorNameOf(const TensorLayout& tensor, const TableSpec& spec) {
+  return absl::StrCat(TensorNameOf(tensor, spec), "_tail");
+}
+
+std::vector<uint64_t> TailShape(const TableSpec& spec) {
+  const uint64_t tail = spec.head_rows() <= spec.n() ? spec.n() - spec.head_rows() : 0;
+  return {tail, uint64_t{spec.tail_pq_subvectors()} * spec.tail_pq_bits() / 8};
+}
+
+std::string TailCodebookTensorNameOf(const TensorLayout& tensor, const TableSpec& spec) {
+  return absl::StrCat(TensorNameOf(tensor, spec), "_tail_codebook");
+}
+
+std::vector<uint64_t> TailCodebookShape(const TableSpec& spec) {
+  const uint64_t subvectors = spec.tail_pq_subvectors();
+  if (subvectors == 0 || spec.tail_pq_bits() > 8) return {0, 0};
+  return {subvectors << spec.tail_pq_bits(), spec.d() / subvectors};
+}
+
+std::string HeadBitsTensorNameOf(const TensorLayout& tensor, const TableSpec& spec) {
+  return absl::StrCat(TensorNameOf(tensor, spec), "_head");
+}
+
+std::vector<uint64_t> HeadBitsShape(const TableSpec& spec) {
+  return {spec.n() / 64 + (spec.n() % 64 != 0 ? 1 : 0)};
 }
 
 absl::Status CheckRowsToEncode(const TableSpec& spec, const TensorMap& tensors,
@@ -258,6 +288,18 @@ absl::Status CheckRowsToEncode(const TableSpec& spec, const TensorMap& tensors,
   return absl::OkStatus();
 }
 
+namespace {
+
+// "pq<M>x<bits>" -> M, bits.
+bool ParsePqCode(absl::string_view name, uint32_t* subvectors, uint32_t* bits) {
+  std::vector<absl::string_view> parts;
+  if (absl::ConsumePrefix(&name, "pq")) parts = absl::StrSplit(name, 'x');
+  return parts.size() == 2 && absl::SimpleAtoi(parts[0], subvectors) &&
+         absl::SimpleAtoi(parts[1], bits) && *subvectors > 0 && (*bits == 4 || *bits == 8);
+}
+
+}  // namespace
+
 absl::StatusOr<RowStorage> ParseRowStorage(absl::string_view name) {
   RowStorage storage;
   if (name == "float32") return storage;
@@ -266,21 +308,38 @@ absl::StatusOr<RowStorage> ParseRowStorage(absl::string_view name) {
     return storage;
   }
   absl::string_view rest = name;
-  std::vector<absl::string_view> parts;
-  if (absl::ConsumePrefix(&rest, "pq")) parts = absl::StrSplit(rest, 'x');
-  if (parts.size() == 2 && absl::SimpleAtoi(parts[0], &storage.pq_subvectors) &&
-      absl::SimpleAtoi(parts[1], &storage.pq_bits) && storage.pq_subvectors > 0 &&
-      (storage.pq_bits == 4 || storage.pq_bits == 8)) {
+  if (absl::ConsumePrefix(&rest, "head")) {
+    const std::vector<absl::string_view> parts = absl::StrSplit(rest, absl::MaxSplits(':', 1));
+    std::vector<absl::string_view> codes;
+    if (parts.size() == 2) codes = absl::StrSplit(parts[1], absl::MaxSplits('+', 1));
+    if (codes.size() == 2 && absl::SimpleAtoi(parts[0], &storage.head_percent) &&
+        storage.head_percent >= 1 && storage.head_percent <= 99 &&
+        ParsePqCode(codes[0], &storage.pq_subvectors, &storage.pq_bits) &&
+        ParsePqCode(codes[1], &storage.tail_pq_subvectors, &storage.tail_pq_bits)) {
+      storage.dtype = snapshot::UINT8;
+      return storage;
+    }
+  } else if (ParsePqCode(rest, &storage.pq_subvectors, &storage.pq_bits)) {
     storage.dtype = snapshot::UINT8;
     return storage;
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown row storage '", name,
-      "' (expected float32, int8, or pq<M>x<bits>: M sub-vectors of 4- or 8-bit codes, "
-      "e.g. pq16x8)"));
+      "' (expected float32, int8, pq<M>x<bits>: M sub-vectors of 4- or 8-bit codes, e.g. "
+      "pq16x8, or head<P>:pq<M>x<bits>+pq<M>x<bits>: the P% most popular items (1-99) get the "
+      "first codes, the rest the second, e.g. head20:pq32x8+pq8x8)"));
+}
+
+bool IsHeadTail(const RowStorage& storage) {
+  return storage.dtype == snapshot::UINT8 && storage.tail_pq_bits != 0;
 }
 
 std::string RowStorageName(const RowStorage& storage) {
+  if (IsHeadTail(storage)) {
+    return absl::StrCat("head", storage.head_percent, ":pq", storage.pq_subvectors, "x",
+                        storage.pq_bits, "+pq", storage.tail_pq_subvectors, "x",
+                        storage.tail_pq_bits);
+  }
   if (storage.dtype == snapshot::UINT8) {
     return absl::StrCat("pq", storage.pq_subvectors, "x", storage.pq_bits);
   }
@@ -295,6 +354,12 @@ RowStorage RowStorageOf(const TableSpec& spec) {
     storage.pq_subvectors = spec.pq_subvectors();
     storage.pq_bits = spec.pq_bits();
   }
+  if (HasHeadTailRows(spec)) {
+    storage.tail_pq_subvectors = spec.tail_pq_subvectors();
+    storage.tail_pq_bits = spec.tail_pq_bits();
+    storage.head_percent =
+        static_cast<uint32_t>(100.0 * static_cast<double>(spec.head_rows()) / spec.n() + 0.5);
+  }
   return storage;
 }
 
@@ -302,6 +367,9 @@ void SetRowStorage(const RowStorage& storage, TableSpec* spec) {
   spec->set_row_dtype(storage.dtype);
   spec->set_pq_subvectors(storage.dtype == snapshot::UINT8 ? storage.pq_subvectors : 0);
   spec->set_pq_bits(storage.dtype == snapshot::UINT8 ? storage.pq_bits : 0);
+  spec->set_tail_pq_subvectors(IsHeadTail(storage) ? storage.tail_pq_subvectors : 0);
+  spec->set_tail_pq_bits(IsHeadTail(storage) ? storage.tail_pq_bits : 0);
+  if (!IsHeadTail(storage)) spec->set_head_rows(0);
 }
 
 absl::StatusOr<DType> ParseRowDType(absl::string_view name) {
@@ -329,20 +397,36 @@ namespace {
 
 // Product-quantisation fields: present exactly for UINT8 rows, and a bounded codebook (the
 // retrieval lookup table has pq_subvectors * 2^pq_bits floats, table_dot.cc).
+absl::Status CheckPqCode(const char* prefix, uint32_t subvectors, uint32_t bits, uint32_t d) {
+  if ((bits != 4 && bits != 8) || subvectors == 0 || d % subvectors != 0 ||
+      (bits == 4 && subvectors % 2 != 0) || (uint64_t{subvectors} << bits) > kMaxPqCentroids) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("has ", prefix, "pq_subvectors=", subvectors, " ", prefix, "pq_bits=", bits,
+                     " for d=", d,
+                     " (bits 4 or 8; sub-vectors divide d, are even for 4 bits, and at most ",
+                     kMaxPqCentroids, " centroids in all)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckPqFields(const TableSpec& spec) {
+  const bool tail_fields =
+      spec.tail_pq_subvectors() != 0 || spec.tail_pq_bits() != 0 || spec.head_rows() != 0;
   if (!HasPqRows(spec)) {
-    if (spec.pq_subvectors() != 0 || spec.pq_bits() != 0) {
+    if (spec.pq_subvectors() != 0 || spec.pq_bits() != 0 || tail_fields) {
       return absl::FailedPreconditionError("has pq fields but its rows are not pq codes");
     }
     return absl::OkStatus();
   }
-  const uint32_t subvectors = spec.pq_subvectors(), bits = spec.pq_bits();
-  if ((bits != 4 && bits != 8) || subvectors == 0 || spec.d() % subvectors != 0 ||
-      (bits == 4 && subvectors % 2 != 0) || (uint64_t{subvectors} << bits) > kMaxPqCentroids) {
+  RETURN_IF_ERROR(CheckPqCode("", spec.pq_subvectors(), spec.pq_bits(), spec.d()));
+  if (!tail_fields) return absl::OkStatus();
+  if (spec.kind() != snapshot::FULL) {
+    return absl::FailedPreconditionError("has head/tail pq fields but is not a full table");
+  }
+  RETURN_IF_ERROR(CheckPqCode("tail_", spec.tail_pq_subvectors(), spec.tail_pq_bits(), spec.d()));
+  if (spec.head_rows() > spec.n()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("has pq_subvectors=", subvectors, " pq_bits=", bits, " for d=", spec.d(),
-                     " (bits 4 or 8; sub-vectors divide d, are even for 4 bits, and at most ",
-                     kMaxPqCentroids, " centroids in all)"));
+        absl::StrCat("has head_rows=", spec.head_rows(), " above n=", spec.n()));
   }
   return absl::OkStatus();
 }

@@ -83,10 +83,13 @@ std::string TensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
 bool IsRowTensor(const TensorLayout& tensor);
 bool HasInt8Rows(const TableSpec& spec);
 bool HasPqRows(const TableSpec& spec);
+// Pq rows split into a head and a tail of their own code widths (tail_pq_bits set; FULL tables
+// only; model/head_tail_rows.h).
+bool HasHeadTailRows(const TableSpec& spec);
 // The tensor's dtype as stored: INT8 / UINT8 for the rows of an int8 / pq table, else TensorDType.
 DType StoredDType(const TensorLayout& tensor, const TableSpec& spec);
 // The tensor's shape as stored: [rows, pq_subvectors * pq_bits / 8] for the codes of a pq
-// table, else TensorShape.
+// table (rows = head_rows for a head/tail table's head codes), else TensorShape.
 std::vector<uint64_t> StoredShape(const TensorLayout& tensor, const TableSpec& spec);
 // "<feature>/<part>_scale": the per-row scales of an int8 row tensor, FLOAT32 [rows].
 std::string ScaleTensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
@@ -94,6 +97,16 @@ std::string ScaleTensorNameOf(const TensorLayout& tensor, const TableSpec& spec)
 // [pq_subvectors * 2^pq_bits, d / pq_subvectors].
 std::string CodebookTensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
 std::vector<uint64_t> CodebookShape(const TableSpec& spec);
+// Head/tail tables (snapshot.proto): "<row tensor>_tail" codes, UINT8 [n - head_rows,
+// tail_pq_subvectors * tail_pq_bits / 8]; "<row tensor>_tail_codebook", FLOAT32
+// [tail_pq_subvectors * 2^tail_pq_bits, d / tail_pq_subvectors]; "<row tensor>_head", the head
+// bits, UINT64 [ceil(n / 64)].
+std::string TailTensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
+std::vector<uint64_t> TailShape(const TableSpec& spec);
+std::string TailCodebookTensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
+std::vector<uint64_t> TailCodebookShape(const TableSpec& spec);
+std::string HeadBitsTensorNameOf(const TensorLayout& tensor, const TableSpec& spec);
+std::vector<uint64_t> HeadBitsShape(const TableSpec& spec);
 // What every row storage's encoder checks before it replaces a table's float rows (so that a
 // refused table is left as it was): each row tensor is FLOAT32 of the layout's shape and finite
 // (NaN would encode to an arbitrary code and pass as finite), and no "<row tensor><aux_suffix>"
@@ -101,16 +114,20 @@ std::vector<uint64_t> CodebookShape(const TableSpec& spec);
 absl::Status CheckRowsToEncode(const TableSpec& spec, const TensorMap& tensors,
                                absl::string_view aux_suffix, absl::string_view storage);
 
-// How a table's rows are stored, as people name it: "float32", "int8", or "pq<M>x<bits>" (M
-// sub-vectors, codes of 4 or 8 bits: "pq16x8").
+// How a table's rows are stored, as people name it: "float32", "int8", "pq<M>x<bits>" (M
+// sub-vectors, codes of 4 or 8 bits: "pq16x8"), or "head<P>:pq<M>x<bits>+pq<M'>x<bits'>"
+// (full tables: the P% most popular entities get the first codes, the rest the second).
 struct RowStorage {
   DType dtype = snapshot::FLOAT32;
   uint32_t pq_subvectors = 0, pq_bits = 0;  // UINT8 only
+  // Head/tail pq only (head_percent in 1..99): the tail's codes; pq_* are the head's.
+  uint32_t head_percent = 0, tail_pq_subvectors = 0, tail_pq_bits = 0;
 };
 absl::StatusOr<RowStorage> ParseRowStorage(absl::string_view name);
 std::string RowStorageName(const RowStorage& storage);
+bool IsHeadTail(const RowStorage& storage);
 RowStorage RowStorageOf(const TableSpec& spec);
-// Sets spec's row_dtype and pq fields.
+// Sets spec's row_dtype and pq fields (not head_rows, which the head/tail encoder sets).
 void SetRowStorage(const RowStorage& storage, TableSpec* spec);
 // "float32" / "int8" <-> FLOAT32 / INT8 (an unset row_dtype is float32).
 absl::StatusOr<DType> ParseRowDType(absl::string_view name);

@@ -7,11 +7,14 @@
 //   PqRows     product-quantisation codes (model/pq_rows.h): element k of a row is element
 //              k mod s of centroid (j * 2^bits + code j) of the table's codebook, j = k / s for
 //              sub-vectors of s = d / pq_subvectors floats; exactly the codebook's floats.
+//   HeadTailPqRows  a full table's head/tail pq codes (model/head_tail_rows.h): a PqRow of the
+//              head's or the tail's codes and codebook, by the entity's head bit.
 // A policy's Row is indexable by k like a float pointer.
 #ifndef RANKER_MODEL_TABLE_ROWS_H_
 #define RANKER_MODEL_TABLE_ROWS_H_
 
 #include <cstddef>
+#include <bit>
 #include <cstdint>
 
 #include "model/table_forward.h"
@@ -63,6 +66,39 @@ struct PqRows {
     const uint32_t subvectors = t.spec->pq_subvectors(), bits = t.spec->pq_bits();
     return {t.codes(tensor) + row * (subvectors * bits / 8), t.codebooks[tensor],
             t.spec->d() / subvectors, bits};
+  }
+};
+
+// Entities per entry of a head/tail table's rank directory (TableTensors::head_rank): eight
+// words of head bits, so the directory costs 1/128 byte per entity.
+inline constexpr uint64_t kHeadRankBlock = 512;
+
+// Head entities before entity i of a head/tail table.
+inline uint64_t HeadBefore(const TableTensors& t, uint64_t i) {
+  const uint64_t word = i / 64;
+  uint64_t count = t.head_rank[i / kHeadRankBlock];
+  for (uint64_t w = word & ~uint64_t{7}; w < word; ++w) count += std::popcount(t.head_bits[w]);
+  return count + std::popcount(t.head_bits[word] & ((uint64_t{1} << (i % 64)) - 1));
+}
+
+inline bool InHead(const TableTensors& t, uint64_t i) {
+  return (t.head_bits[i / 64] >> (i % 64)) & 1;
+}
+
+struct HeadTailPqRows {
+  using Row = PqRow;
+  static constexpr DType kDType = snapshot::UINT8;
+  static Row At(const TableTensors& t, size_t tensor, uint64_t row) {
+    const TableSpec& spec = *t.spec;
+    const uint64_t head = HeadBefore(t, row);
+    if (InHead(t, row)) {
+      const uint32_t subvectors = spec.pq_subvectors(), bits = spec.pq_bits();
+      return {t.codes(tensor) + head * (subvectors * bits / 8), t.codebooks[tensor],
+              spec.d() / subvectors, bits};
+    }
+    const uint32_t subvectors = spec.tail_pq_subvectors(), bits = spec.tail_pq_bits();
+    return {t.tail_codes + (row - head) * (subvectors * bits / 8), t.tail_codebook,
+            spec.d() / subvectors, bits};
   }
 };
 

@@ -37,6 +37,11 @@ uint64_t StoredTableBytes(const TableSpec& spec) {
       const std::vector<uint64_t> codebook = CodebookShape(spec);
       bytes += codebook[0] * codebook[1] * sizeof(float);
     }
+    if (HasHeadTailRows(spec)) {
+      const std::vector<uint64_t> tail = TailShape(spec), codebook = TailCodebookShape(spec);
+      bytes += tail[0] * tail[1] + codebook[0] * codebook[1] * sizeof(float) +
+               HeadBitsShape(spec)[0] * sizeof(uint64_t);
+    }
   }
   return bytes;
 }

@@ -55,6 +55,20 @@ absl::Status CheckRowStorages(const TrainOptions& options) {
       return absl::InvalidArgumentError(
           "pq fine-tuning needs every table's rows pq or float32, not int8");
     }
+    if (IsHeadTail(storage)) {
+      // Which items are the head comes from the history model's popularity prior, and only a
+      // full table has a row per item to give a longer code.
+      const bool full = options.kind == snapshot::FULL &&
+                        (options.tied || options.output_kind == snapshot::FULL);
+      if (options.user_mode != snapshot::USER_MODE_HISTORY || !full) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "row storage ", RowStorageName(storage), " needs a history model of full tables"));
+      }
+      if (options.pq_finetune_epochs > 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "pq fine-tuning does not refit head/tail rows (", RowStorageName(storage), ")"));
+      }
+    }
   }
   return absl::OkStatus();
 }

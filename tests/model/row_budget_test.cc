@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "model/table_sizing.h"
+#include "model/table_rows.h"
 
 namespace ranker {
 namespace {
@@ -39,7 +40,15 @@ TEST(RowBudgetTest, ReachesTheRatioPreferringEightBitCodesThenTheMostBits) {
       EXPECT_GE(RowBits(64, budget->output), RowBits(64, budget->input));
       EXPECT_LE(budget->bytes, previous) << "a larger ratio never spends more";
       previous = budget->bytes;
-      // No candidate the rule prefers reaches the ratio.
+      // From 16x, head/tail storages (tests/model/head_tail_rows_test.cc) where one reaches
+      // the ratio; otherwise no single-width candidate the rule prefers reaches it.
+      bool head_tail_reaches = false;
+      for (const RowBudget& other : HeadTailCandidates(n, 64)) {
+        head_tail_reaches |= other.whole_ratio >= ratio;
+      }
+      ASSERT_EQ(IsHeadTail(budget->input), ratio >= kHeadTailFromRatio && head_tail_reaches)
+          << n << " " << ratio;
+      if (IsHeadTail(budget->input)) continue;
       for (const RowBudget& other : BudgetCandidates(n, 64)) {
         if (other.whole_ratio < ratio) continue;
         EXPECT_FALSE(FourBit(*budget) && !FourBit(other))
@@ -52,15 +61,28 @@ TEST(RowBudgetTest, ReachesTheRatioPreferringEightBitCodesThenTheMostBits) {
   }
   EXPECT_EQ(RecommendRowBudget(1000, 64, 1)->input.dtype, snapshot::FLOAT32);
   EXPECT_EQ(RecommendRowBudget(1000, 64, 1)->output.dtype, snapshot::FLOAT32);
-  // The frontier's catalogues at 16x (docs/frontier/frontier.md): ml-100k's is too small for
-  // 8-bit codebooks; ml-latest-small's affords 8 sub-vectors; amazon-beauty's and 1M items'
-  // an uneven split.
+  // The frontier's catalogues at 8x (docs/frontier/frontier.md), below head/tail's range:
+  // ml-100k's is too small for 8-bit codebooks; the larger ones afford them.
+  EXPECT_EQ(DescribeRowBudget(*RecommendRowBudget(1682, 64, 8)),
+            "input pq32x4, output pq64x4 (9.7x, 88928 bytes)");
+  EXPECT_EQ(RowStorageName(RecommendRowBudget(57289, 64, 8)->input), "pq16x8");
+  // Per table: 505 head rows of 16 bytes + 1,177 tail rows of 8 + two 4 KiB codebooks + 27
+  // words of head bits + 4 rank entries = 25,920 bytes.
   EXPECT_EQ(DescribeRowBudget(*RecommendRowBudget(1682, 64, 16)),
-            "input pq16x4, output pq32x4 (17.7x, 48560 bytes)");
-  EXPECT_EQ(DescribeRowBudget(*RecommendRowBudget(9724, 64, 16)),
-            "input pq8x8, output pq8x8 (17.4x, 286656 bytes)");
-  EXPECT_EQ(RowStorageName(RecommendRowBudget(57289, 64, 16)->input), "pq8x8");
-  EXPECT_EQ(RowStorageName(RecommendRowBudget(57289, 64, 16)->output), "pq16x8");
+            "input head30:pq32x4+pq16x4, output head30:pq32x4+pq16x4 (16.6x, 51840 bytes)");
+}
+
+TEST(RowBudgetTest, HeadTailBytesAreThoseOfTheLoadedTable) {
+  // Stored tensors plus the rank directory built at load (tests/model/head_tail_rows_test.cc
+  // checks a loaded table against it).
+  for (const char* name : {"head20:pq32x8+pq8x8", "head5:pq32x4+pq2x4"}) {
+    const RowStorage storage = *ParseRowStorage(name);
+    TableSpec spec = *SizeTable("item", snapshot::FULL, 5000, 64, 1);
+    SetRowStorage(storage, &spec);
+    spec.set_head_rows(5000 * storage.head_percent / 100);
+    EXPECT_EQ(FullTableBytes(5000, 64, storage), StoredTableBytes(spec) + (5000 / 512 + 1) * 4)
+        << name;
+  }
 }
 
 TEST(RowBudgetTest, SmallCataloguesCannotAmortiseCodebooks) {
