@@ -14,6 +14,7 @@
 #include "experiments/sweep_run.h"
 #include "model/pq_rotation.h"
 #include "model/pq_rows.h"
+#include "model/row_budget.h"
 #include "model/row_codec.h"
 
 namespace ranker {
@@ -37,7 +38,7 @@ FrontierPoint MakePoint(std::string label, std::string family, bool trained) {
 }
 
 std::string FamilyOf(const FrontierCodec& codec) {
-  if (codec.head_fraction > 0) return "pq head/tail (emulated)";
+  if (IsHeadTail(codec.input) || IsHeadTail(codec.output)) return "pq head/tail";
   if (codec.input.dtype == snapshot::UINT8 || codec.output.dtype == snapshot::UINT8) return "pq";
   if (codec.input.dtype == snapshot::INT8 || codec.output.dtype == snapshot::INT8) return "int8";
   return "full";
@@ -48,71 +49,12 @@ struct EncodedModel {
   double table_bytes = 0;
 };
 
-// Bytes of `count` rows of d floats encoded with `storage` (pq), with its codebook.
-double PqBytes(const RowStorage& storage, uint64_t count, uint32_t d) {
-  return static_cast<double>(count) * storage.pq_subvectors * storage.pq_bits / 8 +
-         static_cast<double>(storage.pq_subvectors) * (uint64_t{1} << storage.pq_bits) *
-             (d / storage.pq_subvectors) * sizeof(float);
-}
-
-// The emulated head/tail codec (FrontierCodec::head_fraction): each full table's rows replaced
-// by their decoded codes, the head's and the tail's from codebooks of their own.
-absl::StatusOr<double> EncodeHeadTail(const FrontierCodec& codec, uint64_t seed, Snapshot* copy) {
-  const auto popularity = copy->tensors.at("popularity").bytes.as<float>();
-  std::vector<uint64_t> order(popularity.size());
-  for (uint64_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint64_t a, uint64_t b) { return popularity[a] > popularity[b]; });
-  const uint64_t head = static_cast<uint64_t>(codec.head_fraction * order.size() + 0.5);
-  double bytes = 0;
-  for (const TableSpec& spec : copy->manifest.tables()) {
-    if (spec.kind() != snapshot::FULL || spec.n() != order.size()) {
-      return absl::InvalidArgumentError("head/tail codecs need full tables over the catalogue");
-    }
-    const uint32_t d = spec.d();
-    auto rows = copy->tensors.at(TableTensorName(spec.feature(), "embeddings")).bytes.as<float>();
-    for (int group = 0; group < 2; ++group) {
-      const RowStorage& storage = group == 0 ? codec.input : codec.output;
-      const uint64_t first = group == 0 ? 0 : head, last = group == 0 ? head : order.size();
-      if (first == last) continue;
-      std::vector<float> members((last - first) * d);
-      for (uint64_t i = first; i < last; ++i) {
-        std::copy_n(&rows[order[i] * d], d, &members[(i - first) * d]);
-      }
-      PqOptions options;
-      options.subvectors = storage.pq_subvectors;
-      options.bits = storage.pq_bits;
-      options.seed = seed;
-      const PqEncoding encoding = EncodePq(members.data(), last - first, d, options);
-      const uint32_t sub = d / options.subvectors,
-                     row_bytes = options.subvectors * options.bits / 8;
-      for (uint64_t i = first; i < last; ++i) {
-        const uint8_t* codes = &encoding.codes[(i - first) * row_bytes];
-        for (uint32_t j = 0; j < options.subvectors; ++j) {
-          const uint8_t byte = codes[options.bits == 8 ? j : j / 2];
-          const uint32_t code = options.bits == 8 ? byte : (j % 2 == 0 ? byte & 0xF : byte >> 4);
-          std::copy_n(&encoding.codebook[((j << options.bits) + code) * sub], sub,
-                      &rows[order[i] * d + j * sub]);
-        }
-      }
-      bytes += PqBytes(storage, last - first, d);
-    }
-    bytes += static_cast<double>(order.size()) / 8;  // which group each item is in
-  }
-  return bytes;
-}
-
 // The reference's snapshot with its tables encoded by `codec`, as a model.
 absl::StatusOr<EncodedModel> Encode(const Snapshot& reference, const FrontierCodec& codec,
                                     uint64_t seed) {
   Snapshot copy{reference.manifest, {}};
   ASSIGN_OR_RETURN(copy.tensors, CopyTensors(reference.tensors));
   EncodedModel encoded;
-  if (codec.head_fraction > 0) {
-    ASSIGN_OR_RETURN(encoded.table_bytes, EncodeHeadTail(codec, seed, &copy));
-    ASSIGN_OR_RETURN(encoded.model, Model::Create(copy.manifest, std::move(copy.tensors)));
-    return encoded;
-  }
   if (codec.rotated) {
     const uint32_t subvectors = std::max(codec.input.pq_subvectors, codec.output.pq_subvectors);
     ASSIGN_OR_RETURN(std::vector<float> rotation, BalancedPqRotation(copy, subvectors));
@@ -249,25 +191,6 @@ absl::StatusOr<FrontierDataset> FrontierOf(const FrontierOptions& options, const
 
 absl::StatusOr<FrontierCodec> ParseFrontierCodec(absl::string_view name) {
   FrontierCodec codec;
-  if (absl::ConsumePrefix(&name, "head")) {  // headP:HEAD+TAIL
-    std::vector<absl::string_view> parts = absl::StrSplit(name, absl::MaxSplits(':', 1));
-    int percent = 0;
-    std::vector<absl::string_view> groups =
-        parts.size() == 2 ? absl::StrSplit(parts[1], '+') : std::vector<absl::string_view>();
-    if (groups.size() != 2 || !absl::SimpleAtoi(parts[0], &percent) || percent < 1 ||
-        percent > 99) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "codec 'head", name, "': headP:HEAD+TAIL with P in 1..99, e.g. head20:pq32x8+pq8x8"));
-    }
-    ASSIGN_OR_RETURN(codec.input, ParseRowStorage(groups[0]));
-    ASSIGN_OR_RETURN(codec.output, ParseRowStorage(groups[1]));
-    if (codec.input.dtype != snapshot::UINT8 || codec.output.dtype != snapshot::UINT8) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("codec 'head", name, "': both groups must be pq"));
-    }
-    codec.head_fraction = percent / 100.0;
-    return codec;
-  }
   codec.rotated = absl::ConsumeSuffix(&name, "+opq");
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() > 2) {
@@ -297,10 +220,6 @@ absl::StatusOr<std::vector<FrontierCodec>> ParseFrontierCodecs(absl::string_view
 }
 
 std::string FrontierCodecName(const FrontierCodec& codec) {
-  if (codec.head_fraction > 0) {
-    return absl::StrCat("head", static_cast<int>(codec.head_fraction * 100 + 0.5), ":",
-                        RowStorageName(codec.input), "+", RowStorageName(codec.output));
-  }
   const std::string input = RowStorageName(codec.input);
   const std::string output = RowStorageName(codec.output);
   return absl::StrCat(input == output ? input : absl::StrCat(input, "/", output),
@@ -311,13 +230,14 @@ std::vector<FrontierCodec> DefaultFrontierCodecs() {
   std::vector<FrontierCodec> codecs;
   for (const char* name :
        {"int8", "pq32x8", "pq16x8", "pq8x8", "pq32x4", "pq16x4", "pq8x4", "pq4x4", "pq8x8/pq16x8",
-        "pq16x4/pq32x4", "pq8x4/pq16x4", "pq4x4/pq8x4",
-        // Frequency-aware budgets (emulated): a fine code for the most popular items, a coarse
-        // one for the rest; 8-bit heads for large catalogues, 4-bit ones for small.
-        "head20:pq32x8+pq8x8", "head30:pq32x8+pq4x8", "head20:pq32x8+pq4x8", "head15:pq32x8+pq4x4",
-        "head10:pq32x8+pq4x4", "head5:pq32x8+pq2x4", "head30:pq32x4+pq16x4", "head20:pq32x4+pq8x4",
-        "head10:pq32x4+pq4x4", "head5:pq32x4+pq2x4"}) {
+        "pq16x4/pq32x4", "pq8x4/pq16x4", "pq4x4/pq8x4"}) {
     codecs.push_back(*ParseFrontierCodec(name));
+  }
+  // Frequency-aware budgets: what the budget rule chooses from (model/row_budget.h).
+  for (const RowStorage& storage : HeadTailStorages()) {
+    FrontierCodec codec;
+    codec.input = codec.output = storage;
+    codecs.push_back(codec);
   }
   return codecs;
 }

@@ -23,24 +23,20 @@ namespace ranker {
 
 // Post-training encoding of the reference's two tables: "pq16x4" (both), or
 // "pq16x4/pq32x4" (input / output); a "+opq" suffix rotates both tables first
-// (model/pq_rotation.h: the balanced principal axes, scores unchanged).
-//
-// "head20:pq32x8+pq8x8" is a frequency-aware budget, emulated: the 20% most popular items'
-// rows (by the model's training popularity) are encoded with pq32x8 and the others with pq8x8,
-// each group with a codebook of its own, in both tables; the model then serves the decoded
-// float rows, and the point's bytes are what such a codec would hold (both groups' codes and
-// codebooks and a bit per item saying which group it is in). No such table kind is served yet:
-// it measures whether one would be worth building.
+// (model/pq_rotation.h: the balanced principal axes, scores unchanged). Any row storage
+// (table_layout.h) works, head/tail pq included: "head20:pq32x8+pq8x8" gives the 20% most
+// popular items (by the model's training popularity) pq32x8 codes and the others pq8x8, each
+// group under a codebook of its own, in both tables (model/head_tail_rows.h).
 struct FrontierCodec {
   RowStorage input, output;
   bool rotated = false;
-  double head_fraction = 0;  // > 0: the emulated head/tail codec, `input` head, `output` tail
 };
 absl::StatusOr<FrontierCodec> ParseFrontierCodec(absl::string_view name);
 absl::StatusOr<std::vector<FrontierCodec>> ParseFrontierCodecs(absl::string_view names);
 std::string FrontierCodecName(const FrontierCodec& codec);
 // int8 and pq at 32, 16, 8 and 4 sub-vectors of 8 and 4 bits on both tables, the uneven
-// splits that spend more bytes on the output table, and emulated head/tail budgets.
+// splits that spend more bytes on the output table, and the head/tail storages the budget
+// rule chooses from.
 std::vector<FrontierCodec> DefaultFrontierCodecs();
 // memcom 16x / 16x, memcom 32x / 10.67x, memcom 4x / 4x with int8 rows, hash 16x / 16x.
 std::vector<SweepMethod> DefaultFrontierMethods();

@@ -31,11 +31,14 @@ int main(int argc, char** argv) {
   }
   const std::string corpus = argv[1];
   for (const ranker::TableLayout& kind : ranker::AllTableLayouts()) {
-    // Dense ids, sparse ids with an id map, and dense ids with int8 rows and with pq codes.
-    for (const char* variant : {"", "_sparse", "_int8", "_pq"}) {
+    // Dense ids, sparse ids with an id map, and dense ids with int8 rows, with pq codes, and
+    // (full tables of a history model) with head/tail pq codes.
+    for (const char* variant : {"", "_sparse", "_int8", "_pq", "_headtail"}) {
       const bool sparse = std::string(variant) == "_sparse";
       const bool int8 = std::string(variant) == "_int8";
-      const bool pq = std::string(variant) == "_pq";
+      const bool head_tail = std::string(variant) == "_headtail";
+      const bool pq = std::string(variant) == "_pq" || head_tail;
+      if (head_tail && kind.kind != ranker::snapshot::FULL) continue;
       ranker::DemoModelOptions options;
       options.users = 40;
       options.items = 24;
@@ -46,7 +49,11 @@ int main(int argc, char** argv) {
       options.clamp_ratio = true;
       options.sparse_item_ids = sparse;
       if (int8) options.rows.dtype = ranker::snapshot::INT8;
-      if (pq) options.rows = {ranker::snapshot::UINT8, 2, 4};  // two 4-bit codes per row
+      if (pq) options.rows = *ranker::ParseRowStorage("pq2x4");  // two 4-bit codes per row
+      if (head_tail) {
+        options.user_mode = ranker::snapshot::USER_MODE_HISTORY;
+        options.rows = *ranker::ParseRowStorage("head25:pq4x4+pq2x4");
+      }
       auto snapshot = ranker::MakeDemoSnapshot(options);
       if (!snapshot.ok()) {
         std::fprintf(stderr, "%s: %s\n", kind.name, snapshot.status().ToString().c_str());

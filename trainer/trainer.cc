@@ -194,9 +194,10 @@ absl::StatusOr<std::unique_ptr<UserEncoder>> MakeUserEncoder(const Dataset& data
   return MakeIdUserEncoder(std::move(table));
 }
 
-// A table's size in floats: its bytes as stored (int8 or pq rows included) / 4.
+// A table's size in floats: its resident bytes, as GetModelInfo reports them (int8 or pq rows,
+// and what is built at load: retrieval row indexes, the head/tail rank directory) / 4.
 double TableFloats(const Feature& feature) {
-  return static_cast<double>(StoredTableBytes(feature.table.spec())) / sizeof(float);
+  return static_cast<double>(feature.table.resident_bytes()) / sizeof(float);
 }
 
 double TableRatio(const Feature& feature) {

@@ -40,15 +40,16 @@ absl::Status RunDemo(const std::string& store_path, const DemoCommand& command) 
   ASSIGN_OR_RETURN(uint64_t version, store->Publish(snapshot, publish));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  uint64_t table_params = 0, full_params = 0;
+  // Bytes as stored: row storages (int8, pq, head/tail) shrink a table, not its params.
+  uint64_t table_floats = 0, full_params = 0;
   for (const TableSpec& t : snapshot.manifest.tables()) {
-    table_params += TableParameters(t);
+    table_floats += StoredTableBytes(t) / sizeof(float);
     full_params += t.n() * t.d();
   }
   std::printf("published version %lu to %s: %s in %zu tensors, embedding ratio %.2fx, %.2f s\n",
               version, store->path().c_str(),
               FormatBytes(ManifestTensorBytes(snapshot.manifest)).c_str(), snapshot.tensors.size(),
-              static_cast<double>(full_params) / table_params, seconds);
+              static_cast<double>(full_params) / table_floats, seconds);
   if (demo.user_mode == snapshot::USER_MODE_HISTORY) {
     store.reset();  // one primary per store at a time
     const uint64_t wanted = command.history_users;

@@ -78,7 +78,9 @@ absl::Status RunInspect(const std::string& store_path, uint64_t version) {
         t.feature().c_str(), TableKindName(t.kind()).c_str(), t.n(), t.m(), t.d(),
         HashName(t).c_str(), RowStorageName(RowStorageOf(t)).c_str(), t.has_id_map() ? "yes" : "no",
         TableParameters(t),
-        static_cast<double>(t.n() * t.d()) / std::max<uint64_t>(1, TableParameters(t)));
+        // Bytes as stored: row storages (int8, pq, head/tail) shrink a table, not its params.
+        static_cast<double>(t.n() * t.d() * sizeof(float)) /
+            static_cast<double>(std::max<uint64_t>(1, StoredTableBytes(t))));
   }
   std::printf("  scorer widths=%s dot_weight=%g\n",
               absl::StrJoin(manifest.scorer().widths(), "-").c_str(),

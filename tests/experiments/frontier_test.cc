@@ -129,11 +129,13 @@ TEST(FrontierTest, RunsOnAPlantedDataSet) {
   // The rotation changes the rows, not their bytes.
   EXPECT_EQ(planted.points[3].label, "pq4x4+opq");
   EXPECT_NEAR(planted.points[3].whole_ratio, planted.points[2].whole_ratio, 1e-9);
-  // The emulated head/tail codec counts both groups' codes and codebooks and a bit per item,
-  // in each of the two tables.
+  // The head/tail codec is served: its bytes are the loaded tables' (both groups' codes and
+  // codebooks, a bit per item in 64-bit words, a uint32 per 512 items), in each of two tables.
   EXPECT_EQ(planted.points[4].label, "head25:pq8x8+pq4x4");
+  EXPECT_EQ(planted.points[4].family, "pq head/tail");
   const double n = static_cast<double>(planted.items), head = std::round(0.25 * n);
-  const double table = head * 8 + (n - head) * 2 + 8 * 256 * 2 * 4 + 4 * 16 * 4 * 4 + n / 8;
+  const double table = head * 8 + (n - head) * 2 + 8 * 256 * 2 * 4 + 4 * 16 * 4 * 4 +
+                       std::ceil(n / 64) * 8 + (std::floor(n / 512) + 1) * 4;
   EXPECT_NEAR(planted.points[4].whole_ratio, 2 * n * 16 * 4 / (2 * table), 1e-9);
   EXPECT_EQ(planted.points[0].label, "full");
   EXPECT_NEAR(planted.points[0].whole_ratio, 1.0, 1e-9);

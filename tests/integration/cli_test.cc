@@ -158,7 +158,7 @@ TEST(CliTest, Int8RowsFromDemoToRank) {
   const std::string store = "--store=" + dir.Sub("s");
   std::string out, err;
   EXPECT_EQ(Store({"demo", store, "--row_dtype=fp16"}, &out, &err), 2);  // a usage error
-  EXPECT_NE(err.find("unknown row storage 'fp16' (expected float32, int8, or pq<M>x<bits>"),
+  EXPECT_NE(err.find("unknown row storage 'fp16' (expected float32, int8, pq<M>x<bits>"),
             std::string::npos)
       << err;
   ASSERT_EQ(Store({"demo", store, "--user_mode=history", "--users=300", "--items=2000", "--d=32",

@@ -84,5 +84,59 @@ TEST(TrainPublishTest, AHistoryModelIsPublishedWithItsHistoriesAndServedByUserId
   }
 }
 
+// A memory budget: --target_ratio 16 on a 3,000-item log chooses head/tail pq rows (the budget
+// rule, model/row_budget.h), prints the whole-model ratio, and the server loads and serves
+// that storage and reports it; `ranker-store demo --target_ratio` builds the same shape.
+TEST(TrainPublishTest, ABudgetTrainsHeadTailRowsThatTheServerServes) {
+  TempDir dir;
+  {
+    std::ofstream log(dir.Sub("log.csv"));
+    log << "user,item,rating,timestamp\n";
+    for (int user = 0; user < 600; ++user) {
+      for (int j = 0; j < 20; ++j) {
+        // Low item ids are popular: every user sees items below 100, and a stripe of the rest
+        // (2,350 items in all).
+        const int item = j < 5 ? (user + j * 17) % 100 : (user * 20 + j) % 3000;
+        log << user << "," << item << ",5," << (1000 + 30 * user + j) << "\n";
+      }
+    }
+  }
+  const std::string store = dir.Sub("store");
+  std::string out, err;
+  ASSERT_EQ(RunCommand({BinaryPath("trainer/ranker-train"), "train", "--data=" + dir.Sub("log.csv"),
+                        "--target_ratio=16", "--d=64", "--hidden=8", "--max_epochs=1",
+                        "--publish=" + store},
+                       &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("target ratio 16: full history tables, input head30:pq32x4+pq16x4, output "
+                     "head30:pq32x4+pq16x4 (18.1x"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("whole-model ratio 18.1"), std::string::npos) << out;
+
+  RunningServer server(store, {"--poll_interval=200ms"});
+  ASSERT_TRUE(server.ok());
+  ASSERT_EQ(RunCommand({BinaryPath("client/ranker-client"), "info", "--target=" + server.target()},
+                       &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("head30:pq32x4+pq16x4"), std::string::npos) << out;
+  ASSERT_EQ(RunCommand({BinaryPath("client/ranker-client"), "rank", "--target=" + server.target(),
+                        "--user=7", "--k=5"},
+                       &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("pooled from"), std::string::npos) << out;
+
+  const std::string demo = dir.Sub("demo");
+  RunStoreTool({"demo", "--store=" + demo, "--items=3000", "--d=64", "--target_ratio=16"});
+  ASSERT_EQ(RunCommand({BinaryPath("model_store/ranker-store"), "inspect", "1", "--store=" + demo},
+                       &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("head30:pq32x4+pq16x4"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace ranker

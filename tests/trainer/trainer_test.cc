@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "model/row_budget.h"
 #include "model_store/model_loader.h"
 #include "model_store/snapshot_store.h"
 #include "tests/interactions/interactions_csv.h"
@@ -220,6 +221,57 @@ TEST(TrainingTest, PqRowsAreEncodedAfterTrainingAndServedAsEvaluated) {
   EXPECT_EQ((*loaded)->resident_bytes(), result->model->resident_bytes());
   const Evaluation served = EvaluateModel(**loaded, data, split, HeldOut::kTest);
   EXPECT_EQ(test.per_user_ndcg, served.per_user_ndcg);
+}
+
+// Head/tail pq rows: the trainer's popularity prior picks the head, the ratio counts what the
+// server loads, and the published model serves the metrics the trainer measured.
+TEST(TrainingTest, HeadTailRowsAreEncodedAfterTrainingAndServedAsEvaluated) {
+  const Dataset data = testing::PlantedDataset();
+  const Split split = SplitPerUser(data);
+  TrainOptions options = SmallOptions(snapshot::FULL);
+  options.user_mode = snapshot::USER_MODE_HISTORY;
+  options.output_kind = snapshot::FULL;
+  options.rows = *ParseRowStorage("head25:pq4x8+pq2x4");
+  auto result = Train(data, split, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  for (const TableSpec& spec : result->snapshot.manifest.tables()) {
+    EXPECT_EQ(RowStorageName(RowStorageOf(spec)), "head25:pq4x8+pq2x4") << spec.feature();
+  }
+  // The head is the most popular quarter of the training items.
+  const auto bits = result->snapshot.tensors.at("item/embeddings_head").bytes.as<uint64_t>();
+  uint64_t head_count = 0, head_interactions = 0, all_interactions = 0;
+  for (uint64_t i = 0; i < data.items(); ++i) {
+    const bool head = (bits[i / 64] >> (i % 64)) & 1;
+    head_count += head;
+    head_interactions += head ? split.train_item_counts[i] : 0;
+    all_interactions += split.train_item_counts[i];
+  }
+  EXPECT_EQ(head_count, (data.items() + 2) / 4);
+  EXPECT_GT(head_interactions, all_interactions / 4) << "the head holds the popular items";
+  const double n = static_cast<double>(data.items());
+  EXPECT_NEAR(result->compression_ratio,
+              2 * n * options.d * 4 /
+                  (2.0 * FullTableBytes(data.items(), options.d, options.rows)),
+              1e-9);
+
+  TempDir dir;
+  auto loaded = PublishAndLoad(result->snapshot, dir.Sub("store"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(HasHeadTailRows((*loaded)->item().table.spec()));
+  EXPECT_EQ((*loaded)->resident_bytes(), result->model->resident_bytes());
+  const Evaluation test = EvaluateModel(*result->model, data, split, HeldOut::kTest);
+  const Evaluation served = EvaluateModel(**loaded, data, split, HeldOut::kTest);
+  EXPECT_EQ(test.per_user_ndcg, served.per_user_ndcg);
+
+  // What head/tail rows cannot do is refused before training: user-ID models have no
+  // popularity prior, and fine-tuning does not refit them.
+  options.user_mode = snapshot::USER_MODE_ID;
+  EXPECT_NE(Train(data, split, options).status().message().find("needs a history model"),
+            std::string::npos);
+  options.user_mode = snapshot::USER_MODE_HISTORY;
+  options.pq_finetune_epochs = 1;
+  EXPECT_NE(Train(data, split, options).status().message().find("does not refit head/tail"),
+            std::string::npos);
 }
 
 // Row storages that could not be served or fine-tuned are refused before any epoch runs.
