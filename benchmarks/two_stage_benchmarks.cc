@@ -77,7 +77,9 @@ double ScorerFlopsPerItem() {
 }
 
 // row_storage: 0 float32 rows, 1 int8 rows with a scale each (model/int8_rows.h), 2 the storages
-// ranker-train --target_ratio 16 chooses for this catalogue (model/row_budget.h: pq codes).
+// ranker-train --target_ratio 16 chooses for this catalogue (model/row_budget.h: head/tail pq
+// codes), 3 single-width pq codes of about the same bytes (pq8x8 in, pq16x8 out: what the rule
+// chose before head/tail rows were served).
 const Model& CatalogueModel(TableKind kind, int64_t row_storage, uint64_t items = kItems) {
   static std::map<std::tuple<TableKind, int64_t, uint64_t>, std::unique_ptr<const Model>> models;
   std::unique_ptr<const Model>& model = models[{kind, row_storage, items}];
@@ -95,6 +97,9 @@ const Model& CatalogueModel(TableKind kind, int64_t row_storage, uint64_t items 
       const RowBudget budget = *RecommendRowBudget(items, kDim, 16);
       options.rows = budget.input;
       options.output_rows = budget.output;
+    } else if (row_storage == 3) {
+      options.rows = *ParseRowStorage("pq8x8");
+      options.output_rows = *ParseRowStorage("pq16x8");
     }
     Snapshot snapshot = *MakeDemoSnapshot(options);
     model = *Model::Create(snapshot.manifest, std::move(snapshot.tensors));
@@ -162,7 +167,7 @@ void BM_CatalogueRank(benchmark::State& state) {
   });
 }
 
-// The 16x budget's model (full tables, pq codes) over `items` (range 1) items, two stages
+// The 16x budget's model (full tables, head/tail pq codes) over `items` (range 1) items, two stages
 // keeping range(0).
 void BM_BudgetCatalogueRank(benchmark::State& state) {
   const uint64_t items = static_cast<uint64_t>(state.range(1));
@@ -183,7 +188,8 @@ BENCHMARK(BM_BudgetCatalogueRank)
     ->Args({100, 10000000})
     ->Unit(benchmark::kMillisecond);
 
-// Args: kind, retrieve_n, row storage (0 float32, 1 int8, 2 the 16x budget's pq codes).
+// Args: kind, retrieve_n, row storage (0 float32, 1 int8, 2 the 16x budget's head/tail codes,
+// 3 single-width pq codes).
 BENCHMARK(BM_Retrieval)
     ->Args({snapshot::MEMCOM, 500, 0})
     ->Args({snapshot::FULL, 500, 0})
@@ -193,6 +199,7 @@ BENCHMARK(BM_Retrieval)
     ->Args({snapshot::FULL, 500, 1})
     ->Args({snapshot::QR, 500, 1})
     ->Args({snapshot::FULL, 500, 2})
+    ->Args({snapshot::FULL, 500, 3})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CatalogueRank)
     ->Args({snapshot::MEMCOM, 100, 0})

@@ -42,12 +42,13 @@ ABSL_FLAG(std::string, retrieve_ns, "10,20,50,100,200,500,1000,2000,5000",
 ABSL_FLAG(std::string, history_weight_decays, "1e-4",
           "Weight decays history models try on seed 1's validation split (one value: no "
           "search).");
-ABSL_FLAG(std::string, codecs, "",
-          "frontier: row codecs applied to the trained full model's tables (default "
-          "int8,pq32x8,pq16x8,pq8x8,pq32x4,pq16x4,pq8x4,pq4x4,pq8x8/pq16x8,pq16x4/pq32x4,"
-          "pq8x4/pq16x4,pq4x4/pq8x4 and ten head/tail budgets; A/B = input table A, output "
-          "table B; headP:HEAD+TAIL = the P% most popular items coded HEAD, the rest TAIL, "
-          "in both tables (served: model/head_tail_rows.h); a +opq suffix rotates both tables first).");
+ABSL_FLAG(
+    std::string, codecs, "",
+    "frontier: row codecs applied to the trained full model's tables (default "
+    "int8,pq32x8,pq16x8,pq8x8,pq32x4,pq16x4,pq8x4,pq4x4,pq8x8/pq16x8,pq16x4/pq32x4,"
+    "pq8x4/pq16x4,pq4x4/pq8x4 and ten head/tail budgets; A/B = input table A, output "
+    "table B; headP:HEAD+TAIL = the P% most popular items coded HEAD, the rest TAIL, "
+    "in both tables (served: model/head_tail_rows.h); a +opq suffix rotates both tables first).");
 ABSL_FLAG(std::string, finetuned_codecs, "",
           "frontier: codecs trained into the model: the full model trained again with them, "
           "then --pq_finetune_epochs (default here 5) of fine-tuning with the codes fixed.");

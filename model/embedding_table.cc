@@ -104,8 +104,8 @@ absl::Status EmbeddingTable::TakeHeadTail(const TensorLayout& tensor, TensorMap&
                    take(TailTensorNameOf(tensor, spec_), snapshot::UINT8, TailShape(spec_)));
   ASSIGN_OR_RETURN(head_tail.tail_codebook, take(TailCodebookTensorNameOf(tensor, spec_),
                                                  snapshot::FLOAT32, TailCodebookShape(spec_)));
-  ASSIGN_OR_RETURN(head_tail.head_bits, take(HeadBitsTensorNameOf(tensor, spec_),
-                                             snapshot::UINT64, HeadBitsShape(spec_)));
+  ASSIGN_OR_RETURN(head_tail.head_bits, take(HeadBitsTensorNameOf(tensor, spec_), snapshot::UINT64,
+                                             HeadBitsShape(spec_)));
   RETURN_IF_ERROR(CheckHeadBits(spec_, head_tail.head_bits.as<uint64_t>()));
   ASSIGN_OR_RETURN(head_tail.head_rank, BuildHeadRank(spec_, head_tail.head_bits.as<uint64_t>()));
   return absl::OkStatus();

@@ -24,9 +24,9 @@ class EmbeddingTable {
   static constexpr uint64_t kUnknown = kUnknownIndex;
 
   // Takes the table's tensors out of `tensors` (with int8 rows, their scales too; with pq rows,
-  // their codebooks; with head/tail rows, the tail's and the head bits), checking the spec, every tensor's dtype and shape, that entity subsets are
-  // increasing indices below n and scales in range. (Model::Create checks that every float
-  // tensor, codebooks included, is finite.)
+  // their codebooks; with head/tail rows, the tail's and the head bits), checking the spec, every
+  // tensor's dtype and shape, that entity subsets are increasing indices below n and scales in
+  // range. (Model::Create checks that every float tensor, codebooks included, is finite.)
   // FAILED_PRECONDITION naming the table and tensor on any mismatch.
   static absl::StatusOr<EmbeddingTable> Create(const TableSpec& spec, TensorMap& tensors);
 

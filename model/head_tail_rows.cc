@@ -19,8 +19,7 @@ const TensorLayout& FullRows() { return FindTableLayout(snapshot::FULL)->tensors
 
 // Copies the codes and codebook of `encoding` into fresh tensors of the given shapes.
 absl::Status MakePqTensors(const PqEncoding& encoding, std::vector<uint64_t> codes_shape,
-                           std::vector<uint64_t> codebook_shape, Tensor* codes,
-                           Tensor* codebook) {
+                           std::vector<uint64_t> codebook_shape, Tensor* codes, Tensor* codebook) {
   ASSIGN_OR_RETURN(*codes, MakeUint8Tensor(std::move(codes_shape)));
   ASSIGN_OR_RETURN(*codebook, MakeFloatTensor(std::move(codebook_shape)));
   std::copy(encoding.codes.begin(), encoding.codes.end(), codes->bytes.as<uint8_t>().begin());
@@ -31,7 +30,8 @@ absl::Status MakePqTensors(const PqEncoding& encoding, std::vector<uint64_t> cod
 
 // Decodes one row of codes into d floats.
 void DecodeRow(const PqRow& row, uint32_t d, float* out) {
-  for (uint32_t j = 0; j * row.sub < d; ++j) std::copy_n(row.Centroid(j), row.sub, out + j * row.sub);
+  for (uint32_t j = 0; j * row.sub < d; ++j)
+    std::copy_n(row.Centroid(j), row.sub, out + j * row.sub);
 }
 
 }  // namespace
@@ -57,11 +57,11 @@ absl::Status ConvertTableToHeadTailPq(const HeadTailOptions& options,
   }
   const uint64_t n = spec->n();
   const uint32_t d = spec->d();
-  if (popularity.size() != n ||
-      !std::all_of(popularity.begin(), popularity.end(), [](float p) { return std::isfinite(p); })) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        where, ": head/tail rows need a finite popularity per item (", popularity.size(),
-        " values for ", n, " items)"));
+  if (popularity.size() != n || !std::all_of(popularity.begin(), popularity.end(),
+                                             [](float p) { return std::isfinite(p); })) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(where, ": head/tail rows need a finite popularity per item (",
+                     popularity.size(), " values for ", n, " items)"));
   }
   RowStorage storage;
   storage.dtype = snapshot::UINT8;
@@ -120,8 +120,8 @@ absl::Status CheckHeadBits(const TableSpec& spec, absl::Span<const uint64_t> bit
   for (uint64_t w = 0; w < bits.size(); ++w) {
     const uint64_t valid = w * 64 + 64 <= n ? ~uint64_t{0} : (uint64_t{1} << (n % 64)) - 1;
     if (w * 64 >= n || (bits[w] & ~valid) != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "table '", spec.feature(), "': head bits mark entities at or above n=", n));
+      return absl::FailedPreconditionError(
+          absl::StrCat("table '", spec.feature(), "': head bits mark entities at or above n=", n));
     }
     count += static_cast<uint64_t>(std::popcount(bits[w]));
   }
@@ -142,7 +142,8 @@ absl::StatusOr<AlignedBuffer> BuildHeadRank(const TableSpec& spec,
   constexpr uint64_t kWordsPerBlock = kHeadRankBlock / 64;
   for (uint64_t b = 0; b < blocks; ++b) {
     rank[b] = static_cast<uint32_t>(count);
-    for (uint64_t w = b * kWordsPerBlock; w < std::min<uint64_t>(bits.size(), (b + 1) * kWordsPerBlock); ++w) {
+    for (uint64_t w = b * kWordsPerBlock;
+         w < std::min<uint64_t>(bits.size(), (b + 1) * kWordsPerBlock); ++w) {
       count += static_cast<uint64_t>(std::popcount(bits[w]));
     }
   }

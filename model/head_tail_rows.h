@@ -23,7 +23,7 @@
 namespace ranker {
 
 struct HeadTailOptions {
-  PqOptions head, tail;       // each group's codes; the head's seed seeds both
+  PqOptions head, tail;        // each group's codes; the head's seed seeds both
   uint32_t head_percent = 20;  // 1..99: the head is round(n * percent / 100) entities
 };
 
@@ -44,8 +44,7 @@ absl::Status CheckHeadBits(const TableSpec& spec, absl::Span<const uint64_t> bit
 
 // The rank directory TableTensors::head_rank reads: uint32 head entities before each block of
 // kHeadRankBlock entities. REQUIRES: CheckHeadBits passed.
-absl::StatusOr<AlignedBuffer> BuildHeadRank(const TableSpec& spec,
-                                            absl::Span<const uint64_t> bits);
+absl::StatusOr<AlignedBuffer> BuildHeadRank(const TableSpec& spec, absl::Span<const uint64_t> bits);
 
 // The float rows ([n, d]) a head/tail table's tensors decode to. FAILED_PRECONDITION if the
 // table has no head/tail rows or a tensor is missing or of the wrong dtype or shape.

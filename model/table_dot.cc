@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <limits>
 
@@ -230,9 +231,11 @@ struct Full<PqRows> {
   static float ScoreUnknown(const TableTensors&, const DotQuery&, uint64_t) { return 0.0f; }
 };
 
-// A full table of head/tail pq codes: one lookup table per group, the head's first. A range
-// walks its entities in order, counting head entities as it goes, so each score is the row sum
-// of the group's codes.
+// A full table of head/tail pq codes: one lookup table per group, the head's first. A range is
+// walked a 64-item word of head bits at a time: the word's head items (its set bits, in order)
+// have consecutive head rows, and its tail items consecutive tail rows, so each group is a loop
+// over set bits with no per-item branch on the group (popularity scatters the head over ids,
+// and a branch per item mispredicted often).
 struct FullHeadTail {
   static uint64_t PrepareRows(const TableSpec& spec) {
     return (uint64_t{1} << spec.pq_bits()) + (uint64_t{1} << spec.tail_pq_bits());
@@ -250,7 +253,7 @@ struct FullHeadTail {
            q->projected.data() + head + j * centroids);
     }
   }
-  template <uint32_t kHeadBits, uint32_t kTailBits>
+  template <uint32_t kHeadBits, uint32_t kHeadSub, uint32_t kTailBits, uint32_t kTailSub>
   static void Range(const TableTensors& t, const float* lut, uint64_t first, size_t count,
                     float* scores) {
     const TableSpec& spec = *t.spec;
@@ -258,27 +261,60 @@ struct FullHeadTail {
                    tail_subvectors = spec.tail_pq_subvectors();
     const size_t head_bytes = head_subvectors * kHeadBits / 8,
                  tail_bytes = tail_subvectors * kTailBits / 8;
+    const uint8_t* head_codes = t.codes(0);
     const float* tail_lut = lut + PqCentroids(spec);
+    const uint64_t end = first + count;
     uint64_t head = HeadBefore(t, first);
-    for (size_t r = 0; r < count; ++r) {
-      const uint64_t i = first + r;
-      if (InHead(t, i)) {
-        scores[r] = PqRowSum<kHeadBits, 0>(t.codes(0) + head * head_bytes, head_subvectors, lut);
-        ++head;
-      } else {
-        scores[r] = PqRowSum<kTailBits, 0>(t.tail_codes + (i - head) * tail_bytes,
-                                           tail_subvectors, tail_lut);
+    for (uint64_t i = first; i < end;) {
+      const uint64_t word = i / 64, low = i % 64, high = std::min<uint64_t>(64, end - word * 64);
+      const uint64_t span =
+          (high == 64 ? ~uint64_t{0} : (uint64_t{1} << high) - 1) & ~((uint64_t{1} << low) - 1);
+      const uint64_t heads = t.head_bits[word] & span, tails = ~t.head_bits[word] & span;
+      float* out = scores + (word * 64 - first);
+      uint64_t row = head;
+      for (uint64_t m = heads; m != 0; m &= m - 1) {
+        out[std::countr_zero(m)] =
+            PqRowSum<kHeadBits, kHeadSub>(head_codes + row++ * head_bytes, head_subvectors, lut);
+      }
+      row = i - head;  // the span's first tail item's tail row
+      for (uint64_t m = tails; m != 0; m &= m - 1) {
+        out[std::countr_zero(m)] = PqRowSum<kTailBits, kTailSub>(t.tail_codes + row++ * tail_bytes,
+                                                                 tail_subvectors, tail_lut);
+      }
+      head += static_cast<uint64_t>(std::popcount(heads));
+      i = word * 64 + high;
+    }
+  }
+  // The recommended storages' shapes unrolled (32 head sub-vectors; 16, 8, 4 or 2 in the
+  // tail), any other through the generic loop.
+  template <uint32_t kHeadBits, uint32_t kTailBits>
+  static void RangeFor(const TableTensors& t, const float* lut, uint64_t first, size_t count,
+                       float* scores) {
+    const TableSpec& spec = *t.spec;
+    if (spec.pq_subvectors() == 32) {
+      switch (spec.tail_pq_subvectors()) {
+        case 16:
+          return Range<kHeadBits, 32, kTailBits, 16>(t, lut, first, count, scores);
+        case 8:
+          return Range<kHeadBits, 32, kTailBits, 8>(t, lut, first, count, scores);
+        case 4:
+          return Range<kHeadBits, 32, kTailBits, 4>(t, lut, first, count, scores);
+        case 2:
+          return Range<kHeadBits, 32, kTailBits, 2>(t, lut, first, count, scores);
+        default:
+          break;
       }
     }
+    Range<kHeadBits, 0, kTailBits, 0>(t, lut, first, count, scores);
   }
   static void ScoreRange(const TableTensors& t, const DotQuery& q, uint64_t first, size_t count,
                          float* scores) {
     const float* lut = q.projected.data();
     const bool head8 = t.spec->pq_bits() == 8, tail8 = t.spec->tail_pq_bits() == 8;
-    if (head8 && tail8) return Range<8, 8>(t, lut, first, count, scores);
-    if (head8) return Range<8, 4>(t, lut, first, count, scores);
-    if (tail8) return Range<4, 8>(t, lut, first, count, scores);
-    Range<4, 4>(t, lut, first, count, scores);
+    if (head8 && tail8) return RangeFor<8, 8>(t, lut, first, count, scores);
+    if (head8) return RangeFor<8, 4>(t, lut, first, count, scores);
+    if (tail8) return RangeFor<4, 8>(t, lut, first, count, scores);
+    RangeFor<4, 4>(t, lut, first, count, scores);
   }
   static float Score(const TableTensors& t, const DotQuery& q, uint64_t i) {
     float score;

@@ -400,11 +400,10 @@ namespace {
 absl::Status CheckPqCode(const char* prefix, uint32_t subvectors, uint32_t bits, uint32_t d) {
   if ((bits != 4 && bits != 8) || subvectors == 0 || d % subvectors != 0 ||
       (bits == 4 && subvectors % 2 != 0) || (uint64_t{subvectors} << bits) > kMaxPqCentroids) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("has ", prefix, "pq_subvectors=", subvectors, " ", prefix, "pq_bits=", bits,
-                     " for d=", d,
-                     " (bits 4 or 8; sub-vectors divide d, are even for 4 bits, and at most ",
-                     kMaxPqCentroids, " centroids in all)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "has ", prefix, "pq_subvectors=", subvectors, " ", prefix, "pq_bits=", bits, " for d=", d,
+        " (bits 4 or 8; sub-vectors divide d, are even for 4 bits, and at most ", kMaxPqCentroids,
+        " centroids in all)"));
   }
   return absl::OkStatus();
 }

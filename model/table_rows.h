@@ -13,8 +13,8 @@
 #ifndef RANKER_MODEL_TABLE_ROWS_H_
 #define RANKER_MODEL_TABLE_ROWS_H_
 
-#include <cstddef>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 
 #include "model/table_forward.h"

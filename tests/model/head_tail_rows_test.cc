@@ -90,9 +90,9 @@ TEST(HeadTailRowsTest, NamesRoundTripAndBadOnesAreRefused) {
     EXPECT_TRUE(IsHeadTail(*storage));
     EXPECT_EQ(RowStorageName(*storage), name);
   }
-  for (const char* bad : {"head0:pq32x8+pq8x8", "head100:pq32x8+pq8x8", "head20:pq32x8",
-                          "head20:pq32x8+int8", "head:pq32x8+pq8x8", "head20pq32x8+pq8x8",
-                          "head20:pq32x8+pq8x3"}) {
+  for (const char* bad :
+       {"head0:pq32x8+pq8x8", "head100:pq32x8+pq8x8", "head20:pq32x8", "head20:pq32x8+int8",
+        "head:pq32x8+pq8x8", "head20pq32x8+pq8x8", "head20:pq32x8+pq8x3"}) {
     EXPECT_EQ(ParseRowStorage(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }
@@ -113,7 +113,8 @@ TEST(HeadTailRowsTest, ThePopularItemsGetTheHeadCodes) {
 }
 
 TEST(HeadTailRowsTest, EmbedsScoresAndRanksExactlyAsTheDecodedFloatTables) {
-  for (const char* storage : {"head20:pq16x8+pq4x4", "head30:pq8x4+pq16x8", "head5:pq32x4+pq2x4"}) {
+  for (const char* storage : {"head20:pq16x8+pq4x4", "head30:pq8x4+pq16x8", "head5:pq32x4+pq2x4",
+                              "head20:pq32x8+pq8x8"}) {
     SCOPED_TRACE(storage);
     const Snapshot snapshot = *MakeDemoSnapshot(Options(storage));
     Snapshot decoded = DecodedCopy(snapshot);

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "model/table_sizing.h"
 #include "model/table_rows.h"
+#include "model/table_sizing.h"
 
 namespace ranker {
 namespace {

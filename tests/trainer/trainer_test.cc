@@ -250,8 +250,7 @@ TEST(TrainingTest, HeadTailRowsAreEncodedAfterTrainingAndServedAsEvaluated) {
   EXPECT_GT(head_interactions, all_interactions / 4) << "the head holds the popular items";
   const double n = static_cast<double>(data.items());
   EXPECT_NEAR(result->compression_ratio,
-              2 * n * options.d * 4 /
-                  (2.0 * FullTableBytes(data.items(), options.d, options.rows)),
+              2 * n * options.d * 4 / (2.0 * FullTableBytes(data.items(), options.d, options.rows)),
               1e-9);
 
   TempDir dir;
