@@ -60,6 +60,14 @@ absl::Status RankerServer::Start() {
   }
   default_model_ = DefaultModelName(models);
   if (absl::Status status = OpenHistories(); !status.ok()) return status;
+  if (!config_.exposures.dir.empty()) {
+    absl::StatusOr<std::unique_ptr<ExposureLog>> exposures = ExposureLog::Open(config_.exposures);
+    if (!exposures.ok()) return exposures.status();
+    exposure_log_ = *std::move(exposures);
+    exposure_metrics_ = std::make_shared<ExposureMetrics>(exposure_log_.get());
+    LogInfo("exposure log: ", config_.exposures.dir, ", sampling ",
+            config_.exposures.sample_rate * 100, "% of Rank responses");
+  }
   absl::StatusOr<std::unique_ptr<ModelRegistry>> registry = ModelRegistry::Create(
       models, [this](const config::ModelConfig& model) { return OpenModel(model); }, &metrics_);
   if (!registry.ok()) return registry.status();
@@ -142,6 +150,7 @@ absl::Status RankerServer::StartMetrics() {
   for (const auto& collectable : metrics_.collectables())
     exposer_->RegisterCollectable(collectable);
   exposer_->RegisterCollectable(event_metrics_.collectable());
+  if (exposure_metrics_ != nullptr) exposer_->RegisterCollectable(exposure_metrics_);
   metrics_port_ = exposer_->GetListeningPorts().empty() ? 0 : exposer_->GetListeningPorts()[0];
   return absl::OkStatus();
 }
@@ -209,6 +218,7 @@ absl::Status RankerServer::StartListeners() {
   rank_workers_ = std::make_unique<RankWorkers>(config_.rank_threads);
   ranker_service_ = std::make_unique<RankerService>(registry_.get(), config_.limits, &metrics_,
                                                     histories_.get(), rank_workers_.get());
+  ranker_service_->set_exposure_log(exposure_log_.get());
   admin_service_ = std::make_unique<AdminService>(manager_.get(), registry_.get(), &metrics_,
                                                   AdminAccess(config_.admin_token));
   grpc::EnableDefaultHealthCheckService(true);

@@ -18,9 +18,11 @@
 #include "events/jetstream.h"
 #include "events/record_validation.h"
 #include "events/stream_applier.h"
+#include "exposures/exposure_log.h"
 #include "server/admin_service.h"
 #include "server/event_metrics.h"
 #include "server/events_service.h"
+#include "server/exposure_metrics.h"
 #include "server/model_manager.h"
 #include "server/model_registry.h"
 #include "server/ranker_service.h"
@@ -67,6 +69,8 @@ struct ServerConfig {
   // > 0: Ranker connections are closed (GOAWAY, calls in flight finish) after about this long,
   // so that clients resolving a DNS name for round robin pick up replicas added since.
   absl::Duration max_connection_age = absl::ZeroDuration();
+  // Sampled Rank responses (exposures/exposure_log.h); an empty dir: no exposure log.
+  ExposureLogOptions exposures;
 };
 
 class RankerServer {
@@ -110,7 +114,9 @@ class RankerServer {
   std::unique_ptr<JetStreamConnection> jetstream_;  // fleet replicas only
   std::unique_ptr<StreamApplier> stream_applier_;   // fleet replicas only
   std::unique_ptr<EventLog> event_log_;             // nullptr without a history database
-  std::string default_model_, default_store_;       // set by Start from the config
+  std::unique_ptr<ExposureLog> exposure_log_;       // nullptr without one
+  std::shared_ptr<ExposureMetrics> exposure_metrics_;
+  std::string default_model_, default_store_;  // set by Start from the config
   std::unique_ptr<ModelRegistry> registry_;
   std::shared_ptr<ModelManager> manager_;  // the default model's: health, metrics, admin
   std::unique_ptr<prometheus::Exposer> exposer_;

@@ -28,6 +28,25 @@ ThreadScratch& LocalScratch() {
   return scratch;
 }
 
+v1::Exposure ExposureOf(const v1::RankRequest& request, const v1::RankResponse& response) {
+  v1::Exposure exposure;
+  exposure.set_time_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
+  exposure.set_model(response.model());
+  exposure.set_model_version(response.model_version());
+  exposure.set_version_label(response.version_label());
+  exposure.set_split(response.split());
+  exposure.set_user_id(request.user_id());
+  exposure.mutable_item_ids()->Reserve(response.items_size());
+  exposure.mutable_scores()->Reserve(response.items_size());
+  for (const v1::ScoredItem& item : response.items()) {
+    exposure.add_item_ids(item.item_id());
+    exposure.add_scores(item.score());
+  }
+  return exposure;
+}
+
 }  // namespace
 
 RankerService::RankerService(ModelManager* manager, RankLimits limits, RequestObserver* observer,
@@ -85,6 +104,9 @@ absl::Status RankerService::DoRank(std::chrono::system_clock::time_point deadlin
   response->set_model(route.served->config.name());
   response->set_version_label(route.label);
   response->set_split(route.from_split);
+  if (exposures_ != nullptr && exposures_->ShouldSample()) {
+    exposures_->Log(ExposureOf(request, *response));
+  }
   observer_->OnRank(query.candidates.empty() ? model->item().table.size() : query.candidates.size(),
                     result);
   return absl::OkStatus();

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "exposures/exposure_log.h"
 #include "proto/ranker.grpc.pb.h"
 #include "server/message_pool.h"
 #include "server/model_manager.h"
@@ -53,6 +54,9 @@ class RankerService final : public RankerRawService {
   // has passed by the time it would be scored gets DEADLINE_EXCEEDED and is not scored.
   grpc::Status RankBefore(std::chrono::system_clock::time_point deadline,
                           const v1::RankRequest& request, v1::RankResponse* response);
+  // Samples Rank responses into `log` (exposures/exposure_log.h); call before serving. `log`
+  // must outlive the service; nullptr: none.
+  void set_exposure_log(ExposureLog* log) { exposures_ = log; }
   // GetModelInfo's work, without the transport.
   grpc::Status DescribeRequested(const v1::GetModelInfoRequest& request, v1::ModelInfo* response);
 
@@ -80,6 +84,7 @@ class RankerService final : public RankerRawService {
   RequestObserver* observer_;
   const StoredHistories* histories_;
   RankWorkers* workers_;
+  ExposureLog* exposures_ = nullptr;
   MessagePool<v1::RankResponse> rank_messages_;
   std::atomic<uint32_t> ranks_in_flight_{0};
 };

@@ -90,6 +90,13 @@ ABSL_FLAG(std::string, nats, "",
 ABSL_FLAG(std::string, nats_stream, "RANKER_EVENTS", "The JetStream stream of events.");
 ABSL_FLAG(std::string, nats_subject_prefix, "ranker.events",
           "Events for user U are published on PREFIX.U.");
+ABSL_FLAG(std::string, exposure_log, "",
+          "Directory of the exposure log: a sample of Rank responses (time, model, version, "
+          "label or arm, user, items, scores) in rotating files that `ranker-store exposures` "
+          "reads. Default <store>-exposures; none: no log.");
+ABSL_FLAG(double, exposure_sample_rate, 0.01, "Share of Rank responses the exposure log keeps.");
+ABSL_FLAG(uint32_t, exposure_log_file_mb, 64, "The exposure log starts a new file at this size.");
+ABSL_FLAG(uint32_t, exposure_log_keep, 10, "Exposure log files kept (the oldest are deleted).");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long in-flight calls may run before they are cancelled.");
 
@@ -179,6 +186,17 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.poll_interval = absl::GetFlag(FLAGS_poll_interval);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   config.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  const std::string exposures = absl::GetFlag(FLAGS_exposure_log);
+  config.exposures.dir = exposures == "none" ? ""
+                         : exposures.empty() ? config.store_path + "-exposures"
+                                             : exposures;
+  config.exposures.sample_rate = absl::GetFlag(FLAGS_exposure_sample_rate);
+  if (!(config.exposures.sample_rate >= 0 && config.exposures.sample_rate <= 1)) {
+    return absl::InvalidArgumentError("--exposure_sample_rate must be in [0, 1]");
+  }
+  config.exposures.max_file_bytes =
+      uint64_t{std::max<uint32_t>(1, absl::GetFlag(FLAGS_exposure_log_file_mb))} << 20;
+  config.exposures.keep_files = std::max<uint32_t>(1, absl::GetFlag(FLAGS_exposure_log_keep));
   return config;
 }
 

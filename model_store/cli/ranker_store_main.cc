@@ -62,8 +62,10 @@ ABSL_FLAG(std::string, nats, "",
 ABSL_FLAG(std::string, nats_stream, "RANKER_EVENTS", "The JetStream stream of events.");
 ABSL_FLAG(std::string, nats_subject_prefix, "ranker.events", "Events for user U are on PREFIX.U.");
 ABSL_FLAG(std::string, since, "0",
-          "events export: interactions stamped at or after this time (Unix milliseconds, or "
-          "RFC 3339 like 2026-12-06T00:00:00Z).");
+          "events export, exposures: records stamped at or after this time (Unix milliseconds, "
+          "or RFC 3339 like 2026-12-06T00:00:00Z).");
+ABSL_FLAG(std::string, exposures, "",
+          "exposures: the server's exposure log directory (default <store>-exposures).");
 ABSL_FLAG(std::string, to, "", "export: the repository directory.");
 ABSL_FLAG(bool, with_histories, false,
           "export: ship the store's history family with the version (a fleet without an event "
@@ -109,6 +111,10 @@ Commands:
                         out; publishing the same histories again adds nothing)
   events export --nats URL [--since T] > log.csv   the fleet's event stream as the trainer's
                     CSV (user,item,rating,timestamp_ms): what was recorded, to train on
+  exposures [--exposures DIR] [--since T] > exposures.csv   the server's exposure log (a
+                    sample of Rank responses, ranker-server --exposure_log) as CSV:
+                    time_ms,model,model_version,version_label,split,user_id,item_ids,scores
+                    (ids and scores space-separated, best first); a summary on stderr
   export [VERSION] --to REPO   write a version (default: latest; --with_histories: and the
                     stored histories) to a snapshot repository as RocksDB table files with
                     checksums, then point REPO/LATEST at it (model_store/snapshot_repository.h)
@@ -218,13 +224,8 @@ absl::Status History(const std::vector<char*>& args) {
       "--help)");
 }
 
-absl::Status Events(const std::vector<char*>& args) {
-  if (args.size() != 3 || std::string(args[2]) != "export") {
-    return absl::InvalidArgumentError("usage: ranker-store events export --nats URL [--since T]");
-  }
-  if (absl::GetFlag(FLAGS_nats).empty()) {
-    return absl::InvalidArgumentError("events export needs --nats URL (the fleet's broker)");
-  }
+// --since as Unix milliseconds.
+absl::StatusOr<int64_t> SinceMillis() {
   const std::string since = absl::GetFlag(FLAGS_since);
   int64_t since_ms = 0;
   if (!absl::SimpleAtoi(since, &since_ms)) {
@@ -236,6 +237,17 @@ absl::Status Events(const std::vector<char*>& args) {
     }
     since_ms = absl::ToUnixMillis(time);
   }
+  return since_ms;
+}
+
+absl::Status Events(const std::vector<char*>& args) {
+  if (args.size() != 3 || std::string(args[2]) != "export") {
+    return absl::InvalidArgumentError("usage: ranker-store events export --nats URL [--since T]");
+  }
+  if (absl::GetFlag(FLAGS_nats).empty()) {
+    return absl::InvalidArgumentError("events export needs --nats URL (the fleet's broker)");
+  }
+  ASSIGN_OR_RETURN(const int64_t since_ms, SinceMillis());
   return RunEventsExport(StreamFlags(), since_ms);
 }
 
@@ -245,6 +257,14 @@ absl::Status Run(const std::vector<char*>& args) {
   const std::string store = absl::GetFlag(FLAGS_store);
   if (command == "history") return History(args);
   if (command == "events") return Events(args);
+  if (command == "exposures") {
+    if (args.size() > 2) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", args[2], "'"));
+    }
+    ASSIGN_OR_RETURN(const int64_t since_ms, SinceMillis());
+    const std::string dir = absl::GetFlag(FLAGS_exposures);
+    return RunExposures(dir.empty() ? store + "-exposures" : dir, since_ms);
+  }
   if (command == "export") {
     uint64_t version = 0;
     if (args.size() > 2) {

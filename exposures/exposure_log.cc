@@ -1,0 +1,200 @@
+#include "exposures/exposure_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "exposures/exposure_file.h"
+
+namespace ranker {
+namespace {
+
+uint64_t ThresholdFor(double rate) {
+  if (rate >= 1.0) return ~uint64_t{0};
+  return static_cast<uint64_t>(std::ldexp(rate, 64));
+}
+
+// The number in exposures-<N>.log.
+uint64_t FileNumber(const std::string& path) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  uint64_t number = 0;
+  (void)absl::SimpleAtoi(name.substr(10, 10), &number);
+  return number;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ExposureLog>> ExposureLog::Open(ExposureLogOptions options) {
+  if (options.dir.empty()) return absl::InvalidArgumentError("exposure log: no directory");
+  if (!(options.sample_rate >= 0 && options.sample_rate <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("exposure log: sample rate ", options.sample_rate, " is not in [0, 1]"));
+  }
+  if (options.keep_files == 0 || options.queue_capacity == 0) {
+    return absl::InvalidArgumentError("exposure log: keep_files and queue_capacity must be >= 1");
+  }
+  std::error_code error;
+  std::filesystem::create_directories(options.dir, error);
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat("exposure log: cannot create ", options.dir, ": ", error.message()));
+  }
+  absl::StatusOr<std::vector<std::string>> files = ListExposureFiles(options.dir);
+  if (!files.ok()) return files.status();
+  const uint64_t next = files->empty() ? 1 : FileNumber(files->back()) + 1;
+  std::unique_ptr<ExposureLog> log(new ExposureLog(std::move(options)));
+  if (absl::Status opened = log->OpenFile(next); !opened.ok()) return opened;
+  log->writer_ = std::thread([raw = log.get()] { raw->Run(); });
+  return log;
+}
+
+ExposureLog::ExposureLog(ExposureLogOptions options)
+    : options_(std::move(options)), sample_threshold_(ThresholdFor(options_.sample_rate)) {
+  if (options_.seed == 0) {
+    seed_sequence_ =
+        static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  } else {
+    seed_sequence_ = options_.seed;
+  }
+}
+
+ExposureLog::~ExposureLog() {
+  {
+    MutexLock lock(&mu_);
+    stop_ = true;
+    wake_.Signal();
+  }
+  if (writer_.joinable()) writer_.join();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool ExposureLog::ShouldSample() {
+  if (sample_threshold_ == 0) return false;
+  // One generator per thread and log; seeded apart so threads do not sample in step.
+  thread_local std::mt19937_64 random(0);
+  thread_local const ExposureLog* seeded_for = nullptr;
+  if (seeded_for != this) {
+    random.seed(seed_sequence_.fetch_add(0x9E3779B97F4A7C15ULL, std::memory_order_relaxed));
+    seeded_for = this;
+  }
+  return sample_threshold_ == ~uint64_t{0} || random() < sample_threshold_;
+}
+
+bool ExposureLog::Log(v1::Exposure exposure) {
+  MutexLock lock(&mu_);
+  if (queue_.size() >= options_.queue_capacity) {
+    ++stats_.dropped;
+    return false;
+  }
+  queue_.push_back(std::move(exposure));
+  ++queued_total_;
+  wake_.Signal();
+  return true;
+}
+
+void ExposureLog::Flush() {
+  MutexLock lock(&mu_);
+  const uint64_t target = queued_total_;
+  wake_.Signal();
+  while (written_total_ < target) written_.Wait();
+}
+
+ExposureLog::Stats ExposureLog::stats() const {
+  MutexLock lock(&mu_);
+  return stats_;
+}
+
+absl::Status ExposureLog::OpenFile(uint64_t number) {
+  const std::string path =
+      (std::filesystem::path(options_.dir) / ExposureFileName(number)).string();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("exposure log: cannot open ", path, ": ", std::strerror(errno)));
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  file_number_ = number;
+  file_bytes_ = 0;
+  MutexLock lock(&mu_);
+  ++stats_.files;
+  return absl::OkStatus();
+}
+
+void ExposureLog::Run() {
+  std::vector<v1::Exposure> batch;
+  for (;;) {
+    bool stop;
+    {
+      MutexLock lock(&mu_);
+      if (queue_.empty() && !stop_) {
+        wake_.WaitFor(
+            std::chrono::microseconds(absl::ToInt64Microseconds(options_.flush_interval)));
+      }
+      batch.swap(queue_);
+      stop = stop_;
+    }
+    if (!batch.empty()) Write(batch);
+    {
+      MutexLock lock(&mu_);
+      written_total_ += batch.size();
+      written_.SignalAll();
+    }
+    batch.clear();
+    if (stop) {
+      MutexLock lock(&mu_);
+      if (queue_.empty()) return;
+    }
+  }
+}
+
+void ExposureLog::Write(const std::vector<v1::Exposure>& batch) {
+  buffer_.clear();
+  for (const v1::Exposure& exposure : batch) AppendExposureRecord(exposure, &buffer_);
+  size_t done = 0;
+  bool failed = false;
+  while (done < buffer_.size()) {
+    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      failed = true;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  file_bytes_ += done;
+  {
+    MutexLock lock(&mu_);
+    if (failed) {
+      ++stats_.write_errors;
+    } else {
+      stats_.logged += batch.size();
+    }
+  }
+  if (failed) LogError("exposure log: write failed: ", std::strerror(errno));
+  if (file_bytes_ >= options_.max_file_bytes) Rotate();
+}
+
+void ExposureLog::Rotate() {
+  if (absl::Status opened = OpenFile(file_number_ + 1); !opened.ok()) {
+    LogError(opened.message());
+    return;
+  }
+  absl::StatusOr<std::vector<std::string>> files = ListExposureFiles(options_.dir);
+  if (!files.ok()) return;
+  for (size_t f = 0; f + options_.keep_files < files->size(); ++f) {
+    std::error_code error;
+    std::filesystem::remove((*files)[f], error);
+  }
+}
+
+}  // namespace ranker
