@@ -34,13 +34,20 @@ uint64_t FileNumber(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ExposureLog>> ExposureLog::Open(ExposureLogOptions options) {
-  if (options.dir.empty()) return absl::InvalidArgumentError("exposure log: no directory");
+  if (options.dir.empty() && !options.publish) {
+    return absl::InvalidArgumentError("exposure log: no directory");
+  }
   if (!(options.sample_rate >= 0 && options.sample_rate <= 1)) {
     return absl::InvalidArgumentError(
         absl::StrCat("exposure log: sample rate ", options.sample_rate, " is not in [0, 1]"));
   }
   if (options.keep_files == 0 || options.queue_capacity == 0) {
     return absl::InvalidArgumentError("exposure log: keep_files and queue_capacity must be >= 1");
+  }
+  if (options.publish) {
+    std::unique_ptr<ExposureLog> log(new ExposureLog(std::move(options)));
+    log->writer_ = std::thread([raw = log.get()] { raw->Run(); });
+    return log;
   }
   std::error_code error;
   std::filesystem::create_directories(options.dir, error);
@@ -158,6 +165,17 @@ void ExposureLog::Run() {
 }
 
 void ExposureLog::Write(const std::vector<v1::Exposure>& batch) {
+  if (options_.publish) {
+    const absl::Status published = options_.publish(batch);
+    MutexLock lock(&mu_);
+    if (published.ok()) {
+      stats_.logged += batch.size();
+    } else {
+      ++stats_.write_errors;
+      stats_.dropped += batch.size();
+    }
+    return;
+  }
   buffer_.clear();
   for (const v1::Exposure& exposure : batch) AppendExposureRecord(exposure, &buffer_);
   size_t done = 0;

@@ -4,12 +4,15 @@
 // dropped and counted, never waited for. Files rotate at max_file_bytes and the oldest beyond
 // keep_files are deleted. Records reach the file (write(2)) within flush_interval and on close;
 // they are not fsynced: an exposure log is analytics, not state, and a crash may tear the last
-// record (readers stop there). Thread-safe.
+// record (readers stop there). In a fleet the writer hands each batch to `publish` instead (the
+// server publishes to the exposure stream on NATS JetStream, server/ranker_server.cc), and a
+// batch it fails is counted, not retried: exposures are a sample. Thread-safe.
 #ifndef RANKER_EXPOSURES_EXPOSURE_LOG_H_
 #define RANKER_EXPOSURES_EXPOSURE_LOG_H_
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,12 +33,15 @@ struct ExposureLogOptions {
   size_t queue_capacity = 8192;
   absl::Duration flush_interval = absl::Seconds(1);
   uint64_t seed = 0;  // of the sampling generators (0: from the clock)
+  // Set: batches go here (on the writer thread) instead of to files in `dir`.
+  std::function<absl::Status(const std::vector<v1::Exposure>&)> publish;
 };
 
 class ExposureLog {
  public:
-  // Creates `dir` if needed and starts a new file numbered after the newest one there.
-  // INVALID_ARGUMENT for a sample rate outside [0, 1], keep_files 0 or an empty dir;
+  // Creates `dir` if needed and starts a new file numbered after the newest one there (not
+  // with `publish`). INVALID_ARGUMENT for a sample rate outside [0, 1], keep_files 0, or
+  // neither a dir nor `publish`;
   // UNAVAILABLE if the directory or file cannot be created.
   static absl::StatusOr<std::unique_ptr<ExposureLog>> Open(ExposureLogOptions options);
   ~ExposureLog();  // writes what is queued, then closes
@@ -51,8 +57,8 @@ class ExposureLog {
   void Flush();
 
   struct Stats {
-    uint64_t logged = 0;   // written to a file
-    uint64_t dropped = 0;  // the queue was full
+    uint64_t logged = 0;   // written to a file, or published
+    uint64_t dropped = 0;  // the queue was full, or (publish) its batch failed
     uint64_t write_errors = 0;
     uint64_t files = 0;  // opened by this log
   };

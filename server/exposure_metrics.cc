@@ -25,7 +25,8 @@ std::vector<prometheus::MetricFamily> ExposureMetrics::Collect() const {
               "Sampled Rank responses written to the exposure log.",
               static_cast<double>(stats.logged)),
       Counter("ranker_exposures_dropped_total",
-              "Sampled Rank responses dropped because the exposure log's queue was full.",
+              "Sampled Rank responses dropped: the exposure log's queue was full, or the batch "
+              "could not be published to the exposure stream.",
               static_cast<double>(stats.dropped)),
       Counter("ranker_exposure_write_errors_total", "Batches of exposures the log could not write.",
               static_cast<double>(stats.write_errors))};

@@ -61,12 +61,22 @@ absl::Status RankerServer::Start() {
   default_model_ = DefaultModelName(models);
   if (absl::Status status = OpenHistories(); !status.ok()) return status;
   if (!config_.exposures.dir.empty()) {
-    absl::StatusOr<std::unique_ptr<ExposureLog>> exposures = ExposureLog::Open(config_.exposures);
+    ExposureLogOptions options = config_.exposures;
+    std::string where = options.dir;
+    if (!config_.nats_url.empty()) {  // a fleet: the exposure stream next to the event stream
+      absl::StatusOr<std::unique_ptr<JetStreamConnection>> stream =
+          JetStreamConnection::Connect(ExposureStreamOptions(config_.nats_url));
+      if (!stream.ok()) return stream.status();
+      exposure_stream_ = *std::move(stream);
+      options.publish = PublishExposuresTo(exposure_stream_.get());
+      where = absl::StrCat("stream ", kExposureStream, " at ", config_.nats_url);
+    }
+    absl::StatusOr<std::unique_ptr<ExposureLog>> exposures = ExposureLog::Open(options);
     if (!exposures.ok()) return exposures.status();
     exposure_log_ = *std::move(exposures);
     exposure_metrics_ = std::make_shared<ExposureMetrics>(exposure_log_.get());
-    LogInfo("exposure log: ", config_.exposures.dir, ", sampling ",
-            config_.exposures.sample_rate * 100, "% of Rank responses");
+    LogInfo("exposure log: ", where, ", sampling ", options.sample_rate * 100,
+            "% of Rank responses");
   }
   absl::StatusOr<std::unique_ptr<ModelRegistry>> registry = ModelRegistry::Create(
       models, [this](const config::ModelConfig& model) { return OpenModel(model); }, &metrics_);

@@ -19,6 +19,7 @@
 #include "events/record_validation.h"
 #include "events/stream_applier.h"
 #include "exposures/exposure_log.h"
+#include "exposures/exposure_stream.h"
 #include "server/admin_service.h"
 #include "server/event_metrics.h"
 #include "server/events_service.h"
@@ -111,10 +112,11 @@ class RankerServer {
   ServerMetrics metrics_;
   EventMetrics event_metrics_;
   std::unique_ptr<StoredHistories> histories_;
-  std::unique_ptr<JetStreamConnection> jetstream_;  // fleet replicas only
-  std::unique_ptr<StreamApplier> stream_applier_;   // fleet replicas only
-  std::unique_ptr<EventLog> event_log_;             // nullptr without a history database
-  std::unique_ptr<ExposureLog> exposure_log_;       // nullptr without one
+  std::unique_ptr<JetStreamConnection> jetstream_;        // fleet replicas only
+  std::unique_ptr<StreamApplier> stream_applier_;         // fleet replicas only
+  std::unique_ptr<EventLog> event_log_;                   // nullptr without a history database
+  std::unique_ptr<JetStreamConnection> exposure_stream_;  // fleet replicas only
+  std::unique_ptr<ExposureLog> exposure_log_;             // nullptr without one
   std::shared_ptr<ExposureMetrics> exposure_metrics_;
   std::string default_model_, default_store_;  // set by Start from the config
   std::unique_ptr<ModelRegistry> registry_;

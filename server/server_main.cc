@@ -93,7 +93,8 @@ ABSL_FLAG(std::string, nats_subject_prefix, "ranker.events",
 ABSL_FLAG(std::string, exposure_log, "",
           "Directory of the exposure log: a sample of Rank responses (time, model, version, "
           "label or arm, user, items, scores) in rotating files that `ranker-store exposures` "
-          "reads. Default <store>-exposures; none: no log.");
+          "reads. Default <store>-exposures; none: no log. With --nats the sample goes to the "
+          "fleet's exposure stream (RANKER_EXPOSURES) instead.");
 ABSL_FLAG(double, exposure_sample_rate, 0.01, "Share of Rank responses the exposure log keeps.");
 ABSL_FLAG(uint32_t, exposure_log_file_mb, 64, "The exposure log starts a new file at this size.");
 ABSL_FLAG(uint32_t, exposure_log_keep, 10, "Exposure log files kept (the oldest are deleted).");

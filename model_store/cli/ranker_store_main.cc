@@ -111,8 +111,9 @@ Commands:
                         out; publishing the same histories again adds nothing)
   events export --nats URL [--since T] > log.csv   the fleet's event stream as the trainer's
                     CSV (user,item,rating,timestamp_ms): what was recorded, to train on
-  exposures [--exposures DIR] [--since T] > exposures.csv   the server's exposure log (a
-                    sample of Rank responses, ranker-server --exposure_log) as CSV:
+  exposures [--exposures DIR | --nats URL] [--since T] > exposures.csv   the exposure log (a
+                    sample of Rank responses: ranker-server --exposure_log, or in a fleet the
+                    stream RANKER_EXPOSURES on --nats) as CSV:
                     time_ms,model,model_version,version_label,split,user_id,item_ids,scores
                     (ids and scores space-separated, best first); a summary on stderr
   export [VERSION] --to REPO   write a version (default: latest; --with_histories: and the
@@ -262,6 +263,9 @@ absl::Status Run(const std::vector<char*>& args) {
       return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", args[2], "'"));
     }
     ASSIGN_OR_RETURN(const int64_t since_ms, SinceMillis());
+    if (!absl::GetFlag(FLAGS_nats).empty()) {
+      return RunExposureStream(absl::GetFlag(FLAGS_nats), since_ms);
+    }
     const std::string dir = absl::GetFlag(FLAGS_exposures);
     return RunExposures(dir.empty() ? store + "-exposures" : dir, since_ms);
   }

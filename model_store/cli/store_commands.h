@@ -55,6 +55,8 @@ absl::Status RunEventsExport(const EventStreamFlags& flags, int64_t since_unix_m
 // The exposure log in `dir` (exposures/exposure_file.h) as CSV on stdout, records stamped at or
 // after since_unix_ms; a summary (and any torn end) on stderr.
 absl::Status RunExposures(const std::string& dir, int64_t since_unix_ms);
+// The same from a fleet's exposure stream (exposures/exposure_stream.h) on the broker at `url`.
+absl::Status RunExposureStream(const std::string& url, int64_t since_unix_ms);
 // Publishes each user's history in the store's history family to the stream.
 absl::Status RunHistoryPublish(const EventStreamFlags& flags, const std::string& store);
 // Publishes each user's newest history_cap items of the log at `path` to the stream.

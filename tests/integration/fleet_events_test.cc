@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "events/jetstream.h"
 #include "model_store/history_store.h"
 #include "tests/support/nats_fixture.h"
@@ -464,6 +465,53 @@ TEST_F(FleetEventsTest, AStoresHistoriesAndATrainersLogReachTheFleetThroughTheSt
             0)
       << err;
   EXPECT_NE(out.find("about 0 users"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ranker
+
+namespace ranker {
+namespace {
+
+// In a fleet the exposure log is a stream on the same broker: a replica's sampled responses
+// are read back from it by `ranker-store exposures --nats`, user for user.
+TEST_F(FleetEventsTest, SampledResponsesGoToTheExposureStream) {
+  RunningServer replica(dir_.Sub("store"),
+                        {"--histories=" + dir_.Sub("histories-exposures"),
+                         "--nats=" + broker_->url(), "--exposure_sample_rate=1"});
+  ASSERT_TRUE(replica.ok());
+  auto stub = replica.Ranker();
+  std::vector<std::string> expected;
+  for (uint64_t user = 0; user < 30; ++user) {
+    grpc::ClientContext context;
+    v1::RankRequest request;
+    request.set_user_id(user);
+    request.set_k(4);
+    v1::RankResponse response;
+    ASSERT_TRUE(stub->Rank(&context, request, &response).ok());
+    std::vector<uint64_t> ids;
+    for (const v1::ScoredItem& item : response.items()) ids.push_back(item.item_id());
+    expected.push_back(absl::StrCat(",default,", response.model_version(), ",,0,", user, ",",
+                                    absl::StrJoin(ids, " "), ","));
+  }
+  double published = 0;
+  for (int attempt = 0; attempt < 100 && published < 30; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    published = testing::MetricValue(replica.ScrapeMetrics(), "ranker_exposures_logged_total");
+  }
+  ASSERT_EQ(published, 30);
+  std::string out, err;
+  ASSERT_EQ(testing::RunCommand({testing::BinaryPath("model_store/ranker-store"), "exposures",
+                                 "--nats=" + broker_->url()},
+                                &out, &err),
+            0)
+      << err;
+  EXPECT_NE(err.find("30 exposures printed of 30 read from stream RANKER_EXPOSURES"),
+            std::string::npos)
+      << err;
+  for (const std::string& line : expected) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << "\n" << out;
+  }
 }
 
 }  // namespace
