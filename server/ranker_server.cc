@@ -14,6 +14,7 @@
 #include "events/jetstream_event_log.h"
 #include "events/local_event_log.h"
 #include "server/model_config.h"
+#include "server/model_memory.h"
 
 namespace ranker {
 namespace {
@@ -59,6 +60,8 @@ absl::Status RankerServer::Start() {
     default_store_ = config_.store_path;
   }
   default_model_ = DefaultModelName(models);
+  // Before anything loads: a config over the memory limit starts nothing.
+  if (absl::Status status = CheckMemory(models); !status.ok()) return status;
   if (absl::Status status = OpenHistories(); !status.ok()) return status;
   if (!config_.exposures.dir.empty()) {
     ExposureLogOptions options = config_.exposures;
@@ -192,12 +195,14 @@ absl::StatusOr<std::shared_ptr<ModelManager>> RankerServer::OpenModel(
     };
   }
   auto manager = std::make_shared<ModelManager>(*std::move(store), options);
-  if (is_default) {
-    // Called from the first Poll below too, before manager_ is set: the listener names its
-    // manager itself.
-    manager->SetListener(
-        [this, source = manager.get()](const ReloadEvent& event) { OnReload(event, *source); });
-  }
+  // Called from the first Poll below too, before manager_ is set: the listener names its
+  // manager itself. Every model's versions are in the memory metrics; health and the process's
+  // model gauges follow the default model.
+  manager->SetListener(
+      [this, is_default, name = model.name(), source = manager.get()](const ReloadEvent& event) {
+        metrics_.OnModelVersions(name, source->Loaded());
+        if (is_default) OnReload(event, *source);
+      });
   manager->Poll();  // serve the newest loadable version from the first call, if there is one
   if (manager->Current() == nullptr) {
     LogWarning("model '", model.name(), "': no loadable version in ", model.store(),
@@ -209,11 +214,27 @@ absl::StatusOr<std::shared_ptr<ModelManager>> RankerServer::OpenModel(
   return manager;
 }
 
+absl::Status RankerServer::CheckMemory(const config::ModelConfigList& models) const {
+  if (config_.memory_limit_bytes == 0) return absl::OkStatus();
+  absl::StatusOr<std::vector<ModelMemory>> memory =
+      EstimateModelMemory(models, config_.manager.keep_versions);
+  if (!memory.ok()) return memory.status();
+  return CheckMemoryLimit(*memory, config_.memory_limit_bytes);
+}
+
 void RankerServer::ReloadConfig() {
   if (!config_.model_config_path.empty()) {
     absl::StatusOr<config::ModelConfigList> models = ReadModelConfig(config_.model_config_path);
-    absl::Status applied = models.ok() ? registry_->Apply(*models) : models.status();
+    absl::Status applied = models.ok() ? CheckMemory(*models) : models.status();
+    std::vector<std::string> before;
+    for (const auto& served : registry_->Models()) before.push_back(served->config.name());
+    if (applied.ok()) applied = registry_->Apply(*models);
     if (applied.ok()) {
+      for (const std::string& name : before) {  // a removed model's series go with it
+        bool kept = false;
+        for (const config::ModelConfig& model : models->models()) kept |= model.name() == name;
+        if (!kept) metrics_.OnModelVersions(name, {});
+      }
       LogInfo("model config ", config_.model_config_path, " applied: ", models->models_size(),
               " models");
     } else {

@@ -70,6 +70,9 @@ struct ServerConfig {
   // > 0: Ranker connections are closed (GOAWAY, calls in flight finish) after about this long,
   // so that clients resolving a DNS name for round robin pick up replicas added since.
   absl::Duration max_connection_age = absl::ZeroDuration();
+  // > 0: a model config (or the single store) whose models' tensors would take more than this
+  // is refused before anything loads, naming the models and their bytes (model_memory.h).
+  uint64_t memory_limit_bytes = 0;
   // Sampled Rank responses (exposures/exposure_log.h); an empty dir: no exposure log.
   ExposureLogOptions exposures;
 };
@@ -100,6 +103,8 @@ class RankerServer {
   absl::StatusOr<std::shared_ptr<ModelManager>> OpenModel(const config::ModelConfig& model);
   // SIGHUP: the model config again (if any), then every model polls its store.
   void ReloadConfig();
+  // RESOURCE_EXHAUSTED if `models` would take more than memory_limit_bytes (model_memory.h).
+  absl::Status CheckMemory(const config::ModelConfigList& models) const;
   absl::Status StartMetrics();
   absl::Status StartListeners();
   void AnnounceListeners() const;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/command_line.h"
@@ -90,6 +91,10 @@ ABSL_FLAG(std::string, nats, "",
 ABSL_FLAG(std::string, nats_stream, "RANKER_EVENTS", "The JetStream stream of events.");
 ABSL_FLAG(std::string, nats_subject_prefix, "ranker.events",
           "Events for user U are published on PREFIX.U.");
+ABSL_FLAG(std::string, memory_limit, "",
+          "Refuse a model config (at start or on SIGHUP) whose models' tensors, in the versions "
+          "each would hold, take more than this: bytes, or with a K, M or G suffix (binary), "
+          "e.g. 12G. The refusal names every model and its bytes. Empty: no limit.");
 ABSL_FLAG(std::string, exposure_log, "",
           "Directory of the exposure log: a sample of Rank responses (time, model, version, "
           "label or arm, user, items, scores) in rotating files that `ranker-store exposures` "
@@ -118,6 +123,32 @@ accepting calls and lets in-flight calls finish.
 TLS: --tls_cert and --tls_key serve TLS on both listeners; add --tls_client_ca to require
 client certificates (mutual TLS). The admin service answers loopback callers; remote callers
 need --admin_token_file.)";
+
+// "" -> 0 (no limit); "1234", "512K", "300M", "12G".
+absl::StatusOr<uint64_t> ParseByteSize(absl::string_view text) {
+  if (text.empty()) return 0;
+  int shift = 0;
+  switch (text.back()) {
+    case 'K':
+      shift = 10;
+      break;
+    case 'M':
+      shift = 20;
+      break;
+    case 'G':
+      shift = 30;
+      break;
+    default:
+      break;
+  }
+  if (shift > 0) text.remove_suffix(1);
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || value == 0 || value > (~uint64_t{0} >> shift)) {
+    return absl::InvalidArgumentError(
+        "--memory_limit: expected a positive number of bytes, optionally with K, M or G");
+  }
+  return value << shift;
+}
 
 absl::StatusOr<ServerConfig> ConfigFromFlags() {
   ServerConfig config;
@@ -187,6 +218,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.poll_interval = absl::GetFlag(FLAGS_poll_interval);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   config.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  ASSIGN_OR_RETURN(config.memory_limit_bytes, ParseByteSize(absl::GetFlag(FLAGS_memory_limit)));
   const std::string exposures = absl::GetFlag(FLAGS_exposure_log);
   config.exposures.dir = exposures == "none" ? ""
                          : exposures.empty() ? config.store_path + "-exposures"

@@ -239,12 +239,25 @@ void ServerMetrics::OnReload(const ReloadEvent& event, const std::vector<LoadedV
   }
   model_version_->Set(current != nullptr ? static_cast<double>(current->version()) : 0);
 
+  if (current != nullptr) {
+    for (const LoadedVersion& entry : loaded) {
+      if (entry.version == current->version()) {
+        loaded_timestamp_->Set(static_cast<double>(entry.loaded_unix_seconds));
+      }
+    }
+  }
+}
+
+void ServerMetrics::OnModelVersions(const std::string& model,
+                                    const std::vector<LoadedVersion>& loaded) {
   MutexLock lock(&mu_);
-  // Per-version gauges exist exactly for the loaded versions, so label sets stay bounded.
+  // Per-version gauges exist exactly for the loaded versions of configured models, so label
+  // sets stay bounded.
   std::map<uint64_t, const LoadedVersion*> now;
   for (const LoadedVersion& entry : loaded) now[entry.version] = &entry;
-  for (auto it = version_gauges_.begin(); it != version_gauges_.end();) {
-    if (now.count(it->first) == 0) {
+  for (auto it = version_gauges_.lower_bound({model, 0});
+       it != version_gauges_.end() && it->first.first == model;) {
+    if (now.count(it->first.second) == 0) {
       for (prometheus::Gauge* gauge : it->second.memory) memory_family_->Remove(gauge);
       uncompressed_family_->Remove(it->second.uncompressed);
       ratio_family_->Remove(it->second.ratio);
@@ -254,25 +267,24 @@ void ServerMetrics::OnReload(const ReloadEvent& event, const std::vector<LoadedV
     }
   }
   for (const auto& [version, entry] : now) {
-    if (version_gauges_.count(version) > 0) continue;
-    const Model& model = *entry->model;
+    if (version_gauges_.count({model, version}) > 0) continue;
+    const Model& loaded_model = *entry->model;
     const std::string v = absl::StrCat(version);
     // One memory series per feature table (as named in the manifest) and one for the MLP.
     VersionGauges gauges;
-    for (const Feature& feature : model.features()) {
-      gauges.memory.push_back(&memory_family_->Add({{"version", v}, {"table", feature.name}}));
-      gauges.memory.back()->Set(static_cast<double>(model.table_resident_bytes(feature)));
+    for (const Feature& feature : loaded_model.features()) {
+      gauges.memory.push_back(
+          &memory_family_->Add({{"model", model}, {"version", v}, {"table", feature.name}}));
+      gauges.memory.back()->Set(static_cast<double>(loaded_model.table_resident_bytes(feature)));
     }
-    gauges.memory.push_back(&memory_family_->Add({{"version", v}, {"table", "mlp"}}));
-    gauges.memory.back()->Set(static_cast<double>(model.scorer().resident_bytes()));
-    gauges.uncompressed = &uncompressed_family_->Add({{"version", v}});
-    gauges.uncompressed->Set(static_cast<double>(model.uncompressed_bytes()));
-    gauges.ratio = &ratio_family_->Add({{"version", v}});
-    gauges.ratio->Set(model.compression_ratio());
-    version_gauges_[version] = std::move(gauges);
-  }
-  if (current != nullptr && now.count(current->version()) > 0) {
-    loaded_timestamp_->Set(static_cast<double>(now[current->version()]->loaded_unix_seconds));
+    gauges.memory.push_back(
+        &memory_family_->Add({{"model", model}, {"version", v}, {"table", "mlp"}}));
+    gauges.memory.back()->Set(static_cast<double>(loaded_model.scorer().resident_bytes()));
+    gauges.uncompressed = &uncompressed_family_->Add({{"model", model}, {"version", v}});
+    gauges.uncompressed->Set(static_cast<double>(loaded_model.uncompressed_bytes()));
+    gauges.ratio = &ratio_family_->Add({{"model", model}, {"version", v}});
+    gauges.ratio->Set(loaded_model.compression_ratio());
+    version_gauges_[{model, version}] = std::move(gauges);
   }
 }
 

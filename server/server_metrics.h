@@ -63,9 +63,13 @@ class ServerMetrics final : public RequestObserver {
                                           const std::string& label) override;
   void OnRank(size_t candidates, const RankResult& result) override;
   void OnHistoryLookup(HistoryLookup result) override;
-  // After each reload attempt: counts it and refreshes the model gauges from `loaded`.
+  // After each reload attempt of the default model: counts it and sets the version gauges.
   void OnReload(const ReloadEvent& event, const std::vector<LoadedVersion>& loaded,
                 const Model* current);
+  // After any model's reload (every configured model, so memory counts them all): the
+  // per-version gauges (memory by table, uncompressed bytes, ratio) of `model` become those of
+  // `loaded`; an empty `loaded` removes the model's series (a model removed from the config).
+  void OnModelVersions(const std::string& model, const std::vector<LoadedVersion>& loaded);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -99,7 +103,7 @@ class ServerMetrics final : public RequestObserver {
     prometheus::Gauge* uncompressed = nullptr;
     prometheus::Gauge* ratio = nullptr;
   };
-  std::map<uint64_t, VersionGauges> version_gauges_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, uint64_t>, VersionGauges> version_gauges_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, std::shared_ptr<RouteObserver>> routes_
       ABSL_GUARDED_BY(mu_);
 };

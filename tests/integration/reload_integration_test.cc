@@ -262,9 +262,9 @@ TEST(ReloadMemoryTest, ResidentSetReturnsToSteadyAfterTwentyReloads) {
     const std::string m = server.ScrapeMetrics();
     double sum = 0;
     for (const char* table : {"user", "item", "mlp"}) {
-      const double v =
-          MetricValue(m, absl::StrCat("ranker_model_memory_bytes{table=\"", table, "\",version=\"",
-                                      MetricValue(m, "ranker_model_version"), "\"}"));
+      const double v = MetricValue(
+          m, absl::StrCat("ranker_model_memory_bytes{model=\"default\",table=\"", table,
+                          "\",version=\"", MetricValue(m, "ranker_model_version"), "\"}"));
       sum += v > 0 ? v : 0;
     }
     return sum;
@@ -284,8 +284,10 @@ TEST(ReloadMemoryTest, ResidentSetReturnsToSteadyAfterTwentyReloads) {
       WaitFor([&] { return memory_metric_sum() == manifest_bytes(21); }, absl::Seconds(30)));
   ASSERT_TRUE(WaitFor(
       [&] {
-        return MetricValue(server.ScrapeMetrics(),
-                           "ranker_model_memory_bytes{table=\"user\",version=\"20\"}") < 0;
+        return MetricValue(
+                   server.ScrapeMetrics(),
+                   "ranker_model_memory_bytes{model=\"default\",table=\"user\",version=\"20\"}") <
+               0;
       },
       absl::Seconds(30)));
   clients.Stop();

@@ -340,3 +340,79 @@ TEST_F(SeveralModelsTest, ALabelMovesAtomicallyUnderLoadAndListModelsShowsIt) {
 
 }  // namespace
 }  // namespace ranker
+
+namespace ranker {
+namespace {
+
+uint64_t TensorBytes(const std::string& store_path, uint64_t version) {
+  auto store = SnapshotStore::OpenSecondary(store_path);
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!store.ok()) return 0;
+  auto manifest = (*store)->ReadManifest(version);
+  EXPECT_TRUE(manifest.ok()) << manifest.status();
+  uint64_t bytes = 0;
+  if (manifest.ok()) {
+    for (const auto& tensor : manifest->tensors()) bytes += tensor.byte_size();
+  }
+  return bytes;
+}
+
+// --memory_limit: a config whose models would not fit is refused before anything loads (at
+// start, naming every model, its versions and bytes; on SIGHUP, keeping the running config);
+// the memory metrics count every loaded model.
+TEST_F(SeveralModelsTest, AConfigOverTheMemoryLimitIsRefusedBeforeAnythingLoads) {
+  const uint64_t feed = TensorBytes(feed_, 1) + TensorBytes(feed_, 2);
+  const uint64_t related = TensorBytes(related_, 1);
+  ASSERT_GT(feed, 0u);
+  ASSERT_GT(related, 0u);
+  std::string out, err;
+  const int code = RunCommand(
+      {BinaryPath("server/ranker-server"), "--model_config=" + config_, "--memory_limit=1K",
+       "--listen=127.0.0.1:0", "--admin_listen=", "--metrics_listen="},
+      &out, &err);
+  EXPECT_NE(code, 0);
+  EXPECT_NE(err.find("over --memory_limit 1.0 KiB"), std::string::npos) << err;
+  EXPECT_NE(err.find("feed "), std::string::npos) << err;
+  EXPECT_NE(err.find("(versions 1, 2); related "), std::string::npos) << err;
+  EXPECT_EQ(err.find("listening"), std::string::npos) << "nothing may start: " << err;
+
+  // Room for this config and half of one more copy of "related".
+  const uint64_t limit = feed + related + related / 2;
+  RunningServer server(feed_,
+                       {"--model_config=" + config_, "--memory_limit=" + std::to_string(limit)});
+  ASSERT_TRUE(server.ok()) << server.process().Stderr();
+  const std::string metrics = server.ScrapeMetrics();
+  for (const char* series :
+       {R"(ranker_model_memory_bytes{model="feed",table="item",version="1"})",
+        R"(ranker_model_memory_bytes{model="feed",table="item",version="2"})",
+        R"(ranker_model_memory_bytes{model="related",table="item",version="1"})"}) {
+    EXPECT_GT(testing::MetricValue(metrics, series), 0) << series << "\n" << metrics;
+  }
+  std::ofstream(config_) << Config(feed_, related_, 10,
+                                   "models { name: \"extra\" store: \"" + related_ + "\" }");
+  server.process().Signal(SIGHUP);
+  for (int i = 0; i < 100 && server.process().Stderr().find("refused") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(server.process().Stderr().find("over --memory_limit"), std::string::npos)
+      << server.process().Stderr();
+  grpc::Status status;
+  Rank(server, 1, "extra", "", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << "the running config stays";
+  EXPECT_EQ(Rank(server, 1, "related", "").model(), "related");
+  // Removing a model removes its memory series.
+  std::ofstream(config_) << R"pb(models { name: "feed" store: ")pb" << feed_
+                         << R"pb(" version_policy { latest { num_versions: 2 } } })pb";
+  server.process().Signal(SIGHUP);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = testing::MetricValue(
+               server.ScrapeMetrics(),
+               R"(ranker_model_memory_bytes{model="related",table="item",version="1"})") < 0;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(gone);
+}
+
+}  // namespace
+}  // namespace ranker
