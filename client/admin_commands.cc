@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "client/command_output.h"
 #include "client/commands.h"
 #include "common/files.h"
@@ -106,6 +107,19 @@ int RunSetLabel(const CallOptions& call, const std::string& model, const std::st
               response.previous_version() > 0
                   ? absl::StrCat(" (was ", response.previous_version(), ")").c_str()
                   : " (new label)");
+  return 0;
+}
+
+int RunReloadConfig(const CallOptions& call) {
+  auto stub = v1::RankerAdmin::NewStub(Connect(call, call.admin_target));
+  grpc::ClientContext context;
+  SetDeadline(call, &context);
+  if (!AuthorizeAdmin(call, &context)) return 2;
+  v1::ReloadConfigResponse response;
+  grpc::Status status = stub->ReloadConfig(&context, v1::ReloadConfigRequest(), &response);
+  if (!status.ok()) return Fail(status);
+  if (call.json) return PrintJson(response);
+  std::printf("model config applied: %s\n", absl::StrJoin(response.models(), ", ").c_str());
   return 0;
 }
 

@@ -62,6 +62,7 @@ int RunVersions(const CallOptions& call);
 int RunModels(const CallOptions& call);
 int RunSetLabel(const CallOptions& call, const std::string& model, const std::string& label,
                 uint64_t version);
+int RunReloadConfig(const CallOptions& call);
 
 }  // namespace ranker
 

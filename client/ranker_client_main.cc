@@ -107,6 +107,8 @@ Commands:
   models   the models served: versions, labels, traffic split (admin service)
   set-label --label L --model_version V [--model M]: point a label at a loaded version,
            atomically (admin service; until restart or the model config is read again)
+  reload-config  read the server's --model_config again and apply it, as SIGHUP does; the
+           answer says which models are served, or why the file was refused (admin service)
 
 Replicas: --target ipv4:10.0.0.1:50051,10.0.0.2:50051 (or dns:///ranker:50051) --lb round_robin;
 Rank is retried on UNAVAILABLE (--rank_attempts, 3 by default, 1 for bench): with round robin,
@@ -154,7 +156,7 @@ int Run(const std::vector<char*>& args) {
   if (args.size() != 2) {
     std::fprintf(stderr,
                  "ranker-client: give exactly one command: rank, record, info, health, bench, "
-                 "reload, versions, models or set-label (see --help)\n");
+                 "reload, versions, models, set-label or reload-config (see --help)\n");
     return 2;
   }
   const std::string command = args[1];
@@ -213,6 +215,7 @@ int Run(const std::vector<char*>& args) {
   if (command == "reload") return RunReload(call);
   if (command == "versions") return RunVersions(call);
   if (command == "models") return RunModels(call);
+  if (command == "reload-config") return RunReloadConfig(call);
   if (command == "set-label") {
     if (absl::GetFlag(FLAGS_label).empty() || absl::GetFlag(FLAGS_model_version) == 0) {
       std::fprintf(stderr, "ranker-client set-label: give --label and --model_version\n");

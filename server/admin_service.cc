@@ -170,4 +170,35 @@ grpc::ServerUnaryReactor* AdminService::SetLabel(grpc::CallbackServerContext* co
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request_bytes,
+                                                     grpc::ByteBuffer* response_bytes) {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  v1::ReloadConfigRequest request;
+  if (grpc::Status status = Admit(context, request_bytes, &request); !status.ok()) {
+    Observe(RpcMethod::kReloadConfig, status, start);
+    reactor->Finish(status);
+    return reactor;
+  }
+  // On the reload thread: applying a config loads models, which must not hold a gRPC callback
+  // thread, and it runs after any reload or label move queued before it.
+  reloader_.Submit([this, start, response_bytes, reactor] {
+    grpc::Status status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this server has no config reloader");
+    if (config_reloader_) {
+      absl::StatusOr<std::vector<std::string>> models = config_reloader_();
+      status = ToGrpcStatus(models.status());
+      if (status.ok()) {
+        v1::ReloadConfigResponse response;
+        for (const std::string& name : *models) response.add_models(name);
+        status = SerializeResponse(response, response_bytes);
+      }
+    }
+    Observe(RpcMethod::kReloadConfig, status, start);
+    reactor->Finish(status);
+  });
+  return reactor;
+}
+
 }  // namespace ranker

@@ -8,6 +8,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "proto/ranker.grpc.pb.h"
 #include "server/admin_access.h"
@@ -21,7 +24,8 @@ namespace ranker {
 using AdminRawService = v1::RankerAdmin::WithRawCallbackMethod_Reload<
     v1::RankerAdmin::WithRawCallbackMethod_ListLoadedVersions<
         v1::RankerAdmin::WithRawCallbackMethod_ListModels<
-            v1::RankerAdmin::WithRawCallbackMethod_SetLabel<v1::RankerAdmin::Service>>>>;
+            v1::RankerAdmin::WithRawCallbackMethod_SetLabel<
+                v1::RankerAdmin::WithRawCallbackMethod_ReloadConfig<v1::RankerAdmin::Service>>>>>;
 
 class AdminService final : public AdminRawService {
  public:
@@ -37,7 +41,13 @@ class AdminService final : public AdminRawService {
   using AdminRawService::ListLoadedVersions;
   using AdminRawService::ListModels;
   using AdminRawService::Reload;
+  using AdminRawService::ReloadConfig;
   using AdminRawService::SetLabel;
+
+  // What ReloadConfig runs (on the service's reload thread): the server's config reload,
+  // returning the models then served. Unset: FAILED_PRECONDITION.
+  using ConfigReloader = std::function<absl::StatusOr<std::vector<std::string>>()>;
+  void set_config_reloader(ConfigReloader reloader) { config_reloader_ = std::move(reloader); }
   grpc::ServerUnaryReactor* Reload(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
                                    grpc::ByteBuffer* response) override;
@@ -50,6 +60,9 @@ class AdminService final : public AdminRawService {
   grpc::ServerUnaryReactor* SetLabel(grpc::CallbackServerContext* context,
                                      const grpc::ByteBuffer* request,
                                      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ReloadConfig(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
  private:
   // Authorization and the request's bytes; OK when the call may go on.
@@ -65,6 +78,7 @@ class AdminService final : public AdminRawService {
   ModelRegistry* registry_;
   RequestObserver* observer_;
   const AdminAccess access_;
+  ConfigReloader config_reloader_;
   // Reloads queued or running; more than kMaxQueuedReloads are refused (RESOURCE_EXHAUSTED):
   // each can load a model, and shutdown waits for every queued one.
   static constexpr uint32_t kMaxQueuedReloads = 4;

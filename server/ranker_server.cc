@@ -222,22 +222,29 @@ absl::Status RankerServer::CheckMemory(const config::ModelConfigList& models) co
   return CheckMemoryLimit(*memory, config_.memory_limit_bytes);
 }
 
+absl::StatusOr<std::vector<std::string>> RankerServer::ApplyModelConfig() {
+  if (config_.model_config_path.empty()) {
+    return absl::FailedPreconditionError(
+        "the server was started without --model_config: there is no config to read again");
+  }
+  ASSIGN_OR_RETURN(config::ModelConfigList models, ReadModelConfig(config_.model_config_path));
+  RETURN_IF_ERROR(CheckMemory(models));
+  std::vector<std::string> before;
+  for (const auto& served : registry_->Models()) before.push_back(served->config.name());
+  RETURN_IF_ERROR(registry_->Apply(models));
+  std::vector<std::string> now;
+  for (const config::ModelConfig& model : models.models()) now.push_back(model.name());
+  for (const std::string& name : before) {  // a removed model's series go with it
+    if (std::find(now.begin(), now.end(), name) == now.end()) metrics_.OnModelVersions(name, {});
+  }
+  LogInfo("model config ", config_.model_config_path, " applied: ", now.size(), " models");
+  return now;
+}
+
 void RankerServer::ReloadConfig() {
   if (!config_.model_config_path.empty()) {
-    absl::StatusOr<config::ModelConfigList> models = ReadModelConfig(config_.model_config_path);
-    absl::Status applied = models.ok() ? CheckMemory(*models) : models.status();
-    std::vector<std::string> before;
-    for (const auto& served : registry_->Models()) before.push_back(served->config.name());
-    if (applied.ok()) applied = registry_->Apply(*models);
-    if (applied.ok()) {
-      for (const std::string& name : before) {  // a removed model's series go with it
-        bool kept = false;
-        for (const config::ModelConfig& model : models->models()) kept |= model.name() == name;
-        if (!kept) metrics_.OnModelVersions(name, {});
-      }
-      LogInfo("model config ", config_.model_config_path, " applied: ", models->models_size(),
-              " models");
-    } else {
+    const absl::Status applied = ApplyModelConfig().status();
+    if (!applied.ok()) {
       LogError("model config ", config_.model_config_path,
                " refused, the running one stays: ", applied.ToString());
     }
@@ -252,6 +259,13 @@ absl::Status RankerServer::StartListeners() {
   ranker_service_->set_exposure_log(exposure_log_.get());
   admin_service_ = std::make_unique<AdminService>(manager_.get(), registry_.get(), &metrics_,
                                                   AdminAccess(config_.admin_token));
+  admin_service_->set_config_reloader([this] {
+    absl::StatusOr<std::vector<std::string>> models = ApplyModelConfig();
+    if (models.ok()) {
+      for (const auto& served : registry_->Models()) served->manager->RequestPoll();
+    }
+    return models;
+  });
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -103,6 +103,9 @@ class RankerServer {
   absl::StatusOr<std::shared_ptr<ModelManager>> OpenModel(const config::ModelConfig& model);
   // SIGHUP: the model config again (if any), then every model polls its store.
   void ReloadConfig();
+  // Reads --model_config again and applies it (memory limit, then the registry); the models
+  // then served. The admin ReloadConfig and SIGHUP both come here.
+  absl::StatusOr<std::vector<std::string>> ApplyModelConfig();
   // RESOURCE_EXHAUSTED if `models` would take more than memory_limit_bytes (model_memory.h).
   absl::Status CheckMemory(const config::ModelConfigList& models) const;
   absl::Status StartMetrics();

@@ -23,7 +23,8 @@ enum class RpcMethod {
   kRecord,
   kRecordStream,
   kListModels,
-  kSetLabel
+  kSetLabel,
+  kReloadConfig
 };
 
 // Rank calls that reached one model and label (server/model_registry.h): their outcome and time.

@@ -33,6 +33,8 @@ const char* RpcMethodName(RpcMethod method) {
       return "ListModels";
     case RpcMethod::kSetLabel:
       return "SetLabel";
+    case RpcMethod::kReloadConfig:
+      return "ReloadConfig";
   }
   return "unknown";
 }

@@ -47,7 +47,7 @@ namespace ranker {
 
 class ServerMetrics final : public RequestObserver {
  public:
-  static constexpr int kMethods = 8;  // RpcMethod values
+  static constexpr int kMethods = 9;  // RpcMethod values
   static constexpr int kCodes = kGrpcStatusCodeCount;
 
   ServerMetrics();

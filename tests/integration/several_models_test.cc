@@ -416,3 +416,70 @@ TEST_F(SeveralModelsTest, AConfigOverTheMemoryLimitIsRefusedBeforeAnythingLoads)
 
 }  // namespace
 }  // namespace ranker
+
+namespace ranker {
+namespace {
+
+// The admin ReloadConfig applies the file as SIGHUP does and answers with the outcome: the
+// models now served, or the reason the file was refused (the running config staying).
+TEST_F(SeveralModelsTest, TheAdminReloadConfigAppliesTheFileAndSaysWhyItRefusesOne) {
+  RunningServer server(feed_, {"--model_config=" + config_});
+  ASSERT_TRUE(server.ok());
+  std::ofstream(config_) << Config(feed_, related_, 10,
+                                   "models { name: \"extra\" store: \"" + related_ + "\" }");
+  {
+    grpc::ClientContext context;
+    v1::ReloadConfigResponse response;
+    const grpc::Status status =
+        server.Admin()->ReloadConfig(&context, v1::ReloadConfigRequest(), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(response.models_size(), 3);
+    EXPECT_EQ(response.models(2), "extra");
+  }
+  // Applied when the call returns: the new model answers at once.
+  EXPECT_EQ(Rank(server, 1, "extra", "").model(), "extra");
+
+  std::ofstream(config_) << Config(feed_, related_, 10,
+                                   "models { name: \"feed\" store: \"" + related_ + "\" }");
+  {
+    grpc::ClientContext context;
+    v1::ReloadConfigResponse response;
+    const grpc::Status status =
+        server.Admin()->ReloadConfig(&context, v1::ReloadConfigRequest(), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("another model has this name"), std::string::npos)
+        << status.error_message();
+  }
+  EXPECT_EQ(Rank(server, 1, "extra", "").model(), "extra") << "the running config stays";
+
+  // The CLI, back to two models.
+  std::ofstream(config_) << Config(feed_, related_, 10);
+  std::string out, err;
+  ASSERT_EQ(RunCommand({BinaryPath("client/ranker-client"), "reload-config",
+                        "--admin_target=" + server.admin_target()},
+                       &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("model config applied: feed, related"), std::string::npos) << out;
+  grpc::Status status;
+  Rank(server, 1, "extra", "", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// Without --model_config there is nothing to read again.
+TEST(SingleStoreReloadConfigTest, IsRefusedWithoutAModelConfig) {
+  TempDir dir;
+  testing::RunStoreTool({"demo", "--store=" + dir.Sub("store"), "--users=20", "--items=30", "--d=8",
+                         "--hidden=8", "--ratio=2"});
+  RunningServer server(dir.Sub("store"));
+  ASSERT_TRUE(server.ok());
+  grpc::ClientContext context;
+  v1::ReloadConfigResponse response;
+  const grpc::Status status =
+      server.Admin()->ReloadConfig(&context, v1::ReloadConfigRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("without --model_config"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ranker
