@@ -114,12 +114,15 @@ std::vector<RowBudget> HeadTailCandidates(uint64_t n, uint32_t d) {
 
 namespace {
 
-// Head/tail rule: 8-bit head codes if any reach the ratio, then the most bytes.
+// Head/tail rule: 8-bit head codes if any reach the ratio, then the largest head, then the
+// most bytes.
 const RowBudget* ChooseHeadTail(const std::vector<RowBudget>& candidates, double ratio) {
   const RowBudget* best = nullptr;
   for (const RowBudget& candidate : candidates) {
     if (candidate.whole_ratio + 1e-9 < ratio) continue;
-    const auto key = [](const RowBudget& b) { return std::make_pair(b.input.pq_bits, b.bytes); };
+    const auto key = [](const RowBudget& b) {
+      return std::make_tuple(b.input.pq_bits, b.input.head_percent, b.bytes);
+    };
     if (best == nullptr || key(candidate) > key(*best)) best = &candidate;
   }
   return best;

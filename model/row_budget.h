@@ -6,7 +6,8 @@
 // - From kHeadTailFromRatio (16x) on, head/tail pq (model/head_tail_rows.h) on both tables,
 //   from HeadTailStorages(): it beat every single code width at 16x and beyond on all three
 //   sets. 8-bit head codes where one reaches the ratio (4-bit ones only where 256-centroid
-//   codebooks cost too much: small catalogues), then the most bytes.
+//   codebooks cost too much: small catalogues), then the largest head (the popular items'
+//   codes mattered more than the tail's), then the most bytes.
 // - Below that, or where no head/tail storage reaches the ratio: both tables float32, int8,
 //   pq<M>x<bits>, or pq<M>x<bits> in and pq<2M>x<bits> out (M a power of two); no 4-bit codes
 //   if possible, then the most bits per item, then the most bytes, then more of them on the

@@ -275,10 +275,11 @@ TEST(HeadTailRowsTest, ConversionRefusesWhatItCannotEncodeAndChangesNothing) {
 
 TEST(HeadTailRowsTest, BudgetRuleChoosesHeadTailFromSixteenTimes) {
   // The frontier's catalogues (docs/frontier/frontier.md): 4-bit heads where 256-centroid
-  // codebooks cost too much (ml-100k), 8-bit heads with the most bytes that reach the ratio.
+  // codebooks cost too much (ml-100k), 8-bit heads otherwise; then the largest head.
   EXPECT_EQ(RowStorageName(RecommendRowBudget(1682, 64, 16)->input), "head30:pq32x4+pq16x4");
   EXPECT_EQ(RowStorageName(RecommendRowBudget(9724, 64, 16)->input), "head15:pq32x8+pq4x4");
-  EXPECT_EQ(RowStorageName(RecommendRowBudget(57289, 64, 16)->input), "head20:pq32x8+pq8x8");
+  EXPECT_EQ(RowStorageName(RecommendRowBudget(57289, 64, 16)->input), "head30:pq32x8+pq4x8");
+  EXPECT_EQ(RowStorageName(RecommendRowBudget(9724, 64, 32)->input), "head20:pq32x4+pq8x4");
   EXPECT_EQ(RowStorageName(RecommendRowBudget(57289, 64, 32)->input), "head15:pq32x8+pq4x4");
   EXPECT_EQ(RowStorageName(RecommendRowBudget(57289, 64, 64)->input), "head5:pq32x8+pq2x4");
   // Below 16x, single code widths as before; and d without 32 sub-vectors has no head/tail.
