@@ -8,6 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "model/finite_check.h"
+#include "model/table_sizing.h"
+#include "model/table_sizing.h"
 #include "model/take_tensor.h"
 
 namespace ranker {
@@ -114,7 +116,9 @@ double Model::compression_ratio() const {
   double full = 0, compressed = 0;
   for (const Feature& f : features_) {
     full += static_cast<double>(f.table.size()) * f.table.dim();
-    compressed += static_cast<double>(f.table.parameters());
+    // Stored bytes in floats: equal to the parameters for float32 tables, and what int8, pq
+    // and head/tail rows actually take.
+    compressed += static_cast<double>(StoredTableBytes(f.table.spec())) / sizeof(float);
   }
   return compressed > 0 ? full / compressed : 0;
 }

@@ -148,7 +148,8 @@ class Model {
   size_t table_resident_bytes(const Feature& feature) const;
   // What the same model would take with full fp32 n x d tables.
   size_t uncompressed_bytes() const;
-  // Embedding parameters of full tables over those of these tables.
+  // Full fp32 tables' size over these tables' stored size (their parameters for float32 rows;
+  // codes, codebooks and scales for int8, pq and head/tail rows).
   double compression_ratio() const;
 
  private:

@@ -140,7 +140,7 @@ ServerMetrics::ServerMetrics()
                               .Register(*registry_);
   ratio_family_ = &prometheus::BuildGauge()
                        .Name("ranker_model_compression_ratio")
-                       .Help("Embedding parameters of full tables over those of this model.")
+                       .Help("Full fp32 tables' size over this model's tables as stored.")
                        .Register(*registry_);
   prometheus::BuildGauge()
       .Name("ranker_build_info")
