@@ -9,7 +9,6 @@
 #include "common/status_macros.h"
 #include "model/finite_check.h"
 #include "model/table_sizing.h"
-#include "model/table_sizing.h"
 #include "model/take_tensor.h"
 
 namespace ranker {
