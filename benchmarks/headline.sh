@@ -48,6 +48,8 @@ for kind in full memcom budget; do
     --history_users 10 >/dev/null
   "$BIN/model_store/ranker-store" verify 1 --store "$WORK/load-$kind" >"$WORK/verify-$kind.txt"
 done
+# What the budget rule chose, for the labels.
+"$BIN/model_store/ranker-store" inspect 1 --store "$WORK/load-budget" >"$WORK/inspect-budget.txt"
 
 /usr/bin/python3 - "$WORK" "$DOC" "${1:-}" <<'EOF'
 import datetime, json, re, subprocess, sys
@@ -82,6 +84,9 @@ service = rpc["BM_ServiceRank/100"]["allocs/call"]
 full_bytes, full_s, full_rate = verify("full")
 mem_bytes, mem_s, mem_rate = verify("memcom")
 pq_bytes, pq_s, pq_rate = verify("budget")
+budget_line = [l for l in open(f"{work}/inspect-budget.txt") if l.strip().startswith("table item ")][0]
+budget_rows = re.search(r"rows=(\S+)", budget_line).group(1)
+budget_ratio = re.search(r"ratio=([0-9.]+)x", budget_line).group(1)
 pq100 = micro["BM_BudgetCatalogueRank/100/1000000"]
 pq500 = micro["BM_BudgetCatalogueRank/500/1000000"]
 qps_rank, qps_empty = best(rank, "qps"), best(empty, "qps")
@@ -97,7 +102,7 @@ rows = [
      f"{cat8['bound_ms']:.2f} ms bound ({cat8['x_bound']:.2f}x)",
      "`ranker_benchmarks --benchmark_filter=BM_CatalogueRank/4/500/1`"),
     ("Whole-catalogue Rank, 1,000,000 items, the 16x budget's model (`--target_ratio 16`: "
-     "full tables, pq8x8 in / pq16x8 out, 21.2x), two stages (N = 100), in process",
+     f"full tables, {budget_rows} in and out, {budget_ratio}x), two stages (N = 100), in process",
      f"**{ms(pq100):.2f} ms**, {pq100['allocs/call']:.0f} allocations",
      f"{pq100['bound_ms']:.2f} ms memory/GEMM bound ({pq100['x_bound']:.2f}x); N = 500: "
      f"{ms(pq500):.2f} ms",
@@ -118,7 +123,7 @@ rows = [
      "`ranker_rpc_benchmarks`"),
     ("History model over 1,000,000 items, d = 64: both item tables memcom 16x vs full float32",
      f"**{mem_bytes}** resident",
-     f"full: {full_bytes}; the 16x budget's (pq8x8 / pq16x8): {pq_bytes}",
+     f"full: {full_bytes}; the 16x budget's ({budget_rows}): {pq_bytes}",
      "`ranker-store demo --user_mode history --kind memcom\\|full` (or `--target_ratio 16`) "
      "then `verify`"),
     ("Loading and verifying that model from the RocksDB store (CRC-32C, finiteness)",

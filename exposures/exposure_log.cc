@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <random>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -86,14 +85,19 @@ ExposureLog::~ExposureLog() {
 
 bool ExposureLog::ShouldSample() {
   if (sample_threshold_ == 0) return false;
-  // One generator per thread and log; seeded apart so threads do not sample in step.
-  thread_local std::mt19937_64 random(0);
+  // One splitmix64 sequence per thread and log (8 bytes of state, one multiply-xorshift per
+  // call: the Rank path pays nothing measurable), seeded apart so threads do not sample in step.
+  thread_local uint64_t state = 0;
   thread_local const ExposureLog* seeded_for = nullptr;
   if (seeded_for != this) {
-    random.seed(seed_sequence_.fetch_add(0x9E3779B97F4A7C15ULL, std::memory_order_relaxed));
+    state = seed_sequence_.fetch_add(0x9E3779B97F4A7C15ULL, std::memory_order_relaxed) * 31 + 7;
     seeded_for = this;
   }
-  return sample_threshold_ == ~uint64_t{0} || random() < sample_threshold_;
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return sample_threshold_ == ~uint64_t{0} || z < sample_threshold_;
 }
 
 bool ExposureLog::Log(v1::Exposure exposure) {
@@ -104,7 +108,9 @@ bool ExposureLog::Log(v1::Exposure exposure) {
   }
   queue_.push_back(std::move(exposure));
   ++queued_total_;
-  wake_.Signal();
+  // The writer wakes on its own every flush_interval; waking it per record would cost Rank a
+  // futex call and the writer a write(2) per exposure. Only a filling queue hurries it.
+  if (queue_.size() == options_.queue_capacity / 2) wake_.Signal();
   return true;
 }
 
