@@ -58,11 +58,11 @@ absl::Status CheckRowStorages(const TrainOptions& options) {
     if (IsHeadTail(storage)) {
       // Which items are the head comes from the history model's popularity prior, and only a
       // full table has a row per item to give a longer code.
-      const bool full = options.kind == snapshot::FULL &&
-                        (options.tied || options.output_kind == snapshot::FULL);
+      const bool full =
+          options.kind == snapshot::FULL && (options.tied || options.output_kind == snapshot::FULL);
       if (options.user_mode != snapshot::USER_MODE_HISTORY || !full) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "row storage ", RowStorageName(storage), " needs a history model of full tables"));
+        return absl::InvalidArgumentError(absl::StrCat("row storage ", RowStorageName(storage),
+                                                       " needs a history model of full tables"));
       }
       if (options.pq_finetune_epochs > 0) {
         return absl::InvalidArgumentError(absl::StrCat(
