@@ -1,5 +1,6 @@
 #include "server/model_manager.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -119,6 +120,12 @@ ReloadEvent ModelManager::Poll() {
     LogError("store poll failed: ", last.status.ToString());
     Notify(last);
     return last;
+  }
+  if (!options_.only_versions.empty()) {
+    std::erase_if(*available, [&](uint64_t v) {
+      return std::find(options_.only_versions.begin(), options_.only_versions.end(), v) ==
+             options_.only_versions.end();
+    });
   }
   // After a load, decide again: after a failure an older good version may still beat what is
   // loaded (on a fresh start, the version before a bad latest one); after a success, older

@@ -36,6 +36,10 @@ namespace ranker {
 
 struct ModelManagerOptions {
   size_t keep_versions = 1;
+  // Non-empty: a specific version policy. Only these versions of the store are ever loaded
+  // (all of them, as the store has them: set keep_versions to their count); the newest of them
+  // serves requests that name no version.
+  std::vector<uint64_t> only_versions;
   ReloadPolicy policy = ReloadPolicy::kAvailabilityPreserving;
   LoadOptions load;
   // Runs at the start of every Poll (watcher, SIGHUP, admin Reload), under Poll's lock: what

@@ -23,8 +23,10 @@ absl::StatusOr<ModelMemory> EstimateOne(const config::ModelConfig& model, uint32
   const uint32_t newest = model.version_policy().latest().num_versions() > 0
                               ? model.version_policy().latest().num_versions()
                               : keep_versions;
-  for (size_t k = 0; k < versions.size() && k < std::max<uint32_t>(1, newest); ++k) {
-    held.insert(versions[versions.size() - 1 - k]);
+  if (!model.version_policy().has_specific()) {  // a specific policy holds its list alone
+    for (size_t k = 0; k < versions.size() && k < std::max<uint32_t>(1, newest); ++k) {
+      held.insert(versions[versions.size() - 1 - k]);
+    }
   }
   for (uint64_t version : model.version_policy().specific().versions()) held.insert(version);
   for (const auto& [label, version] : model.labels()) held.insert(version);

@@ -170,10 +170,6 @@ absl::Status RankerServer::StartMetrics() {
 
 absl::StatusOr<std::shared_ptr<ModelManager>> RankerServer::OpenModel(
     const config::ModelConfig& model) {
-  if (model.version_policy().has_specific()) {
-    return absl::UnimplementedError(
-        "specific version policies are not served yet: use latest { num_versions: N } and labels");
-  }
   auto store = SnapshotStore::OpenSecondary(model.store());
   if (!store.ok()) {
     return absl::Status(store.status().code(),
@@ -182,6 +178,15 @@ absl::StatusOr<std::shared_ptr<ModelManager>> RankerServer::OpenModel(
   ModelManagerOptions options = config_.manager;
   if (model.version_policy().latest().num_versions() > 0) {
     options.keep_versions = model.version_policy().latest().num_versions();
+  }
+  if (model.version_policy().has_specific()) {
+    const auto& listed = model.version_policy().specific().versions();
+    options.only_versions.assign(listed.begin(), listed.end());
+    std::sort(options.only_versions.begin(), options.only_versions.end());
+    options.only_versions.erase(
+        std::unique(options.only_versions.begin(), options.only_versions.end()),
+        options.only_versions.end());
+    options.keep_versions = options.only_versions.size();
   }
   const bool is_default = model.name() == default_model_;
   if (is_default && histories_ != nullptr) {

@@ -483,3 +483,29 @@ TEST(SingleStoreReloadConfigTest, IsRefusedWithoutAModelConfig) {
 
 }  // namespace
 }  // namespace ranker
+
+namespace ranker {
+namespace {
+
+// A specific version policy loads exactly the listed versions: feed has versions 1 and 2, the
+// config lists 1, so version 2 is never loaded and unlabelled calls get version 1.
+TEST_F(SeveralModelsTest, ASpecificPolicyLoadsOnlyTheListedVersions) {
+  std::ofstream(config_) << R"pb(models { name: "feed" store: ")pb" << feed_
+                         << R"pb(" version_policy { specific { versions: 1 } } })pb";
+  RunningServer server(feed_, {"--model_config=" + config_, "--poll_interval=100ms"});
+  ASSERT_TRUE(server.ok());
+  EXPECT_EQ(Rank(server, 3, "", "").model_version(), 1u);
+  // Publishing another version changes nothing.
+  Publish(feed_, 300, 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(Rank(server, 3, "", "").model_version(), 1u);
+  grpc::ClientContext context;
+  v1::ListModelsResponse models;
+  ASSERT_TRUE(server.Admin()->ListModels(&context, v1::ListModelsRequest(), &models).ok());
+  ASSERT_EQ(models.models_size(), 1);
+  ASSERT_EQ(models.models(0).versions_size(), 1);
+  EXPECT_EQ(models.models(0).versions(0).version(), 1u);
+}
+
+}  // namespace
+}  // namespace ranker
