@@ -43,11 +43,12 @@ absl::StatusOr<std::vector<std::string>> ListExposureFiles(const std::string& di
   std::vector<std::string> files;
   std::error_code error;
   if (!std::filesystem::exists(dir, error)) return files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-    const std::string name = entry.path().filename().string();
+  std::filesystem::directory_iterator it(dir, error), end;
+  for (; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
     if (absl::StartsWith(name, "exposures-") && absl::EndsWith(name, ".log") &&
         name.size() == ExposureFileName(0).size()) {
-      files.push_back(entry.path().string());
+      files.push_back(it->path().string());
     }
   }
   if (error) {

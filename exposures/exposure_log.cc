@@ -184,6 +184,7 @@ void ExposureLog::Write(const std::vector<v1::Exposure>& batch) {
   }
   buffer_.clear();
   for (const v1::Exposure& exposure : batch) AppendExposureRecord(exposure, &buffer_);
+  const off_t before = static_cast<off_t>(file_bytes_);
   size_t done = 0;
   bool failed = false;
   while (done < buffer_.size()) {
@@ -195,16 +196,30 @@ void ExposureLog::Write(const std::vector<v1::Exposure>& batch) {
     }
     done += static_cast<size_t>(n);
   }
-  file_bytes_ += done;
+  if (failed) {
+    // A batch written in part would leave a damaged record in the middle of the file, which
+    // readers refuse: take it back, so the file stays a clean sequence of records.
+    const int error = errno;
+    if (::ftruncate(fd_, before) != 0) {
+      LogError("exposure log: cannot undo a partial write, starting a new file");
+      Rotate();
+    } else {
+      file_bytes_ = static_cast<uint64_t>(before);
+    }
+    LogError("exposure log: write failed, ", batch.size(),
+             " exposures dropped: ", std::strerror(error));
+  } else {
+    file_bytes_ += done;
+  }
   {
     MutexLock lock(&mu_);
     if (failed) {
       ++stats_.write_errors;
+      stats_.dropped += batch.size();
     } else {
       stats_.logged += batch.size();
     }
   }
-  if (failed) LogError("exposure log: write failed: ", std::strerror(errno));
   if (file_bytes_ >= options_.max_file_bytes) Rotate();
 }
 

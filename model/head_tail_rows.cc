@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 
@@ -116,6 +117,10 @@ absl::Status ConvertTableToHeadTailPq(const HeadTailOptions& options,
 
 absl::Status CheckHeadBits(const TableSpec& spec, absl::Span<const uint64_t> bits) {
   const uint64_t n = spec.n();
+  if (spec.head_rows() > std::numeric_limits<uint32_t>::max()) {  // the rank directory's width
+    return absl::FailedPreconditionError(absl::StrCat(
+        "table '", spec.feature(), "': head_rows=", spec.head_rows(), " exceeds 2^32 - 1"));
+  }
   uint64_t count = 0;
   for (uint64_t w = 0; w < bits.size(); ++w) {
     const uint64_t valid = w * 64 + 64 <= n ? ~uint64_t{0} : (uint64_t{1} << (n % 64)) - 1;

@@ -39,7 +39,7 @@ absl::Status ConvertTableToHeadTailPq(const HeadTailOptions& options,
                                       TensorMap* tensors);
 
 // FAILED_PRECONDITION unless `bits` (HeadBitsShape words) sets exactly spec.head_rows() bits,
-// all below n.
+// all below n, and head_rows fits the rank directory's uint32.
 absl::Status CheckHeadBits(const TableSpec& spec, absl::Span<const uint64_t> bits);
 
 // The rank directory TableTensors::head_rank reads: uint32 head entities before each block of

@@ -175,6 +175,10 @@ absl::StatusOr<PqView> ViewPq(const TableSpec& spec, const TensorMap& tensors,
     return absl::FailedPreconditionError(
         absl::StrCat("table '", spec.feature(), "' has no pq tensor ", tensor.part));
   }
+  if (HasHeadTailRows(spec)) {  // its codes cover the head only (head_tail_rows.h decodes it)
+    return absl::FailedPreconditionError(
+        absl::StrCat("table '", spec.feature(), "' has head/tail rows, not one pq code"));
+  }
   const std::string name = TensorNameOf(tensor, spec);
   const std::string codebook_name = CodebookTensorNameOf(tensor, spec);
   auto codes = tensors.find(name);

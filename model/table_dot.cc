@@ -270,16 +270,17 @@ struct FullHeadTail {
       const uint64_t span =
           (high == 64 ? ~uint64_t{0} : (uint64_t{1} << high) - 1) & ~((uint64_t{1} << low) - 1);
       const uint64_t heads = t.head_bits[word] & span, tails = ~t.head_bits[word] & span;
-      float* out = scores + (word * 64 - first);
+      // Item word * 64 + b scores into scores[word * 64 + b - first] (b >= low, so >= 0).
+      const uint64_t base = word * 64 - first;  // wraps below zero; only base + b is used
       uint64_t row = head;
       for (uint64_t m = heads; m != 0; m &= m - 1) {
-        out[std::countr_zero(m)] =
+        scores[base + std::countr_zero(m)] =
             PqRowSum<kHeadBits, kHeadSub>(head_codes + row++ * head_bytes, head_subvectors, lut);
       }
       row = i - head;  // the span's first tail item's tail row
       for (uint64_t m = tails; m != 0; m &= m - 1) {
-        out[std::countr_zero(m)] = PqRowSum<kTailBits, kTailSub>(t.tail_codes + row++ * tail_bytes,
-                                                                 tail_subvectors, tail_lut);
+        scores[base + std::countr_zero(m)] = PqRowSum<kTailBits, kTailSub>(
+            t.tail_codes + row++ * tail_bytes, tail_subvectors, tail_lut);
       }
       head += static_cast<uint64_t>(std::popcount(heads));
       i = word * 64 + high;

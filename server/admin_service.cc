@@ -181,12 +181,24 @@ grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext
     reactor->Finish(status);
     return reactor;
   }
+  if (queued_reloads_.fetch_add(1, std::memory_order_acq_rel) >= kMaxQueuedReloads) {
+    queued_reloads_.fetch_sub(1, std::memory_order_acq_rel);
+    const grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat(kMaxQueuedReloads,
+                                         " reloads already queued; the last one will read the "
+                                         "config as it is then"));
+    Observe(RpcMethod::kReloadConfig, busy, start);
+    reactor->Finish(busy);
+    return reactor;
+  }
   // On the reload thread: applying a config loads models, which must not hold a gRPC callback
   // thread, and it runs after any reload or label move queued before it.
-  reloader_.Submit([this, start, response_bytes, reactor] {
+  reloader_.Submit([this, start, context, response_bytes, reactor] {
     grpc::Status status(grpc::StatusCode::FAILED_PRECONDITION,
                         "this server has no config reloader");
-    if (config_reloader_) {
+    if (context->IsCancelled()) {  // its client gone, or shutdown's grace over: load nothing
+      status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled while queued");
+    } else if (config_reloader_) {
       absl::StatusOr<std::vector<std::string>> models = config_reloader_();
       status = ToGrpcStatus(models.status());
       if (status.ok()) {
@@ -195,6 +207,7 @@ grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext
         status = SerializeResponse(response, response_bytes);
       }
     }
+    queued_reloads_.fetch_sub(1, std::memory_order_acq_rel);
     Observe(RpcMethod::kReloadConfig, status, start);
     reactor->Finish(status);
   });

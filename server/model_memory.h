@@ -4,7 +4,8 @@
 // exceeds --memory_limit is refused whole, naming each model and its bytes, so the server never
 // loads half of it and then swaps or is killed. The estimate is the stored tensor bytes; what
 // loading adds (id maps' indexes, retrieval row indexes, the head/tail rank directory) is small
-// next to it and is what ranker_model_memory_bytes then reports.
+// next to it and is what ranker_model_memory_bytes then reports. The check is on the config's
+// steady state: during an apply, models being replaced are still held (docs/design.md).
 #ifndef RANKER_SERVER_MODEL_MEMORY_H_
 #define RANKER_SERVER_MODEL_MEMORY_H_
 

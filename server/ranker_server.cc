@@ -232,6 +232,9 @@ absl::StatusOr<std::vector<std::string>> RankerServer::ApplyModelConfig() {
     return absl::FailedPreconditionError(
         "the server was started without --model_config: there is no config to read again");
   }
+  // SIGHUP (the signal thread) and the admin call (its reload thread) may both apply: one at a
+  // time, so the metrics' cleanup of one cannot undo what the other applied.
+  MutexLock lock(&config_mu_);
   ASSIGN_OR_RETURN(config::ModelConfigList models, ReadModelConfig(config_.model_config_path));
   RETURN_IF_ERROR(CheckMemory(models));
   std::vector<std::string> before;
@@ -241,6 +244,10 @@ absl::StatusOr<std::vector<std::string>> RankerServer::ApplyModelConfig() {
   for (const config::ModelConfig& model : models.models()) now.push_back(model.name());
   for (const std::string& name : before) {  // a removed model's series go with it
     if (std::find(now.begin(), now.end(), name) == now.end()) metrics_.OnModelVersions(name, {});
+  }
+  // A model moved to another store (a new manager) has new versions under its name.
+  for (const auto& served : registry_->Models()) {
+    metrics_.OnModelVersions(served->config.name(), served->manager->Loaded());
   }
   LogInfo("model config ", config_.model_config_path, " applied: ", now.size(), " models");
   return now;

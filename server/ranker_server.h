@@ -139,6 +139,7 @@ class RankerServer {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> admin_server_;
   int port_ = 0, admin_port_ = 0, metrics_port_ = 0;
+  Mutex config_mu_;  // one model config applied at a time (ApplyModelConfig)
   Mutex health_mu_;  // orders health updates from reloads against start and shutdown
   bool health_follows_model_ ABSL_GUARDED_BY(health_mu_) = false;
   bool stopped_ = false;

@@ -259,7 +259,9 @@ void ServerMetrics::OnModelVersions(const std::string& model,
   for (const LoadedVersion& entry : loaded) now[entry.version] = &entry;
   for (auto it = version_gauges_.lower_bound({model, 0});
        it != version_gauges_.end() && it->first.first == model;) {
-    if (now.count(it->first.second) == 0) {
+    auto loaded_now = now.find(it->first.second);
+    // Gone, or another model under the same number (the model moved to another store).
+    if (loaded_now == now.end() || loaded_now->second->model.get() != it->second.model) {
       for (prometheus::Gauge* gauge : it->second.memory) memory_family_->Remove(gauge);
       uncompressed_family_->Remove(it->second.uncompressed);
       ratio_family_->Remove(it->second.ratio);
@@ -286,6 +288,7 @@ void ServerMetrics::OnModelVersions(const std::string& model,
     gauges.uncompressed->Set(static_cast<double>(loaded_model.uncompressed_bytes()));
     gauges.ratio = &ratio_family_->Add({{"model", model}, {"version", v}});
     gauges.ratio->Set(loaded_model.compression_ratio());
+    gauges.model = &loaded_model;
     version_gauges_[{model, version}] = std::move(gauges);
   }
 }

@@ -102,6 +102,7 @@ class ServerMetrics final : public RequestObserver {
     std::vector<prometheus::Gauge*> memory;  // one per feature table, then the MLP
     prometheus::Gauge* uncompressed = nullptr;
     prometheus::Gauge* ratio = nullptr;
+    const Model* model = nullptr;  // the loaded model they describe
   };
   std::map<std::pair<std::string, uint64_t>, VersionGauges> version_gauges_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, std::shared_ptr<RouteObserver>> routes_

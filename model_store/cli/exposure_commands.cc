@@ -32,14 +32,18 @@ absl::Status RunExposures(const std::string& dir, int64_t since_unix_ms) {
   std::printf("%s", kHeader);
   uint64_t printed = 0, read = 0;
   for (const std::string& file : files) {
-    ASSIGN_OR_RETURN(const ExposureReadStats stats,
-                     ReadExposureFile(file, [&](const v1::Exposure& e) {
-                       if (e.time_ms() < since_unix_ms) return;
-                       ++printed;
-                       PrintExposure(e);
-                     }));
-    read += stats.records;
-    if (stats.torn_tail) {
+    const absl::StatusOr<ExposureReadStats> stats =
+        ReadExposureFile(file, [&](const v1::Exposure& e) {
+          ++read;
+          if (e.time_ms() < since_unix_ms) return;
+          ++printed;
+          PrintExposure(e);
+        });
+    if (!stats.ok()) {  // what came before the damage is printed; the other files still are
+      std::fprintf(stderr, "%s\n", stats.status().ToString().c_str());
+      continue;
+    }
+    if (stats->torn_tail) {
       std::fprintf(stderr, "%s: ends inside a record (the writer was cut off); read up to it\n",
                    file.c_str());
     }
