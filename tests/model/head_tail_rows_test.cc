@@ -289,3 +289,47 @@ TEST(HeadTailRowsTest, BudgetRuleChoosesHeadTailFromSixteenTimes) {
 
 }  // namespace
 }  // namespace ranker
+
+namespace ranker {
+namespace {
+
+// The edges: an empty head (1% of 40 items rounds to none), an empty tail (99% of 40 rounds to
+// all), and a catalogue of whole words and rank blocks (1,024 items). Each still embeds as its
+// decoded rows and scores as their dot products.
+TEST(HeadTailRowsTest, EmptyGroupsAndWholeBlocksServeAsTheirDecodedRows) {
+  struct Case {
+    uint64_t items;
+    const char* storage;
+    uint64_t head_rows;
+  };
+  for (const Case& c : {Case{40, "head1:pq16x8+pq4x4", 0}, Case{40, "head99:pq16x8+pq4x4", 40},
+                        Case{1024, "head20:pq32x8+pq8x8", 205}}) {
+    const uint64_t items = c.items;
+    SCOPED_TRACE(std::string(c.storage) + " over " + std::to_string(items));
+    DemoModelOptions options = Options(c.storage);
+    options.items = items;
+    const Snapshot snapshot = *MakeDemoSnapshot(options);
+    const TableSpec& spec = snapshot.manifest.tables(1);
+    EXPECT_EQ(spec.head_rows(), c.head_rows);
+    auto model = Model::Create(snapshot.manifest, *CopyTensors(snapshot.tensors));
+    ASSERT_TRUE(model.ok()) << model.status();
+    const EmbeddingTable& table = (*model)->item().table;
+    ASSERT_TRUE(table.retrieval_enabled());
+    std::vector<float> user(kDim), row(kDim), scores(items);
+    for (uint32_t k = 0; k < kDim; ++k) user[k] = std::cos(0.3f * k);
+    DotQuery query;
+    query.user = user.data();
+    table.PrepareDot(&query);
+    table.DotRange(query, 0, items, scores.data());
+    for (uint64_t i = 0; i < items; ++i) {
+      table.Embed(i, row.data());
+      ASSERT_EQ(row, DecodeEntity(spec, snapshot.tensors, i)) << "entity " << i;
+      float expected = 0;
+      for (uint32_t k = 0; k < kDim; ++k) expected += row[k] * user[k];
+      ASSERT_NEAR(scores[i], expected, 1e-4f * (1 + std::fabs(expected))) << "entity " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ranker
