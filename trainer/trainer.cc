@@ -194,10 +194,12 @@ absl::StatusOr<std::unique_ptr<UserEncoder>> MakeUserEncoder(const Dataset& data
   return MakeIdUserEncoder(std::move(table));
 }
 
-// A table's size in floats: its resident bytes, as GetModelInfo reports them (int8 or pq rows,
-// and what is built at load: retrieval row indexes, the head/tail rank directory) / 4.
+// A table's size in floats: its bytes as stored (int8, pq or head/tail rows included) / 4, as
+// GetModelInfo's compression_ratio counts them and docs/results.md defines its ratios (what load
+// builds on top, row indexes and the head/tail rank directory, is in the per-table resident
+// bytes instead).
 double TableFloats(const Feature& feature) {
-  return static_cast<double>(feature.table.resident_bytes()) / sizeof(float);
+  return static_cast<double>(StoredTableBytes(feature.table.spec())) / sizeof(float);
 }
 
 double TableRatio(const Feature& feature) {
