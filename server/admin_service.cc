@@ -48,25 +48,36 @@ grpc::ServerUnaryReactor* AdminService::Reload(grpc::CallbackServerContext* cont
     reactor->Finish(status);
     return reactor;
   }
+  return QueueReload(RpcMethod::kReload, start, context, reactor, [this, response_bytes] {
+    v1::ReloadResponse response;
+    grpc::Status status = DoReload(&response);
+    if (status.ok()) status = SerializeResponse(response, response_bytes);
+    return status;
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::QueueReload(RpcMethod method,
+                                                    std::chrono::steady_clock::time_point start,
+                                                    grpc::CallbackServerContext* context,
+                                                    grpc::ServerUnaryReactor* reactor,
+                                                    std::function<grpc::Status()> work) {
   if (queued_reloads_.fetch_add(1, std::memory_order_acq_rel) >= kMaxQueuedReloads) {
     queued_reloads_.fetch_sub(1, std::memory_order_acq_rel);
     const grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED,
                             absl::StrCat(kMaxQueuedReloads,
-                                         " reloads already queued; the next "
-                                         "one will load the newest version"));
-    Observe(RpcMethod::kReload, busy, start);
+                                         " reloads already queued; the last one will load the "
+                                         "newest version and read the config as it is then"));
+    Observe(method, busy, start);
     reactor->Finish(busy);
     return reactor;
   }
-  reloader_.Submit([this, start, context, response_bytes, reactor] {
-    v1::ReloadResponse response;
+  reloader_.Submit([this, method, start, context, reactor, work = std::move(work)] {
     // A call cancelled while queued (its client gone, or shutdown's grace over) loads nothing.
-    grpc::Status status = context->IsCancelled()
-                              ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled while queued")
-                              : DoReload(&response);
-    if (status.ok()) status = SerializeResponse(response, response_bytes);
+    const grpc::Status status =
+        context->IsCancelled() ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled while queued")
+                               : work();
     queued_reloads_.fetch_sub(1, std::memory_order_acq_rel);
-    Observe(RpcMethod::kReload, status, start);
+    Observe(method, status, start);
     reactor->Finish(status);
   });
   return reactor;
@@ -181,37 +192,22 @@ grpc::ServerUnaryReactor* AdminService::ReloadConfig(grpc::CallbackServerContext
     reactor->Finish(status);
     return reactor;
   }
-  if (queued_reloads_.fetch_add(1, std::memory_order_acq_rel) >= kMaxQueuedReloads) {
-    queued_reloads_.fetch_sub(1, std::memory_order_acq_rel);
-    const grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                            absl::StrCat(kMaxQueuedReloads,
-                                         " reloads already queued; the last one will read the "
-                                         "config as it is then"));
-    Observe(RpcMethod::kReloadConfig, busy, start);
-    reactor->Finish(busy);
-    return reactor;
-  }
   // On the reload thread: applying a config loads models, which must not hold a gRPC callback
   // thread, and it runs after any reload or label move queued before it.
-  reloader_.Submit([this, start, context, response_bytes, reactor] {
-    grpc::Status status(grpc::StatusCode::FAILED_PRECONDITION,
-                        "this server has no config reloader");
-    if (context->IsCancelled()) {  // its client gone, or shutdown's grace over: load nothing
-      status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled while queued");
-    } else if (config_reloader_) {
-      absl::StatusOr<std::vector<std::string>> models = config_reloader_();
-      status = ToGrpcStatus(models.status());
-      if (status.ok()) {
-        v1::ReloadConfigResponse response;
-        for (const std::string& name : *models) response.add_models(name);
-        status = SerializeResponse(response, response_bytes);
-      }
+  return QueueReload(RpcMethod::kReloadConfig, start, context, reactor, [this, response_bytes] {
+    if (!config_reloader_) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "this server has no config reloader");
     }
-    queued_reloads_.fetch_sub(1, std::memory_order_acq_rel);
-    Observe(RpcMethod::kReloadConfig, status, start);
-    reactor->Finish(status);
+    absl::StatusOr<std::vector<std::string>> models = config_reloader_();
+    grpc::Status status = ToGrpcStatus(models.status());
+    if (status.ok()) {
+      v1::ReloadConfigResponse response;
+      for (const std::string& name : *models) response.add_models(name);
+      status = SerializeResponse(response, response_bytes);
+    }
+    return status;
   });
-  return reactor;
 }
 
 }  // namespace ranker

@@ -70,6 +70,14 @@ class AdminService final : public AdminRawService {
   grpc::Status Admit(grpc::CallbackServerContext* context, const grpc::ByteBuffer* bytes,
                      Request* request);
   grpc::Status DoReload(v1::ReloadResponse* response);
+  // Runs `work` on the reload thread and finishes the call with its status (CANCELLED instead
+  // if the call was cancelled while queued); RESOURCE_EXHAUSTED at once when kMaxQueuedReloads
+  // are queued (each can load models, and shutdown waits for every queued one).
+  grpc::ServerUnaryReactor* QueueReload(RpcMethod method,
+                                        std::chrono::steady_clock::time_point start,
+                                        grpc::CallbackServerContext* context,
+                                        grpc::ServerUnaryReactor* reactor,
+                                        std::function<grpc::Status()> work);
   grpc::Status DoList(v1::ListLoadedVersionsResponse* response);
   void Observe(RpcMethod method, const grpc::Status& status,
                std::chrono::steady_clock::time_point start);
