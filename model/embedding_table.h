@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "model/snapshot.h"
@@ -75,6 +76,13 @@ class EmbeddingTable {
   void DotIndices(const DotQuery& query, const uint64_t* indices, const uint64_t* raw_ids,
                   size_t count, float* scores) const {
     dot_->score_indices(view_, query, indices, raw_ids, count, scores);
+  }
+  // After PrepareDot: fills `items` with increasing indices, a superset of the `keep` best
+  // items by DotRange's scores (ties included) found without scoring every item exactly, and
+  // returns true; false where the table's storage or the query has no such shortcut
+  // (TableDot::top_candidates).
+  bool DotTopCandidates(DotQuery* query, size_t keep, std::vector<uint64_t>* items) const {
+    return dot_->top_candidates != nullptr && dot_->top_candidates(view_, query, keep, items);
   }
 
  private:

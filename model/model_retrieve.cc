@@ -1,6 +1,8 @@
 // Retrieval, the first of two stages: every candidate (or the whole catalogue) scored by the
 // dot-product term u . e_i in the compressed domain (table_dot.h), a block of kBlockSize at a
-// time, keeping the best retrieve_n in a bounded heap. Keys are pushed in increasing order, so
+// time, keeping the best retrieve_n in a bounded heap. Over the whole catalogue of a table with
+// a shortcut (8-bit pq rows: pq_scan.h), only the items whose score can be among the best are
+// scored, with the same result. Keys are pushed in increasing order, so
 // an item that only ties the worst kept score can never enter: a score must beat it strictly,
 // and a lane of scores none of which does is skipped without looking at its items.
 #include <algorithm>
@@ -12,11 +14,11 @@
 namespace ranker {
 namespace {
 
-// Pushes (first_key + r, scores[r]) for each r < count that can enter `best` and whose wire id
+// Pushes (key_of(r), scores[r]) for each r < count that can enter `best` and whose wire id
 // id_of(r) is not excluded. Once `best` is full almost every score is below its worst, so
 // scores are tested a lane of kLane at a time (one vectorised compare) before any is looked at.
-template <typename IdOf, typename Excluded>
-void KeepBest(uint64_t first_key, const float* scores, size_t count, IdOf id_of, Excluded excluded,
+template <typename KeyOf, typename IdOf, typename Excluded>
+void KeepBest(KeyOf key_of, const float* scores, size_t count, IdOf id_of, Excluded excluded,
               TopK* best) {
   constexpr size_t kLane = 16;
   for (size_t lane = 0; lane < count; lane += kLane) {
@@ -31,10 +33,14 @@ void KeepBest(uint64_t first_key, const float* scores, size_t count, IdOf id_of,
       // Also drops NaN once full; before that, Push ranks NaN last.
       if (best->full() && !(scores[r] > best->worst_score())) continue;
       if (excluded(id_of(r))) continue;
-      best->Push(first_key + r, scores[r]);
+      best->Push(key_of(r), scores[r]);
     }
   }
 }
+
+// The catalogue shortcut pays when the kept items are a small part of it: its candidates are
+// scored one at a time, the catalogue's ranges in bulk.
+constexpr uint64_t kShortcutMinItemsPerKept = 16;
 
 }  // namespace
 
@@ -52,12 +58,28 @@ void Model::RetrieveFromCatalogue(const RankQuery& query, RankScratch* scratch,
   table.PrepareDot(&scratch->dot);
   scratch->retrieval.Reset(std::min<uint64_t>(query.retrieve_n, n));
   float* scores = scratch->scores.data();
+  const auto excluded = [&](uint64_t id) { return IsExcluded(*scratch, id); };
+  // Excluded items may hold some of the best scores: keep that many more candidates.
+  const uint64_t keep = query.retrieve_n + scratch->excluded.size();
+  std::vector<uint64_t>& candidates = scratch->candidate_indices;
+  if (keep * kShortcutMinItemsPerKept <= n &&
+      table.DotTopCandidates(&scratch->dot, keep, &candidates)) {
+    for (size_t first = 0; first < candidates.size(); first += kBlockSize) {
+      const size_t count = std::min<size_t>(kBlockSize, candidates.size() - first);
+      const uint64_t* indices = candidates.data() + first;
+      table.DotIndices(scratch->dot, indices, indices, count, scores);
+      KeepBest([&](size_t r) { return indices[r]; }, scores, count,
+               [&](size_t r) { return ids.ToId(indices[r]); }, excluded, &scratch->retrieval);
+    }
+    result->retrieval_scored = n;
+    scratch->retrieval.TakeInIdOrder(&scratch->retrieved);
+    return;
+  }
   for (uint64_t first = 0; first < n; first += kBlockSize) {
     const size_t count = static_cast<size_t>(std::min<uint64_t>(kBlockSize, n - first));
     table.DotRange(scratch->dot, first, count, scores);
-    KeepBest(
-        first, scores, count, [&](size_t r) { return ids.ToId(first + r); },
-        [&](uint64_t id) { return IsExcluded(*scratch, id); }, &scratch->retrieval);
+    KeepBest([&](size_t r) { return first + r; }, scores, count,
+             [&](size_t r) { return ids.ToId(first + r); }, excluded, &scratch->retrieval);
   }
   result->retrieval_scored = n;
   scratch->retrieval.TakeInIdOrder(&scratch->retrieved);
@@ -92,9 +114,9 @@ void Model::RetrieveFromCandidates(const RankQuery& query, RankScratch* scratch,
         scores[r] = sum;
       }
     }
-    KeepBest(
-        first, scores, count, [&](size_t r) { return unique[first + r]; },
-        [&](uint64_t id) { return IsExcluded(*scratch, id); }, &scratch->retrieval);
+    KeepBest([&](size_t r) { return first + r; }, scores, count,
+             [&](size_t r) { return unique[first + r]; },
+             [&](uint64_t id) { return IsExcluded(*scratch, id); }, &scratch->retrieval);
   }
   result->retrieval_scored = unique.size();
   scratch->retrieval.TakeInIdOrder(&scratch->retrieved);

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "model/id_hash.h"
+#include "model/pq_scan.h"
 #include "model/table_rows.h"
 
 namespace ranker {
@@ -229,7 +230,43 @@ struct Full<PqRows> {
     return score;
   }
   static float ScoreUnknown(const TableTensors&, const DotQuery&, uint64_t) { return 0.0f; }
+  static bool TopCandidates(const TableTensors& t, DotQuery* q, size_t keep,
+                            std::vector<uint64_t>* items) {
+    const TableSpec& spec = *t.spec;
+    if (spec.pq_bits() != 8) return false;
+    const PqScanGroup group{t.codes(0), spec.n(), spec.pq_subvectors(), q->projected.data()};
+    if (!PqScanCandidates(&group, 1, keep, &q->scan, q->scan.rows)) return false;
+    items->assign(q->scan.rows[0].begin(), q->scan.rows[0].end());
+    return true;
+  }
 };
+
+// Replaces each of the increasing head (head = true) or tail `rows` of a head/tail table by its
+// entity: one walk of the rank directory and the head bits for all of them.
+void RowsToEntities(const TableTensors& t, bool head, std::vector<uint64_t>* rows) {
+  const uint64_t blocks = t.spec->n() / kHeadRankBlock + 1;  // BuildHeadRank's entries
+  // The group's rows before block b.
+  const auto before = [&](uint64_t b) -> uint64_t {
+    return head ? t.head_rank[b] : b * kHeadRankBlock - t.head_rank[b];
+  };
+  uint64_t block = 0;
+  for (uint64_t& row : *rows) {
+    while (block + 1 < blocks && before(block + 1) <= row) ++block;
+    uint64_t count = before(block);
+    // The row's entity is below n, so the walk ends before the bits past n (set in ~bits).
+    for (uint64_t word = block * (kHeadRankBlock / 64);; ++word) {
+      uint64_t bits = head ? t.head_bits[word] : ~t.head_bits[word];
+      const uint64_t in_word = static_cast<uint64_t>(std::popcount(bits));
+      if (count + in_word <= row) {
+        count += in_word;
+        continue;
+      }
+      for (uint64_t skip = row - count; skip > 0; --skip) bits &= bits - 1;
+      row = word * 64 + static_cast<uint64_t>(std::countr_zero(bits));
+      break;
+    }
+  }
+}
 
 // A full table of head/tail pq codes: one lookup table per group, the head's first. A range is
 // walked a 64-item word of head bits at a time: the word's head items (its set bits, in order)
@@ -323,6 +360,25 @@ struct FullHeadTail {
     return score;
   }
   static float ScoreUnknown(const TableTensors&, const DotQuery&, uint64_t) { return 0.0f; }
+  // Both groups scanned with their bounds together (pq_scan.h), then each group's rows mapped to
+  // their entities and merged in index order.
+  static bool TopCandidates(const TableTensors& t, DotQuery* q, size_t keep,
+                            std::vector<uint64_t>* items) {
+    const TableSpec& spec = *t.spec;
+    if (spec.pq_bits() != 8 || spec.tail_pq_bits() != 8) return false;
+    const uint64_t head_rows = spec.head_rows();
+    const PqScanGroup groups[2] = {
+        {t.codes(0), head_rows, spec.pq_subvectors(), q->projected.data()},
+        {t.tail_codes, spec.n() - head_rows, spec.tail_pq_subvectors(),
+         q->projected.data() + PqCentroids(spec)}};
+    std::vector<uint64_t>* rows = q->scan.rows;
+    if (!PqScanCandidates(groups, 2, keep, &q->scan, rows)) return false;
+    RowsToEntities(t, true, &rows[0]);
+    RowsToEntities(t, false, &rows[1]);
+    items->resize(rows[0].size() + rows[1].size());
+    std::merge(rows[0].begin(), rows[0].end(), rows[1].begin(), rows[1].end(), items->begin());
+    return true;
+  }
 };
 
 // t = S u; hash: t[h(i)], memcom: w[i] * t[h(i)].
@@ -489,9 +545,25 @@ void ScoreIndices(const TableTensors& t, const DotQuery& q, const uint64_t* indi
   }
 }
 
+template <typename Kind>
+constexpr auto TopCandidatesOf() {
+  using Fn = bool (*)(const TableTensors&, DotQuery*, size_t, std::vector<uint64_t>*);
+  if constexpr (requires { &Kind::TopCandidates; }) {
+    return static_cast<Fn>(&Kind::TopCandidates);
+  } else {
+    return static_cast<Fn>(nullptr);
+  }
+}
+
 template <typename Kind, typename R>
 constexpr TableDot DeclareFor(TableKind kind) {
-  return {kind, R::kDType, Prepare<Kind>, Kind::PrepareRows, ScoreRange<Kind>, ScoreIndices<Kind>};
+  return {kind,
+          R::kDType,
+          Prepare<Kind>,
+          Kind::PrepareRows,
+          ScoreRange<Kind>,
+          ScoreIndices<Kind>,
+          TopCandidatesOf<Kind>()};
 }
 
 // Every row storage of a kind (table_rows.h).

@@ -18,9 +18,11 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "model/aligned_buffer.h"
+#include "model/pq_scan.h"
 #include "model/table_forward.h"
 
 namespace ranker {
@@ -43,6 +45,7 @@ struct DotQuery {
   // valid until the last score of the request.
   const float* user = nullptr;
   AlignedVector<float> projected;  // the kind's per-user vectors (see above)
+  PqScanScratch scan;              // top_candidates' state
 };
 
 // The scores read the table's row index where BuildDotRowIndex builds one (tensors.rows).
@@ -62,6 +65,14 @@ struct TableDot {
   // kUnknownIndex.
   void (*score_indices)(const TableTensors& tensors, const DotQuery& query, const uint64_t* indices,
                         const uint64_t* raw_ids, size_t count, float* scores);
+  // Optional (nullptr where the storage has none; so far full tables of 8-bit pq codes, single
+  // width or head/tail): fills `items` with the increasing indices of every item whose score
+  // can be among the `keep` best over the whole table, ties included, from bounded estimates
+  // (pq_scan.h) instead of every exact score. Scoring just these exactly keeps the same best
+  // items as scoring all. False (items unspecified) when this table or query cannot use it
+  // (4-bit codes, a lookup table that is not finite): score every item then.
+  bool (*top_candidates)(const TableTensors& tensors, DotQuery* query, size_t keep,
+                         std::vector<uint64_t>* items);
 };
 
 // nullptr if `kind` has no retrieval scores.

@@ -249,5 +249,75 @@ TEST(TwoStageRankTest, PopularityRankingNeverRetrieves) {
   EXPECT_EQ(result.items[0].id, 0u);  // the demo's most popular item
 }
 
+// Over a catalogue of 8-bit pq rows, retrieval scores only the candidates of the bounded scan
+// (model/pq_scan.h); it must keep exactly the items and scores a scan of every exact score
+// keeps (computed here with DotRange over the whole catalogue and a full sort), with
+// exclusions among the best. 4-bit codes have no shortcut and take the full scan.
+TEST(TwoStageRankTest, TheCatalogueShortcutKeepsWhatTheFullScanKeeps) {
+  for (const char* storage :
+       {"pq8x8", "head20:pq16x8+pq8x8", "head30:pq16x8+pq4x8", "head20:pq16x4+pq8x4"}) {
+    SCOPED_TRACE(storage);
+    DemoModelOptions options;
+    options.users = 20;
+    options.items = 12000 + 13;
+    options.d = 16;
+    options.kind = snapshot::FULL;
+    options.user_mode = snapshot::USER_MODE_HISTORY;
+    options.hidden = {8};
+    options.rows = *ParseRowStorage(storage);
+    Snapshot snapshot = *MakeDemoSnapshot(options);
+    auto created = Model::Create(snapshot.manifest, std::move(snapshot.tensors));
+    ASSERT_TRUE(created.ok()) << created.status();
+    const Model& model = **created;
+    const EmbeddingTable& table = model.item().table;
+    const bool shortcut = std::string(storage).find("x4") == std::string::npos;
+    RankScratch scratch;
+    for (uint64_t seed : {0u, 1u, 2u}) {
+      const std::vector<uint64_t> history = {seed, 100 + seed, 2000 + 7 * seed};
+      std::vector<float> user(16);
+      uint32_t used = 0, unknown = 0;
+      model.EmbedHistory(history, user.data(), &used, &unknown);
+      std::vector<float> all(options.items);
+      DotQuery dot;
+      dot.user = user.data();
+      table.PrepareDot(&dot);
+      table.DotRange(dot, 0, all.size(), all.data());
+      std::vector<ScoredId> by_score;
+      for (uint64_t i = 0; i < all.size(); ++i) by_score.push_back({i, all[i]});
+      std::sort(by_score.begin(), by_score.end(), RanksBefore);
+      std::vector<uint64_t> candidates;
+      EXPECT_EQ(table.DotTopCandidates(&dot, 50, &candidates), shortcut);
+      if (shortcut) {
+        EXPECT_LT(candidates.size(), all.size() / 10);
+      }
+      // Exclude three of the ten best: the shortcut must look past them.
+      const std::vector<uint64_t> exclude = {by_score[0].id, by_score[4].id, by_score[9].id};
+      for (size_t n : {size_t{1}, size_t{10}, size_t{100}, size_t{1000}}) {
+        RankQuery query;
+        query.history = history;
+        query.exclude = exclude;
+        query.k = n;
+        query.retrieve_n = n;
+        RankResult result;
+        model.Retrieve(query, &scratch, &result);
+        EXPECT_EQ(result.retrieval_scored, all.size());
+        std::vector<ScoredId> expected;
+        for (const ScoredId& entry : by_score) {
+          if (expected.size() == n) break;
+          const bool excluded =
+              std::find(exclude.begin(), exclude.end(), entry.id) != exclude.end() ||
+              std::find(history.begin(), history.end(), entry.id) != history.end();
+          if (!excluded) expected.push_back(entry);
+        }
+        ASSERT_EQ(result.items.size(), expected.size()) << "n " << n;
+        for (size_t r = 0; r < expected.size(); ++r) {
+          EXPECT_EQ(result.items[r].id, expected[r].id) << "n " << n << " rank " << r;
+          EXPECT_EQ(result.items[r].score, expected[r].score) << "n " << n << " rank " << r;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ranker
