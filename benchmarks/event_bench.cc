@@ -8,6 +8,11 @@
 //           (0 = as fast as they are acknowledged). With --probe_target, every 50 ms one
 //           probe records for a fresh user on --target and polls Rank on --probe_target until
 //           the user's stored history is used: event-to-visible percentiles.
+//   publish straight to the stream at --nats, as a backend may (docs/scale-out.md), for
+//           --duration: --rate interactions/s in messages of --items_per_message items for
+//           random users, a batch every 10 ms with one wait for its acks; --stream and
+//           --subject_prefix pick the stream (the fleet's by default). With --probe_target, the
+//           same event-to-visible probe, its message published here.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -36,7 +41,10 @@ ABSL_FLAG(std::string, target, "127.0.0.1:50051", "record: the server.");
 ABSL_FLAG(std::string, probe_target, "", "record: the server to poll for event-to-visible.");
 ABSL_FLAG(int, threads, 8, "Publishing or recording threads.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "record: how long.");
-ABSL_FLAG(double, rate, 0, "record: interactions per second at most (0 = no cap).");
+ABSL_FLAG(double, rate, 0,
+          "record, publish: interactions per second at most (0 = no cap; publish needs one).");
+ABSL_FLAG(std::string, stream, "RANKER_EVENTS", "publish: the stream (the fleet's by default).");
+ABSL_FLAG(std::string, subject_prefix, "ranker.events", "publish: the stream's subject prefix.");
 
 namespace ranker {
 namespace {
@@ -145,6 +153,25 @@ int Apply() {
   return 0;
 }
 
+// Polls Rank on `ranker` for `user` every millisecond until its stored history is used (true)
+// or 5 s pass. A cheap Rank (three candidates): the probe must not be the load it measures.
+bool WaitVisible(v1::Ranker::Stub* ranker, uint64_t user, absl::Time sent) {
+  while (absl::Now() < sent + absl::Seconds(5)) {
+    grpc::ClientContext rank_context;
+    v1::RankRequest rank;
+    rank.set_user_id(user);
+    rank.set_k(1);
+    for (uint64_t candidate : {1, 2, 3}) rank.add_candidate_ids(candidate);
+    v1::RankResponse ranked;
+    if (ranker->Rank(&rank_context, rank, &ranked).ok() &&
+        ranked.history_source() == v1::HISTORY_SOURCE_STORED) {
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return false;
+}
+
 int Record() {
   const std::string target = absl::GetFlag(FLAGS_target);
   const std::string probe_target = absl::GetFlag(FLAGS_probe_target);
@@ -199,21 +226,8 @@ int Record() {
       grpc::ClientContext context;
       v1::RecordResponse response;
       if (!recorder->Record(&context, request, &response).ok()) continue;
-      while (absl::Now() < sent + absl::Seconds(5)) {
-        grpc::ClientContext rank_context;
-        // A cheap Rank (three candidates), every millisecond: the probe must not be the load
-        // it measures.
-        v1::RankRequest rank;
-        rank.set_user_id(user);
-        rank.set_k(1);
-        for (uint64_t candidate : {1, 2, 3}) rank.add_candidate_ids(candidate);
-        v1::RankResponse ranked;
-        if (ranker->Rank(&rank_context, rank, &ranked).ok() &&
-            ranked.history_source() == v1::HISTORY_SOURCE_STORED) {
-          visible_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - sent));
-          break;
-        }
-        absl::SleepFor(absl::Milliseconds(1));
+      if (WaitVisible(ranker.get(), user, sent)) {
+        visible_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - sent));
       }
       absl::SleepFor(absl::Milliseconds(50));
     }
@@ -230,15 +244,100 @@ int Record() {
   return failures.load() == 0 ? 0 : 1;
 }
 
+int Publish() {
+  JetStreamOptions options;
+  options.url = absl::GetFlag(FLAGS_nats);
+  options.stream = absl::GetFlag(FLAGS_stream);
+  options.subject_prefix = absl::GetFlag(FLAGS_subject_prefix);
+  auto connection = JetStreamConnection::Connect(options);
+  if (!connection.ok() || !(*connection)->EnsureStream().ok()) {
+    std::fprintf(stderr, "event_bench: no JetStream at %s\n", options.url.c_str());
+    return 1;
+  }
+  const double rate = absl::GetFlag(FLAGS_rate);
+  if (rate <= 0) {
+    std::fprintf(stderr, "event_bench publish: --rate must be positive\n");
+    return 2;
+  }
+  const uint32_t items = std::max<uint32_t>(1, absl::GetFlag(FLAGS_items_per_message));
+  const uint64_t users = absl::GetFlag(FLAGS_users);
+  const absl::Duration duration = absl::GetFlag(FLAGS_duration);
+  const std::string probe_target = absl::GetFlag(FLAGS_probe_target);
+  std::atomic<uint64_t> published{0}, failures{0};
+  const absl::Time start = absl::Now(), end = start + duration;
+  std::thread publisher([&] {
+    constexpr absl::Duration kTick = absl::Milliseconds(10);
+    std::mt19937_64 rng(getpid());
+    std::vector<JetStreamConnection::OutgoingMessage> batch;
+    double owed = 0;  // messages due and not yet sent
+    for (absl::Time tick = start; tick < end; tick += kTick) {
+      if (tick > absl::Now()) absl::SleepFor(tick - absl::Now());
+      owed += rate / items * absl::ToDoubleSeconds(kTick);
+      batch.clear();
+      for (; owed >= 1; owed -= 1) {
+        v1::UserInteractions message;
+        const uint64_t user = rng() % users;
+        message.set_user_id(user);
+        for (uint32_t i = 0; i < items; ++i) {
+          message.add_item_ids(rng() % 1000);
+          message.add_timestamps_ms(absl::ToUnixMillis(absl::Now()));
+        }
+        JetStreamConnection::OutgoingMessage& outgoing = batch.emplace_back();
+        outgoing.subject = (*connection)->SubjectOf(user);
+        message.SerializeToString(&outgoing.data);
+      }
+      if (batch.empty()) continue;
+      if ((*connection)->PublishBatch(batch).ok()) {
+        published += batch.size();
+      } else {
+        failures += batch.size();
+      }
+    }
+  });
+  std::vector<double> visible_ms;
+  if (!probe_target.empty()) {
+    auto ranker =
+        v1::Ranker::NewStub(grpc::CreateChannel(probe_target, grpc::InsecureChannelCredentials()));
+    for (uint64_t k = 0; absl::Now() < end; ++k) {
+      const uint64_t user = (uint64_t{1} << 41) + getpid() * 100000 + k;
+      v1::UserInteractions message;
+      message.set_user_id(user);
+      message.add_item_ids(1);
+      message.add_timestamps_ms(absl::ToUnixMillis(absl::Now()));
+      JetStreamConnection::OutgoingMessage outgoing;
+      outgoing.subject = (*connection)->SubjectOf(user);
+      message.SerializeToString(&outgoing.data);
+      const absl::Time sent = absl::Now();
+      if (!(*connection)->PublishBatch({outgoing}).ok()) continue;
+      if (WaitVisible(ranker.get(), user, sent)) {
+        visible_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - sent));
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+  publisher.join();
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::printf("publish: %.0f messages/s, %.0f events/s (%u per message) to %s, %lu failed\n",
+              published / seconds, published * items / seconds, items, options.stream.c_str(),
+              failures.load());
+  if (!visible_ms.empty()) {
+    std::printf("event-to-visible over %zu probes: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+                visible_ms.size(), Percentile(visible_ms, 0.5), Percentile(visible_ms, 0.99),
+                Percentile(visible_ms, 1.0));
+  }
+  return failures.load() == 0 ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace ranker
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("event_bench apply|record [flags]");
+  absl::SetProgramUsageMessage("event_bench apply|record|publish [flags]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   const std::string mode = args.size() > 1 ? args[1] : "";
   if (mode == "apply") return ranker::Apply();
   if (mode == "record") return ranker::Record();
-  std::fprintf(stderr, "usage: event_bench apply|record [flags] (see --help)\n");
+  if (mode == "publish") return ranker::Publish();
+  std::fprintf(stderr, "usage: event_bench apply|record|publish [flags] (see --help)\n");
   return 2;
 }

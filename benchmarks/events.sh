@@ -9,8 +9,11 @@
 #      same run, and event-to-visible percentiles from one replica's Record to the other's Rank;
 #      then the same load outside the replica's fleet (the control: how much the load itself
 #      takes from a 2-core machine).
-#   Section 3 runs ROUNDS rounds (without, with, control: interleaved, so that the machine's
-#   drift falls on all three) and reports each round and the median ratios.
+#   4. the same with the events published straight to the stream (as a backend may), so that no
+#      Record server shares the machine with b, and its control (a stream b does not read).
+#   Sections 3 and 4 run ROUNDS rounds (without, with, control, published, its control:
+#   interleaved, so that the machine's drift falls on all of them) and report each round and
+#   the median ratios.
 # Usage: benchmarks/events.sh [--duration 8s] [--rounds 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -102,7 +105,22 @@ for round in $(seq "$ROUNDS"); do
   control_load=$!
   control=$(bench)
   wait "$control_load"
-  echo "$without $with $control" >>"$WORK/rounds.txt"
+  # The same 1,000 events/s published straight to the stream, as a backend may: no Record
+  # server on this machine, so b's loss is its apply and the broker's share of the cores.
+  "$BIN/benchmarks/ranker_event_bench" publish --nats "$URL" --probe_target 127.0.0.1:"$B" \
+    --duration "$DURATION" --rate 1000 --items_per_message 1 >"$WORK/published.txt" &
+  publishing=$!
+  published=$(bench)
+  wait "$publishing"
+  echo "round $round, published: $(tail -2 "$WORK/published.txt" | tr '\n' ';')"
+  # Its control: the same publishing to a stream b does not read.
+  "$BIN/benchmarks/ranker_event_bench" publish --nats "$URL" --stream RANKER_EVENTS_CONTROL \
+    --subject_prefix ranker.control --duration "$DURATION" --rate 1000 --items_per_message 1 \
+    >/dev/null &
+  publish_control_load=$!
+  publish_control=$(bench)
+  wait "$publish_control_load"
+  echo "$without $with $control $published $publish_control" >>"$WORK/rounds.txt"
 done
 # The event path's CPU with no Rank load: what each process pays for 1,000 events/s.
 "$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$A" --duration 8s --rate 1000 \
@@ -113,13 +131,15 @@ wait "$cpu_load"
 /usr/bin/python3 - "$WORK/rounds.txt" "$WORK/cpu.txt" <<'PY'
 import statistics, sys
 rounds = [tuple(map(float, line.split())) for line in open(sys.argv[1])]
-for i, (w, f, c) in enumerate(rounds, 1):
+for i, (w, f, c, p, pc) in enumerate(rounds, 1):
     print(f'round {i}: Rank QPS on b without events {w:.0f}; with 1,000 events/s through its fleet '
-          f'{f:.0f} ({f/w:.1%}); control (the same load outside the fleet) {c:.0f} ({c/w:.1%})')
-flowing = statistics.median(f / w for w, f, c in rounds)
-control = statistics.median(c / w for w, f, c in rounds)
-print(f'median over {len(rounds)} rounds: with events flowing {flowing:.1%} of without; '
-      f'control {control:.1%}')
+          f'{f:.0f} ({f/w:.1%}); control (the same load outside the fleet) {c:.0f} ({c/w:.1%}); '
+          f'published straight to the stream {p:.0f} ({p/w:.1%}); its control {pc:.0f} '
+          f'({pc/w:.1%})')
+median = lambda column: statistics.median(r[column] / r[0] for r in rounds)
+print(f'median over {len(rounds)} rounds: with events recorded through replica a {median(1):.1%} '
+      f'of without (control {median(2):.1%}); with events published straight to the stream '
+      f'{median(3):.1%} (control {median(4):.1%})')
 broker, a, b, load = map(float, open(sys.argv[2]).read().split())
 print(f'CPU for 1,000 events/s (100 Record calls of 10 users), no Rank load, % of one core: '
       f'broker {broker:.1f}, replica a (Record, publish, its apply) {a:.1f}, replica b (apply) '
