@@ -1,6 +1,7 @@
 // Two stages over a 1,000,000-item catalogue (the two-stage targets): history model, d = 64,
 // MLP 192-128-64-1, a user of 20 history items, k = 10, one thread.
 //   BM_Retrieval/<kind>/<N>        stage 1 alone (Model::Retrieve)
+//   BM_FullScanRetrieval/...       stage 1 scoring every item exactly (no bounded scan)
 //   BM_CatalogueRank/<kind>/<N>    whole-catalogue Rank: retrieval, then the scorer over N;
 //                                  N = 0: one stage, the scorer over every item
 // Each reports the memory-traffic bound of its work, measured in this process: the bytes the
@@ -153,6 +154,37 @@ void BM_Retrieval(benchmark::State& state) {
   });
 }
 
+// Stage 1 the way it ran before the bounded scan (model/pq_scan.h): every item's exact score
+// (DotRange over the catalogue) into a bounded heap, the history excluded. The same items as
+// BM_Retrieval, for comparing the two in one process.
+void BM_FullScanRetrieval(benchmark::State& state) {
+  const Model& model = CatalogueModel(static_cast<TableKind>(state.range(0)), state.range(2));
+  const EmbeddingTable& table = model.item().table;
+  std::vector<uint64_t> history = History();
+  std::sort(history.begin(), history.end());
+  const size_t keep = static_cast<size_t>(state.range(1));
+  RunAgainstBound(state, model, 0, [&](RankScratch* scratch, RankResult*) {
+    scratch->user.resize(table.dim());
+    uint32_t used = 0, unknown = 0;
+    model.EmbedHistory(history, scratch->user.data(), &used, &unknown);
+    scratch->dot.user = scratch->user.data();
+    table.PrepareDot(&scratch->dot);
+    scratch->scores.resize(Model::kBlockSize);
+    scratch->retrieval.Reset(keep);
+    for (uint64_t first = 0; first < table.size(); first += Model::kBlockSize) {
+      const size_t count = std::min<uint64_t>(Model::kBlockSize, table.size() - first);
+      table.DotRange(scratch->dot, first, count, scratch->scores.data());
+      for (size_t r = 0; r < count; ++r) {
+        const float score = scratch->scores[r];
+        if (scratch->retrieval.full() && !(score > scratch->retrieval.worst_score())) continue;
+        if (std::binary_search(history.begin(), history.end(), first + r)) continue;
+        scratch->retrieval.Push(first + r, score);
+      }
+    }
+    scratch->retrieval.TakeInIdOrder(&scratch->retrieved);
+  });
+}
+
 // retrieve_n 0: one stage, the scorer over every item.
 void BM_CatalogueRank(benchmark::State& state) {
   const Model& model = CatalogueModel(static_cast<TableKind>(state.range(0)), state.range(2));
@@ -186,6 +218,11 @@ BENCHMARK(BM_BudgetCatalogueRank)
     ->Args({100, 1000000})
     ->Args({500, 1000000})
     ->Args({100, 10000000})
+    ->Unit(benchmark::kMillisecond);
+
+BENCHMARK(BM_FullScanRetrieval)
+    ->Args({snapshot::FULL, 500, 2})
+    ->Args({snapshot::FULL, 500, 3})
     ->Unit(benchmark::kMillisecond);
 
 // Args: kind, retrieve_n, row storage (0 float32, 1 int8, 2 the 16x budget's head/tail codes,
