@@ -69,7 +69,8 @@ struct RankResult {
   uint32_t history_used = 0;      // history mode: known history items pooled
   uint32_t unknown_history = 0;   // history mode: history ids outside the vocabulary, ignored
   bool popularity = false;        // history mode, no usable history: ranked by popularity
-  uint64_t retrieval_scored = 0;  // two stages: items retrieval scored (0: it did not run)
+  uint64_t retrieval_scored = 0;  // two stages: items retrieval scored (0: it did not run);
+                                  // the bounded scan (pq_scan.h) counts every item it bounded
   uint32_t ranked = 0;            // items the scorer scored (0: ranked by popularity)
   // Set when query.refuse_unknown stopped Rank: the unknown user, or the first unknown
   // candidate in the query's order. Nothing else in the result is meaningful then.

@@ -59,11 +59,14 @@ void Model::RetrieveFromCatalogue(const RankQuery& query, RankScratch* scratch,
   scratch->retrieval.Reset(std::min<uint64_t>(query.retrieve_n, n));
   float* scores = scratch->scores.data();
   const auto excluded = [&](uint64_t id) { return IsExcluded(*scratch, id); };
-  // Excluded items may hold some of the best scores: keep that many more candidates.
-  const uint64_t keep = query.retrieve_n + scratch->excluded.size();
+  // Excluded items may hold some of the best scores: keep that many more candidates. (Each
+  // term is checked alone first, so the sum cannot wrap.)
+  const uint64_t most = n / kShortcutMinItemsPerKept;
+  const bool shortcut = query.retrieve_n <= most && scratch->excluded.size() <= most &&
+                        query.retrieve_n + scratch->excluded.size() <= most;
   std::vector<uint64_t>& candidates = scratch->candidate_indices;
-  if (keep * kShortcutMinItemsPerKept <= n &&
-      table.DotTopCandidates(&scratch->dot, keep, &candidates)) {
+  if (shortcut && table.DotTopCandidates(&scratch->dot, query.retrieve_n + scratch->excluded.size(),
+                                         &candidates)) {
     for (size_t first = 0; first < candidates.size(); first += kBlockSize) {
       const size_t count = std::min<size_t>(kBlockSize, candidates.size() - first);
       const uint64_t* indices = candidates.data() + first;

@@ -11,8 +11,7 @@
 // / 255, so lut[j][c] = min_j + s q[j][c] within s / 2; a row's exact score (its floats summed
 // in order) is within E = M s / 2 + the float sum's rounding of s * sum_j q + sum_j min_j.
 //
-// The SIMD sums use AVX-512 VBMI (a 256-entry byte table is two two-register permutes),
-// chosen at run time; other machines get the same sums from a scalar loop.
+// The sums: pq_scan_kernel.h.
 #ifndef RANKER_MODEL_PQ_SCAN_H_
 #define RANKER_MODEL_PQ_SCAN_H_
 
@@ -21,50 +20,35 @@
 #include <vector>
 
 #include "model/aligned_buffer.h"
+#include "model/pq_scan_kernel.h"
 
 namespace ranker {
 
-// Rows of 8-bit pq codes sharing one codebook.
-struct PqScanGroup {
-  const uint8_t* codes = nullptr;  // rows x subvectors bytes, row-major
-  uint64_t rows = 0;
-  uint32_t subvectors = 0;
-  const float* lut = nullptr;  // subvectors x 256 floats: centroid (j, c) . user part j
-};
-
 inline constexpr size_t kMaxPqScanGroups = 2;
 
-// Per-thread scan state, reused across requests (grows to the largest request seen).
+// Per-thread scan state, reused across requests. Sized for a few times keep at the first
+// request; it grows (allocates) only for a request whose candidates outnumber every earlier
+// one's.
 struct PqScanScratch {
   AlignedVector<uint8_t> quantised;  // every group's byte table, 256 per sub-vector
-  struct Candidate {
-    uint64_t row;
-    uint32_t sum;  // the row's byte-table sum
-    uint32_t group;
-  };
-  std::vector<Candidate> candidates;
-  std::vector<float> lower;                   // compaction's scratch
-  std::vector<uint64_t> rows[kMaxPqScanGroups];              // a caller's per-group rows
+  std::vector<PqScanCandidate> candidates;
+  std::vector<float> lower;                      // compaction's scratch
+  std::vector<uint64_t> rows[kMaxPqScanGroups];  // a caller's per-group rows
 };
 
 // Fills rows[g] (cleared first) with the increasing rows of groups[g] whose exact score can be
-// among the `keep` best exact scores over every row of every group. False (rows untouched) if
-// a lookup table holds a value that is not finite, or a group has more than 2^32 rows or
-// sub-vectors outside 1..64: score every row exactly then.
-// REQUIRES: group_count <= kMaxPqScanGroups, keep >= 1.
+// among the `keep` best exact scores over every row of every group. False (rows unspecified):
+// score every row exactly instead. That is when keep is 0, there are more than
+// kMaxPqScanGroups groups, a group has sub-vectors outside 1..64, a lookup table holds a value
+// that is not finite, or the bound is too loose to prune: more than a sixteenth of the rows
+// survive (a table far from zero, many ties), where the exact scan costs less.
 bool PqScanCandidates(const PqScanGroup* groups, size_t group_count, size_t keep,
                       PqScanScratch* scratch, std::vector<uint64_t>* rows);
 
-// The byte-table sums of `count` rows of `group` from row `first` (REQUIRES: 64 | first),
-// written to sums[0 .. count): the SIMD kernel where the machine has one, else the scalar
-// loop. `quantised` is the group's byte table (subvectors x 256). Exposed for the tests, which
-// check the kernel against PqScanRowSum.
-void PqScanSums(const PqScanGroup& group, const uint8_t* quantised, uint64_t first, size_t count,
-                uint32_t* sums);
-// The scalar reference: sum over j of quantised[j * 256 + code j].
-uint32_t PqScanRowSum(const uint8_t* codes, uint32_t subvectors, const uint8_t* quantised);
-// True if PqScanSums runs the SIMD kernel on this machine.
-bool PqScanHasSimd();
+// True if rows of `subvectors` codes get the SIMD kernel on this machine (a power of two up to
+// 64, AVX-512 VBMI). Without it the scan sums each row in a scalar loop, no faster than the
+// exact scan it would replace, so callers take the exact scan then.
+inline bool PqScanHasSimdFor(uint32_t subvectors) { return PqScanSimdFor(subvectors) != nullptr; }
 
 }  // namespace ranker
 

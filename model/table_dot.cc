@@ -233,11 +233,9 @@ struct Full<PqRows> {
   static bool TopCandidates(const TableTensors& t, DotQuery* q, size_t keep,
                             std::vector<uint64_t>* items) {
     const TableSpec& spec = *t.spec;
-    if (spec.pq_bits() != 8) return false;
+    if (spec.pq_bits() != 8 || !PqScanHasSimdFor(spec.pq_subvectors())) return false;
     const PqScanGroup group{t.codes(0), spec.n(), spec.pq_subvectors(), q->projected.data()};
-    if (!PqScanCandidates(&group, 1, keep, &q->scan, q->scan.rows)) return false;
-    items->assign(q->scan.rows[0].begin(), q->scan.rows[0].end());
-    return true;
+    return PqScanCandidates(&group, 1, keep, &q->scan, items);  // rows are items
   }
 };
 
@@ -365,7 +363,10 @@ struct FullHeadTail {
   static bool TopCandidates(const TableTensors& t, DotQuery* q, size_t keep,
                             std::vector<uint64_t>* items) {
     const TableSpec& spec = *t.spec;
-    if (spec.pq_bits() != 8 || spec.tail_pq_bits() != 8) return false;
+    if (spec.pq_bits() != 8 || spec.tail_pq_bits() != 8 ||
+        !PqScanHasSimdFor(spec.pq_subvectors()) || !PqScanHasSimdFor(spec.tail_pq_subvectors())) {
+      return false;
+    }
     const uint64_t head_rows = spec.head_rows();
     const PqScanGroup groups[2] = {
         {t.codes(0), head_rows, spec.pq_subvectors(), q->projected.data()},
