@@ -48,7 +48,8 @@ constexpr uint32_t RowOfLane(uint32_t lane) {
 
 template <int kLogM>
 RANKER_VBMI void ScanVbmi(const PqScanGroup& group, uint32_t group_index, const uint8_t* quantised,
-                          uint64_t first, size_t count, uint32_t cut, std::vector<PqScanCandidate>* out) {
+                          uint64_t first, size_t count, uint32_t cut,
+                          std::vector<PqScanCandidate>* out) {
   constexpr int kM = 1 << kLogM;
   if (cut > group.subvectors * 255) return;
   const __m512i low_bytes = _mm512_set1_epi16(0x00FF);
@@ -136,8 +137,7 @@ PqScanFn SimdFor(uint32_t subvectors) {
 
 bool HasVbmi() {
 #if defined(__x86_64__)
-  static const bool has = __builtin_cpu_supports("avx512f") &&
-                          __builtin_cpu_supports("avx512bw") &&
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                           __builtin_cpu_supports("avx512vbmi");
   return has;
 #else

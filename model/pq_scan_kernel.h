@@ -27,8 +27,8 @@ struct PqScanCandidate {
 
 // Appends {row, sum, group_index} to `out` for each row of [first, first + count) of `group`
 // whose sum over `quantised` (subvectors x 256 bytes) is >= cut, in no particular order.
-using PqScanFn = void (*)(const PqScanGroup& group, uint32_t group_index,
-                          const uint8_t* quantised, uint64_t first, size_t count, uint32_t cut,
+using PqScanFn = void (*)(const PqScanGroup& group, uint32_t group_index, const uint8_t* quantised,
+                          uint64_t first, size_t count, uint32_t cut,
                           std::vector<PqScanCandidate>* out);
 
 // The SIMD kernel for rows of `subvectors` codes (a power of two up to 64) on this machine, or
