@@ -10,9 +10,7 @@ namespace {
 
 using Candidate = PqScanCandidate;
 
-constexpr uint32_t kCodes = 256;
 constexpr uint32_t kMaxSubvectors = 64;
-constexpr size_t kBlockRows = 64;    // one SIMD block: a byte lane per row
 constexpr size_t kChunkRows = 4096;  // rows scanned between compactions
 // Candidates held before a compaction: a few times keep, so that the threshold rises early
 // (measured on 1M items: 16384 held 19,000 candidates and cost 1.6 ms; 1024, 1.1 ms).
@@ -43,9 +41,9 @@ bool Quantise(const PqScanGroup& group, uint8_t* quantised, GroupBound* bound) {
   float lows[kMaxSubvectors];
   double widest = 0, magnitude = 0, bias = 0;
   for (uint32_t j = 0; j < subvectors; ++j) {
-    const float* row = group.lut + size_t{j} * kCodes;
+    const float* row = group.lut + size_t{j} * kPqScanCodes;
     float low = row[0], high = row[0];
-    for (uint32_t c = 0; c < kCodes; ++c) {
+    for (uint32_t c = 0; c < kPqScanCodes; ++c) {
       if (!std::isfinite(row[c])) return false;
       low = std::min(low, row[c]);
       high = std::max(high, row[c]);
@@ -58,10 +56,10 @@ bool Quantise(const PqScanGroup& group, uint8_t* quantised, GroupBound* bound) {
   if (magnitude > 1e30) return false;
   const double scale = widest > 0 ? widest / 255 : 1;
   for (uint32_t j = 0; j < subvectors; ++j) {
-    const float* row = group.lut + size_t{j} * kCodes;
-    for (uint32_t c = 0; c < kCodes; ++c) {
+    const float* row = group.lut + size_t{j} * kPqScanCodes;
+    for (uint32_t c = 0; c < kPqScanCodes; ++c) {
       const double level = std::nearbyint((double{row[c]} - lows[j]) / scale);
-      quantised[size_t{j} * kCodes + c] = static_cast<uint8_t>(std::clamp(level, 0.0, 255.0));
+      quantised[size_t{j} * kPqScanCodes + c] = static_cast<uint8_t>(std::clamp(level, 0.0, 255.0));
     }
   }
   bound->scale = scale;
@@ -81,7 +79,7 @@ void Scan(const PqScanGroup& group, uint32_t group_index, const uint8_t* quantis
           size_t count, uint32_t cut, std::vector<Candidate>* out) {
   size_t done = 0;
   if (const PqScanFn simd = PqScanSimdFor(group.subvectors); simd != nullptr) {
-    done = count / kBlockRows * kBlockRows;
+    done = count / kPqScanBlockRows * kPqScanBlockRows;
     simd(group, group_index, quantised, first, done, cut, out);
   }
   PqScanScalar(group, group_index, quantised, first + done, count - done, cut, out);
@@ -119,14 +117,14 @@ bool PqScanCandidates(const PqScanGroup* groups, size_t group_count, size_t keep
   uint64_t total_rows = 0;
   for (size_t g = 0; g < group_count; ++g) {
     if (groups[g].subvectors == 0 || groups[g].subvectors > kMaxSubvectors) return false;
-    table_bytes += size_t{groups[g].subvectors} * kCodes;
+    table_bytes += size_t{groups[g].subvectors} * kPqScanCodes;
     total_rows += groups[g].rows;
   }
   scratch->quantised.resize(table_bytes);
   size_t offset = 0;
   for (size_t g = 0; g < group_count; ++g) {
     if (!Quantise(groups[g], scratch->quantised.data() + offset, &bounds[g])) return false;
-    offset += size_t{groups[g].subvectors} * kCodes;
+    offset += size_t{groups[g].subvectors} * kPqScanCodes;
   }
   std::vector<Candidate>& candidates = scratch->candidates;
   candidates.clear();
@@ -139,7 +137,7 @@ bool PqScanCandidates(const PqScanGroup* groups, size_t group_count, size_t keep
   offset = 0;
   for (size_t g = 0; g < group_count; ++g) {
     const uint8_t* quantised = scratch->quantised.data() + offset;
-    offset += size_t{groups[g].subvectors} * kCodes;
+    offset += size_t{groups[g].subvectors} * kPqScanCodes;
     for (uint64_t first = 0; first < groups[g].rows; first += kChunkRows) {
       const size_t count =
           static_cast<size_t>(std::min<uint64_t>(kChunkRows, groups[g].rows - first));

@@ -9,9 +9,6 @@
 namespace ranker {
 namespace {
 
-constexpr uint32_t kCodes = 256;
-constexpr size_t kBlockRows = 64;  // one SIMD block: a byte lane per row
-
 #if defined(__x86_64__)
 #define RANKER_VBMI __attribute__((target("avx512f,avx512bw,avx512vbmi")))
 
@@ -59,8 +56,8 @@ RANKER_VBMI void ScanVbmi(const PqScanGroup& group, uint32_t group_index, const 
     low_index[k] = _mm512_load_si512(kTranspose.low[k]);
     high_index[k] = _mm512_load_si512(kTranspose.high[k]);
   }
-  for (size_t block = 0; block < count / kBlockRows; ++block) {
-    const uint64_t block_first = first + block * kBlockRows;
+  for (size_t block = 0; block < count / kPqScanBlockRows; ++block) {
+    const uint64_t block_first = first + block * kPqScanBlockRows;
     const uint8_t* codes = group.codes + block_first * kM;
     // The first stage reads the registers from memory itself: a separate loop of loads into x
     // is a 2 KiB copy to the stack (GCC makes it a memmove call).
@@ -87,7 +84,7 @@ RANKER_VBMI void ScanVbmi(const PqScanGroup& group, uint32_t group_index, const 
     // Byte lane l's sum: even lanes in `even`'s 16-bit lane l / 2, odd ones in `odd`'s.
     __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
     for (int j = 0; j < kM; ++j) {
-      const uint8_t* table = quantised + j * kCodes;
+      const uint8_t* table = quantised + j * kPqScanCodes;
       const __m512i low =
           _mm512_permutex2var_epi8(_mm512_loadu_si512(table), x[j], _mm512_loadu_si512(table + 64));
       const __m512i high = _mm512_permutex2var_epi8(_mm512_loadu_si512(table + 128), x[j],
@@ -157,7 +154,7 @@ PqScanFn PqScanSimdFor(uint32_t subvectors) {
 
 uint32_t PqScanRowSum(const uint8_t* codes, uint32_t subvectors, const uint8_t* quantised) {
   uint32_t sum = 0;
-  for (uint32_t j = 0; j < subvectors; ++j) sum += quantised[size_t{j} * kCodes + codes[j]];
+  for (uint32_t j = 0; j < subvectors; ++j) sum += quantised[size_t{j} * kPqScanCodes + codes[j]];
   return sum;
 }
 

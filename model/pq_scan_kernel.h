@@ -11,6 +11,9 @@
 
 namespace ranker {
 
+inline constexpr uint32_t kPqScanCodes = 256;   // table bytes per sub-vector (8-bit codes)
+inline constexpr size_t kPqScanBlockRows = 64;  // the SIMD kernel's block: a byte lane per row
+
 // Rows of 8-bit pq codes sharing one codebook.
 struct PqScanGroup {
   const uint8_t* codes = nullptr;  // rows x subvectors bytes, row-major
@@ -32,7 +35,7 @@ using PqScanFn = void (*)(const PqScanGroup& group, uint32_t group_index, const 
                           std::vector<PqScanCandidate>* out);
 
 // The SIMD kernel for rows of `subvectors` codes (a power of two up to 64) on this machine, or
-// nullptr. REQUIRES of its calls: 64 divides count (a block is 64 rows, a byte lane each).
+// nullptr. REQUIRES of its calls: kPqScanBlockRows divides count.
 PqScanFn PqScanSimdFor(uint32_t subvectors);
 // The scalar loop: any count, any sub-vector count.
 void PqScanScalar(const PqScanGroup& group, uint32_t group_index, const uint8_t* quantised,
