@@ -9,11 +9,11 @@
 #      same run, and event-to-visible percentiles from one replica's Record to the other's Rank;
 #      then the same load outside the replica's fleet (the control: how much the load itself
 #      takes from a 2-core machine).
-#   4. the same with the events published straight to the stream (as a backend may), so that no
-#      Record server shares the machine with b, and its control (a stream b does not read).
-#   Sections 3 and 4 run ROUNDS rounds (without, with, control, published, its control:
-#   interleaved, so that the machine's drift falls on all of them) and report each round and
-#   the median ratios.
+#   4. the same with the events published straight to the stream (as a backend may) and replica
+#      a stopped, so that b is the only replica on the machine (in a fleet each has its own),
+#      and its control (the same publishing to a stream b does not read).
+#   Sections 3 and 4 each run ROUNDS rounds (without, with, control: interleaved, so that the
+#   machine's drift falls on all of them) and report each round and the median ratios.
 # Usage: benchmarks/events.sh [--duration 8s] [--rounds 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,8 +105,21 @@ for round in $(seq "$ROUNDS"); do
   control_load=$!
   control=$(bench)
   wait "$control_load"
-  # The same 1,000 events/s published straight to the stream, as a backend may: no Record
-  # server on this machine, so b's loss is its apply and the broker's share of the cores.
+  echo "$without $with $control" >>"$WORK/rounds.txt"
+done
+# The event path's CPU with no Rank load: what each process pays for 1,000 events/s.
+"$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$A" --duration 8s --rate 1000 \
+  --threads 2 --items_per_message 10 >/dev/null &
+cpu_load=$!
+sample_cpu "$cpu_load"
+wait "$cpu_load"
+echo "== 4. Rank(100 candidates) on replica b alone, without and with 1,000 events/s published"
+kill "$(cat "$WORK/replica-a.pid")" "$(cat "$WORK/local.pid")"
+: >"$WORK/published-rounds.txt"
+for round in $(seq "$ROUNDS"); do
+  without=$(bench)
+  # The same 1,000 events/s published straight to the stream, as a backend may: b's loss is its
+  # apply plus what the broker and the publisher take from the machine's two cores.
   "$BIN/benchmarks/ranker_event_bench" publish --nats "$URL" --probe_target 127.0.0.1:"$B" \
     --duration "$DURATION" --rate 1000 --items_per_message 1 >"$WORK/published.txt" &
   publishing=$!
@@ -120,26 +133,25 @@ for round in $(seq "$ROUNDS"); do
   publish_control_load=$!
   publish_control=$(bench)
   wait "$publish_control_load"
-  echo "$without $with $control $published $publish_control" >>"$WORK/rounds.txt"
+  echo "$without $published $publish_control" >>"$WORK/published-rounds.txt"
 done
-# The event path's CPU with no Rank load: what each process pays for 1,000 events/s.
-"$BIN/benchmarks/ranker_event_bench" record --target 127.0.0.1:"$A" --duration 8s --rate 1000 \
-  --threads 2 --items_per_message 10 >/dev/null &
-cpu_load=$!
-sample_cpu "$cpu_load"
-wait "$cpu_load"
-/usr/bin/python3 - "$WORK/rounds.txt" "$WORK/cpu.txt" <<'PY'
+/usr/bin/python3 - "$WORK/rounds.txt" "$WORK/cpu.txt" "$WORK/published-rounds.txt" <<'PY'
 import statistics, sys
 rounds = [tuple(map(float, line.split())) for line in open(sys.argv[1])]
-for i, (w, f, c, p, pc) in enumerate(rounds, 1):
-    print(f'round {i}: Rank QPS on b without events {w:.0f}; with 1,000 events/s through its fleet '
-          f'{f:.0f} ({f/w:.1%}); control (the same load outside the fleet) {c:.0f} ({c/w:.1%}); '
-          f'published straight to the stream {p:.0f} ({p/w:.1%}); its control {pc:.0f} '
-          f'({pc/w:.1%})')
-median = lambda column: statistics.median(r[column] / r[0] for r in rounds)
-print(f'median over {len(rounds)} rounds: with events recorded through replica a {median(1):.1%} '
-      f'of without (control {median(2):.1%}); with events published straight to the stream '
-      f'{median(3):.1%} (control {median(4):.1%})')
+published = [tuple(map(float, line.split())) for line in open(sys.argv[3])]
+median = lambda rows, column: statistics.median(r[column] / r[0] for r in rows)
+for i, (w, f, c) in enumerate(rounds, 1):
+    print(f'round {i}: Rank QPS on b without events {w:.0f}; with 1,000 events/s recorded through '
+          f'replica a {f:.0f} ({f/w:.1%}); control (the same load outside the fleet) {c:.0f} '
+          f'({c/w:.1%})')
+for i, (w, p, pc) in enumerate(published, 1):
+    print(f'round {i}, b alone: Rank QPS without events {w:.0f}; with 1,000 events/s published '
+          f'straight to the stream {p:.0f} ({p/w:.1%}); control (a stream b does not read) '
+          f'{pc:.0f} ({pc/w:.1%})')
+print(f'median over {len(rounds)} rounds: with events recorded through replica a '
+      f'{median(rounds, 1):.1%} of without (control {median(rounds, 2):.1%}); b alone with events '
+      f'published straight to the stream {median(published, 1):.1%} (control '
+      f'{median(published, 2):.1%})')
 broker, a, b, load = map(float, open(sys.argv[2]).read().split())
 print(f'CPU for 1,000 events/s (100 Record calls of 10 users), no Rank load, % of one core: '
       f'broker {broker:.1f}, replica a (Record, publish, its apply) {a:.1f}, replica b (apply) '

@@ -34,19 +34,42 @@ absl::Status StreamApplier::Start() {
 }
 
 void StreamApplier::Stop() {
-  stopping_.store(true, std::memory_order_release);
+  {
+    MutexLock lock(&mu_);
+    stopping_.store(true, std::memory_order_release);
+  }
+  waiter_cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 bool StreamApplier::WaitApplied(uint64_t sequence, absl::Duration timeout) {
   const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
   MutexLock lock(&mu_);
+  if (applied_sequence() >= sequence) return true;
+  ++waiters_;
+  waiter_cv_.SignalAll();
+  bool applied = true;
   while (applied_sequence() < sequence) {
     const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return false;
+    if (now >= deadline) {
+      applied = false;
+      break;
+    }
     applied_cv_.WaitFor(deadline - now);
   }
-  return true;
+  --waiters_;
+  return applied;
+}
+
+void StreamApplier::Linger() {
+  const auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(options_.linger);
+  MutexLock lock(&mu_);
+  for (auto now = std::chrono::steady_clock::now();
+       waiters_ == 0 && !stopping_.load(std::memory_order_acquire) && now < deadline;
+       now = std::chrono::steady_clock::now()) {
+    waiter_cv_.WaitFor(deadline - now);
+  }
 }
 
 void StreamApplier::Run() {
@@ -84,7 +107,8 @@ void StreamApplier::Run() {
     last_heard = absl::Now();
     batch.clear();
     batch.push_back(*std::move(first));
-    // Take what has arrived already, without waiting for more: latency over batch size.
+    if (options_.linger > absl::ZeroDuration()) Linger();
+    // Take what has arrived by now, without waiting for more.
     for (int buffered = subscription->Buffered();
          buffered > 0 && batch.size() < options_.max_batch_messages; --buffered) {
       absl::StatusOr<StreamMessage> next = subscription->Next(absl::Milliseconds(1));

@@ -29,6 +29,10 @@ struct StreamApplierOptions {
   size_t history_cap = 200;
   uint32_t max_items_per_message = 10000;
   uint32_t max_batch_messages = 4096;  // per WriteBatch
+  // After the first message of a batch, how long to gather more before applying, unless a
+  // Record on this replica waits for it (read-your-writes): one write per window instead of
+  // one per message keeps a replica's apply off the cores its Rank calls use.
+  absl::Duration linger = absl::Milliseconds(20);
   absl::Duration max_future = absl::Minutes(5);
 };
 
@@ -47,10 +51,13 @@ class StreamApplier {
 
   uint64_t applied_sequence() const { return applied_.load(std::memory_order_acquire); }
   // Waits until the stream is applied through `sequence`; false if `timeout` passed first.
+  // While anyone waits, batches are applied without lingering.
   bool WaitApplied(uint64_t sequence, absl::Duration timeout);
 
  private:
   void Run();
+  // Returns after options_.linger, or sooner when someone waits in WaitApplied or on Stop.
+  void Linger();
   // Applies `messages` (stream order) as one batch.
   absl::Status Apply(const std::vector<StreamMessage>& messages);
 
@@ -63,6 +70,8 @@ class StreamApplier {
   std::atomic<bool> stopping_{false};
   Mutex mu_;
   CondVar applied_cv_{&mu_};
+  CondVar waiter_cv_{&mu_};  // signalled when a WaitApplied starts, and on Stop
+  int waiters_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

@@ -45,7 +45,20 @@ absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::st
   return std::unique_ptr<SnapshotStore>(new SnapshotStore(std::move(store_db)));
 }
 
-absl::Status SnapshotStore::CatchUp() { return store_db_->CatchUp(); }
+absl::Status SnapshotStore::CatchUp() {
+  // A secondary tails the primary's MANIFEST, and following it across the primary's reopens (a
+  // new MANIFEST at each) is where RocksDB's secondaries have had their bugs (#5472, #7815,
+  // #9143). Models are read whole into memory, so opening afresh after a reopen costs one
+  // MANIFEST read and the table files' opening, once per publish or pull.
+  ASSIGN_OR_RETURN(const bool reopened, store_db_->PrimaryReopened());
+  if (!reopened) return store_db_->CatchUp();
+  ASSIGN_OR_RETURN(std::unique_ptr<StoreDb> fresh, store_db_->Reopen());
+  store_db_ = std::move(fresh);
+  db_ = store_db_->db();
+  default_cf_ = store_db_->default_family();
+  tensor_cf_ = store_db_->tensor_family();
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::vector<uint64_t>> SnapshotStore::ListVersions() const {
   std::vector<uint64_t> versions;

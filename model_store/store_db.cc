@@ -1,11 +1,13 @@
 #include "model_store/store_db.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 #include "model_store/rocks_status.h"
 #include "model_store/store_keys.h"
@@ -23,6 +25,21 @@ namespace fs = std::filesystem;
 namespace keys = store_keys;
 
 namespace {
+
+// The MANIFEST the store's CURRENT file names, and its inode: the primary writes a new one at
+// every open and replaces CURRENT atomically, and a store replaced whole may reuse the name.
+absl::StatusOr<std::string> CurrentManifest(const std::string& store_path) {
+  ASSIGN_OR_RETURN(std::string name,
+                   ReadFileToString((std::filesystem::path(store_path) / "CURRENT").string(),
+                                    "the store's CURRENT file"));
+  while (!name.empty() && name.back() == '\n') name.pop_back();
+  struct stat manifest;
+  if (stat((std::filesystem::path(store_path) / name).c_str(), &manifest) != 0) {
+    // Replaced between the two reads: a reopen will find the new one.
+    return absl::StrCat(name, " (gone)");
+  }
+  return absl::StrCat(name, " inode ", manifest.st_ino);
+}
 
 rocksdb::ColumnFamilyOptions TensorColumnFamilyOptions() {
   // Tensor bytes are incompressible floats and are read once per load, so: no compression and
@@ -151,6 +168,12 @@ absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& path,
         {keys::kHistoryColumnFamily, HistoryColumnFamilyOptions(history_cache_bytes)});
   }
 
+  // Read before opening: if the primary reopens meanwhile, the next PrimaryReopened() says so
+  // (one reopen too many, never one too few).
+  std::string manifest_at_open;
+  if (secondary) {
+    ASSIGN_OR_RETURN(manifest_at_open, CurrentManifest(path));
+  }
   rocksdb::DB* raw_db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status status =
@@ -159,6 +182,10 @@ absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& path,
                 : rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw_db);
   std::unique_ptr<StoreDb> store(new StoreDb(path, secondary_dir));
   if (!status.ok()) return FromRocks(status, absl::StrCat("cannot open store '", path, "'"));
+  store->options_ = options;
+  store->open_for_ = open_for;
+  store->history_cache_bytes_ = history_cache_bytes;
+  store->manifest_at_open_ = std::move(manifest_at_open);
   store->db_.reset(raw_db);
   store->handles_ = handles;
   size_t next = 0;
@@ -193,6 +220,17 @@ absl::Status StoreDb::CheckFormat(bool initialise) {
 absl::Status StoreDb::CatchUp() {
   if (is_primary()) return absl::OkStatus();
   return FromRocks(db_->TryCatchUpWithPrimary(), "catching up with the store's primary");
+}
+
+absl::StatusOr<bool> StoreDb::PrimaryReopened() const {
+  if (is_primary()) return false;
+  ASSIGN_OR_RETURN(std::string manifest, CurrentManifest(path_));
+  return manifest != manifest_at_open_;
+}
+
+absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Reopen() const {
+  return Open(path_, options_, is_primary() ? Role::kPrimary : Role::kSecondary, open_for_,
+              history_cache_bytes_);
 }
 
 absl::Status StoreDb::CommitThroughTableFiles(

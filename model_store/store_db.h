@@ -65,6 +65,11 @@ class StoreDb {
   // Secondary only (OK for a primary): replays what the primary wrote since the last call.
   // RocksDB allows reads on other threads meanwhile (its stress test does both at once).
   absl::Status CatchUp();
+  // Secondary only: whether the primary has been opened again since this instance opened (the
+  // store's CURRENT file names another MANIFEST than it did then).
+  absl::StatusOr<bool> PrimaryReopened() const;
+  // A new instance with this one's role, families and options; this one stays usable.
+  absl::StatusOr<std::unique_ptr<StoreDb>> Reopen() const;
 
   // One column family, for table files that ship a store's contents elsewhere
   // (snapshot_repository.h).
@@ -98,6 +103,10 @@ class StoreDb {
 
   std::string path_;
   std::string secondary_dir_;  // empty for the primary
+  StoreOptions options_;
+  OpenFor open_for_ = OpenFor::kModels;
+  size_t history_cache_bytes_ = 0;
+  std::string manifest_at_open_;  // what CURRENT said just before a secondary opened
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* tensor_cf_ = nullptr;

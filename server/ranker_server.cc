@@ -132,6 +132,7 @@ absl::Status RankerServer::OpenHistories() {
     applier_options.history_cap = config_.history_cap;
     applier_options.max_items_per_message = config_.record_limits.max_interactions;
     applier_options.max_future = config_.record_limits.max_future;
+    applier_options.linger = config_.event_apply_linger;
     stream_applier_ = std::make_unique<StreamApplier>(jetstream_.get(), histories_->database(),
                                                       seed_from, &event_metrics_, applier_options);
     RETURN_IF_ERROR(stream_applier_->Start());

@@ -58,6 +58,7 @@ struct ServerConfig {
   // Non-empty: a fleet replica. Record publishes to this NATS JetStream stream and the server
   // applies the whole stream to its history database (events/jetstream.h).
   std::string nats_url;
+  absl::Duration event_apply_linger = absl::Milliseconds(20);  // StreamApplierOptions::linger
   JetStreamOptions jetstream;
   // Threads that wait for Record's commits; calls waiting together share one fsync.
   uint32_t record_threads = 8;

@@ -181,7 +181,11 @@ TEST(PublisherKillTest, SigkillAtRandomPointsNeverExposesAPartialVersion) {
     if (MetricValue(metrics, "ranker_model_version") == static_cast<double>(latest_before)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  EXPECT_EQ(MetricValue(metrics, "ranker_model_version"), static_cast<double>(latest_before));
+  EXPECT_EQ(MetricValue(metrics, "ranker_model_version"), static_cast<double>(latest_before))
+      << "store errors: "
+      << MetricValue(metrics, "ranker_model_reloads_total{result=\"store_error\"}")
+      << "\nserver log:\n"
+      << server.process().Stderr();
   EXPECT_EQ(MetricValue(metrics, "ranker_model_reloads_total{result=\"failure\"}"), 0)
       << server.process().Stderr();
   load.Stop();

@@ -230,5 +230,52 @@ TEST(SnapshotStoreTest, EmptyStoreHasNoLatest) {
   EXPECT_TRUE(store->ListVersions()->empty());
 }
 
+// Each primary open starts a new MANIFEST; a reader follows through any number of them
+// between two catch-ups, including opens that publish nothing.
+TEST(SnapshotStoreTest, ASecondaryFollowsThePrimaryAcrossReopens) {
+  TempDir dir;
+  const std::string path = dir.Sub("store");
+  Snapshot snapshot = SmallSnapshot(1);
+  ASSERT_TRUE(CreateStore(path)->Publish(snapshot).ok());
+  auto secondary = SnapshotStore::OpenSecondary(path);
+  ASSERT_TRUE(secondary.ok()) << secondary.status();
+  uint64_t latest = 1;
+  for (int round = 0; round < 12; ++round) {
+    for (int open = 0; open <= round % 4; ++open) {
+      auto primary = SnapshotStore::OpenPrimary(path);
+      ASSERT_TRUE(primary.ok()) << primary.status();
+      if (open % 2 == 0) latest = *(*primary)->Publish(snapshot);
+    }
+    ASSERT_TRUE((*secondary)->CatchUp().ok()) << "round " << round;
+    auto versions = (*secondary)->ListVersions();
+    ASSERT_TRUE(versions.ok()) << versions.status();
+    EXPECT_EQ(versions->back(), latest) << "round " << round;
+    EXPECT_TRUE(LoadModel(**secondary, latest).ok()) << "round " << round;
+  }
+}
+
+// A store replaced whole under a running reader (restored from a copy, say): tailing cannot
+// follow a MANIFEST that is not a continuation of the one it read; the reader opens afresh.
+TEST(SnapshotStoreTest, ASecondaryFollowsAStoreReplacedWhole) {
+  TempDir dir;
+  const std::string path = dir.Sub("store"), other = dir.Sub("other");
+  Snapshot first = SmallSnapshot(1), second = SmallSnapshot(2, snapshot::FULL);
+  ASSERT_TRUE(CreateStore(path)->Publish(first).ok());
+  {
+    auto store = CreateStore(other);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->Publish(second).ok());
+  }
+  auto secondary = SnapshotStore::OpenSecondary(path);
+  ASSERT_TRUE(secondary.ok()) << secondary.status();
+  ASSERT_EQ(*(*secondary)->ListVersions(), std::vector<uint64_t>{1});
+
+  std::filesystem::remove_all(path);
+  std::filesystem::copy(other, path);
+  ASSERT_TRUE((*secondary)->CatchUp().ok());
+  EXPECT_EQ(*(*secondary)->ListVersions(), (std::vector<uint64_t>{1, 2, 3}));
+  auto model = LoadModel(**secondary, 3);
+  ASSERT_TRUE(model.ok()) << model.status();
+}
+
 }  // namespace
 }  // namespace ranker
