@@ -30,6 +30,13 @@ EventMetrics::EventMetrics() : registry_(std::make_shared<prometheus::Registry>(
                   .Help("Interactions this replica applied to its histories from the stream.")
                   .Register(*registry_)
                   .Add({});
+  apply_batches_ = &prometheus::BuildCounter()
+                        .Name("ranker_events_apply_batches_total")
+                        .Help(
+                            "Writes of stream messages to this replica's histories: one per "
+                            "batch (--event_apply_linger gathers a batch).")
+                        .Register(*registry_)
+                        .Add({});
   auto& skipped = prometheus::BuildCounter()
                       .Name("ranker_events_skipped_total")
                       .Help(
@@ -71,6 +78,7 @@ void EventMetrics::OnRefused(RefuseReason reason, uint64_t interactions) {
 void EventMetrics::OnApplied(uint64_t interactions, uint64_t sequence, uint64_t lag_messages,
                              double lag_seconds) {
   applied_->Increment(static_cast<double>(interactions));
+  apply_batches_->Increment();
   applied_sequence_->Set(static_cast<double>(sequence));
   lag_messages_->Set(static_cast<double>(lag_messages));
   lag_seconds_->Set(std::max(0.0, lag_seconds));

@@ -7,6 +7,7 @@
 //                                                 unavailable)
 //   ranker_events_applied_total                   counter: interactions this replica applied
 //                                                 from the stream
+//   ranker_events_apply_batches_total             counter: history writes that applied them
 //   ranker_events_skipped_total{reason}           counter: stream messages not applied
 //                                                 (malformed, invalid, oversized)
 //   ranker_events_applied_sequence                gauge: the stream sequence applied through
@@ -47,6 +48,7 @@ class EventMetrics final : public EventObserver {
   prometheus::Counter* refused_invalid_;
   prometheus::Counter* refused_unavailable_;
   prometheus::Counter* applied_;
+  prometheus::Counter* apply_batches_;
   std::array<prometheus::Counter*, kSkipReasonCount> skipped_{};
   prometheus::Gauge* applied_sequence_;
   prometheus::Gauge* lag_messages_;

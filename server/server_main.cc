@@ -200,8 +200,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.jetstream.subject_prefix = absl::GetFlag(FLAGS_nats_subject_prefix);
   config.event_apply_linger = absl::GetFlag(FLAGS_event_apply_linger);
   if (config.event_apply_linger < absl::ZeroDuration() ||
-      config.event_apply_linger > absl::Seconds(1)) {
-    return absl::InvalidArgumentError("--event_apply_linger must be between 0 and 1s");
+      config.event_apply_linger > absl::Seconds(10)) {
+    return absl::InvalidArgumentError("--event_apply_linger must be between 0 and 10s");
   }
   if (!config.nats_url.empty() && config.histories_path.empty()) {
     return absl::InvalidArgumentError("--nats needs a history database (--histories is none)");

@@ -60,12 +60,12 @@ class FleetEventsTest : public ::testing::Test {
   std::string Database(int replica) const {
     return dir_.Sub("histories-" + std::to_string(replica));
   }
-  void StartReplica(int i) {
+  void StartReplica(int i, const std::vector<std::string>& extra_flags = {}) {
     if (replicas_.size() <= static_cast<size_t>(i)) replicas_.resize(i + 1);
-    replicas_[i] = std::make_unique<RunningServer>(
-        dir_.Sub("store"),
-        std::vector<std::string>{"--histories=" + Database(i), "--nats=" + broker_->url(),
-                                 "--history_cap=1000"});
+    std::vector<std::string> flags = {"--histories=" + Database(i), "--nats=" + broker_->url(),
+                                      "--history_cap=1000"};
+    flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+    replicas_[i] = std::make_unique<RunningServer>(dir_.Sub("store"), flags);
     ASSERT_TRUE(replicas_[i]->ok());
   }
   std::string Target(int i) const { return replicas_[i] ? replicas_[i]->target() : ""; }
@@ -282,6 +282,43 @@ TEST_F(FleetEventsTest, AReplicaKilledMidStreamResumesWhereItsDatabaseSays) {
   const std::string err = replicas_[2]->process().Stderr();
   ASSERT_TRUE(std::regex_search(err, match, std::regex("consuming from sequence (\\d+)"))) << err;
   EXPECT_GT(std::stoull(match[1]), 1u) << err;
+}
+
+// A replica gathers the stream's messages for --event_apply_linger before writing them, except
+// while a Record on it waits to read its own writes.
+TEST_F(FleetEventsTest, ALingeringReplicaWritesTheStreamInFewBatchesAndStillReadsItsOwnWrites) {
+  replicas_[2].reset();
+  StartReplica(2, {"--event_apply_linger=8s"});
+  const auto record = [](const std::string& target, uint64_t user, uint64_t item) {
+    auto stub =
+        v1::Events::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+    v1::RecordRequest request;
+    v1::Interaction* interaction = request.add_interactions();
+    interaction->set_user_id(user);
+    interaction->set_item_id(item);
+    grpc::ClientContext context;
+    v1::RecordResponse response;
+    return stub->Record(&context, request, &response);
+  };
+
+  // Read-your-writes: the lingering replica applies at once for a Record made on it.
+  ASSERT_TRUE(record(Target(2), kFirstUser, kFirstItem).ok());
+  EXPECT_EQ(Read(Database(2))[kFirstUser], std::vector<uint64_t>{kFirstItem});
+
+  // Twenty Record calls on another replica reach it in far fewer writes.
+  const double batches_before =
+      MetricValue(replicas_[2]->ScrapeMetrics(), "ranker_events_apply_batches_total");
+  Histories expected = {{kFirstUser, {kFirstItem}}};
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(record(Target(0), kFirstUser + 1 + i, kFirstItem + i).ok());
+    expected[kFirstUser + 1 + i] = {kFirstItem + static_cast<uint64_t>(i)};
+  }
+  ASSERT_TRUE(Converges(2, expected));
+  const double batches =
+      MetricValue(replicas_[2]->ScrapeMetrics(), "ranker_events_apply_batches_total") -
+      batches_before;
+  EXPECT_GE(batches, 1);
+  EXPECT_LE(batches, 5) << "20 messages within one linger window took " << batches << " writes";
 }
 
 TEST_F(FleetEventsTest, ABrokerRestartLosesNoAcknowledgedEventAndDuplicatesNone) {
