@@ -107,7 +107,8 @@ void StreamApplier::Run() {
     last_heard = absl::Now();
     batch.clear();
     batch.push_back(*std::move(first));
-    if (options_.linger > absl::ZeroDuration()) Linger();
+    // Only at the stream's live end: behind it (a restart, a replay) there is a batch waiting.
+    if (options_.linger > absl::ZeroDuration() && batch.front().pending == 0) Linger();
     // Take what has arrived by now, without waiting for more.
     for (int buffered = subscription->Buffered();
          buffered > 0 && batch.size() < options_.max_batch_messages; --buffered) {

@@ -29,9 +29,10 @@ struct StreamApplierOptions {
   size_t history_cap = 200;
   uint32_t max_items_per_message = 10000;
   uint32_t max_batch_messages = 4096;  // per WriteBatch
-  // After the first message of a batch, how long to gather more before applying, unless a
-  // Record on this replica waits for it (read-your-writes): one write per window instead of
-  // one per message keeps a replica's apply off the cores its Rank calls use.
+  // At the stream's live end (nothing pending after the first message of a batch), how long
+  // to gather more before applying, unless a Record on this replica waits for it
+  // (read-your-writes): one write per window instead of one per message keeps a replica's
+  // apply off the cores its Rank calls use.
   absl::Duration linger = absl::Milliseconds(20);
   absl::Duration max_future = absl::Minutes(5);
 };

@@ -188,6 +188,19 @@ absl::StatusOr<PullResult> PullLatest(const std::string& repo, const std::string
   const auto start = std::chrono::steady_clock::now();
   PullResult result;
   ASSIGN_OR_RETURN(result.version, RepositoryLatest(repo));
+  // Nothing to ingest and nothing to drop: answer from a reader. Opening the primary writes a
+  // new MANIFEST, and every server reading the store opens it afresh after one (SnapshotStore::
+  // CatchUp), so a pull loop that found nothing would make them all reopen at every pull.
+  if (absl::StatusOr<std::unique_ptr<SnapshotStore>> reader =
+          SnapshotStore::OpenSecondary(store_path);
+      reader.ok()) {
+    absl::StatusOr<std::optional<uint64_t>> local_latest = (*reader)->Latest();
+    absl::StatusOr<std::vector<uint64_t>> versions = (*reader)->ListVersions();
+    if (local_latest.ok() && *local_latest && **local_latest >= result.version && versions.ok() &&
+        (keep_versions == 0 || versions->size() <= keep_versions)) {
+      return result;
+    }
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<SnapshotStore> store,
                    SnapshotStore::OpenPrimary(store_path, {.create_if_missing = true}));
   ASSIGN_OR_RETURN(std::optional<uint64_t> local_latest, store->Latest());

@@ -8,6 +8,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/crc32c.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "model_store/rocks_status.h"
 #include "model_store/store_keys.h"
@@ -52,8 +53,15 @@ absl::Status SnapshotStore::CatchUp() {
   // MANIFEST read and the table files' opening, once per publish or pull.
   ASSIGN_OR_RETURN(const bool reopened, store_db_->PrimaryReopened());
   if (!reopened) return store_db_->CatchUp();
-  ASSIGN_OR_RETURN(std::unique_ptr<StoreDb> fresh, store_db_->Reopen());
-  store_db_ = std::move(fresh);
+  absl::StatusOr<std::unique_ptr<StoreDb>> fresh = store_db_->Reopen();
+  if (!fresh.ok()) {
+    // E.g. no room for the new instance's private directory: tailing is still better than
+    // standing still, and the next call tries to reopen again.
+    LogWarning("store '", path(), "': opening afresh after the primary reopened failed (",
+               fresh.status().ToString(), "); catching up instead");
+    return store_db_->CatchUp();
+  }
+  store_db_ = *std::move(fresh);
   db_ = store_db_->db();
   default_cf_ = store_db_->default_family();
   tensor_cf_ = store_db_->tensor_family();

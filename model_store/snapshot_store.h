@@ -68,7 +68,9 @@ class SnapshotStore {
   const std::string& path() const { return store_db_->path(); }
   bool is_primary() const { return store_db_->is_primary(); }
 
-  // Secondary only: replays what the primary wrote since the last call.
+  // Secondary only: makes what the primary wrote since the last call visible. After the
+  // primary has reopened (a new MANIFEST) the store is opened afresh, so references obtained
+  // from store_db() before the call are invalid after it.
   absl::Status CatchUp();
 
   // Complete versions (those with a manifest), ascending.

@@ -140,7 +140,7 @@ absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& path,
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}};
   if (with_tensors) descriptors.push_back({keys::kTensorColumnFamily, TensorColumnFamilyOptions()});
 
-  std::string secondary_dir;
+  std::string secondary_dir, manifest_at_open;
   if (secondary) {
     std::vector<std::string> existing;
     RETURN_IF_ERROR(FromRocks(rocksdb::DB::ListColumnFamilies(db_options, path, &existing),
@@ -156,6 +156,9 @@ absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& path,
           "' has no stored histories yet (no history column family; it is added the next "
           "time the store is opened read-write, e.g. by `ranker-store history import`)"));
     }
+    // Read before opening: if the primary reopens meanwhile, the next PrimaryReopened() says
+    // so (one reopen too many, never one too few).
+    ASSIGN_OR_RETURN(manifest_at_open, CurrentManifest(path));
     const char* tmp = getenv("TMPDIR");
     std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/ranker-secondary-XXXXXX");
     if (mkdtemp(pattern.data()) == nullptr) {
@@ -168,12 +171,6 @@ absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& path,
         {keys::kHistoryColumnFamily, HistoryColumnFamilyOptions(history_cache_bytes)});
   }
 
-  // Read before opening: if the primary reopens meanwhile, the next PrimaryReopened() says so
-  // (one reopen too many, never one too few).
-  std::string manifest_at_open;
-  if (secondary) {
-    ASSIGN_OR_RETURN(manifest_at_open, CurrentManifest(path));
-  }
   rocksdb::DB* raw_db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status status =

@@ -289,6 +289,12 @@ TEST_F(FleetEventsTest, AReplicaKilledMidStreamResumesWhereItsDatabaseSays) {
 TEST_F(FleetEventsTest, ALingeringReplicaWritesTheStreamInFewBatchesAndStillReadsItsOwnWrites) {
   replicas_[2].reset();
   StartReplica(2, {"--event_apply_linger=8s"});
+  // Its consumer first: a Record made before it subscribed would outwait read-your-writes.
+  for (int i = 0; i < 300 && replicas_[2]->process().Stderr().find("consuming from sequence") ==
+                                 std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   const auto record = [](const std::string& target, uint64_t user, uint64_t item) {
     auto stub =
         v1::Events::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));

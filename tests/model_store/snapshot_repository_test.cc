@@ -118,10 +118,19 @@ TEST_F(SnapshotRepositoryTest, PulledVersionRanksAsTheOriginalAndHistoriesTravel
     EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr(".pull-")));
   }
 
-  // Pulling again changes nothing; a newer export is pulled on top.
+  // Pulling again changes nothing, not even the store's MANIFEST (servers reading the store
+  // open it afresh when the primary reopens); a newer export is pulled on top.
+  const auto current = [&] {
+    std::ifstream in(fs::path(replica_) / "CURRENT");
+    std::string manifest;
+    std::getline(in, manifest);
+    return manifest;
+  };
+  const std::string manifest_before = current();
   pulled = PullLatest(repo_, replica_);
   ASSERT_TRUE(pulled.ok()) << pulled.status();
   EXPECT_FALSE(pulled->ingested);
+  EXPECT_EQ(current(), manifest_before);
   const uint64_t second = Publish(2);
   ASSERT_TRUE(ExportVersion(source_, second, repo_).ok());
   pulled = PullLatest(repo_, replica_);
