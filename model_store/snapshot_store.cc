@@ -50,7 +50,8 @@ absl::Status SnapshotStore::CatchUp() {
   // A secondary tails the primary's MANIFEST, and following it across the primary's reopens (a
   // new MANIFEST at each) is where RocksDB's secondaries have had their bugs (#5472, #7815,
   // #9143). Models are read whole into memory, so opening afresh after a reopen costs one
-  // MANIFEST read and the table files' opening, once per publish or pull.
+  // MANIFEST read and the table files' opening, once per publish or per pull that ingests or
+  // drops a version (a pull that finds nothing leaves the primary closed).
   ASSIGN_OR_RETURN(const bool reopened, store_db_->PrimaryReopened());
   if (!reopened) return store_db_->CatchUp();
   absl::StatusOr<std::unique_ptr<StoreDb>> fresh = store_db_->Reopen();
